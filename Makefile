@@ -1,0 +1,51 @@
+# lpsentinel: BPF objects (clang, CO-RE), skeletons (bpftool), userspace (gcc).
+# `make` builds ./lpsentinel; `make test` runs unit and VM tests; `make demo`
+# boots the VM lab and shows the main job; `make bench` writes benchmark figures.
+
+OUT        := build
+CC         ?= gcc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
+	      -Wno-missing-field-initializers -I$(OUT) -Ibpf -Iuser
+LDLIBS     := -lbpf -lelf -lz -ljson-c -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -I$(OUT) -Ibpf
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS  := $(wildcard user/*.c)
+USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
+LIB_OBJS   := $(filter-out $(OUT)/main.o,$(USER_OBJS))
+
+.PHONY: all deps test unit-test vm-test demo bench clean
+all: lpsentinel
+
+deps:
+	./scripts/install-deps.sh
+
+$(OUT):
+	mkdir -p $@
+
+$(OUT)/vmlinux.h: | $(OUT)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/lpsentinel.h $(OUT)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/lpsentinel.h $(SKELS) | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+lpsentinel: $(USER_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+include tests/tests.mk
+
+clean:
+	rm -rf $(OUT) lpsentinel

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-function latency, call and error probes.
+ *
+ * One instance of this object is loaded per traced function; the function's
+ * index and return kind are baked into .rodata, so the hot path needs no lookup
+ * to know who it is. The maps (histograms, task stacks, drop counters) are
+ * created by the first instance and shared by all others (bpf_map__reuse_fd).
+ *
+ * Latency is keyed by task, not by CPU: a call that is preempted or migrates
+ * still pairs its own entry and return. Each task keeps a small stack of open
+ * calls so that recursion and nesting of traced functions pair correctly.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "lpsentinel.h"
+
+const volatile __u32 lps_func_idx = 0;
+const volatile __u32 lps_ret_kind = LPS_RET_VOID;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);		/* resized to the function count by userspace */
+	__type(key, __u32);
+	__type(value, struct lps_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lps_task_stack);
+} task_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LPS_DROP_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/*
+ * Witness: a plain kprobe counter attached beside a fentry probe until both have
+ * seen calls. A kernel can accept a fentry attachment and then never run it (see
+ * KERNEL-FACTS.md); a witness that counts calls the probe missed unmasks that.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);		/* resized to the function count by userspace */
+	__type(key, __u32);
+	__type(value, __u64);
+} witness SEC(".maps");
+
+static __always_inline void count_drop(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &why);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline void on_entry(void)
+{
+	__u32 idx = lps_func_idx;
+	struct lps_task_stack *st;
+	struct lps_hist *h;
+	__u32 d;
+
+	/* Count first: the call count stays exact even when latency is lost. */
+	h = bpf_map_lookup_elem(&hists, &idx);
+	if (h)
+		h->calls++;
+
+	st = bpf_task_storage_get(&task_stacks, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st) {
+		count_drop(LPS_DROP_NO_STORAGE);
+		return;
+	}
+	d = st->depth;
+	if (d >= LPS_MAX_DEPTH) {
+		count_drop(LPS_DROP_TOO_DEEP);
+		return;
+	}
+	st->frames[d].func = idx;
+	st->frames[d].ts = bpf_ktime_get_ns();
+	st->depth = d + 1;
+}
+
+static __always_inline void on_return(__u64 ret)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 idx = lps_func_idx;
+	struct lps_task_stack *st;
+	struct lps_hist *h;
+	__u64 ts = 0, delta;
+	__u32 d, i, b;
+
+	h = bpf_map_lookup_elem(&hists, &idx);
+	if (!h)
+		return;
+	if (lps_is_error(ret, lps_ret_kind))
+		h->errors++;
+
+	st = bpf_task_storage_get(&task_stacks, bpf_get_current_task_btf(), 0, 0);
+	if (!st) {
+		h->unmatched++;
+		return;
+	}
+	/*
+	 * Our frame is normally on top. If an entry was missed further up (the
+	 * kernel skips a probe that would recurse), look down the stack for our
+	 * own frame and drop the orphans above it.
+	 */
+	d = st->depth;
+	for (i = 0; i < LPS_MAX_DEPTH; i++) {
+		if (d == 0 || d > LPS_MAX_DEPTH)
+			break;
+		d--;
+		if (st->frames[d & (LPS_MAX_DEPTH - 1)].func == idx) {
+			ts = st->frames[d & (LPS_MAX_DEPTH - 1)].ts;
+			st->depth = d;
+			break;
+		}
+	}
+	if (!ts) {
+		h->unmatched++;
+		return;
+	}
+	delta = now - ts;
+	h->sum_ns += delta;
+	if (delta > h->max_ns)
+		h->max_ns = delta;
+	b = lps_hist_bucket(delta);
+	if (b >= HIST_BUCKETS)	/* cannot happen; tells the verifier the bound */
+		b = HIST_BUCKETS - 1;
+	h->buckets[b]++;
+}
+
+SEC("fentry")
+int BPF_PROG(lps_fentry)
+{
+	on_entry();
+	return 0;
+}
+
+SEC("fexit")
+int lps_fexit(__u64 *ctx)
+{
+	__u64 ret = 0;
+
+	/* bpf_get_func_ret finds the return slot whatever the argument count. */
+	bpf_get_func_ret(ctx, &ret);
+	on_return(ret);
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(lps_kprobe)
+{
+	on_entry();
+	return 0;
+}
+
+SEC("kretprobe")
+int BPF_KRETPROBE(lps_kretprobe)
+{
+	on_return(PT_REGS_RC(ctx));
+	return 0;
+}
+
+SEC("kprobe")
+int BPF_KPROBE(lps_witness)
+{
+	__u32 idx = lps_func_idx;
+	__u64 *n = bpf_map_lookup_elem(&witness, &idx);
+
+	if (n)
+		*n += 1;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

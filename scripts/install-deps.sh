@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every Debian package that the build, the VM lab and the tests need,
+# including the two lab kernels: bookworm's 6.1 and bookworm-backports' 6.12.
+# The backports suite reuses the mirror URI already configured in /etc/apt, so
+# no mirror host is ever written into this project.
+set -euo pipefail
+
+pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
+      libyaml-dev libjson-c-dev pkg-config qemu-system-x86 busybox-static cpio xz-utils kmod
+      bpftrace python3 linux-image-amd64 linux-headers-amd64)
+
+die() { echo "install-deps: $*" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || die "must run as root to install packages"
+
+# Mirror URI of the main bookworm suite, from deb822 sources or a one-line list.
+mirror_uri() {
+	local f uri
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[[ -f $f ]] || continue
+		uri=$(awk 'BEGIN{RS=""} /Suites:[^\n]*bookworm([ \n]|$)/ && !/security/ {
+			for (i = 1; i <= NF; i++) if ($i == "URIs:") { print $(i+1); exit } }' "$f")
+		[[ -n $uri ]] && { echo "$uri"; return; }
+	done
+	awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+}
+
+backports_list=/etc/apt/sources.list.d/lpsentinel-bookworm-backports.list
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	uri=$(mirror_uri)
+	[[ -n $uri ]] || die "no bookworm mirror configured in /etc/apt; cannot add bookworm-backports"
+	echo "deb $uri bookworm-backports main" > "$backports_list"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+
+# 6.12 lab kernel: newest generic (not -rt, not -cloud) 6.12 unsigned image and
+# its headers from backports.
+if ! ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | grep -Evq -- '-(rt|cloud)-amd64$'; then
+	img=$(apt-cache search --names-only '^linux-image-6\.12\..*-amd64-unsigned$' |
+	      awk '{print $1}' | grep -Ev -- '-(rt|cloud)-amd64' | sort -V | tail -n1)
+	[[ -n $img ]] || die "no linux-image-6.12.*-amd64-unsigned in bookworm-backports"
+	krel=${img#linux-image-}; krel=${krel%-unsigned}
+	apt-get install -y -qq --no-install-recommends -t bookworm-backports \
+		"$img" "linux-headers-$krel"
+fi
+echo "install-deps: done"

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What every verb shares: exit codes, argument helpers, privilege check. */
+#ifndef LPS_CLI_H
+#define LPS_CLI_H
+
+#include <stdbool.h>
+
+/* Exit status contract (DESIGN.md). */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_ERROR = 1,
+	CLI_EXIT_USAGE = 2,
+	CLI_EXIT_REGRESSED = 3,
+};
+
+/* A positive, finite number of seconds; 0 on success, -EINVAL otherwise. */
+int cli__parse_seconds(const char *s, double *out);
+/* Prints one usage line and returns -EINVAL. */
+__attribute__((format(printf, 1, 2))) int cli__usage_error(const char *fmt, ...);
+/* 0 when BPF tracing is allowed by our credentials, else says why and returns -EPERM. */
+int cli__check_privileges(void);
+
+int do_trace(int argc, char **argv);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lpsentinel trace FUNC... [-d SECONDS] [-i SECONDS] [--mode fentry|kprobe] [--json] */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "hist.h"
+#include "klp_sysfs.h"
+#include "log.h"
+#include "probes.h"
+#include "report.h"
+
+struct trace_args {
+	double duration_s;	/* 0: until SIGINT/SIGTERM */
+	double interval_s;	/* 0: one report at the end */
+	enum attach_mode mode;
+	bool json;
+	const char *const *funcs;
+	size_t nfuncs;
+};
+
+static void trace_usage(FILE *f)
+{
+	fprintf(f, "usage: lpsentinel trace FUNC... [-d SECONDS] [-i SECONDS] "
+		"[--mode auto|fentry|kprobe] [--json]\n");
+}
+
+static int parse_trace_args(int argc, char **argv, struct trace_args *a)
+{
+	static const struct option opts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:i:m:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (cli__parse_seconds(optarg, &a->duration_s))
+				return cli__usage_error("-d wants a positive number of seconds, not '%s'",
+							optarg);
+			break;
+		case 'i':
+			if (cli__parse_seconds(optarg, &a->interval_s))
+				return cli__usage_error("-i wants a positive number of seconds, not '%s'",
+							optarg);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "fentry"))
+				a->mode = ATTACH_FENTRY;
+			else if (!strcmp(optarg, "kprobe"))
+				a->mode = ATTACH_KPROBE;
+			else if (!strcmp(optarg, "auto"))
+				a->mode = ATTACH_AUTO;
+			else
+				return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'",
+							optarg);
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'h':
+			trace_usage(stdout);
+			return 1;
+		default:
+			trace_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		trace_usage(stderr);
+		return cli__usage_error("trace needs at least one function");
+	}
+	a->funcs = (const char *const *)&argv[optind];
+	a->nfuncs = (size_t)(argc - optind);
+	return 0;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleeps until the deadline or a stop signal; no SA_RESTART, so signals cut it short. */
+static void sleep_until(double deadline)
+{
+	while (!stop_requested) {
+		double left = deadline - now_s();
+		struct timespec ts;
+
+		if (left <= 0)
+			return;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void print_text(const struct probe_set *ps, const struct lps_hist *h, double secs,
+		       const char *title)
+{
+	printf("%s: %.1fs, %zu function%s\n", title, secs, probe_set__count(ps),
+	       probe_set__count(ps) == 1 ? "" : "s");
+	for (size_t i = 0; i < probe_set__count(ps); i++)
+		report__function_text(stdout, probe_set__info(ps, i), &h[i]);
+	fflush(stdout);
+}
+
+static struct json_object *functions_json(const struct probe_set *ps, const struct lps_hist *h)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < probe_set__count(ps); i++)
+		json_object_array_add(arr, report__function_json(probe_set__info(ps, i), &h[i]));
+	return arr;
+}
+
+static int print_drops(struct probe_set *ps, struct json_object *doc)
+{
+	__u64 drops[LPS_DROP_NR];
+	int ret = probe_set__drops(ps, drops);
+
+	if (ret)
+		return ret;
+	if (doc) {
+		struct json_object *d = json_object_new_object();
+
+		json_object_object_add(d, "no_task_storage", json_object_new_uint64(drops[0]));
+		json_object_object_add(d, "too_deep", json_object_new_uint64(drops[1]));
+		json_object_object_add(doc, "dropped", d);
+	} else if (drops[0] || drops[1]) {
+		printf("dropped: %llu entries without task storage, %llu nested too deep\n",
+		       (unsigned long long)drops[0], (unsigned long long)drops[1]);
+	}
+	return 0;
+}
+
+static int run_trace(const struct trace_args *a)
+{
+	struct probe_set_opts popts = { .mode = a->mode, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
+	struct lps_hist *now = NULL, *prev = NULL, *delta = NULL;
+	struct json_object *doc = NULL, *intervals = NULL;
+	struct probe_set *ps = NULL;
+	struct probe_err perr = { 0 };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	double start, next, end;
+	size_t n = a->nfuncs;
+	int ret;
+
+	ret = probe_set__open(&ps, a->funcs, n, &popts, &perr);
+	if (ret)
+		goto report_perr;
+	now = calloc(n, sizeof(*now));
+	prev = calloc(n, sizeof(*prev));
+	delta = calloc(n, sizeof(*delta));
+	if (!now || !prev || !delta) {
+		ret = -ENOMEM;
+		lps_err("out of memory for %zu histograms", n);
+		goto cleanup;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ret = probe_set__attach(ps, &perr);
+	if (ret)
+		goto report_perr;
+	if (!a->json)
+		fprintf(stderr, "Tracing %zu function%s%s\n", n, n == 1 ? "" : "s",
+			a->duration_s ? "" : "; Ctrl-C to stop");
+	else
+		intervals = json_object_new_array();
+
+	start = now_s();
+	end = a->duration_s ? start + a->duration_s : INFINITY;
+	for (;;) {
+		double step = a->interval_s ? a->interval_s : 1.0;	/* verify each second */
+		bool last;
+
+		next = fmin(now_s() + step, end);
+		sleep_until(next);
+		last = stop_requested || now_s() >= end;
+		ret = probe_set__verify(ps, &perr);
+		if (ret)
+			goto report_perr;
+		if (!a->interval_s && !last)
+			continue;
+		ret = probe_set__read(ps, now);
+		if (ret) {
+			lps_err("cannot read histograms: %s", strerror(-ret));
+			goto cleanup;
+		}
+		if (a->interval_s) {
+			for (size_t i = 0; i < n; i++)
+				hist_delta(&delta[i], &now[i], &prev[i]);
+			memcpy(prev, now, n * sizeof(*now));
+			if (a->json) {
+				struct json_object *iv = json_object_new_object();
+
+				json_object_object_add(iv, "t_s", json_object_new_double(now_s() - start));
+				json_object_object_add(iv, "functions", functions_json(ps, delta));
+				json_object_array_add(intervals, iv);
+			} else {
+				print_text(ps, delta, now_s() - start, "interval");
+			}
+		}
+		if (last)
+			break;
+	}
+
+	if (a->json) {
+		doc = json_object_new_object();
+		json_object_object_add(doc, "duration_s", json_object_new_double(now_s() - start));
+		json_object_object_add(doc, "functions", functions_json(ps, now));
+		if (intervals) {
+			json_object_object_add(doc, "intervals", intervals);
+			intervals = NULL;
+		}
+	} else {
+		print_text(ps, now, now_s() - start, "total");
+	}
+	ret = print_drops(ps, doc);
+	if (ret) {
+		lps_err("cannot read drop counters: %s", strerror(-ret));
+		goto cleanup;
+	}
+	if (doc)
+		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+	goto cleanup;
+
+report_perr:
+	if (perr.func[0])
+		lps_err("%s: %s", perr.func, perr.what);
+	else
+		lps_err("%s", perr.what[0] ? perr.what : strerror(-ret));
+cleanup:
+	json_object_put(intervals);
+	json_object_put(doc);
+	probe_set__destroy(ps);
+	free(now);
+	free(prev);
+	free(delta);
+	return ret ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int do_trace(int argc, char **argv)
+{
+	struct trace_args a = { 0 };
+	int ret = parse_trace_args(argc, argv, &a);
+
+	if (ret > 0)
+		return CLI_EXIT_OK;	/* --help */
+	if (ret)
+		return CLI_EXIT_USAGE;
+	ret = cli__check_privileges();
+	if (ret)
+		return CLI_EXIT_ERROR;
+	return run_trace(&a);
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "func_btf.h"
+#include "lpsentinel.h"
+
+/* Loaded once per run: parsing vmlinux BTF takes tens of milliseconds. */
+static struct btf *vmlinux_btf;
+static int vmlinux_err;
+
+static struct btf *get_vmlinux_btf(void)
+{
+	if (!vmlinux_btf && !vmlinux_err) {
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (!vmlinux_btf)
+			vmlinux_err = errno ? -errno : -ENODATA;
+	}
+	return vmlinux_btf;
+}
+
+__u32 func_btf__kind_of(const struct btf *btf, __s32 func_id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, (__u32)func_id);
+	__u32 id;
+
+	if (!t || !btf_is_func(t))
+		return LPS_RET_UNKNOWN;
+	t = btf__type_by_id(btf, t->type);	/* FUNC_PROTO */
+	if (!t || !btf_is_func_proto(t))
+		return LPS_RET_UNKNOWN;
+	id = t->type;
+	if (id == 0)
+		return LPS_RET_VOID;
+	id = (__u32)btf__resolve_type(btf, id);	/* through typedefs and qualifiers */
+	t = btf__type_by_id(btf, id);
+	if (!t)
+		return LPS_RET_UNKNOWN;
+	if (btf_is_ptr(t))
+		return LPS_RET_PTR;
+	if (btf_is_int(t)) {
+		if (btf_int_encoding(t) & BTF_INT_BOOL)
+			return LPS_RET_NEVER;
+		if (t->size == 4)
+			return LPS_RET_INT32;
+		if (t->size == 8)
+			return LPS_RET_INT64;
+	}
+	return LPS_RET_NEVER;
+}
+
+int func_btf__ret_kind(const char *name, const char *module, __u32 *ret_kind)
+{
+	struct btf *base = get_vmlinux_btf(), *mod_btf = NULL;
+	const struct btf *btf = base;
+	__s32 id;
+
+	if (!base)
+		return -ENODATA;
+	if (module) {
+		mod_btf = btf__load_module_btf(module, base);
+		if (!mod_btf)
+			return -ENOENT;
+		btf = mod_btf;
+	}
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	if (id > 0)
+		*ret_kind = func_btf__kind_of(btf, id);
+	btf__free(mod_btf);
+	return id > 0 ? 0 : -ENOENT;
+}
+
+void func_btf__cleanup(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	vmlinux_err = 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What kernel BTF says about a function: is it there, what does it return. */
+#ifndef LPS_FUNC_BTF_H
+#define LPS_FUNC_BTF_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct btf;
+
+/*
+ * Loads vmlinux BTF (and the module's, when module is not NULL) and looks up
+ * the function. Returns 0 and sets *ret_kind (enum lps_ret_kind) when found;
+ * -ENOENT when the function has no BTF; -ENODATA when the kernel has no BTF.
+ */
+int func_btf__ret_kind(const char *name, const char *module, __u32 *ret_kind);
+
+/* The return kind of a FUNC's prototype (exposed for unit tests). */
+__u32 func_btf__kind_of(const struct btf *btf, __s32 func_id);
+
+void func_btf__cleanup(void);
+
+#endif

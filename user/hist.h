@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Log-linear histogram arithmetic on struct lps_hist (bpf/lpsentinel.h). */
+#ifndef LPS_HIST_H
+#define LPS_HIST_H
+
+#include <linux/types.h>
+#include "lpsentinel.h"
+
+/* Inclusive lower and exclusive upper edge of bucket idx, in ns. */
+__u64 hist_bucket_lower(__u32 idx);
+__u64 hist_bucket_upper(__u32 idx);
+
+/* Number of latencies recorded in buckets (calls whose entry and return paired). */
+__u64 hist_recorded(const struct lps_hist *h);
+
+/* dst += src; the max of the two maxima. */
+void hist_add(struct lps_hist *dst, const struct lps_hist *src);
+
+/*
+ * out = now - prev, for counters read at two times. The kernel keeps one running
+ * maximum, so the interval's max is bounded by the upper edge of its highest
+ * non-empty bucket (and by the running max): exact to one bucket.
+ */
+void hist_delta(struct lps_hist *out, const struct lps_hist *now, const struct lps_hist *prev);
+
+/*
+ * The q-quantile (0 < q <= 1) in ns, interpolated linearly inside the bucket that
+ * holds it and clamped to max_ns; 0 when nothing was recorded.
+ */
+double hist_percentile(const struct lps_hist *h, double q);
+double hist_mean(const struct lps_hist *h);
+
+#endif

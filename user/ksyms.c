@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ksyms.h"
+
+struct name_entry {
+	char *name;
+	char *module;	/* NULL: vmlinux */
+};
+
+struct name_table {
+	struct name_entry *v;
+	size_t n, cap;
+};
+
+static int table_push(struct name_table *t, const char *name, const char *module)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+		struct name_entry *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n].name = strdup(name);
+	t->v[t->n].module = module ? strdup(module) : NULL;
+	if (!t->v[t->n].name || (module && !t->v[t->n].module)) {
+		free(t->v[t->n].name);
+		free(t->v[t->n].module);
+		return -ENOMEM;
+	}
+	t->n++;
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct name_entry *)a)->name, ((const struct name_entry *)b)->name);
+}
+
+void name_table__free(struct name_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i].name);
+		free(t->v[i].module);
+	}
+	free(t->v);
+	free(t);
+}
+
+/* Module names appear as "[mod]" at the end of a line in both files. */
+static const char *strip_module(char *tok)
+{
+	size_t len;
+
+	if (!tok || tok[0] != '[')
+		return NULL;
+	len = strlen(tok);
+	if (len < 3 || tok[len - 1] != ']')
+		return NULL;
+	tok[len - 1] = '\0';
+	return tok + 1;
+}
+
+/*
+ * Reads a symbol file. kallsyms lines are "addr type name [mod]" and only text
+ * symbols count; available_filter_functions lines are "name [mod]".
+ */
+static int load_file(const char *path, bool kallsyms, struct name_table **out)
+{
+	struct name_table *t;
+	char line[512];
+	FILE *f;
+	int err = 0;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *name, *mod;
+
+		if (kallsyms) {
+			char *type;
+
+			if (!strtok_r(line, " \t\n", &save))
+				continue;
+			type = strtok_r(NULL, " \t\n", &save);
+			if (!type || (type[0] != 't' && type[0] != 'T'))
+				continue;
+			name = strtok_r(NULL, " \t\n", &save);
+		} else {
+			name = strtok_r(line, " \t\n", &save);
+		}
+		if (!name)
+			continue;
+		mod = strtok_r(NULL, " \t\n", &save);
+		err = table_push(t, name, strip_module(mod));
+		if (err)
+			goto cleanup;
+	}
+	if (ferror(f)) {
+		err = -EIO;
+		goto cleanup;
+	}
+	qsort(t->v, t->n, sizeof(*t->v), cmp_entry);
+	*out = t;
+	t = NULL;
+cleanup:
+	name_table__free(t);
+	fclose(f);
+	return err;
+}
+
+int ksyms__load(struct name_table **out)
+{
+	return load_file("/proc/kallsyms", true, out);
+}
+
+int ftrace_funcs__load(struct name_table **out)
+{
+	int err = load_file("/sys/kernel/tracing/available_filter_functions", false, out);
+
+	if (err == -ENOENT)	/* tracefs only reachable through debugfs */
+		err = load_file("/sys/kernel/debug/tracing/available_filter_functions", false, out);
+	return err;
+}
+
+size_t name_table__count(const struct name_table *t, const char *name, const char **module)
+{
+	struct name_entry key = { .name = (char *)name };
+	struct name_entry *hit;
+	size_t lo, hi;
+
+	hit = bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_entry);
+	if (!hit)
+		return 0;
+	lo = hi = (size_t)(hit - t->v);
+	while (lo > 0 && !strcmp(t->v[lo - 1].name, name))
+		lo--;
+	while (hi + 1 < t->n && !strcmp(t->v[hi + 1].name, name))
+		hi++;
+	if (module)
+		*module = t->v[lo].module;
+	return hi - lo + 1;
+}

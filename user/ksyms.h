@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel function names the running kernel knows (/proc/kallsyms) and those
+ * ftrace can hook (available_filter_functions): does a function exist, in which
+ * object, how many symbols share its name, can it be traced.
+ */
+#ifndef LPS_KSYMS_H
+#define LPS_KSYMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct name_table;
+
+/* Text symbols from /proc/kallsyms. */
+int ksyms__load(struct name_table **out);
+/* Functions ftrace can trace; -EPERM/-ENOENT when tracefs refuses or is absent. */
+int ftrace_funcs__load(struct name_table **out);
+void name_table__free(struct name_table *t);
+
+/*
+ * How many entries carry this name; *module (may be NULL) gets the first one's
+ * object: NULL for vmlinux, else the module name (owned by the table).
+ */
+size_t name_table__count(const struct name_table *t, const char *name, const char **module);
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Messages to the user: one line each on stderr, prefixed with the program name. */
+#ifndef LPS_LOG_H
+#define LPS_LOG_H
+
+__attribute__((format(printf, 1, 2))) void lps_err(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void lps_warn(const char *fmt, ...);
+void lps_silence_libbpf(void);
+
+#endif

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lpsentinel: livepatch safety monitor. Dispatches to one do_<verb> per command. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;
+};
+
+static const struct verb verbs[] = {
+	{ "trace", do_trace, "trace FUNC... [-d SECONDS] [-i SECONDS] [--mode auto|fentry|kprobe] [--json]" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: lpsentinel COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  lpsentinel %s\n", verbs[i].synopsis);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	lps_silence_libbpf();
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "lpsentinel: usage error: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "trace.skel.h"
+#include "func_btf.h"
+#include "hist.h"
+#include "klp_sysfs.h"
+#include "log.h"
+#include "ksyms.h"
+#include "probes.h"
+
+struct probe {
+	struct probe_info info;
+	struct trace_bpf *skel;
+	struct bpf_link *witness;
+};
+
+struct probe_set {
+	struct probe *p;
+	size_t n;
+	enum attach_mode requested;
+	int ncpus;
+	/* Our own references to the shared maps, so they outlive any instance. */
+	int hists_fd, stacks_fd, drops_fd, witness_fd;
+	void *percpu_buf;	/* one map value for every possible CPU */
+};
+
+const char *attach_mode__name(enum attach_mode mode)
+{
+	switch (mode) {
+	case ATTACH_FENTRY: return "fentry";
+	case ATTACH_KPROBE: return "kprobe";
+	default: return "auto";
+	}
+}
+
+static void set_err(struct probe_err *err, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(struct probe_err *err, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+
+	snprintf(err->func, sizeof(err->func), "%s", func ? func : "");
+	va_start(ap, fmt);
+	vsnprintf(err->what, sizeof(err->what), fmt, ap);
+	va_end(ap);
+}
+
+void probe_set__destroy(struct probe_set *ps)
+{
+	if (!ps)
+		return;
+	for (size_t i = 0; i < ps->n; i++) {
+		bpf_link__destroy(ps->p[i].witness);
+		trace_bpf__destroy(ps->p[i].skel);
+		free((char *)ps->p[i].info.name);
+		free((char *)ps->p[i].info.module);
+	}
+	for (int *fd = &ps->hists_fd; fd <= &ps->witness_fd; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	free(ps->percpu_buf);
+	free(ps->p);
+	free(ps);
+}
+
+/* Fills in object, return kind and attach method of one function. */
+static int resolve_one(struct probe *p, const struct name_table *ksyms,
+		       const struct name_table *ftrace, const struct probe_set_opts *opts,
+		       struct probe_err *err)
+{
+	const char *name = p->info.name, *module = NULL;
+	size_t count;
+	int ret;
+
+	count = name_table__count(ksyms, name, &module);
+	if (count == 0) {
+		set_err(err, name, "unknown function: not in /proc/kallsyms");
+		return -ENOENT;
+	}
+	if (count > 1) {
+		set_err(err, name, "ambiguous: %zu kernel functions have this name", count);
+		return -ENOTUNIQ;
+	}
+	if (ftrace && !name_table__count(ftrace, name, NULL)) {
+		set_err(err, name, "not traceable: not in available_filter_functions "
+			"(inlined, notrace or on the kprobe blacklist)");
+		return -EOPNOTSUPP;
+	}
+	if (module) {
+		p->info.module = strdup(module);
+		if (!p->info.module)
+			return -ENOMEM;
+	}
+
+	ret = func_btf__ret_kind(name, module, &p->info.ret_kind);
+	p->info.ret_from_btf = ret == 0;
+	if (ret)
+		p->info.ret_kind = LPS_RET_UNKNOWN;
+
+	switch (opts->mode) {
+	case ATTACH_FENTRY:
+		if (ret) {
+			set_err(err, name, "fentry needs BTF for this function and %s; try --mode kprobe",
+				ret == -ENODATA ? "the kernel has no BTF" : "it has none");
+			return -EOPNOTSUPP;
+		}
+		p->info.mode = ATTACH_FENTRY;
+		break;
+	case ATTACH_KPROBE:
+		p->info.mode = ATTACH_KPROBE;
+		break;
+	default:
+		/*
+		 * fentry is cheaper, but attaching it to a function that a livepatch
+		 * already redirects is broken on some kernels (KERNEL-FACTS.md):
+		 * kprobes are right there.
+		 */
+		p->info.mode = ret == 0 && !klp_sysfs__is_patched(opts->klp_root, name)
+			       ? ATTACH_FENTRY : ATTACH_KPROBE;
+	}
+	return 0;
+}
+
+int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
+		    const struct probe_set_opts *opts, struct probe_err *err)
+{
+	struct name_table *ksyms = NULL, *ftrace = NULL;
+	struct probe_set *ps;
+	int ret;
+
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	ps->hists_fd = ps->stacks_fd = ps->drops_fd = ps->witness_fd = -1;
+	ps->requested = opts->mode;
+	ps->p = calloc(n, sizeof(*ps->p));
+	ps->ncpus = libbpf_num_possible_cpus();
+	if (!ps->p || ps->ncpus <= 0) {
+		ret = ps->ncpus <= 0 ? ps->ncpus : -ENOMEM;
+		set_err(err, NULL, "cannot size per-CPU buffers");
+		goto cleanup;
+	}
+	ps->percpu_buf = calloc((size_t)ps->ncpus, sizeof(struct lps_hist));
+	if (!ps->percpu_buf) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+
+	ret = ksyms__load(&ksyms);
+	if (ret) {
+		set_err(err, NULL, "cannot read /proc/kallsyms: %s", strerror(-ret));
+		goto cleanup;
+	}
+	/* Unreadable (locked-down tracefs): attaching will say what the kernel refuses. */
+	if (ftrace_funcs__load(&ftrace))
+		ftrace = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		ps->p[i].info.name = strdup(funcs[i]);
+		ps->n = i + 1;
+		if (!ps->p[i].info.name) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(funcs[j], funcs[i])) {
+				set_err(err, funcs[i], "named twice");
+				ret = -EINVAL;
+				goto cleanup;
+			}
+		}
+		ret = resolve_one(&ps->p[i], ksyms, ftrace, opts, err);
+		if (ret)
+			goto cleanup;
+	}
+	*out = ps;
+	ps = NULL;
+cleanup:
+	name_table__free(ksyms);
+	name_table__free(ftrace);
+	probe_set__destroy(ps);
+	return ret;
+}
+
+/* The first instance creates the shared maps; the rest reuse them. */
+static int share_maps(struct probe_set *ps, struct trace_bpf *skel)
+{
+	struct { struct bpf_map *map; int fd; } shared[] = {
+		{ skel->maps.hists, ps->hists_fd },
+		{ skel->maps.task_stacks, ps->stacks_fd },
+		{ skel->maps.drops, ps->drops_fd },
+		{ skel->maps.witness, ps->witness_fd },
+	};
+	int ret;
+
+	if (ps->hists_fd < 0) {
+		ret = bpf_map__set_max_entries(skel->maps.hists, (__u32)ps->n);
+		if (!ret)
+			ret = bpf_map__set_max_entries(skel->maps.witness, (__u32)ps->n);
+		return ret;
+	}
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		ret = bpf_map__reuse_fd(shared[i].map, shared[i].fd);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int keep_map_fds(struct probe_set *ps, struct trace_bpf *skel)
+{
+	ps->hists_fd = dup(bpf_map__fd(skel->maps.hists));
+	ps->stacks_fd = dup(bpf_map__fd(skel->maps.task_stacks));
+	ps->drops_fd = dup(bpf_map__fd(skel->maps.drops));
+	ps->witness_fd = dup(bpf_map__fd(skel->maps.witness));
+	if (ps->hists_fd < 0 || ps->stacks_fd < 0 || ps->drops_fd < 0 || ps->witness_fd < 0)
+		return -errno;
+	return 0;
+}
+
+/* Loads and attaches instance idx with the given method. */
+static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
+		      bool with_witness, struct probe_err *err)
+{
+	struct probe *p = &ps->p[idx];
+	const char *name = p->info.name;
+	bool fentry = mode == ATTACH_FENTRY;
+	struct trace_bpf *skel;
+	int ret;
+
+	skel = trace_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		set_err(err, name, "cannot open BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	skel->rodata->lps_func_idx = (__u32)idx;
+	skel->rodata->lps_ret_kind = p->info.ret_kind;
+	bpf_program__set_autoload(skel->progs.lps_fentry, fentry);
+	bpf_program__set_autoload(skel->progs.lps_fexit, fentry);
+	bpf_program__set_autoload(skel->progs.lps_kprobe, !fentry);
+	bpf_program__set_autoload(skel->progs.lps_kretprobe, !fentry);
+	bpf_program__set_autoload(skel->progs.lps_witness, with_witness);
+	if (fentry) {
+		ret = bpf_program__set_attach_target(skel->progs.lps_fentry, 0, name);
+		if (!ret)
+			ret = bpf_program__set_attach_target(skel->progs.lps_fexit, 0, name);
+		if (ret) {
+			set_err(err, name, "no BTF target for fentry: %s", strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = share_maps(ps, skel);
+	if (ret) {
+		set_err(err, name, "cannot share BPF maps: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = trace_bpf__load(skel);
+	if (ret) {
+		set_err(err, name, "kernel refused to load the %s probe: %s",
+			attach_mode__name(mode), strerror(-ret));
+		goto fail;
+	}
+	if (ps->hists_fd < 0) {
+		ret = keep_map_fds(ps, skel);
+		if (ret) {
+			set_err(err, name, "cannot keep BPF map: %s", strerror(-ret));
+			goto fail;
+		}
+	}
+
+	if (fentry) {
+		skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
+		ret = skel->links.lps_fentry ? 0 : -errno;
+		if (!ret) {
+			skel->links.lps_fexit = bpf_program__attach(skel->progs.lps_fexit);
+			ret = skel->links.lps_fexit ? 0 : -errno;
+		}
+	} else {
+		skel->links.lps_kprobe = bpf_program__attach_kprobe(skel->progs.lps_kprobe,
+								    false, name);
+		ret = skel->links.lps_kprobe ? 0 : -errno;
+		if (!ret) {
+			skel->links.lps_kretprobe =
+				bpf_program__attach_kprobe(skel->progs.lps_kretprobe, true, name);
+			ret = skel->links.lps_kretprobe ? 0 : -errno;
+		}
+	}
+	if (ret) {
+		set_err(err, name, "kernel refused to attach the %s probe: %s",
+			attach_mode__name(mode), strerror(-ret));
+		goto fail;
+	}
+	/* A witness that cannot attach (no kprobes) leaves the probe unverified. */
+	if (with_witness)
+		p->witness = bpf_program__attach_kprobe(skel->progs.lps_witness, false, name);
+	p->skel = skel;
+	p->info.mode = mode;
+	return 0;
+fail:
+	trace_bpf__destroy(skel);
+	return ret;
+}
+
+int probe_set__attach(struct probe_set *ps, struct probe_err *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		struct probe *p = &ps->p[i];
+		struct probe_err fentry_err, kprobe_err;
+
+		ret = load_probe(ps, i, p->info.mode, p->info.mode == ATTACH_FENTRY, &fentry_err);
+		if (ret && p->info.mode == ATTACH_FENTRY && ps->requested == ATTACH_AUTO) {
+			/* fentry refused here (no trampolines, ftrace locked): try kprobes. */
+			ret = load_probe(ps, i, ATTACH_KPROBE, false, &kprobe_err);
+			if (ret)
+				set_err(err, p->info.name,
+					"kernel refuses function tracing (fentry: %s; kprobe: %s)",
+					fentry_err.what, kprobe_err.what);
+		} else if (ret) {
+			*err = fentry_err;
+		}
+		if (ret)
+			goto cleanup;
+	}
+	return 0;
+cleanup:
+	for (size_t i = 0; i < ps->n; i++) {
+		bpf_link__destroy(ps->p[i].witness);
+		ps->p[i].witness = NULL;
+		trace_bpf__destroy(ps->p[i].skel);
+		ps->p[i].skel = NULL;
+	}
+	return ret;
+}
+
+/* Sum of one per-CPU map value, read whole into the shared buffer. */
+static int read_percpu(struct probe_set *ps, int fd, __u32 key)
+{
+	return bpf_map_lookup_elem(fd, &key, ps->percpu_buf) ? -errno : 0;
+}
+
+static __u64 sum_u64(struct probe_set *ps)
+{
+	__u64 *v = ps->percpu_buf, sum = 0;
+
+	for (int c = 0; c < ps->ncpus; c++)
+		sum += v[c];
+	return sum;
+}
+
+int probe_set__read(struct probe_set *ps, struct lps_hist *out)
+{
+	const struct lps_hist *v = ps->percpu_buf;
+	int ret;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		ret = read_percpu(ps, ps->hists_fd, (__u32)i);
+		if (ret)
+			return ret;
+		for (int c = 0; c < ps->ncpus; c++)
+			hist_add(&out[i], &v[c]);
+	}
+	return 0;
+}
+
+int probe_set__drops(struct probe_set *ps, __u64 out[LPS_DROP_NR])
+{
+	int ret;
+
+	for (__u32 i = 0; i < LPS_DROP_NR; i++) {
+		ret = read_percpu(ps, ps->drops_fd, i);
+		if (ret)
+			return ret;
+		out[i] = sum_u64(ps);
+	}
+	return 0;
+}
+
+int probe_set__verify(struct probe_set *ps, struct probe_err *err)
+{
+	const struct lps_hist *v = ps->percpu_buf;
+	int ret;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		struct probe *p = &ps->p[i];
+		__u64 calls = 0, seen;
+
+		if (p->info.verified)
+			continue;
+		ret = read_percpu(ps, ps->hists_fd, (__u32)i);
+		if (ret)
+			return ret;
+		for (int c = 0; c < ps->ncpus; c++)
+			calls += v[c].calls;
+		if (p->info.mode == ATTACH_KPROBE || !p->witness) {
+			/* Nothing to compare against: a kprobe that runs is its own proof. */
+			p->info.verified = p->info.mode == ATTACH_KPROBE && calls > 0;
+			continue;
+		}
+		ret = read_percpu(ps, ps->witness_fd, (__u32)i);
+		if (ret)
+			return ret;
+		seen = sum_u64(ps);
+		if (calls > 0) {
+			p->info.verified = true;
+			bpf_link__destroy(p->witness);
+			p->witness = NULL;
+			continue;
+		}
+		if (seen == 0)
+			continue;	/* not called yet: ask again next interval */
+		if (ps->requested == ATTACH_FENTRY) {
+			set_err(err, p->info.name, "the fentry probe ran 0 times while a kprobe "
+				"counted %llu calls: this kernel does not run fentry here; "
+				"use --mode kprobe", (unsigned long long)seen);
+			return -EIO;
+		}
+		lps_warn("%s: the fentry probe ran 0 times while a kprobe counted %llu calls; "
+			 "switched to kprobes",
+			p->info.name, (unsigned long long)seen);
+		bpf_link__destroy(p->witness);
+		p->witness = NULL;
+		trace_bpf__destroy(p->skel);
+		p->skel = NULL;
+		ret = load_probe(ps, i, ATTACH_KPROBE, false, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+size_t probe_set__count(const struct probe_set *ps)
+{
+	return ps->n;
+}
+
+const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i)
+{
+	return &ps->p[i].info;
+}

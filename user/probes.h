@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-function probes: choose an attach method per function, load and attach
+ * one BPF instance per function over shared maps, verify that each probe really
+ * runs, and read the per-CPU histograms back as totals.
+ */
+#ifndef LPS_PROBES_H
+#define LPS_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "lpsentinel.h"
+
+enum attach_mode {
+	ATTACH_AUTO = 0,	/* fentry/fexit where the kernel allows, else kprobes */
+	ATTACH_FENTRY,
+	ATTACH_KPROBE,
+};
+
+const char *attach_mode__name(enum attach_mode mode);
+
+/* Why a probe set could not be opened or attached: the function and the reason. */
+struct probe_err {
+	char func[128];
+	char what[256];
+};
+
+struct probe_set_opts {
+	enum attach_mode mode;
+	const char *klp_root;	/* /sys/kernel/livepatch, replaceable for tests */
+};
+
+struct probe_info {
+	const char *name;
+	const char *module;	/* NULL: vmlinux */
+	enum attach_mode mode;	/* resolved: ATTACH_FENTRY or ATTACH_KPROBE */
+	__u32 ret_kind;
+	bool ret_from_btf;	/* false: return type guessed (no BTF) */
+	bool verified;		/* the probe has seen calls a witness also saw */
+};
+
+struct probe_set;
+
+/* Resolves every function (exists, traceable, BTF). Nothing is loaded yet. */
+int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
+		    const struct probe_set_opts *opts, struct probe_err *err);
+/* Loads and attaches every probe; all or nothing. */
+int probe_set__attach(struct probe_set *ps, struct probe_err *err);
+/*
+ * Checks fentry probes against their kprobe witnesses: a probe the kernel
+ * attached but never runs is replaced by kprobes (auto mode) or is an error
+ * (forced fentry). Verified witnesses are detached. Call once per interval.
+ */
+int probe_set__verify(struct probe_set *ps, struct probe_err *err);
+/* Sums the per-CPU histograms of every function into out[0..n). */
+int probe_set__read(struct probe_set *ps, struct lps_hist *out);
+/* Events the probes had to drop, summed over CPUs (enum lps_drop). */
+int probe_set__drops(struct probe_set *ps, __u64 out[LPS_DROP_NR]);
+size_t probe_set__count(const struct probe_set *ps);
+const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);
+void probe_set__destroy(struct probe_set *ps);
+
+#endif
