@@ -21,6 +21,7 @@ USER_SRCS  := $(wildcard user/*.c)
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/main.o,$(USER_OBJS))
 
+.SECONDARY:
 .PHONY: all deps test unit-test vm-test demo bench clean
 all: lpsentinel
 

@@ -72,7 +72,7 @@ static const char *strip_module(char *tok)
  * Reads a symbol file. kallsyms lines are "addr type name [mod]" and only text
  * symbols count; available_filter_functions lines are "name [mod]".
  */
-static int load_file(const char *path, bool kallsyms, struct name_table **out)
+int name_table__load_file(const char *path, bool kallsyms, struct name_table **out)
 {
 	struct name_table *t;
 	char line[512];
@@ -124,15 +124,15 @@ cleanup:
 
 int ksyms__load(struct name_table **out)
 {
-	return load_file("/proc/kallsyms", true, out);
+	return name_table__load_file("/proc/kallsyms", true, out);
 }
 
 int ftrace_funcs__load(struct name_table **out)
 {
-	int err = load_file("/sys/kernel/tracing/available_filter_functions", false, out);
+	int err = name_table__load_file("/sys/kernel/tracing/available_filter_functions", false, out);
 
 	if (err == -ENOENT)	/* tracefs only reachable through debugfs */
-		err = load_file("/sys/kernel/debug/tracing/available_filter_functions", false, out);
+		err = name_table__load_file("/sys/kernel/debug/tracing/available_filter_functions", false, out);
 	return err;
 }
 

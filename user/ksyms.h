@@ -16,6 +16,8 @@ struct name_table;
 int ksyms__load(struct name_table **out);
 /* Functions ftrace can trace; -EPERM/-ENOENT when tracefs refuses or is absent. */
 int ftrace_funcs__load(struct name_table **out);
+/* Either format from any path (kallsyms: "addr type name [mod]", else "name [mod]"). */
+int name_table__load_file(const char *path, bool kallsyms, struct name_table **out);
 void name_table__free(struct name_table *t);
 
 /*
