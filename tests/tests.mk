@@ -9,5 +9,42 @@ $(OUT)/tests:
 $(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
 
+# The workload generator runs inside the guests; it counts its own operations.
+$(OUT)/lpload: tests/workload/lpload.c | $(OUT)
+	$(CC) -O2 -g -Wall -Wextra $< -o $@
+
 unit-test: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+vm-test: lpsentinel $(OUT)/lpload
+	./tests/vm/run-cases.sh
+
+# The README's two commands: each installs what it needs first.
+test:
+	./scripts/install-deps.sh --if-missing
+	$(MAKE) all
+	$(MAKE) unit-test
+	$(MAKE) vm-test
+
+demo:
+	./scripts/install-deps.sh --if-missing
+	$(MAKE) all $(OUT)/lpload
+	./tests/vm/demo.sh
+
+bench:
+	./scripts/install-deps.sh --if-missing
+	$(MAKE) all $(OUT)/lpload $(OUT)/lps-floor
+	./tests/bench/run-bench.sh
+
+# Benchmark floor: an empty fentry+fexit pair, built like the product's probes.
+$(OUT)/bench:
+	mkdir -p $@
+
+$(OUT)/bench/floor.bpf.o: tests/bench/floor.bpf.c $(OUT)/vmlinux.h | $(OUT)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/bench/floor.skel.h: $(OUT)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/lps-floor: tests/bench/floor.c $(OUT)/bench/floor.skel.h
+	$(CC) $(CFLAGS) -I$(OUT)/bench $< -o $@ -lbpf -lelf -lz

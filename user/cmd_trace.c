@@ -183,10 +183,10 @@ static int run_trace(const struct trace_args *a)
 	ret = probe_set__attach(ps, &perr);
 	if (ret)
 		goto report_perr;
-	if (!a->json)
-		fprintf(stderr, "Tracing %zu function%s%s\n", n, n == 1 ? "" : "s",
-			a->duration_s ? "" : "; Ctrl-C to stop");
-	else
+	/* stderr, so it never mixes into --json; scripts wait for this line. */
+	fprintf(stderr, "Tracing %zu function%s%s\n", n, n == 1 ? "" : "s",
+		a->duration_s ? "" : "; Ctrl-C to stop");
+	if (a->json)
 		intervals = json_object_new_array();
 
 	start = now_s();
@@ -230,7 +230,7 @@ static int run_trace(const struct trace_args *a)
 		doc = json_object_new_object();
 		json_object_object_add(doc, "duration_s", json_object_new_double(now_s() - start));
 		json_object_object_add(doc, "functions", functions_json(ps, now));
-		if (intervals) {
+		if (a->interval_s) {
 			json_object_object_add(doc, "intervals", intervals);
 			intervals = NULL;
 		}
