@@ -42,6 +42,7 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 	int c;
 
 	optind = 1;
+	opterr = 0;	/* we say it ourselves, in one line */
 	while ((c = getopt_long(argc, argv, "d:i:m:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -72,14 +73,13 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 			trace_usage(stdout);
 			return 1;
 		default:
-			trace_usage(stderr);
-			return -EINVAL;
+			return cli__usage_error("trace: unknown or incomplete option '%s' "
+						"(see lpsentinel trace --help)", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		trace_usage(stderr);
-		return cli__usage_error("trace needs at least one function");
-	}
+	if (optind >= argc)
+		return cli__usage_error("trace needs at least one function "
+					"(see lpsentinel trace --help)");
 	a->funcs = (const char *const *)&argv[optind];
 	a->nfuncs = (size_t)(argc - optind);
 	return 0;

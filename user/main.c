@@ -2,6 +2,7 @@
 /* lpsentinel: livepatch safety monitor. Dispatches to one do_<verb> per command. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include "cli.h"
 #include "log.h"
 
@@ -22,10 +23,24 @@ static void usage(FILE *f)
 		fprintf(f, "  lpsentinel %s\n", verbs[i].synopsis);
 }
 
+/*
+ * Each traced function holds a dozen descriptors (programs, links, maps, BTF);
+ * the default soft limit of 1024 would cap tracing near 80 functions.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit r = { .rlim_cur = 1 << 20, .rlim_max = 1 << 20 };
+
+	if (setrlimit(RLIMIT_NOFILE, &r) && !getrlimit(RLIMIT_NOFILE, &r)) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "lpsentinel: usage error: no command (see lpsentinel --help)\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -33,10 +48,11 @@ int main(int argc, char **argv)
 		return CLI_EXIT_OK;
 	}
 	lps_silence_libbpf();
+	raise_fd_limit();
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "lpsentinel: usage error: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "lpsentinel: usage error: unknown command '%s' (see lpsentinel --help)\n",
+		argv[1]);
 	return CLI_EXIT_USAGE;
 }

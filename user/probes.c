@@ -129,6 +129,16 @@ static int resolve_one(struct probe *p, const struct name_table *ksyms,
 	return 0;
 }
 
+static bool ftrace_disabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/ftrace_enabled", "r");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == '0';
+}
+
 int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
 		    const struct probe_set_opts *opts, struct probe_err *err)
 {
@@ -154,6 +164,13 @@ int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
 		goto cleanup;
 	}
 
+	/* With ftrace off, the kernel accepts every probe and never runs one. */
+	if (ftrace_disabled()) {
+		ret = -EPERM;
+		set_err(err, NULL, "kernel refuses function tracing: ftrace is disabled "
+			"(sysctl kernel.ftrace_enabled=0), probes would attach and never run");
+		goto cleanup;
+	}
 	ret = ksyms__load(&ksyms);
 	if (ret) {
 		set_err(err, NULL, "cannot read /proc/kallsyms: %s", strerror(-ret));
@@ -277,21 +294,27 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		}
 	}
 
+	/*
+	 * Return probe first: a call already running when the entry probe arrives
+	 * then shows up as one unmatched return, while the other order would push
+	 * entries that no return ever pops for as long as the gap lasts (seconds
+	 * under emulation), filling the task's stack with stale frames.
+	 */
 	if (fentry) {
-		skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
-		ret = skel->links.lps_fentry ? 0 : -errno;
+		skel->links.lps_fexit = bpf_program__attach(skel->progs.lps_fexit);
+		ret = skel->links.lps_fexit ? 0 : -errno;
 		if (!ret) {
-			skel->links.lps_fexit = bpf_program__attach(skel->progs.lps_fexit);
-			ret = skel->links.lps_fexit ? 0 : -errno;
+			skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
+			ret = skel->links.lps_fentry ? 0 : -errno;
 		}
 	} else {
-		skel->links.lps_kprobe = bpf_program__attach_kprobe(skel->progs.lps_kprobe,
-								    false, name);
-		ret = skel->links.lps_kprobe ? 0 : -errno;
+		skel->links.lps_kretprobe = bpf_program__attach_kprobe(skel->progs.lps_kretprobe,
+								       true, name);
+		ret = skel->links.lps_kretprobe ? 0 : -errno;
 		if (!ret) {
-			skel->links.lps_kretprobe =
-				bpf_program__attach_kprobe(skel->progs.lps_kretprobe, true, name);
-			ret = skel->links.lps_kretprobe ? 0 : -errno;
+			skel->links.lps_kprobe =
+				bpf_program__attach_kprobe(skel->progs.lps_kprobe, false, name);
+			ret = skel->links.lps_kprobe ? 0 : -errno;
 		}
 	}
 	if (ret) {
@@ -310,6 +333,12 @@ fail:
 	return ret;
 }
 
+/* Out of memory or descriptors: kprobes would not fare better, say so as is. */
+static bool is_resource_error(int err)
+{
+	return err == -ENOMEM || err == -EMFILE || err == -ENFILE || err == -E2BIG;
+}
+
 int probe_set__attach(struct probe_set *ps, struct probe_err *err)
 {
 	int ret = 0;
@@ -319,7 +348,8 @@ int probe_set__attach(struct probe_set *ps, struct probe_err *err)
 		struct probe_err fentry_err, kprobe_err;
 
 		ret = load_probe(ps, i, p->info.mode, p->info.mode == ATTACH_FENTRY, &fentry_err);
-		if (ret && p->info.mode == ATTACH_FENTRY && ps->requested == ATTACH_AUTO) {
+		if (ret && p->info.mode == ATTACH_FENTRY && ps->requested == ATTACH_AUTO &&
+		    !is_resource_error(ret)) {
 			/* fentry refused here (no trampolines, ftrace locked): try kprobes. */
 			ret = load_probe(ps, i, ATTACH_KPROBE, false, &kprobe_err);
 			if (ret)

@@ -40,7 +40,7 @@ with() {
 # 63 idle functions for the 64-function run: BTF, ftrace-able, unique names.
 bpftool btf dump file /sys/kernel/btf/vmlinux | sed -n "s/^\[[0-9]*\] FUNC '\([^']*\)'.*/\1/p" | sort -u >"$WORK/btf"
 grep -v '\[' /sys/kernel/tracing/available_filter_functions | sort | uniq -u >"$WORK/aff"
-comm -12 "$WORK/btf" "$WORK/aff" | grep -E '_show$' | grep -vx "$FN" | head -n 63 >"$WORK/idle"
+comm -12 "$WORK/btf" "$WORK/aff" | grep -E '_show$' | grep -vx "$FN" | sed -n 1,63p >"$WORK/idle"
 
 cat >"$WORK/bt.bt" <<BT
 kfunc:$FN { @start[tid] = nsecs; }

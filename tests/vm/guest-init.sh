@@ -16,11 +16,13 @@ mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
+ln -sf /proc/self/fd /host/dev/fd	# bash process substitution needs it
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
 mount -t tracefs tracefs /host/sys/kernel/tracing
 mount -t debugfs debugfs /host/sys/kernel/debug
 mount -t bpf bpf /host/sys/fs/bpf
+mount -t securityfs securityfs /host/sys/kernel/security
 R=/run/lps-results
 chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	HOME=/tmp LPS_RESULTS=$R LPS_KREL="$(cat /proc/sys/kernel/osrelease)" TERM=dumb \
