@@ -12,6 +12,7 @@
 #include "hist.h"
 #include "klp_sysfs.h"
 #include "log.h"
+#include "kretprobe.h"
 #include "ksyms.h"
 #include "probes.h"
 
@@ -19,6 +20,7 @@ struct probe {
 	struct probe_info info;
 	struct trace_bpf *skel;
 	struct bpf_link *witness;
+	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */
 };
 
 struct probe_set {
@@ -53,13 +55,37 @@ static void set_err(struct probe_err *err, const char *func, const char *fmt, ..
 	va_end(ap);
 }
 
+/*
+ * Return probe with room for deep recursion and many sleepers (kretprobe.h);
+ * where tracefs cannot be written, the kernel's default through perf.
+ */
+static struct bpf_link *attach_kretprobe(struct bpf_program *prog, const char *func, size_t idx,
+					 char *event)
+{
+	struct bpf_link *link;
+
+	link = kretprobe__attach(prog, func, idx, kretprobe__default_maxactive(), event);
+	if (link || event[0] || (errno != ENOENT && errno != EACCES && errno != EROFS))
+		return link;
+	return bpf_program__attach_kprobe(prog, true, func);
+}
+
+/* Destroys a probe's BPF instance, then the tracefs event it no longer uses. */
+static void probe_detach(struct probe *p)
+{
+	bpf_link__destroy(p->witness);
+	p->witness = NULL;
+	trace_bpf__destroy(p->skel);
+	p->skel = NULL;
+	kretprobe__remove(p->kretprobe_event);
+}
+
 void probe_set__destroy(struct probe_set *ps)
 {
 	if (!ps)
 		return;
 	for (size_t i = 0; i < ps->n; i++) {
-		bpf_link__destroy(ps->p[i].witness);
-		trace_bpf__destroy(ps->p[i].skel);
+		probe_detach(&ps->p[i]);
 		free((char *)ps->p[i].info.name);
 		free((char *)ps->p[i].info.module);
 	}
@@ -308,8 +334,8 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 			ret = skel->links.lps_fentry ? 0 : -errno;
 		}
 	} else {
-		skel->links.lps_kretprobe = bpf_program__attach_kprobe(skel->progs.lps_kretprobe,
-								       true, name);
+		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, name, idx,
+							     p->kretprobe_event);
 		ret = skel->links.lps_kretprobe ? 0 : -errno;
 		if (!ret) {
 			skel->links.lps_kprobe =
@@ -330,6 +356,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 	return 0;
 fail:
 	trace_bpf__destroy(skel);
+	kretprobe__remove(p->kretprobe_event);
 	return ret;
 }
 
@@ -364,12 +391,8 @@ int probe_set__attach(struct probe_set *ps, struct probe_err *err)
 	}
 	return 0;
 cleanup:
-	for (size_t i = 0; i < ps->n; i++) {
-		bpf_link__destroy(ps->p[i].witness);
-		ps->p[i].witness = NULL;
-		trace_bpf__destroy(ps->p[i].skel);
-		ps->p[i].skel = NULL;
-	}
+	for (size_t i = 0; i < ps->n; i++)
+		probe_detach(&ps->p[i]);
 	return ret;
 }
 
@@ -459,10 +482,7 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 		lps_warn("%s: the fentry probe ran 0 times while a kprobe counted %llu calls; "
 			 "switched to kprobes",
 			p->info.name, (unsigned long long)seen);
-		bpf_link__destroy(p->witness);
-		p->witness = NULL;
-		trace_bpf__destroy(p->skel);
-		p->skel = NULL;
+		probe_detach(p);
 		ret = load_probe(ps, i, ATTACH_KPROBE, false, err);
 		if (ret)
 			return ret;

@@ -1,23 +1,34 @@
 #!/usr/bin/env bash
 # build-fixtures.sh KREL: builds every module in tests/fixtures against the
-# headers of KREL (kbuild, out of tree) into build/fixtures/KREL/*.ko. The
-# sources are copied first so kbuild's droppings stay out of the source tree;
-# nothing is rebuilt when no source changed.
+# headers of KREL (kbuild obj-m, out of tree) into build/fixtures/KREL/*.ko.
+# The sources are copied to build/fixtures/KREL/src first so kbuild's droppings
+# stay out of the source tree. Nothing is rebuilt while the sources, this
+# script and the kernel's headers are unchanged (a checksum, not mtimes, so
+# deleted or renamed sources count too).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+(($# == 1)) || { echo "usage: build-fixtures.sh KREL" >&2; exit 2; }
 krel=$1
 kdir=/lib/modules/$krel/build
 [[ -d $kdir ]] || { echo "fixtures: no headers for $krel ($kdir)" >&2; exit 1; }
 out=$top/build/fixtures/$krel
 src=$out/src
-mkdir -p "$src"
 stamp=$out/.built
-if [[ -e $stamp ]] && [[ -z $(find "$top/tests/fixtures" -newer "$stamp" -type f) ]]; then
+sum=$(cd "$top/tests/fixtures" && {
+	find . -maxdepth 1 -type f | LC_ALL=C sort | xargs sha256sum
+	sha256sum "$here/build-fixtures.sh"
+	stat -c '%n %Y' "$kdir/Makefile" "$kdir/include/config/kernel.release" 2>/dev/null || true
+} | sha256sum | cut -d' ' -f1)
+if [[ -e $stamp && $(cat "$stamp") == "$sum" ]]; then
 	exit 0
 fi
-rm -rf "$src" && mkdir -p "$src"
+rm -rf "$src" "$stamp" && rm -f "$out"/*.ko && mkdir -p "$src"
 cp "$top"/tests/fixtures/* "$src/"
-make -s -C "$kdir" M="$src" modules >"$out/build.log" 2>&1 || { cat "$out/build.log" >&2; exit 1; }
+if ! make -C "$kdir" M="$src" modules >"$out/build.log" 2>&1; then
+	echo "fixtures: build against $krel failed; $out/build.log:" >&2
+	tail -n 40 "$out/build.log" >&2
+	exit 1
+fi
 cp "$src"/*.ko "$out/"
-touch "$stamp"
+echo "$sum" >"$stamp"

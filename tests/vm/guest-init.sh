@@ -1,32 +1,46 @@
 #!/bin/sh
-# /init of the lab initramfs (busybox sh). Mounts the host root read-only at
-# /host with writable tmpfs where programs expect to write, the results share
-# at /host/run/lps-results, then runs the command file from the results share
-# chrooted into /host, records its exit status and powers off.
+# /init of the lab initramfs (busybox sh). Loads the virtio/9p modules listed
+# at build time, mounts the host root read-only at /host with tmpfs where
+# programs expect to write, mounts the results share at /host/run/lps-results,
+# runs the command file from that share chrooted into /host, records its exit
+# status and powers off. Without a status file the host reports a failure, so
+# every early exit here simply powers off.
+export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in $(cat /mods/order); do insmod /mods/$m 2>/dev/null; done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host || {
-	echo "lab: cannot mount host root"; poweroff -f; }
-for d in tmp run var/tmp; do mount -t tmpfs tmpfs /host/$d; done
-mkdir -p /host/run/lps-results
-mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 results /host/run/lps-results
+die() { echo "lab: $*"; dmesg | tail -n 20; poweroff -f; sleep 10; }
+# Loud on failure: a missing transport module shows up as a failed mount below.
+for m in $(cat /mods/order); do insmod "/mods/$m" || echo "lab: insmod $m failed"; done
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host ||
+	die "cannot mount the host root share"
+for d in tmp run var/tmp; do mount -t tmpfs tmpfs "/host/$d" || die "cannot mount tmpfs on /$d"; done
+R=/run/lps-results
+mkdir -p "/host$R"
+# cache=none: what the guest writes must reach the host even if it hangs later.
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 results "/host$R" ||
+	die "cannot mount the results share"
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 ln -sf /proc/self/fd /host/dev/fd	# bash process substitution needs it
+ln -sf /proc/self/fd/0 /host/dev/stdin
+ln -sf /proc/self/fd/1 /host/dev/stdout
+ln -sf /proc/self/fd/2 /host/dev/stderr
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
 mount -t tracefs tracefs /host/sys/kernel/tracing
 mount -t debugfs debugfs /host/sys/kernel/debug
 mount -t bpf bpf /host/sys/fs/bpf
 mount -t securityfs securityfs /host/sys/kernel/security
-R=/run/lps-results
+mount -t cgroup2 cgroup2 /host/sys/fs/cgroup
+# Guest uptime when the command starts: the boot cost of this run.
+cut -d' ' -f1 /proc/uptime >"/host$R/boot_s"
+# stdin is /dev/null: nothing may wait for console input in an unattended run.
 chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	HOME=/tmp LPS_RESULTS=$R LPS_KREL="$(cat /proc/sys/kernel/osrelease)" TERM=dumb \
-	/bin/bash $R/cmd >/host$R/output 2>&1
-echo $? >/host$R/status
+	HOME=/tmp LPS_RESULTS=$R LPS_KREL="$(cat /proc/sys/kernel/osrelease)" TERM=dumb LANG=C.UTF-8 \
+	/bin/bash "$R/cmd" </dev/null >"/host$R/output" 2>&1
+echo $? >"/host$R/status"
 sync
 poweroff -f

@@ -1,35 +1,53 @@
 #!/usr/bin/env bash
-# initramfs.sh KREL OUT: a busybox initramfs for a lab guest. Its /init loads the
-# virtio and 9p modules this kernel needs (in dependency order, as modprobe
-# resolves them), mounts the host's / read-only and the results share, and runs
-# the test command chrooted into the host root (see guest-init.sh).
+# initramfs.sh KREL OUT: a busybox initramfs (cpio newc, gzip) for a lab guest
+# running kernel KREL. Its /init (guest-init.sh) loads the virtio and 9p modules
+# this kernel needs, in dependency order as modprobe resolves them from
+# modules.dep/modules.builtin, mounts the host's / read-only and the results
+# share, and runs the test command chrooted into the host root.
+# OUT is kept when it is newer than this script, guest-init.sh and the kernel's
+# modules.dep, so callers may run this before every boot.
 set -euo pipefail
+(($# == 2)) || { echo "usage: initramfs.sh KREL OUTFILE" >&2; exit 2; }
 krel=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
+moddir=/lib/modules/$krel
+[[ -f $moddir/modules.dep ]] || { echo "initramfs: no modules for $krel ($moddir)" >&2; exit 1; }
+if [[ -s $out && $out -nt $here/initramfs.sh && $out -nt $here/guest-init.sh &&
+	$out -nt $moddir/modules.dep ]]; then
+	exit 0
+fi
+bb=/bin/busybox
+[[ -x $bb ]] || { echo "initramfs: $bb missing (apt-get install busybox-static)" >&2; exit 1; }
+# The guest has no dynamic loader: the busybox must be static.
+if ldd "$bb" >/dev/null 2>&1; then echo "initramfs: $bb is not static" >&2; exit 1; fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"/{bin,mods,proc,sys,dev,host,tmp}
+cp "$bb" "$work/bin/busybox"
+for app in $("$bb" --list); do [[ $app == busybox ]] || ln -s busybox "$work/bin/$app"; done
 
-mkdir -p "$work"/{bin,mods,proc,sys,dev,host}
-cp /bin/busybox "$work/bin/busybox"
-for app in sh mount mkdir insmod chroot poweroff sync cat echo sleep; do
-	ln -s busybox "$work/bin/$app"
-done
-# modprobe prints "insmod PATH" for each module in load order and "builtin X"
-# for what the kernel already has; busybox insmod cannot read .ko.xz, so
-# decompress here.
+# modprobe --show-depends prints "insmod PATH" per module in load order and
+# "builtin NAME" for what the kernel has built in (virtio_pci on 6.12).
+# busybox insmod cannot read .ko.xz/.ko.zst, so decompress here.
 : >"$work/mods/order"
-for m in virtio_pci 9pnet_virtio 9p; do modprobe -S "$krel" --show-depends "$m"; done |
+for m in virtio_pci 9pnet_virtio 9p; do
+	modprobe -S "$krel" --show-depends "$m" ||
+		{ echo "initramfs: modprobe cannot resolve $m for $krel" >&2; exit 1; }
+done >"$work/deps"
 while read -r kind path _; do
 	[[ $kind == insmod ]] || continue
-	name=$(basename "$path"); name=${name%.xz}
-	grep -qx "$name" "$work/mods/order" && continue
+	name=$(basename "$path"); name=${name%.xz}; name=${name%.zst}
+	grep -qxF "$name" "$work/mods/order" && continue
 	case $path in
 	*.xz) xz -dc "$path" >"$work/mods/$name" ;;
+	*.zst) zstd -qdc "$path" >"$work/mods/$name" ;;
 	*) cp "$path" "$work/mods/$name" ;;
 	esac
 	echo "$name" >>"$work/mods/order"
-done
+done <"$work/deps"
 cp "$here/guest-init.sh" "$work/init"
 chmod +x "$work/init"
-(cd "$work" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
-mv "$out.tmp" "$out"
+mkdir -p "$(dirname "$out")"
+(cd "$work" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp.$$"
+mv "$out.tmp.$$" "$out"

@@ -2,41 +2,53 @@
 # run-in-vm.sh [-t TIMEOUT_S] KREL COMMAND...: boots Debian kernel KREL under
 # qemu (TCG: KVM guests hang on these machines), runs COMMAND with bash in the
 # guest, chrooted into the host's / (read-only) with the repository as cwd, and
-# prints its output. Exit status: the command's, or 124 when the guest never
-# reported one (hang, panic, lockup), with the console tail on stderr.
-# Files written to $LPS_RESULTS in the guest stay in build/vm/results/<run>/.
+# prints its output (stdout and stderr merged) on stdout, nothing else.
+# Exit status: the command's, or 124 when the guest never reported one (hang,
+# panic, lockup, timeout), with the console tail on stderr.
+# Files written to $LPS_RESULTS in the guest stay in build/vm/results/<run>/,
+# with console.log, boot_s (guest uptime at command start) and wall_s.
+# VM_TCG_THREAD=single|multi picks qemu's TCG threading (default multi).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+usage() { echo "usage: run-in-vm.sh [-t TIMEOUT_S] KREL COMMAND..." >&2; exit 2; }
 timeout_s=300
-if [[ ${1:-} == -t ]]; then timeout_s=$2; shift 2; fi
-(($# >= 2)) || { echo "usage: run-in-vm.sh [-t TIMEOUT_S] KREL COMMAND..." >&2; exit 2; }
+if [[ ${1:-} == -t ]]; then
+	[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage
+	timeout_s=$2; shift 2
+fi
+(($# >= 2)) || usage
 krel=$1; shift
 [[ -e /boot/vmlinuz-$krel ]] || { echo "vm: no kernel /boot/vmlinuz-$krel" >&2; exit 1; }
+tcg=${VM_TCG_THREAD:-multi}
+[[ $tcg == single || $tcg == multi ]] || { echo "vm: VM_TCG_THREAD must be single or multi" >&2; exit 2; }
 
 mkdir -p "$top/build/vm/results"
 initrd=$top/build/vm/initramfs-$krel.gz
-if [[ ! -e $initrd || $here/initramfs.sh -nt $initrd || $here/guest-init.sh -nt $initrd ]]; then
-	"$here/initramfs.sh" "$krel" "$initrd"
-fi
+"$here/initramfs.sh" "$krel" "$initrd"	# no-op when up to date
 res=$(mktemp -d "$top/build/vm/results/$(date +%H%M%S)-XXXX")
 printf 'cd %q || exit 125\n%s\n' "$top" "$*" >"$res/cmd"
 
-rc=0
+# --foreground keeps qemu in our process group so Ctrl-C reaches it.
+# The console goes to a file, qemu's own chatter to qemu.err: stdout carries
+# only the guest command's output.
+rc=0 t0=$(date +%s.%N)
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel "tcg,thread=${VM_TCG_THREAD:-multi}" -cpu max -m 2G -smp 2 \
-	-nographic -no-reboot -display none -monitor none -serial "file:$res/console.log" \
+	-accel "tcg,thread=$tcg" -cpu max -m 2G -smp 2 \
+	-nographic -no-reboot -display none -monitor none -nic none \
+	-serial "file:$res/console.log" \
 	-kernel "/boot/vmlinuz-$krel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 nokaslr" \
 	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
 	-fsdev local,id=w,path="$res",security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=w,mount_tag=results </dev/null >/dev/null 2>"$res/qemu.err" || rc=$?
+awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' >"$res/wall_s"
 
 [[ -f $res/output ]] && cat "$res/output"
 echo "vm: results in $res" >&2
 if [[ ! -s $res/status ]]; then
-	echo "vm: guest $krel reported no exit status (qemu rc $rc: hang, panic or timeout after ${timeout_s}s); console tail:" >&2
+	echo "vm: guest $krel reported no exit status (qemu rc $rc; 124 = timeout after ${timeout_s}s): hang, panic or lockup; last 60 console lines:" >&2
 	tail -n 60 "$res/console.log" >&2 || true
 	cat "$res/qemu.err" >&2 || true
 	exit 124

@@ -130,6 +130,8 @@ int main(int argc, char **argv)
 			return usage("unknown option");
 		}
 	}
+	if (optind < argc)
+		return usage("unexpected argument");
 	if (!l.path)
 		return usage("--file is required");
 	if (!l.count == !(l.seconds > 0))

@@ -27,3 +27,10 @@ for mode in fentry kprobe auto; do
 	[[ $mode != auto ]] && [[ $attach != "$mode" ]] && fail "--mode $mode attached $attach"
 	ok "$mode: $calls calls of $N, p50=${p50%.*}ns p99=${p99%.*}ns"
 done
+
+# kprobe mode made a tracefs kretprobe event; it must be gone after exit.
+if grep -q lpsentinel /sys/kernel/tracing/kprobe_events; then
+	cat /sys/kernel/tracing/kprobe_events
+	fail "tracefs kretprobe events left behind"
+fi
+ok "no kprobe events left behind"

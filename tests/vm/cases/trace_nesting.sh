@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Nesting and recursion pair each return with its own entry:
+#  - nesting: seq_read_iter calls version_proc_show; both traced, the outer
+#    call's latency must contain the inner one's;
+#  - recursion: lps_fail_recurse(d) calls itself d deep (lps_fail fixture);
+#    every call counted, every latency paired, no stack overflow drops.
+. "$(dirname "$0")/lib.sh"
+
+N=1000
+start_trace nest seq_read_iter version_proc_show --json
+"$LPLOAD" --file /proc/version --procs 2 --count $N >/dev/null
+stop_trace
+out="$WORK/nest.out"
+[[ $(fn_field "$out" version_proc_show calls) == "$N" ]] || fail "inner calls != $N"
+outer=$(fn_field "$out" seq_read_iter calls)
+[[ $outer -ge $N ]] || fail "seq_read_iter calls=$outer < $N"
+python3 - "$out" <<'PY' || fail "outer latency does not contain the inner one"
+import json, sys
+d = {f["function"]: f for f in json.load(open(sys.argv[1]))["functions"]}
+o, i = d["seq_read_iter"], d["version_proc_show"]
+assert i["recorded"] == i["calls"], i
+assert o["p50_ns"] > i["p50_ns"], (o["p50_ns"], i["p50_ns"])
+PY
+[[ $(json "$out" "d['dropped']['too_deep']") == 0 ]] || fail "frames dropped as too deep"
+ok "nesting: version_proc_show $N calls inside seq_read_iter ($outer calls), outer p50 > inner p50"
+
+insmod "build/fixtures/$LPS_KREL/lps_fail.ko"
+trap 'rmmod lps_fail 2>/dev/null || true' EXIT
+D=12 W=50
+start_trace rec lps_fail_recurse --json
+"$LPLOAD" --file /proc/lps_fail --procs 2 --count $W --write r$D >/dev/null
+stop_trace
+out="$WORK/rec.out"
+calls=$(fn_field "$out" lps_fail_recurse calls)
+[[ $calls == $((D * W)) ]] || fail "recursion: calls=$calls, want $((D * W))"
+[[ $(fn_field "$out" lps_fail_recurse recorded) == "$calls" ]] || fail "recursion: not every latency paired"
+[[ $(fn_field "$out" lps_fail_recurse unmatched) == 0 ]] || fail "recursion: unmatched returns"
+[[ $(json "$out" "d['dropped']['too_deep']") == 0 ]] || fail "recursion: frames dropped"
+ok "recursion: $calls calls at depth $D, all paired"
+
+# Deeper than the per-task stack: the overflow is counted, calls stay exact.
+D=20 W=10
+start_trace deep lps_fail_recurse --json
+"$LPLOAD" --file /proc/lps_fail --procs 1 --count $W --write r$D >/dev/null
+stop_trace
+out="$WORK/deep.out"
+[[ $(fn_field "$out" lps_fail_recurse calls) == $((D * W)) ]] || fail "deep recursion: calls not exact"
+dropped=$(json "$out" "d['dropped']['too_deep']")
+[[ $dropped == $(((D - 16) * W)) ]] || fail "deep recursion: dropped=$dropped, want $(((D - 16) * W))"
+ok "recursion past 16 frames: calls exact, $dropped overflowing latencies counted as dropped"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Tracing a function that a livepatch replaces, in every attach order:
+#  1. probes attached before the patch is enabled, kept across the enable;
+#  2. auto mode on an already patched function (must pick kprobes);
+#  3. fentry forced on an already patched function: some kernels (6.1) accept
+#     it and never run it (KERNEL-FACTS.md); lpsentinel must then fail loudly
+#     through its kprobe witness, never report a silent zero.
+# Counts must be exact wherever lpsentinel reports success.
+. "$(dirname "$0")/lib.sh"
+
+FN=cmdline_proc_show
+KO=build/fixtures/$LPS_KREL/lp_cmdline.ko
+SYS=/sys/kernel/livepatch/lp_cmdline
+
+wait_transition() {
+	for _ in $(seq 1 300); do
+		[[ -e $SYS/transition && $(cat $SYS/transition) == 0 ]] && return 0
+		sleep 0.1
+	done
+	fail "patch transition did not finish"
+}
+
+unpatch() {
+	[[ -e $SYS/enabled ]] || return 0
+	echo 0 >$SYS/enabled
+	for _ in $(seq 1 300); do [[ -e $SYS ]] || break; sleep 0.1; done
+	rmmod lp_cmdline
+}
+trap unpatch EXIT
+
+# 1. attached before, across the enable
+start_trace across "$FN" --mode fentry --json
+"$LPLOAD" --file /proc/cmdline --procs 2 --count 400 >/dev/null
+insmod "$KO"
+wait_transition
+"$LPLOAD" --file /proc/cmdline --procs 2 --count 600 >/dev/null
+stop_trace
+grep -q "lp_cmdline: patched" /proc/cmdline || fail "patch not in effect"
+calls=$(fn_field "$WORK/across.out" "$FN" calls)
+# kmod's insmod reads /proc/cmdline once itself, for "module.param=" options.
+[[ $calls == 1001 ]] || fail "across the enable: calls=$calls, want 1001 (400 + insmod's read + 600)"
+ok "fentry attached before the patch: $calls calls across the enable, exact"
+
+# 2. auto on a patched function
+start_trace auto "$FN" --json
+"$LPLOAD" --file /proc/cmdline --procs 2 --count 500 >/dev/null
+stop_trace
+[[ $(fn_field "$WORK/auto.out" "$FN" attach) == kprobe ]] || fail "auto did not pick kprobes on a patched function"
+calls=$(fn_field "$WORK/auto.out" "$FN" calls)
+[[ $calls == 500 ]] || fail "auto on patched: calls=$calls, want 500"
+ok "auto mode on a patched function: kprobe, $calls calls"
+
+# 3. fentry forced after the patch: exact, or a loud refusal; never a silent zero
+"$LPLOAD" --file /proc/cmdline --procs 2 --seconds 8 >"$WORK/load3" &
+load=$!
+rc=0
+timeout 120 "$LPS" trace "$FN" --mode fentry -d 4 --json >"$WORK/forced.out" 2>"$WORK/forced.err" || rc=$?
+wait $load
+if [[ $rc == 0 ]]; then
+	calls=$(fn_field "$WORK/forced.out" "$FN" calls)
+	[[ $calls -gt 0 ]] || fail "forced fentry on a patched function reported 0 calls and exit 0"
+	[[ $(fn_field "$WORK/forced.out" "$FN" verified) == True ]] || fail "forced fentry not verified"
+	ok "forced fentry after the patch works on this kernel ($calls calls, verified)"
+else
+	[[ $rc == 1 ]] || fail "forced fentry: exit $rc"
+	grep -q "ran 0 times while a kprobe counted" "$WORK/forced.err" || { cat "$WORK/forced.err"; fail "no witness message"; }
+	ok "forced fentry after the patch is broken on this kernel and was caught: $(cat "$WORK/forced.err")"
+fi
