@@ -13,8 +13,23 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
 $(OUT)/lpload: tests/workload/lpload.c | $(OUT)
 	$(CC) -O2 -g -Wall -Wextra $< -o $@
 
-unit-test: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+# The same tests again under AddressSanitizer and UndefinedBehaviorSanitizer:
+# parsers of kernel files and (soon) of untrusted .ko files must not overread.
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_OBJS   := $(patsubst $(OUT)/%.o,$(OUT)/san/%.o,$(LIB_OBJS))
+SAN_BINS   := $(patsubst tests/unit/%.c,$(OUT)/san/%,$(UNIT_SRCS))
+
+$(OUT)/san:
+	mkdir -p $@
+
+$(OUT)/san/%.o: user/%.c $(wildcard user/*.h) bpf/lpsentinel.h $(SKELS) | $(OUT)/san
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUT)/san/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUT)/san
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) -o $@ $(LDLIBS) -lcmocka
+
+unit-test: $(UNIT_BINS) $(SAN_BINS)
+	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; $$t; done
 
 vm-test: lpsentinel $(OUT)/lpload
 	./tests/vm/run-cases.sh

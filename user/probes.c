@@ -269,6 +269,20 @@ static int keep_map_fds(struct probe_set *ps, struct trace_bpf *skel)
 	return 0;
 }
 
+/*
+ * Test hook: LPS_TEST_FENTRY_TARGET=FUNC points every fentry probe at FUNC
+ * while its witness stays on the real function. With FUNC never called, this
+ * is what a kernel that accepts fentry and never runs it looks like, the one
+ * failure the witness exists for, which the lab kernels do not show on their
+ * own (tests/vm/cases/trace_witness.sh).
+ */
+static const char *fentry_target(const char *func)
+{
+	const char *t = getenv("LPS_TEST_FENTRY_TARGET");
+
+	return t && *t ? t : func;
+}
+
 /* Loads and attaches instance idx with the given method. */
 static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		      bool with_witness, struct probe_err *err)
@@ -293,9 +307,11 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 	bpf_program__set_autoload(skel->progs.lps_kretprobe, !fentry);
 	bpf_program__set_autoload(skel->progs.lps_witness, with_witness);
 	if (fentry) {
-		ret = bpf_program__set_attach_target(skel->progs.lps_fentry, 0, name);
+		const char *target = fentry_target(name);
+
+		ret = bpf_program__set_attach_target(skel->progs.lps_fentry, 0, target);
 		if (!ret)
-			ret = bpf_program__set_attach_target(skel->progs.lps_fexit, 0, name);
+			ret = bpf_program__set_attach_target(skel->progs.lps_fexit, 0, target);
 		if (ret) {
 			set_err(err, name, "no BTF target for fentry: %s", strerror(-ret));
 			goto fail;

@@ -14,9 +14,6 @@ results=$LPS_RESULTS/bench.txt
 
 ops() { build/lpload --file /proc/version --pread --procs 1 --seconds "$S" | sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p'; }
 
-# measure CONFIG: R rounds of the workload under whatever is attached now
-measure() { for _ in $(seq 1 "$R"); do echo "$1 $(ops)" >>"$results"; done; }
-
 # wait_ready FILE PATTERN PID
 wait_ready() {
 	for _ in $(seq 1 1500); do
@@ -27,14 +24,30 @@ wait_ready() {
 	echo "bench: tracer not ready in 300 s" >&2; exit 1
 }
 
-# with CONFIG READY-PATTERN CMD...: measure while CMD runs in the background
-with() {
-	local cfg=$1 pat=$2; shift 2
-	"$@" >"$WORK/$cfg.out" 2>"$WORK/$cfg.err" &
-	local pid=$!
-	wait_ready "$WORK/$cfg.err" "$pat" $pid
-	measure "$cfg"
-	kill -INT $pid; wait $pid || true
+# tracer CONFIG: the command that attaches CONFIG's probes (none for untraced)
+tracer() {
+	case $1 in
+	untraced) ;;
+	floor) echo build/lps-floor "$FN" ;;
+	lpsentinel) echo ./lpsentinel trace "$FN" --mode fentry ;;
+	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe ;;
+	lpsentinel-64) echo ./lpsentinel trace "$FN" $(cat "$WORK/idle") --mode fentry ;;
+	bpftrace) echo bpftrace "$WORK/bt.bt" ;;
+	esac
+}
+
+# one CONFIG: attach, run the workload once, detach. Readiness ("Tracing") is
+# printed on stderr by lpsentinel and lps-floor, on stdout by bpftrace.
+one() {
+	local cmd pid
+	cmd=$(tracer "$1")
+	if [[ -n $cmd ]]; then
+		$cmd >"$WORK/t.log" 2>&1 &
+		pid=$!
+		wait_ready "$WORK/t.log" Tracing $pid
+	fi
+	echo "$1 $(ops)" >>"$results"
+	if [[ -n $cmd ]]; then kill -INT $pid; wait $pid || true; fi
 }
 
 # 63 idle functions for the 64-function run: BTF, ftrace-able, unique names.
@@ -48,18 +61,14 @@ kretfunc:$FN /@start[tid]/ { @ns = hist(nsecs - @start[tid]); delete(@start[tid]
 BEGIN { printf("Tracing\n"); }
 BT
 
-measure untraced
-with floor Tracing build/lps-floor "$FN"
-measure untraced
-with lpsentinel Tracing ./lpsentinel trace "$FN" --mode fentry
-measure untraced
-with lpsentinel-kprobe Tracing ./lpsentinel trace "$FN" --mode kprobe
-measure untraced
-with lpsentinel-64 Tracing ./lpsentinel trace "$FN" $(cat "$WORK/idle") --mode fentry
-measure untraced
-# bpftrace prints its readiness on stdout; send it to the .err file the waiter reads.
-with bpftrace Tracing bash -c "exec bpftrace $WORK/bt.bt 1>&2"
-measure untraced
+# Round-robin, order rotated every round: slow drift of the emulator hits every
+# configuration alike instead of whichever ran last.
+configs=(untraced floor lpsentinel lpsentinel-kprobe lpsentinel-64 bpftrace)
+for r in $(seq 0 $((R - 1))); do
+	for i in "${!configs[@]}"; do
+		one "${configs[$(((i + r) % ${#configs[@]}))]}"
+	done
+done
 
 # Userspace CPU of trace with 64 functions and 1 s intervals, over 20 s.
 ./lpsentinel trace "$FN" $(cat "$WORK/idle") -i 1 --json >/dev/null 2>"$WORK/cpu.err" &
@@ -70,15 +79,21 @@ sleep 20
 t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 kill -INT $pid; wait $pid || true
 echo "cpu64 $(( t1 - t0 )) $(getconf CLK_TCK)" >>"$results"
+# How much slower this guest runs plain userspace code than the host: the same
+# CPU-bound job timed here and by run-bench.sh on the host.
+echo "spin $(tests/bench/spin.sh)" >>"$results"
 
 python3 - "$results" "$LPS_RESULTS/bench.json" <<'PY'
 import json, statistics, sys
 runs = {}
-cpu = None
+cpu = spin = None
 for line in open(sys.argv[1]):
     k, *v = line.split()
     if k == "cpu64":
         cpu = int(v[0]) / int(v[1]) / 20 * 100
+        continue
+    if k == "spin":
+        spin = float(v[0])
         continue
     runs.setdefault(k, []).append(float(v[0]))
 med = {k: statistics.median(v) for k, v in runs.items()}
@@ -95,5 +110,6 @@ for k in ["untraced", "floor", "lpsentinel", "lpsentinel-kprobe", "lpsentinel-64
     print(f"{k:<20} {med[k]:>15.0f} {ns:>8.0f} {added:>14.0f} {ratio:>8.2f}")
 print(f"untraced spread: min {min(runs['untraced']):.0f} max {max(runs['untraced']):.0f} ops/s over {len(runs['untraced'])} runs")
 print(f"trace, 64 functions, -i 1: userspace CPU {cpu:.2f}% of one core (TCG guest)")
-json.dump({"rows": rows, "cpu64_percent": cpu}, open(sys.argv[2], "w"), indent=1)
+print(f"spin job in the guest: {spin:.2f} s")
+json.dump({"rows": rows, "cpu64_percent": cpu, "guest_spin_s": spin}, open(sys.argv[2], "w"), indent=1)
 PY

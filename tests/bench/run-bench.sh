@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cd "$top"
 mkdir -p build/bench
+echo "host spin job: $(tests/bench/spin.sh) s" | tee build/bench/host-spin.txt
 for krel in $("$top/tests/vm/kernels.sh"); do
 	echo "=== bench on $krel"
 	"$top/tests/vm/run-in-vm.sh" -t 1500 "$krel" \
