@@ -84,8 +84,8 @@ static struct tally worker(const struct load *l, long count)
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "lpload: %s\nusage: lpload --file PATH [--procs P] "
-		"(--count N | --seconds S) [--write STR] [--pread]\n", why);
+	fprintf(stderr, "lpload: %s (usage: lpload --file PATH [--procs P] "
+		"(--count N | --seconds S) [--write STR] [--pread])\n", why);
 	return 2;
 }
 
@@ -106,7 +106,9 @@ int main(int argc, char **argv)
 	double start;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* getopt stays quiet: every complaint is one "lpload: ..." line below. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': l.path = optarg; break;
 		case 'w': l.write = optarg; break;
@@ -117,17 +119,24 @@ int main(int argc, char **argv)
 				return usage("--procs wants 1..1024");
 			break;
 		case 'n':
+			errno = 0;
 			l.count = strtol(optarg, &end, 10);
-			if (*end || l.count < 1)
+			if (*end || end == optarg || errno || l.count < 1)
 				return usage("--count wants a positive integer");
 			break;
 		case 's':
 			l.seconds = strtod(optarg, &end);
-			if (*end || !(l.seconds > 0))
-				return usage("--seconds wants a positive number");
+			if (*end || end == optarg || !(l.seconds > 0 && l.seconds <= 1e6))
+				return usage("--seconds wants a number of seconds in (0, 1e6]");
 			break;
-		default:
-			return usage("unknown option");
+		case ':':
+			return usage("an option is missing its argument");
+		default: {
+			char why[128];
+
+			snprintf(why, sizeof(why), "unknown option %s", argv[optind - 1]);
+			return usage(why);
+		}
 		}
 	}
 	if (optind < argc)
