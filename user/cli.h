@@ -21,5 +21,7 @@ __attribute__((format(printf, 1, 2))) int cli__usage_error(const char *fmt, ...)
 int cli__check_privileges(void);
 
 int do_trace(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_revert(int argc, char **argv);
 
 #endif

@@ -1,53 +1,273 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "klp_sysfs.h"
 
-/* Function directories are "<function>,<sympos>" under <patch>/<object>/. */
-static bool object_has_func(const char *dir, const char *func)
+/* An integer attribute; -1 when the kernel does not have it. */
+static int read_int_attr(const char *dir, const char *attr)
 {
-	size_t len = strlen(func);
-	struct dirent *e;
-	bool found = false;
-	DIR *d = opendir(dir);
+	char path[PATH_MAX + 32];
+	FILE *f;
+	int v;
 
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the subdirectories of dir, sorted. */
+static int list_subdirs(const char *dir, char ***out, size_t *n)
+{
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *e;
+	int ret = 0;
+	DIR *d;
+
+	d = opendir(dir);
 	if (!d)
-		return false;
-	while (!found && (e = readdir(d)))
-		found = !strncmp(e->d_name, func, len) && e->d_name[len] == ',';
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+			continue;
+		if (cnt == cap) {
+			char **nv;
+
+			cap = cap ? cap * 2 : 8;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				ret = -ENOMEM;
+				goto cleanup;
+			}
+			v = nv;
+		}
+		v[cnt] = strdup(e->d_name);
+		if (!v[cnt]) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		cnt++;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_name);
+	*out = v;
+	*n = cnt;
+	v = NULL;
+cleanup:
+	if (v) {
+		while (cnt)
+			free(v[--cnt]);
+		free(v);
+	}
 	closedir(d);
-	return found;
+	return ret;
+}
+
+static void free_names(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* "<function>,<sympos>" directories of one object. */
+static int read_object(const char *dir, const char *name, struct klp_object_entry *o)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int ret;
+
+	o->name = strdup(name);
+	o->patched = read_int_attr(dir, "patched");
+	if (!o->name)
+		return -ENOMEM;
+	ret = list_subdirs(dir, &names, &n);
+	if (ret)
+		return ret;
+	o->funcs = calloc(n ? n : 1, sizeof(*o->funcs));
+	if (!o->funcs) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *comma = strrchr(names[i], ',');
+
+		if (!comma)
+			continue;
+		*comma = '\0';
+		o->funcs[o->nfuncs].sympos = strtoul(comma + 1, NULL, 10);
+		o->funcs[o->nfuncs].name = strdup(names[i]);
+		if (!o->funcs[o->nfuncs].name) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		o->nfuncs++;
+	}
+cleanup:
+	free_names(names, n);
+	return ret;
+}
+
+int klp_sysfs__read_patch(const char *root, const char *name, struct klp_patch_entry *p)
+{
+	char dir[PATH_MAX], obj[PATH_MAX + NAME_MAX + 2];
+	char **names = NULL;
+	size_t n = 0;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(dir, sizeof(dir), "%s/%s", root, name);
+	p->enabled = read_int_attr(dir, "enabled");
+	if (p->enabled < 0)
+		return -ENOENT;
+	p->transition = read_int_attr(dir, "transition");
+	p->replace = read_int_attr(dir, "replace");
+	p->stack_order = read_int_attr(dir, "stack_order");
+	p->name = strdup(name);
+	if (!p->name)
+		return -ENOMEM;
+	ret = list_subdirs(dir, &names, &n);
+	if (ret)
+		goto cleanup;
+	p->objs = calloc(n ? n : 1, sizeof(*p->objs));
+	if (!p->objs) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(obj, sizeof(obj), "%s/%s", dir, names[i]);
+		ret = read_object(obj, names[i], &p->objs[p->nobjs++]);
+		if (ret)
+			goto cleanup;
+	}
+cleanup:
+	free_names(names, n);
+	if (ret)
+		klp_patch_entry__free(p);
+	return ret;
+}
+
+void klp_patch_entry__free(struct klp_patch_entry *p)
+{
+	for (size_t i = 0; p->objs && i < p->nobjs; i++) {
+		for (size_t j = 0; j < p->objs[i].nfuncs; j++)
+			free(p->objs[i].funcs[j].name);
+		free(p->objs[i].funcs);
+		free(p->objs[i].name);
+	}
+	free(p->objs);
+	free(p->name);
+	memset(p, 0, sizeof(*p));
+}
+
+void klp_patch_list__free(struct klp_patch_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		klp_patch_entry__free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int klp_sysfs__list(const char *root, struct klp_patch_list *out)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = list_subdirs(root, &names, &n);
+	if (ret)
+		return ret;
+	out->v = calloc(n ? n : 1, sizeof(*out->v));
+	if (!out->v) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret = klp_sysfs__read_patch(root, names[i], &out->v[out->n]);
+		if (ret == -ENOENT) {	/* gone since readdir: unpatched meanwhile */
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			goto cleanup;
+		out->n++;
+	}
+cleanup:
+	free_names(names, n);
+	if (ret)
+		klp_patch_list__free(out);
+	return ret;
 }
 
 bool klp_sysfs__is_patched(const char *root, const char *func)
 {
-	char path[PATH_MAX];	/* root/patch */
-	struct dirent *p, *o;
+	struct klp_patch_list l;
 	bool found = false;
-	DIR *pd, *od;
 
-	pd = opendir(root);
-	if (!pd)
+	if (klp_sysfs__list(root, &l))
 		return false;
-	while (!found && (p = readdir(pd))) {
-		if (p->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", root, p->d_name);
-		od = opendir(path);
-		if (!od)
-			continue;
-		while (!found && (o = readdir(od))) {
-			char obj[PATH_MAX + NAME_MAX + 2];
-
-			if (o->d_name[0] == '.' || o->d_type != DT_DIR)
-				continue;
-			snprintf(obj, sizeof(obj), "%s/%s", path, o->d_name);
-			found = object_has_func(obj, func);
-		}
-		closedir(od);
-	}
-	closedir(pd);
+	for (size_t i = 0; i < l.n && !found; i++)
+		for (size_t j = 0; j < l.v[i].nobjs && !found; j++)
+			for (size_t k = 0; k < l.v[i].objs[j].nfuncs && !found; k++)
+				found = !strcmp(l.v[i].objs[j].funcs[k].name, func);
+	klp_patch_list__free(&l);
 	return found;
+}
+
+void klp_patch_name(const char *module, char *out, size_t len)
+{
+	const char *base = strrchr(module, '/');
+	size_t n;
+
+	base = base ? base + 1 : module;
+	snprintf(out, len, "%s", base);
+	n = strlen(out);
+	if (n > 3 && !strcmp(out + n - 3, ".ko"))
+		out[n - 3] = '\0';
+	for (char *c = out; *c; c++)
+		if (*c == '-')
+			*c = '_';
+}
+
+void klp_sysfs__fill_stack_order(struct klp_patch_list *l, const char *proc_modules)
+{
+	char line[512], name[128];
+	size_t seen = 0, missing = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < l->n; i++)
+		missing += l->v[i].stack_order < 0;
+	if (!missing)
+		return;
+	f = fopen(proc_modules, "r");
+	if (!f)
+		return;
+	/* Newest first: the k-th patch module met gets order missing - k. */
+	while (seen < missing && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%127s", name) != 1)
+			continue;
+		for (size_t i = 0; i < l->n; i++) {
+			if (l->v[i].stack_order < 0 && !strcmp(l->v[i].name, name)) {
+				l->v[i].stack_order = (int)(missing - seen);
+				seen++;
+				break;
+			}
+		}
+	}
+	fclose(f);
 }

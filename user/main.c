@@ -14,6 +14,8 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{ "trace", do_trace, "trace FUNC... [-d SECONDS] [-i SECONDS] [--mode auto|fentry|kprobe] [--json]" },
+	{ "status", do_status, "status [--json]" },
+	{ "revert", do_revert, "revert PATCH [--timeout SECONDS] [--force] [--unload] [--json]" },
 };
 
 static void usage(FILE *f)

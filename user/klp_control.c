@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "klp_control.h"
+
+int klp_control__write(const char *root, const char *patch, const char *attr, const char *value)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", root, patch, attr);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int klp_control__wait_gone(const char *root, const char *patch, double timeout_s)
+{
+	struct timespec start, now, step = { .tv_nsec = 50 * 1000 * 1000 };
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, patch);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (access(path, F_OK) && errno == ENOENT)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - start.tv_sec) +
+		    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >= timeout_s)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+	}
+}
+
+int klp_control__module_loaded(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+int klp_control__unload(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}

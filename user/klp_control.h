@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Changing livepatch state: disable, wait for the transition, force, unload. */
+#ifndef LPS_KLP_CONTROL_H
+#define LPS_KLP_CONTROL_H
+
+/* Writes value to /sys/kernel/livepatch/<patch>/<attr>. */
+int klp_control__write(const char *root, const char *patch, const char *attr, const char *value);
+/*
+ * Waits until the patch's sysfs directory is gone (the unpatch transition
+ * completed), polling every 50 ms; -ETIMEDOUT after timeout_s.
+ */
+int klp_control__wait_gone(const char *root, const char *patch, double timeout_s);
+/* Is the module loaded (/sys/module/<name>)? */
+int klp_control__module_loaded(const char *name);
+/* delete_module(2), without waiting; -errno on failure. */
+int klp_control__unload(const char *name);
+
+#endif

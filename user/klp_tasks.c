@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <stdbool.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "klp_tasks.h"
+
+static int read_small(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+static char *read_all(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+	FILE *m;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	if (m) {
+		char chunk[1024];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		fclose(m);
+	}
+	fclose(f);
+	return buf;
+}
+
+static int push(struct klp_blocker **v, size_t *n, size_t *cap, const struct klp_blocker *b)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		struct klp_blocker *nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *b;
+	return 0;
+}
+
+static bool is_number(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int klp_tasks__blockers(const char *proc_root, int target_state, struct klp_blocker **out,
+			size_t *n)
+{
+	struct klp_blocker *v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *p, *t;
+	int ret = 0;
+	DIR *pd;
+
+	pd = opendir(proc_root);
+	if (!pd)
+		return -errno;
+	while (!ret && (p = readdir(pd))) {
+		char tdir[PATH_MAX];
+		DIR *td;
+
+		if (!is_number(p->d_name))
+			continue;
+		snprintf(tdir, sizeof(tdir), "%s/%s/task", proc_root, p->d_name);
+		td = opendir(tdir);
+		if (!td)
+			continue;	/* exited meanwhile */
+		while (!ret && (t = readdir(td))) {
+			char path[PATH_MAX + NAME_MAX + 32], buf[64];
+			struct klp_blocker b = { 0 };
+
+			if (!is_number(t->d_name))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/patch_state", tdir, t->d_name);
+			if (read_small(path, buf, sizeof(buf)))
+				continue;
+			b.state = atoi(buf);
+			if (b.state == -1 || b.state == target_state)
+				continue;
+			b.pid = atoi(p->d_name);
+			b.tid = atoi(t->d_name);
+			snprintf(path, sizeof(path), "%s/%s/comm", tdir, t->d_name);
+			if (!read_small(path, b.comm, sizeof(b.comm)))
+				b.comm[strcspn(b.comm, "\n")] = '\0';
+			snprintf(path, sizeof(path), "%s/%s/stack", tdir, t->d_name);
+			b.stack = read_all(path);
+			ret = push(&v, &cnt, &cap, &b);
+			if (ret)
+				free(b.stack);
+		}
+		closedir(td);
+	}
+	closedir(pd);
+	if (ret) {
+		klp_blockers__free(v, cnt);
+		return ret;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+void klp_blockers__free(struct klp_blocker *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(b[i].stack);
+	free(b);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Who holds up a livepatch transition: tasks whose /proc/<pid>/task/<tid>/
+ * patch_state has not reached the transition's target (-1 idle, 0 unpatched,
+ * 1 patched), with their kernel stacks.
+ */
+#ifndef LPS_KLP_TASKS_H
+#define LPS_KLP_TASKS_H
+
+#include <stddef.h>
+
+struct klp_blocker {
+	int pid, tid;
+	int state;
+	char comm[32];
+	char *stack;	/* /proc/<pid>/task/<tid>/stack, NULL when unreadable */
+};
+
+/*
+ * Tasks not yet in target_state (1 while patching, 0 while unpatching), from
+ * proc_root (normally "/proc"). The kernel sets every task to the target as it
+ * passes a safe point; the rest are the blockers.
+ */
+int klp_tasks__blockers(const char *proc_root, int target_state, struct klp_blocker **out,
+			size_t *n);
+void klp_blockers__free(struct klp_blocker *b, size_t n);
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The kernel log (/dev/kmsg): records with their monotonic timestamps. */
+#ifndef LPS_KMSG_H
+#define LPS_KMSG_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/*
+ * Calls fn(text, ts_usec, arg) for every record now in the kernel's buffer,
+ * oldest first, without blocking; fn returns non-zero to stop. Records lost
+ * to buffer wrap-around are skipped.
+ */
+int kmsg__scan(const char *path, int (*fn)(const char *text, __u64 ts_usec, void *arg),
+	       void *arg);
+
+/* Monotonic microseconds now, the clock kmsg timestamps use. */
+__u64 kmsg__now_usec(void);
+
+#endif
