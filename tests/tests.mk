@@ -10,8 +10,9 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUT)/tests
 	$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcmocka
 
 # The workload generator runs inside the guests; it counts its own operations.
+# Static: starting it must not make the dynamic loader fail opens of its own.
 $(OUT)/lpload: tests/workload/lpload.c | $(OUT)
-	$(CC) -O2 -g -Wall -Wextra $< -o $@
+	$(CC) -O2 -g -Wall -Wextra -static $< -o $@
 
 # The same tests again under AddressSanitizer and UndefinedBehaviorSanitizer:
 # parsers of kernel files and (soon) of untrusted .ko files must not overread.
@@ -28,8 +29,13 @@ $(OUT)/san/%.o: user/%.c $(wildcard user/*.h) bpf/lpsentinel.h $(SKELS) | $(OUT)
 $(OUT)/san/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUT)/san
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) -o $@ $(LDLIBS) -lcmocka
 
+# inspect's tests read real fixture livepatches, built for the oldest lab kernel.
+FIXTURE_KREL = $(shell ./tests/vm/kernels.sh | head -n1)
+
 unit-test: $(UNIT_BINS) $(SAN_BINS)
-	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; $$t; done
+	./tests/vm/build-fixtures.sh $(FIXTURE_KREL)
+	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; \
+		LPS_FIXTURE_DIR=$(OUT)/fixtures/$(FIXTURE_KREL) $$t; done
 
 vm-test: lpsentinel $(OUT)/lpload
 	./tests/vm/run-cases.sh

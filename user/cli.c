@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <json-c/json.h>
 #include "cli.h"
 
 int cli__parse_seconds(const char *s, double *out)
@@ -60,4 +61,11 @@ int cli__check_privileges(void)
 	fprintf(stderr, "lpsentinel: error: permission denied: tracing kernel functions needs "
 		"root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)\n");
 	return -EPERM;
+}
+
+void cli__print_json(struct json_object *doc)
+{
+	printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
 }

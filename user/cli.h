@@ -17,11 +17,15 @@ enum {
 int cli__parse_seconds(const char *s, double *out);
 /* Prints one usage line and returns -EINVAL. */
 __attribute__((format(printf, 1, 2))) int cli__usage_error(const char *fmt, ...);
+struct json_object;
+/* One JSON document on stdout, one line, slashes as they are. */
+void cli__print_json(struct json_object *doc);
 /* 0 when BPF tracing is allowed by our credentials, else says why and returns -EPERM. */
 int cli__check_privileges(void);
 
 int do_trace(int argc, char **argv);
 int do_status(int argc, char **argv);
+int do_inspect(int argc, char **argv);
 int do_revert(int argc, char **argv);
 
 #endif

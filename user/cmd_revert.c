@@ -82,7 +82,7 @@ static void report_stall(const struct revert_args *a, const struct klp_patch_ent
 		json_object_object_add(doc, "patch", json_object_new_string(a->patch));
 		json_object_object_add(doc, "result", json_object_new_string("stalled"));
 		json_object_object_add(doc, "state", klp_report__patch_json(p, &t));
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+		cli__print_json(doc);
 		json_object_put(doc);
 	} else {
 		klp_report__patch_text(stdout, p, &t);
@@ -163,7 +163,7 @@ static int run_revert(const struct revert_args *a)
 		json_object_object_add(doc, "forced", json_object_new_boolean(forced));
 		json_object_object_add(doc, "unloaded", json_object_new_boolean(unloaded));
 		json_object_object_add(doc, "elapsed_s", json_object_new_double(since(&t0)));
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+		cli__print_json(doc);
 		json_object_put(doc);
 	} else {
 		printf("%s: reverted in %.2fs%s%s\n", a->patch, since(&t0),

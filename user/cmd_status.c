@@ -1,31 +1,112 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lpsentinel status [--json]: every livepatch the kernel holds, and who blocks a transition. */
+/*
+ * lpsentinel status [--json] [--follow]: every livepatch the kernel holds, and
+ * who blocks a transition; --follow reports patches as they come and go.
+ */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "cli.h"
 #include "klp_report.h"
+#include "klp_watch.h"
 #include "log.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct follow_ctx {
+	bool json;
+	struct klp_watch *w;
+};
+
+static const char *const event_names[] = {
+	[KLP_EV_APPEARED] = "appeared", [KLP_EV_SETTLED] = "settled", [KLP_EV_GONE] = "gone",
+};
+
+/* One line per event: JSON lines, or text. */
+static void print_event(const struct klp_event *ev, void *arg)
+{
+	const struct follow_ctx *c = arg;
+
+	if (c->json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string(event_names[ev->kind]));
+		json_object_object_add(o, "patch", json_object_new_string(ev->patch->name));
+		if (ev->kind == KLP_EV_GONE)
+			json_object_object_add(o, "replaced_by", ev->replaced_by ?
+					       json_object_new_string(ev->replaced_by) : NULL);
+		else
+			json_object_object_add(o, "state", klp_report__patch_json(ev->patch, NULL));
+		cli__print_json(o);
+		json_object_put(o);
+		return;
+	}
+	printf("%s %s", event_names[ev->kind], ev->patch->name);
+	if (ev->kind == KLP_EV_GONE && ev->replaced_by)
+		printf(" (replaced by %s)", ev->replaced_by);
+	for (size_t i = 0; ev->kind == KLP_EV_APPEARED && i < ev->patch->nobjs; i++)
+		for (size_t j = 0; j < ev->patch->objs[i].nfuncs; j++)
+			printf(" %s:%s", ev->patch->objs[i].name, ev->patch->objs[i].funcs[j].name);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* --follow: report patches as they appear, settle and go, until a signal. */
+static int follow(bool json)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct timespec nap = { .tv_nsec = 100 * 1000 * 1000 };
+	struct klp_watch w;
+	struct follow_ctx c = { .json = json, .w = &w };
+	int ret = 0;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	klp_watch__init(&w, KLP_SYSFS_ROOT_DEFAULT);
+	while (!stop_requested) {
+		ret = klp_watch__poll(&w, print_event, &c);
+		if (ret) {
+			lps_err("cannot read %s: %s", KLP_SYSFS_ROOT_DEFAULT, strerror(-ret));
+			break;
+		}
+		nanosleep(&nap, NULL);
+	}
+	klp_watch__free(&w);
+	return ret ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
 
 int do_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct json_object *doc = NULL, *arr = NULL;
 	struct klp_patch_list l = { 0 };
-	bool json = false;
+	bool json = false, follow_mode = false;
 	int c, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jfh", opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
+		} else if (c == 'f') {
+			follow_mode = true;
 		} else if (c == 'h') {
-			printf("usage: lpsentinel status [--json]\n");
+			printf("usage: lpsentinel status [--json] [--follow]\n");
 			return CLI_EXIT_OK;
 		} else {
 			cli__usage_error("status: unknown option '%s' (see lpsentinel status --help)",
@@ -37,6 +118,13 @@ int do_status(int argc, char **argv)
 		cli__usage_error("status takes no arguments, not '%s'", argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	if (access(KLP_SYSFS_ROOT_DEFAULT, F_OK)) {
+		lps_err("this kernel has no livepatch support (%s is missing)",
+			KLP_SYSFS_ROOT_DEFAULT);
+		return CLI_EXIT_ERROR;
+	}
+	if (follow_mode)
+		return follow(json);
 	ret = klp_sysfs__list(KLP_SYSFS_ROOT_DEFAULT, &l);
 	if (ret == -ENOENT) {
 		lps_err("this kernel has no livepatch support (%s is missing)",
@@ -68,7 +156,7 @@ int do_status(int argc, char **argv)
 			klp_transition_info__free(tp);
 	}
 	if (doc)
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+		cli__print_json(doc);
 	json_object_put(doc);
 	klp_patch_list__free(&l);
 	return CLI_EXIT_OK;

@@ -254,7 +254,7 @@ static int run_trace(const struct trace_args *a)
 		goto cleanup;
 	}
 	if (doc)
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+		cli__print_json(doc);
 	goto cleanup;
 
 report_perr:

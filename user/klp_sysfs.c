@@ -214,6 +214,15 @@ cleanup:
 	return ret;
 }
 
+bool klp_patch_entry__has_func(const struct klp_patch_entry *p, const char *func)
+{
+	for (size_t i = 0; i < p->nobjs; i++)
+		for (size_t j = 0; j < p->objs[i].nfuncs; j++)
+			if (!strcmp(p->objs[i].funcs[j].name, func))
+				return true;
+	return false;
+}
+
 bool klp_sysfs__is_patched(const char *root, const char *func)
 {
 	struct klp_patch_list l;
@@ -222,9 +231,7 @@ bool klp_sysfs__is_patched(const char *root, const char *func)
 	if (klp_sysfs__list(root, &l))
 		return false;
 	for (size_t i = 0; i < l.n && !found; i++)
-		for (size_t j = 0; j < l.v[i].nobjs && !found; j++)
-			for (size_t k = 0; k < l.v[i].objs[j].nfuncs && !found; k++)
-				found = !strcmp(l.v[i].objs[j].funcs[k].name, func);
+		found = klp_patch_entry__has_func(&l.v[i], func);
 	klp_patch_list__free(&l);
 	return found;
 }

@@ -56,6 +56,9 @@ void klp_patch_list__free(struct klp_patch_list *l);
  */
 void klp_sysfs__fill_stack_order(struct klp_patch_list *l, const char *proc_modules);
 
+/* Does this patch replace func (in any object)? */
+bool klp_patch_entry__has_func(const struct klp_patch_entry *p, const char *func);
+
 /* Is some loaded livepatch (enabled or in transition) replacing this function? */
 bool klp_sysfs__is_patched(const char *root, const char *func);
 

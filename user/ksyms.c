@@ -154,3 +154,22 @@ size_t name_table__count(const struct name_table *t, const char *name, const cha
 		*module = t->v[lo].module;
 	return hi - lo + 1;
 }
+
+size_t name_table__count_in(const struct name_table *t, const char *name, const char *module)
+{
+	struct name_entry key = { .name = (char *)name };
+	struct name_entry *hit = bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_entry);
+	size_t lo, n = 0;
+
+	if (!hit)
+		return 0;
+	lo = (size_t)(hit - t->v);
+	while (lo > 0 && !strcmp(t->v[lo - 1].name, name))
+		lo--;
+	for (; lo < t->n && !strcmp(t->v[lo].name, name); lo++) {
+		const char *m = t->v[lo].module;
+
+		n += module ? m && !strcmp(m, module) : !m;
+	}
+	return n;
+}

@@ -26,4 +26,7 @@ void name_table__free(struct name_table *t);
  */
 size_t name_table__count(const struct name_table *t, const char *name, const char **module);
 
+/* How many entries carry this name in one object (module NULL: vmlinux). */
+size_t name_table__count_in(const struct name_table *t, const char *name, const char *module);
+
 #endif

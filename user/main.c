@@ -13,8 +13,9 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+	{ "inspect", do_inspect, "inspect PATCH.ko [--json]" },
 	{ "trace", do_trace, "trace FUNC... [-d SECONDS] [-i SECONDS] [--mode auto|fentry|kprobe] [--json]" },
-	{ "status", do_status, "status [--json]" },
+	{ "status", do_status, "status [--json] [--follow]" },
 	{ "revert", do_revert, "revert PATCH [--timeout SECONDS] [--force] [--unload] [--json]" },
 };
 

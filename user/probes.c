@@ -97,6 +97,11 @@ void probe_set__destroy(struct probe_set *ps)
 	free(ps);
 }
 
+enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root)
+{
+	return has_btf && !klp_sysfs__is_patched(klp_root, func) ? ATTACH_FENTRY : ATTACH_KPROBE;
+}
+
 /* Fills in object, return kind and attach method of one function. */
 static int resolve_one(struct probe *p, const struct name_table *ksyms,
 		       const struct name_table *ftrace, const struct probe_set_opts *opts,
@@ -149,8 +154,7 @@ static int resolve_one(struct probe *p, const struct name_table *ksyms,
 		 * already redirects is broken on some kernels (KERNEL-FACTS.md):
 		 * kprobes are right there.
 		 */
-		p->info.mode = ret == 0 && !klp_sysfs__is_patched(opts->klp_root, name)
-			       ? ATTACH_FENTRY : ATTACH_KPROBE;
+		p->info.mode = probes__auto_mode(name, ret == 0, opts->klp_root);
 	}
 	return 0;
 }

@@ -41,6 +41,12 @@ struct probe_info {
 
 struct probe_set;
 
+/*
+ * The method auto mode picks for a function with (has_btf) or without BTF:
+ * fentry, unless a livepatch already redirects it (see probes.c).
+ */
+enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root);
+
 /* Resolves every function (exists, traceable, BTF). Nothing is loaded yet. */
 int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
 		    const struct probe_set_opts *opts, struct probe_err *err);

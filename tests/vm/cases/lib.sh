@@ -6,6 +6,9 @@ LPS=${LPS:-./lpsentinel}
 LPLOAD=${LPLOAD:-build/lpload}
 WORK=$(mktemp -d /tmp/lpstest.XXXXXX)
 TRACE_PID=
+# A fifo nobody writes: `read -t` on it is a sleep without exec.
+mkfifo "$WORK/nap"
+exec {NAP_FD}<>"$WORK/nap"
 
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
@@ -14,13 +17,16 @@ ok() { echo "ok: $*"; }
 # stdout in $WORK/NAME.out and stderr in $WORK/NAME.err, and returns once its
 # probes are attached (it prints "Tracing" on stderr) or fails if it exits.
 start_trace() {
-	local name=$1; shift
+	local name=$1 line; shift
 	"$LPS" trace "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	TRACE_PID=$!
-	for _ in $(seq 1 600); do
-		grep -q '^Tracing' "$WORK/$name.err" 2>/dev/null && return 0
+	# Bash builtins only from here on: an exec would make the dynamic loader
+	# probe library paths that do not exist, failed opens that the error
+	# tests (do_filp_open) would count.
+	for ((i = 0; i < 600; i++)); do
+		[[ -s $WORK/$name.err ]] && IFS= read -r line <"$WORK/$name.err" && [[ $line == Tracing* ]] && return 0
 		kill -0 "$TRACE_PID" 2>/dev/null || { cat "$WORK/$name.err"; fail "trace $* exited before attaching"; }
-		sleep 0.2
+		read -r -t 0.2 -u "$NAP_FD" _ || true
 	done
 	fail "trace $* did not attach within 120 s"
 }

@@ -8,7 +8,7 @@ FN=version_proc_show
 export LPS_TEST_FENTRY_TARGET=cmdline_proc_show
 
 # auto: switch to kprobes and go on counting
-"$LPLOAD" --file /proc/version --procs 2 --seconds 6 >/dev/null &
+"$LPLOAD" --file /proc/version --procs 2 --seconds 15 >/dev/null &
 load=$!
 "$LPS" trace "$FN" -d 4 --json >"$WORK/auto.out" 2>"$WORK/auto.err"
 wait $load
@@ -21,7 +21,7 @@ calls=$(fn_field "$WORK/auto.out" "$FN" calls)
 ok "auto: broken fentry caught, switched to kprobes, $calls calls counted after"
 
 # forced fentry: refuse, exit 1, one line
-"$LPLOAD" --file /proc/version --procs 2 --seconds 5 >/dev/null &
+"$LPLOAD" --file /proc/version --procs 2 --seconds 15 >/dev/null &
 load=$!
 rc=0
 "$LPS" trace "$FN" --mode fentry -d 4 >"$WORK/forced.out" 2>"$WORK/forced.err" || rc=$?

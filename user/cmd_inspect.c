@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lpsentinel inspect PATCH.ko [--json]: what a livepatch module replaces, from
+ * the file alone; and, where the running kernel can tell, whether each old
+ * function exists there, can be traced, and how `trace` would attach to it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "cli.h"
+#include "func_btf.h"
+#include "klp_module.h"
+#include "klp_sysfs.h"
+#include "ksyms.h"
+#include "log.h"
+#include "probes.h"
+
+/* What the running kernel says about one target. */
+struct target_check {
+	bool known;		/* the kernel could be asked (kallsyms readable) */
+	bool exists, traceable;
+	const char *attach;	/* "fentry", "kprobe" or "none" */
+	const char *why;	/* when it does not exist or cannot be traced */
+};
+
+static void check_target(const struct klp_target *t, const struct name_table *ksyms,
+			 const struct name_table *ftrace, struct target_check *c)
+{
+	const char *mod = strcmp(t->object, "vmlinux") ? t->object : NULL;
+	size_t count;
+	__u32 kind;
+
+	memset(c, 0, sizeof(*c));
+	c->attach = "none";
+	if (!ksyms)
+		return;
+	c->known = true;
+	count = name_table__count_in(ksyms, t->function, mod);
+	if (!count) {
+		c->why = mod ? "not in kallsyms (is the module loaded?)" : "not in kallsyms";
+		return;
+	}
+	if (t->sympos > count || (t->sympos == 0 && count > 1)) {
+		c->why = t->sympos ? "sympos beyond the symbols of that name" :
+			 "ambiguous name needs a sympos";
+		return;
+	}
+	c->exists = true;
+	c->traceable = !ftrace || name_table__count(ftrace, t->function, NULL) > 0;
+	if (!c->traceable) {
+		c->why = "not in available_filter_functions";
+		return;
+	}
+	c->attach = attach_mode__name(probes__auto_mode(t->function,
+			func_btf__ret_kind(t->function, mod, &kind) == 0, KLP_SYSFS_ROOT_DEFAULT));
+}
+
+int do_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct name_table *ksyms = NULL, *ftrace = NULL;
+	struct klp_module_info m;
+	struct json_object *doc = NULL, *fns = NULL;
+	char why[256];
+	bool json = false;
+	int c, ret;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+		} else if (c == 'h') {
+			printf("usage: lpsentinel inspect PATCH.ko [--json]\n");
+			return CLI_EXIT_OK;
+		} else {
+			cli__usage_error("inspect: unknown option '%s' (see lpsentinel inspect --help)",
+					 argv[optind - 1]);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		cli__usage_error("inspect needs exactly one PATCH.ko");
+		return CLI_EXIT_USAGE;
+	}
+	ret = klp_module__inspect(argv[optind], &m, why, sizeof(why));
+	if (ret) {
+		lps_err("%s: %s", argv[optind], why);
+		return CLI_EXIT_ERROR;
+	}
+	/* The running kernel's view is extra: without it the file still speaks. */
+	if (ksyms__load(&ksyms))
+		ksyms = NULL;
+	if (ftrace_funcs__load(&ftrace))
+		ftrace = NULL;
+	if (json) {
+		doc = json_object_new_object();
+		fns = json_object_new_array();
+		json_object_object_add(doc, "patch", json_object_new_string(m.patch));
+		json_object_object_add(doc, "module", json_object_new_string(argv[optind]));
+		json_object_object_add(doc, "style", json_object_new_string(m.style));
+		json_object_object_add(doc, "replace",
+				       m.replace < 0 ? NULL : json_object_new_boolean(m.replace));
+		json_object_object_add(doc, "functions", fns);
+	} else {
+		printf("patch %s (%s-style%s) from %s\n", m.patch, m.style,
+		       m.replace < 0 ? "" : m.replace ? ", atomic replace" : ", no atomic replace",
+		       argv[optind]);
+		printf("  %-12s %-32s %6s  %-32s %s\n", "OBJECT", "FUNCTION", "SYMPOS",
+		       "REPLACEMENT", "RUNNING KERNEL");
+	}
+	for (size_t i = 0; i < m.n; i++) {
+		const struct klp_target *t = &m.targets[i];
+		struct target_check ck;
+
+		check_target(t, ksyms, ftrace, &ck);
+		if (json) {
+			struct json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "object", json_object_new_string(t->object));
+			json_object_object_add(f, "function", json_object_new_string(t->function));
+			json_object_object_add(f, "sympos", json_object_new_uint64(t->sympos));
+			json_object_object_add(f, "replacement", json_object_new_string(t->replacement));
+			if (ck.known) {
+				json_object_object_add(f, "exists", json_object_new_boolean(ck.exists));
+				json_object_object_add(f, "traceable",
+						       json_object_new_boolean(ck.traceable));
+				json_object_object_add(f, "attach", json_object_new_string(ck.attach));
+				if (ck.why)
+					json_object_object_add(f, "why", json_object_new_string(ck.why));
+			}
+			json_object_array_add(fns, f);
+		} else {
+			printf("  %-12s %-32s %6lu  %-32s %s%s%s\n", t->object, t->function, t->sympos,
+			       t->replacement, !ck.known ? "unknown (kallsyms unreadable)" :
+			       ck.traceable ? ck.attach : "cannot trace",
+			       ck.why ? ": " : "", ck.why ? ck.why : "");
+		}
+	}
+	if (doc)
+		cli__print_json(doc);
+	json_object_put(doc);
+	name_table__free(ksyms);
+	name_table__free(ftrace);
+	func_btf__cleanup();
+	klp_module_info__free(&m);
+	return CLI_EXIT_OK;
+}

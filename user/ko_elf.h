@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Bounded access to a kernel module file (ELF relocatable): sections, symbols
+ * and relocations, every read checked against the data libelf vouches for, so
+ * a truncated or corrupted file is an error, never an overread.
+ */
+#ifndef LPS_KO_ELF_H
+#define LPS_KO_ELF_H
+
+#include <stddef.h>
+#include <gelf.h>
+#include <linux/types.h>
+
+struct ko_rela {
+	size_t sec;		/* section the relocation patches */
+	__u64 off;		/* offset in that section */
+	__u32 sym;		/* symbol index */
+	__s64 addend;
+};
+
+struct ko_elf {
+	int fd;
+	Elf *elf;
+	size_t shstrndx, nsec;
+	Elf_Data *symtab;
+	size_t symtab_link;	/* string table section of the symbols */
+	size_t nsyms;
+	struct ko_rela *relas;	/* sorted by (sec, off) */
+	size_t nrelas;
+};
+
+/* Opens and indexes path; on failure *why says what is wrong with the file. */
+int ko_elf__open(struct ko_elf *k, const char *path, const char **why);
+void ko_elf__close(struct ko_elf *k);
+
+const char *ko_elf__section_name(const struct ko_elf *k, size_t sec);
+/* Index of the first section with this name; 0 when absent. */
+size_t ko_elf__find_section(const struct ko_elf *k, const char *name);
+/* The section's bytes; NULL for NOBITS, empty or unreadable sections. */
+Elf_Data *ko_elf__section_data(const struct ko_elf *k, size_t sec);
+
+/* The relocation applied at exactly (sec, off), or NULL. */
+const struct ko_rela *ko_elf__rela_at(const struct ko_elf *k, size_t sec, __u64 off);
+/* Where a relocation points: symbol's section and value plus the addend. */
+int ko_elf__rela_target(const struct ko_elf *k, const struct ko_rela *r, size_t *sec, __u64 *off);
+/* Symbol idx with its name ("" when unnamed). */
+int ko_elf__sym(const struct ko_elf *k, size_t idx, GElf_Sym *sym, const char **name);
+
+/* NUL-terminated string at (sec, off) lying wholly inside the section; NULL if not. */
+const char *ko_elf__string_at(const struct ko_elf *k, size_t sec, __u64 off);
+/* Name of the function symbol that starts at (sec, off); NULL if none. */
+const char *ko_elf__func_at(const struct ko_elf *k, size_t sec, __u64 off);
+/* Data object symbol that covers (sec, off): its start and size. -ENOENT if none. */
+int ko_elf__object_at(const struct ko_elf *k, size_t sec, __u64 off, __u64 *start, __u64 *size);
+/* 8 bytes at (sec, off), little-endian host order; -ERANGE outside the data. */
+int ko_elf__read_u64(const struct ko_elf *k, size_t sec, __u64 off, __u64 *v);
+int ko_elf__read_u8(const struct ko_elf *k, size_t sec, __u64 off, __u8 *v);
+
+#endif
