@@ -14,12 +14,21 @@ die() { echo "lab: $*"; dmesg | tail -n 20; poweroff -f; sleep 10; }
 for m in $(cat /mods/order); do insmod "/mods/$m" || echo "lab: insmod $m failed"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host ||
 	die "cannot mount the host root share"
+# cache=none: what the guest writes must reach the host even if it hangs later.
+mkdir -p /results /repo
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 results /results ||
+	die "cannot mount the results share"
+# The repository may live under a directory the tmpfs below would hide (a CI
+# checkout in /tmp): keep a handle on it and put it back on top.
+REPO=$(cat /results/repo)
+mount --bind "/host$REPO" /repo || die "cannot reach the repository $REPO"
 for d in tmp run var/tmp; do mount -t tmpfs tmpfs "/host/$d" || die "cannot mount tmpfs on /$d"; done
+if [ ! -d "/host$REPO" ]; then
+	mkdir -p "/host$REPO" && mount --bind /repo "/host$REPO" || die "cannot restore $REPO"
+fi
 R=/run/lps-results
 mkdir -p "/host$R"
-# cache=none: what the guest writes must reach the host even if it hangs later.
-mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 results "/host$R" ||
-	die "cannot mount the results share"
+mount --bind /results "/host$R" || die "cannot mount the results share"
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev

@@ -38,6 +38,7 @@ initrd=$top/build/vm/initramfs-$krel.gz
 "$here/initramfs.sh" "$krel" "$initrd"	# no-op when up to date
 res=$(mktemp -d "$top/build/vm/results/$(date +%H%M%S)-XXXX")
 printf 'cd %q || exit 125\n%s\n' "$top" "$*" >"$res/cmd"
+printf '%s\n' "$top" >"$res/repo"	# guest-init.sh keeps it visible
 
 # --foreground keeps qemu in our process group so Ctrl-C reaches it.
 # The console goes to a file, qemu's own chatter to qemu.err: stdout carries
