@@ -14,6 +14,8 @@
 #include <bpf/btf.h>
 #include "func_btf.h"
 #include "klp_sysfs.h"
+#include "klp_tasks.h"
+#include "klp_watch.h"
 #include "ksyms.h"
 #include "lpsentinel.h"
 
@@ -133,6 +135,133 @@ static void test_klp_sysfs_is_patched(void **state)
 	assert_false(klp_sysfs__is_patched("/nonexistent", "cmdline_proc_show"));
 }
 
+/* mkdir -p for a path under tmpdir */
+static void mkpath(const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
+	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	mkdir(path, 0755);
+}
+
+static void put(const char *rel, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
+	write_file(path, text);
+}
+
+static void test_klp_sysfs_list(void **state)
+{
+	struct klp_patch_list l;
+	char root[256], mods[256];
+
+	(void)state;
+	/* 6.12-like: replace attribute; 6.1-like: none. One stalled transition. */
+	mkpath("ls/lp_b/vmlinux/uptime_proc_show,1");
+	mkpath("ls/lp_b/vmlinux/version_proc_show,1");
+	put("ls/lp_b/enabled", "1\n");
+	put("ls/lp_b/transition", "1\n");
+	put("ls/lp_b/replace", "1\n");
+	put("ls/lp_b/vmlinux/patched", "1\n");
+	mkpath("ls/lp_a/lps_busy/lps_busy_park,2");
+	put("ls/lp_a/enabled", "1\n");
+	put("ls/lp_a/transition", "0\n");
+	mkpath("ls/not_a_patch_dir");	/* no enabled: vanished mid-read */
+	snprintf(root, sizeof(root), "%s/ls", tmpdir);
+	assert_int_equal(klp_sysfs__list(root, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].name, "lp_a");
+	assert_int_equal(l.v[0].replace, -1);
+	assert_int_equal(l.v[0].objs[0].patched, -1);
+	assert_string_equal(l.v[0].objs[0].name, "lps_busy");
+	assert_string_equal(l.v[0].objs[0].funcs[0].name, "lps_busy_park");
+	assert_int_equal(l.v[0].objs[0].funcs[0].sympos, 2);
+	assert_int_equal(l.v[1].transition, 1);
+	assert_int_equal(l.v[1].replace, 1);
+	assert_int_equal(l.v[1].objs[0].nfuncs, 2);
+	assert_true(klp_patch_entry__has_func(&l.v[1], "version_proc_show"));
+	assert_false(klp_patch_entry__has_func(&l.v[1], "lps_busy_park"));
+
+	/* Stack order from the module list, newest first. */
+	put("modules", "lp_b 16384 1 - Live 0x0 (OEK)\nxfs 1 0 - Live 0x0\nlp_a 16384 1 - Live 0x0 (OEK)\n");
+	snprintf(mods, sizeof(mods), "%s/modules", tmpdir);
+	klp_sysfs__fill_stack_order(&l, mods);
+	assert_int_equal(l.v[1].stack_order, 2);	/* lp_b, loaded last */
+	assert_int_equal(l.v[0].stack_order, 1);
+	klp_patch_list__free(&l);
+	assert_int_equal(klp_sysfs__list("/nonexistent", &l), -ENOENT);
+}
+
+static void test_active_patch(void **state)
+{
+	struct klp_func_entry f = { .name = "cmdline_proc_show", .sympos = 1 };
+	struct klp_object_entry o = { .name = "vmlinux", .funcs = &f, .nfuncs = 1 };
+	struct klp_patch_entry p[3] = {
+		{ .name = "lp_old", .enabled = 1, .stack_order = 1, .objs = &o, .nobjs = 1 },
+		{ .name = "lp_new", .enabled = 1, .stack_order = 2, .objs = &o, .nobjs = 1 },
+		{ .name = "lp_moving", .enabled = 1, .transition = 1, .stack_order = 3,
+		  .objs = &o, .nobjs = 1 },
+	};
+	struct klp_patch_list l = { .v = p, .n = 3 };
+
+	(void)state;
+	/* Top of the stack wins; a patch still in transition is not live yet. */
+	assert_string_equal(klp_watch__active_for(&l, "cmdline_proc_show")->name, "lp_new");
+	assert_null(klp_watch__active_for(&l, "version_proc_show"));
+	p[1].enabled = 0;
+	assert_string_equal(klp_watch__active_for(&l, "cmdline_proc_show")->name, "lp_old");
+}
+
+static void test_blockers(void **state)
+{
+	struct klp_blocker *b;
+	char proc[256];
+	size_t n;
+
+	(void)state;
+	/* pid 10: one thread unpatched (blocks patching), one patched; pid 11 idle. */
+	mkpath("proc/10/task/10");
+	put("proc/10/task/10/patch_state", "0\n");
+	put("proc/10/task/10/comm", "parked\n");
+	put("proc/10/task/10/stack", "[<0>] msleep+0x2d/0x40\n[<0>] lps_busy_park+0x1e/0x30 [lps_busy]\n");
+	mkpath("proc/10/task/12");
+	put("proc/10/task/12/patch_state", "1\n");
+	mkpath("proc/11/task/11");
+	put("proc/11/task/11/patch_state", "-1\n");
+	mkpath("proc/self");	/* not a pid */
+	snprintf(proc, sizeof(proc), "%s/proc", tmpdir);
+	assert_int_equal(klp_tasks__blockers(proc, 1, &b, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(b[0].pid, 10);
+	assert_int_equal(b[0].tid, 10);
+	assert_string_equal(b[0].comm, "parked");
+	assert_non_null(strstr(b[0].stack, "lps_busy_park"));
+	klp_blockers__free(b, n);
+	/* Unpatching: the patched thread is the one holding it up. */
+	assert_int_equal(klp_tasks__blockers(proc, 0, &b, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(b[0].tid, 12);
+	klp_blockers__free(b, n);
+}
+
+static void test_patch_name(void **state)
+{
+	char out[64];
+
+	(void)state;
+	klp_patch_name("/lib/modules/x/livepatch-fix-1.ko", out, sizeof(out));
+	assert_string_equal(out, "livepatch_fix_1");
+	klp_patch_name("lp_cmdline", out, sizeof(out));
+	assert_string_equal(out, "lp_cmdline");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -156,6 +285,10 @@ int main(void)
 		cmocka_unit_test(test_ftrace_table),
 		cmocka_unit_test(test_btf_return_kinds),
 		cmocka_unit_test(test_klp_sysfs_is_patched),
+		cmocka_unit_test(test_klp_sysfs_list),
+		cmocka_unit_test(test_active_patch),
+		cmocka_unit_test(test_blockers),
+		cmocka_unit_test(test_patch_name),
 	};
 
 	return cmocka_run_group_tests_name("kernel_info", tests, setup, teardown);

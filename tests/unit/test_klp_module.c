@@ -92,6 +92,15 @@ static void test_real_fixtures(void **state)
 	assert_int_equal(klp_module__inspect(fixture("lp_busy"), &m, why, sizeof(why)), 0);
 	expect_target(&m, 0, "lps_busy", "lps_busy_park", 0, "lp_busy_park");
 	klp_module_info__free(&m);
+
+	/* kpatch-build layout */
+	assert_int_equal(klp_module__inspect(fixture("kp_cmdline"), &m, why, sizeof(why)), 0);
+	assert_string_equal(m.style, "kpatch");
+	assert_int_equal(m.replace, -1);
+	assert_int_equal(m.n, 2);
+	expect_target(&m, 0, "vmlinux", "cmdline_proc_show", 0, "kp_cmdline_proc_show");
+	expect_target(&m, 1, "lps_fail", "lps_fail_check", 1, "kp_lps_fail_check");
+	klp_module_info__free(&m);
 }
 
 static void expect_refused(const char *path, const char *words)

@@ -15,7 +15,7 @@ wait_settled() {
 }
 
 insmod $FX/lps_busy.ko	# lp_busy patches a function of this module
-for p in lp_cmdline lp_multi lp_repl_b lp_busy; do
+for p in lp_cmdline lp_cmdline2 lp_multi lp_repl_a lp_repl_b lp_busy; do
 	"$LPS" inspect --json $FX/$p.ko >"$WORK/before.json" || fail "inspect $p"
 	insmod $FX/$p.ko
 	wait_settled $p
