@@ -129,7 +129,8 @@ void report__function_text(FILE *f, const struct probe_info *info, const struct 
 		(unsigned long long)h->calls, (unsigned long long)h->errors, mean, p50, p90,
 		p99, max);
 	if (h->unmatched)
-		fprintf(f, "  %llu returns had no recorded entry (latency not counted)\n",
+		fprintf(f, "  %llu returns without a recorded entry (calls already running when "
+			"the probe attached): not timed\n",
 			(unsigned long long)h->unmatched);
 	n = text_rows(h, rows);
 	for (size_t i = 0; i < n; i++)
