@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/* user/stats.c against SciPy's values on the same binned data (stats_vectors.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "hist.h"
+#include "stats.h"
+#include "stats_vectors.h"
+
+static void close_to(double got, double want, double rel, const char *what, size_t i)
+{
+	double tol = rel * fmax(fabs(want), 1e-300) + 1e-12;
+
+	if (fabs(got - want) > tol) {
+		print_error("%s[%zu]: got %.10g, SciPy %.10g\n", what, i, got, want);
+		fail();
+	}
+}
+
+static void test_mann_whitney_matches_scipy(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(mwu_vectors) / sizeof(mwu_vectors[0]); i++) {
+		const struct mwu_vector *v = &mwu_vectors[i];
+		struct mwu_result r;
+
+		assert_int_equal(stats__mann_whitney((const __u64 *)v->a, (const __u64 *)v->b, NB, &r), 0);
+		close_to(r.u, v->u, 1e-12, "U", i);
+		close_to(r.p_greater, v->p_greater, 1e-6, "p_greater", i);
+		close_to(r.p_two_sided, v->p_two_sided, 1e-6, "p_two_sided", i);
+	}
+}
+
+static void test_mann_whitney_degenerate(void **state)
+{
+	__u64 a[3] = { 5, 0, 0 }, b[3] = { 7, 0, 0 }, z[3] = { 0 };
+	struct mwu_result r;
+
+	(void)state;
+	assert_int_equal(stats__mann_whitney(a, z, 3, &r), -EINVAL);	/* empty */
+	assert_int_equal(stats__mann_whitney(a, b, 3, &r), -EINVAL);	/* all tied */
+}
+
+static void test_error_rate_matches_scipy(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rate_vectors) / sizeof(rate_vectors[0]); i++) {
+		const struct rate_vector *v = &rate_vectors[i];
+
+		close_to(stats__error_rate_p(v->e1, v->n1, v->e2, v->n2), v->p, 1e-8, "rate p", i);
+	}
+}
+
+static void test_quantile_bounds_cover(void **state)
+{
+	struct lps_hist *h = calloc(1, sizeof(*h));
+	double lo, hi, p50;
+
+	(void)state;
+	assert_non_null(h);
+	for (__u64 v = 1000; v < 11000; v += 1) {
+		h->buckets[lps_hist_bucket(v)]++;
+		h->sum_ns += v;
+	}
+	h->max_ns = 10999;
+	p50 = hist_percentile(h, 0.5);
+	assert_int_equal(stats__quantile_bounds(h, 0.5, 0.95, &lo, &hi), 0);
+	assert_true(lo <= p50 && p50 <= hi);
+	assert_true(hi - lo < 0.05 * p50);	/* 10000 samples: a tight interval */
+	assert_true(fabs(stats__norm_isf(0.025) - 1.959963985) < 1e-6);
+	free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mann_whitney_matches_scipy),
+		cmocka_unit_test(test_mann_whitney_degenerate),
+		cmocka_unit_test(test_error_rate_matches_scipy),
+		cmocka_unit_test(test_quantile_bounds_cover),
+	};
+
+	return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
+}

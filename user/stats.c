@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include "hist.h"
+#include "stats.h"
+
+double stats__norm_sf(double z)
+{
+	return 0.5 * erfc(z / M_SQRT2);
+}
+
+double stats__norm_isf(double p)
+{
+	/* Bisection on the survival function: plenty precise, never diverges. */
+	double lo = -40, hi = 40;
+
+	for (int i = 0; i < 200; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (stats__norm_sf(mid) > p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+int stats__mann_whitney(const __u64 *a, const __u64 *b, size_t n, struct mwu_result *out)
+{
+	double n1 = 0, n2 = 0, rank_b = 0, below = 0, ties = 0, N, mean, var, d;
+
+	for (size_t i = 0; i < n; i++) {
+		n1 += (double)a[i];
+		n2 += (double)b[i];
+	}
+	N = n1 + n2;
+	if (n1 < 1 || n2 < 1)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		double t = (double)a[i] + (double)b[i];
+
+		if (!t)
+			continue;
+		/* every member of a tie group gets the group's average rank */
+		rank_b += (double)b[i] * (below + (t + 1) / 2);
+		ties += t * t * t - t;
+		below += t;
+	}
+	mean = n1 * n2 / 2;
+	var = n1 * n2 / 12 * ((N + 1) - ties / (N * (N - 1)));
+	if (!(var > 0))
+		return -EINVAL;
+	out->n1 = n1;
+	out->n2 = n2;
+	out->u = rank_b - n2 * (n2 + 1) / 2;
+	out->effect = out->u / (n1 * n2);
+	d = out->u - mean;
+	out->z = (d - (d > 0 ? 0.5 : d < 0 ? -0.5 : 0)) / sqrt(var);
+	out->p_greater = stats__norm_sf((d - 0.5) / sqrt(var));
+	out->p_two_sided = fmin(1, 2 * stats__norm_sf((fabs(d) - 0.5) / sqrt(var)));
+	return 0;
+}
+
+int stats__quantile_bounds(const struct lps_hist *h, double q, double conf, double *lo,
+			   double *hi)
+{
+	double n = (double)hist_recorded(h), z, half, rlo, rhi;
+
+	if (n < 1 || q <= 0 || q >= 1 || conf <= 0 || conf >= 1)
+		return -EINVAL;
+	z = stats__norm_isf((1 - conf) / 2);
+	half = z * sqrt(n * q * (1 - q));
+	rlo = fmax(1, floor(n * q - half));
+	rhi = fmin(n, ceil(n * q + half) + 1);
+	*lo = hist_percentile(h, rlo / n);
+	*hi = hist_percentile(h, rhi / n);
+	return 0;
+}
+
+double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2)
+{
+	double k = (double)e1 + (double)e2, p, logp, log1p_, sum = 0;
+
+	if (!e2)
+		return 1;
+	if (!n1 || !n2)
+		return 1;	/* no basis for comparison */
+	p = (double)n2 / ((double)n1 + (double)n2);
+	if (p >= 1)
+		return 1;
+	logp = log(p);
+	log1p_ = log1p(-p);
+	/* P(X >= e2), summed in log space term by term from the top of the tail */
+	for (double x = (double)e2; x <= k; x++) {
+		double lt = lgamma(k + 1) - lgamma(x + 1) - lgamma(k - x + 1) + x * logp +
+			    (k - x) * log1p_;
+
+		sum += exp(lt);
+	}
+	return fmin(1, sum);
+}
