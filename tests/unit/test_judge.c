@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Rules parsing (real and malformed files) and the judge's decisions, including
+ * its false-revert rate on replays of identical distributions. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "judge.h"
+
+static void test_default_rules(void **state)
+{
+	struct rules r;
+	struct rules_set s;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(rules__load("rules/default.yaml", &r, why, sizeof(why)), 0);
+	rules__for_function(&r, "version_proc_show", &s);
+	assert_true(s.latency.ratio == 1.5 && s.baseline_s == 10 && !s.inconclusive_revert);
+	rules__for_function(&r, "do_slowpath_thing", &s);
+	assert_true(s.latency.ratio == 3);
+	assert_true(s.latency.min_delta_ns == 20000);	/* untouched by the override */
+	rules__free(&r);
+}
+
+static void expect_bad(const char *text, const char *words)
+{
+	char path[] = "/tmp/lps-rules-XXXXXX", why[256] = "";
+	struct rules r;
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fputs(text, f);
+	fclose(f);
+	assert_true(rules__load(path, &r, why, sizeof(why)) < 0);
+	if (!strstr(why, words) || !strstr(why, path)) {
+		print_error("'%s' does not say '%s'\n", why, words);
+		fail();
+	}
+	unlink(path);
+}
+
+static void test_malformed_rules(void **state)
+{
+	(void)state;
+	expect_bad("defaults: [1, 2\n", ":2:");
+	expect_bad("defaults:\n  baseline_s: 10\n  colour: red\n", ":3: unknown setting 'colour'");
+	expect_bad("defaults:\n  alpha: lots\n", ":2: 'lots' is not a number");
+	expect_bad("defaults:\n  inconclusive: maybe\n", ":2: inconclusive is keep or revert");
+	expect_bad("functions:\n  - checks: {latency: {ratio: 2}}\n", ":2: functions entry without a match");
+	expect_bad("functions:\n  - match: x*\n    checks: {latency: {ratio: 0.5}}\n", ":3:");
+	expect_bad("- just a list\n", ":1: the top level must be a mapping");
+	expect_bad("", "empty rules file");
+}
+
+static __u64 rng = 88172645463325252ULL;
+
+static double unif(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0 + 1e-18;
+}
+
+static void draw(struct lps_hist *h, size_t n, double scale, double add_ns)
+{
+	for (size_t i = 0; i < n; i++) {
+		double z = sqrt(-2 * log(unif())) * cos(2 * M_PI * unif());
+		__u64 v = (__u64)(scale * exp(7.8 + 0.5 * z) + add_ns);	/* ~2.4 us median */
+
+		h->buckets[lps_hist_bucket(v)]++;
+		h->calls++;
+		h->sum_ns += v;
+		if (v > h->max_ns)
+			h->max_ns = v;
+	}
+}
+
+/* One gate: a baseline, then looks over a growing observe window. */
+static enum verdict replay(double scale, double add_ns, const struct rules_set *s, int *look_out)
+{
+	struct lps_hist *b = calloc(1, sizeof(*b)), *o = calloc(1, sizeof(*o));
+	enum verdict v = VERDICT_PASS;
+	const int looks = 10;
+
+	draw(b, 3000, 1, 0);
+	for (int k = 1; k <= looks; k++) {
+		struct func_judgement j;
+
+		draw(o, 300, scale, add_ns);
+		judge__function(b, o, s, judge__alpha_for_look(s->alpha, (k - 1.0) / looks,
+							      (double)k / looks), &j);
+		v = j.verdict;
+		*look_out = k;
+		if (v == VERDICT_FAIL)
+			break;
+	}
+	free(b);
+	free(o);
+	return v;
+}
+
+static void test_false_reverts_and_catches(void **state)
+{
+	struct rules_set s;
+	int fails = 0, slow_fails = 0, look, first_look_max = 0;
+	const int trials = 400;
+
+	(void)state;
+	rules__builtin(&s);
+	for (int i = 0; i < trials; i++)
+		fails += replay(1, 0, &s, &look) == VERDICT_FAIL;
+	for (int i = 0; i < trials; i++)
+		slow_fails += replay(1.03, 40, &s, &look) == VERDICT_FAIL;	/* ftrace-sized cost */
+	print_message("false reverts: %d of %d identical replays, %d of %d with a 3%%+40ns cost\n",
+		      fails, trials, slow_fails, trials);
+	assert_int_equal(fails, 0);
+	assert_int_equal(slow_fails, 0);
+	for (int i = 0; i < 50; i++) {
+		/* +50 us on a 2.4 us function: out at the first look, every time */
+		assert_int_equal(replay(1, 50000, &s, &look), VERDICT_FAIL);
+		if (look > first_look_max)
+			first_look_max = look;
+	}
+	assert_int_equal(first_look_max, 1);
+}
+
+static void test_error_check(void **state)
+{
+	struct lps_hist b = { .calls = 5000, .errors = 2 }, o = { .calls = 5000, .errors = 400 };
+	struct rules_set s;
+	struct func_judgement j;
+
+	(void)state;
+	rules__builtin(&s);
+	s.latency.enabled = false;
+	judge__function(&b, &o, &s, s.alpha, &j);
+	assert_int_equal(j.n, 1);
+	assert_string_equal(j.checks[0].check, "errors");
+	assert_int_equal(j.verdict, VERDICT_FAIL);
+	o.errors = 3;
+	judge__function(&b, &o, &s, s.alpha, &j);
+	assert_int_equal(j.verdict, VERDICT_PASS);
+	o.calls = 10;
+	judge__function(&b, &o, &s, s.alpha, &j);
+	assert_int_equal(j.verdict, VERDICT_INCONCLUSIVE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_rules),
+		cmocka_unit_test(test_malformed_rules),
+		cmocka_unit_test(test_false_reverts_and_catches),
+		cmocka_unit_test(test_error_check),
+	};
+
+	return cmocka_run_group_tests_name("judge", tests, NULL, NULL);
+}

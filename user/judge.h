@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Where a verdict is made: each check compares one function's observed window
+ * with its baseline under the rules and says pass, fail or inconclusive, with
+ * its evidence. Adding a check is one function and one line in the table.
+ */
+#ifndef LPS_JUDGE_H
+#define LPS_JUDGE_H
+
+#include <linux/types.h>
+#include "lpsentinel.h"
+#include "rules.h"
+
+enum verdict { VERDICT_PASS = 0, VERDICT_INCONCLUSIVE = 1, VERDICT_FAIL = 2 };
+
+#define JUDGE_MAX_CHECKS 4
+
+struct check_result {
+	const char *check;		/* "latency", "errors" */
+	enum verdict result;
+	char detail[256];		/* the evidence, for people */
+	double p;			/* the test's p-value; 1 when not computed */
+};
+
+struct func_judgement {
+	struct check_result checks[JUDGE_MAX_CHECKS];
+	size_t n;
+	enum verdict verdict;		/* the worst of the checks */
+};
+
+/*
+ * Judges one function. alpha is the significance level this look may spend
+ * (judge__alpha_for_look); a check fails only with both significance and the
+ * rules' practical effect.
+ */
+void judge__function(const struct lps_hist *baseline, const struct lps_hist *observed,
+		     const struct rules_set *r, double alpha, struct func_judgement *out);
+
+/*
+ * Alpha spending over looks (power family, rho = 2): by time fraction t of
+ * the observe window the looks have spent alpha * t^2 in all, so early looks
+ * can only catch clear regressions and the false-revert rate stays <= alpha.
+ * Returns the share of look k at fraction t_now after one at t_prev.
+ */
+double judge__alpha_for_look(double alpha, double t_prev, double t_now);
+
+const char *verdict__name(enum verdict v);
+
+#endif
