@@ -101,8 +101,6 @@ static __always_inline void on_return(__u64 ret)
 	h = bpf_map_lookup_elem(&hists, &idx);
 	if (!h)
 		return;
-	if (lps_is_error(ret, lps_ret_kind))
-		h->errors++;
 
 	st = bpf_task_storage_get(&task_stacks, bpf_get_current_task_btf(), 0, 0);
 	if (!st) {
@@ -129,6 +127,9 @@ static __always_inline void on_return(__u64 ret)
 		h->unmatched++;
 		return;
 	}
+	/* Counted with its entry only: errors stay a subset of calls. */
+	if (lps_is_error(ret, lps_ret_kind))
+		h->errors++;
 	delta = now - ts;
 	h->sum_ns += delta;
 	if (delta > h->max_ns)

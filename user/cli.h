@@ -26,6 +26,7 @@ int cli__check_privileges(void);
 int do_trace(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_inspect(int argc, char **argv);
+int do_gate(int argc, char **argv);
 int do_revert(int argc, char **argv);
 
 #endif

@@ -49,7 +49,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-nographic -no-reboot -display none -monitor none -nic none \
 	-serial "file:$res/console.log" \
 	-kernel "/boot/vmlinuz-$krel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 nokaslr" \
+	-append "console=ttyS0 ${VM_VERBOSE:+loglevel=7 }${VM_VERBOSE:-quiet }panic=-1 nokaslr" \
 	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
 	-fsdev local,id=w,path="$res",security_model=none,multidevs=remap \

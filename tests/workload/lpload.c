@@ -4,10 +4,13 @@
  * tracer's call counts can be checked against it.
  *
  *   lpload --file PATH [--procs P] (--count N | --seconds S) [--write STR] [--pread]
+ *          [--pause-us N]
  *
  * Each of P worker processes repeats one operation on PATH: open, read 4096
  * bytes once, close (or open, write STR, close with --write; or one pread at
- * offset 0 on a file opened once, with --pread). --count N splits exactly N
+ * offset 0 on a file opened once, with --pread), sleeping N us after each
+ * with --pause-us: tasks that never sleep hold up RCU-tasks grace periods,
+ * which BPF trampolines and livepatch transitions wait for. --count N splits exactly N
  * operations across the workers; --seconds S runs for S seconds. Prints
  * "ops=N errors=E seconds=X ops_per_s=Y"; an operation whose read or write
  * (or open) failed counts in errors as well as in ops.
@@ -25,7 +28,7 @@
 
 struct load {
 	const char *path, *write;
-	long procs, count;
+	long procs, count, pause_us;
 	double seconds;
 	int pread_mode;
 };
@@ -76,6 +79,11 @@ static struct tally worker(const struct load *l, long count)
 		if (one_op(l, &fd))
 			t.errors++;
 		t.ops++;
+		if (l->pause_us) {
+			struct timespec ts = { .tv_nsec = l->pause_us * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	if (fd >= 0)
 		close(fd);
@@ -98,6 +106,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "pread", no_argument, NULL, 'r' },
+		{ "pause-us", required_argument, NULL, 'u' },
 		{ 0 },
 	};
 	struct load l = { .procs = 1 };
@@ -113,6 +122,11 @@ int main(int argc, char **argv)
 		case 'f': l.path = optarg; break;
 		case 'w': l.write = optarg; break;
 		case 'r': l.pread_mode = 1; break;
+		case 'u':
+			l.pause_us = strtol(optarg, &end, 10);
+			if (*end || end == optarg || l.pause_us < 0 || l.pause_us > 999999)
+				return usage("--pause-us wants 0..999999");
+			break;
 		case 'p':
 			l.procs = strtol(optarg, &end, 10);
 			if (*end || l.procs < 1 || l.procs > 1024)
