@@ -50,6 +50,7 @@ struct gate {
 	enum verdict transition_result;
 	int looks;
 	bool loaded;
+	bool operational;	/* reverted because the gate could not judge, not on a verdict */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -220,6 +221,24 @@ static int revert_patch(struct gate *g)
 		lps_err("%s: reverted but not unloaded: %s", g->mod.patch, strerror(-ret));
 	g->loaded = false;
 	return ret;
+}
+
+/*
+ * A look with no new call at all, after a baseline that had them: whatever
+ * the patch does can no longer be seen, so it must not be kept unjudged.
+ */
+static bool calls_stopped(const struct gate *g, __u64 *last)
+{
+	__u64 total = 0, base = 0;
+	bool stopped;
+
+	for (size_t i = 0; i < g->n; i++) {
+		total += g->now[i].calls;
+		base += g->base[i].calls;
+	}
+	stopped = g->looks > 1 && total == *last && base >= g->def.min_calls;
+	*last = total;
+	return stopped;
 }
 
 /* Judges every function on the observe window so far; the worst verdict. */
@@ -393,6 +412,7 @@ static int run_gate(struct gate *g)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	double start, t_prev = 0;
+	__u64 last_calls = 0;
 	int ret;
 
 	ret = prepare(g);
@@ -423,9 +443,10 @@ static int run_gate(struct gate *g)
 	if (ret == 0 && snapshot(g, g->h2))
 		ret = -EIO;
 	if (ret) {
-		g->verdict = VERDICT_FAIL;
+		g->verdict = ret == -ETIMEDOUT ? VERDICT_FAIL : VERDICT_INCONCLUSIVE;
+		g->operational = ret != -ETIMEDOUT;
 		g->reason = ret == -EINTR ? "interrupted before the patch settled" :
-			    ret == -ETIMEDOUT ? "the patch transition stalled" : "probes failed";
+			    ret == -ETIMEDOUT ? "the patch transition stalled" : "the probes failed";
 		goto revert;
 	}
 	if (!g->a.json)
@@ -440,12 +461,20 @@ static int run_gate(struct gate *g)
 		ret = wait_window(g, fmin(g->def.look_interval_s, fmax(0, start + g->def.observe_s - now_s())),
 				  g->now);
 		if (ret || snapshot(g, g->now)) {
-			g->verdict = VERDICT_FAIL;
-			g->reason = ret == -EINTR ? "interrupted while observing" : "probes failed";
+			g->verdict = VERDICT_INCONCLUSIVE;
+			g->operational = true;
+			g->reason = ret == -EINTR ? "interrupted while observing" : "the probes failed";
 			goto revert;
 		}
 		t = fmin(1, (now_s() - start) / g->def.observe_s);
 		g->looks++;
+		if (calls_stopped(g, &last_calls)) {
+			g->verdict = VERDICT_INCONCLUSIVE;
+			g->operational = true;
+			g->reason = "calls stopped while observing (the workload ended, or nothing "
+				    "calls the patched functions any more): no sound judgement";
+			goto revert;
+		}
 		v = judge_all(g, t >= 1 ? (1 - t_prev * t_prev) : (t * t - t_prev * t_prev));
 		t_prev = t;
 		if (v == VERDICT_FAIL) {
@@ -474,8 +503,9 @@ revert:
 	print_result(g);
 	if (ret)
 		return CLI_EXIT_ERROR;
-	if (stop_requested) {
-		lps_err("%s: interrupted; the patch was reverted", g->mod.patch);
+	if (g->operational) {
+		/* Not a judged regression: an operational stop, said in one line. */
+		lps_err("%s: %s; the patch was reverted", g->mod.patch, g->reason);
 		return CLI_EXIT_ERROR;
 	}
 	return CLI_EXIT_REGRESSED;

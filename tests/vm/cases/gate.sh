@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gate end to end, with a workload running throughout: an equivalent patch is
 # kept; a slow one and a failing one are reverted and unloaded; of two
-# functions, exactly the regressing one is blamed; a malformed rules file is
-# refused before anything is loaded.
+# functions, exactly the regressing one is blamed; SIGINT and a workload that
+# stops make it revert; a malformed rules file is refused before anything is
+# loaded.
 # The workload sleeps 50 us between reads: with tasks that never sleep and an
 # error path that never blocks, RCU-tasks grace periods (which the trampoline
 # and the livepatch transition wait for) stalled the 6.12 guest for minutes.
@@ -12,7 +13,7 @@ FX=build/fixtures/$LPS_KREL
 l1=$!
 "$LPLOAD" --file /proc/loadavg --procs 1 --seconds 900 --pause-us 50 >/dev/null &
 l2=$!
-trap 'kill $l1 $l2 2>/dev/null || true' EXIT
+trap "pkill -x lpload || true" EXIT
 
 # gate_case NAME WANT_RC
 gate_case() {
@@ -47,6 +48,31 @@ gate_case lp_gate_two 3
 [[ $(check_of lp_gate_two loadavg_proc_show latency) == fail ]] || fail "two: loadavg not blamed"
 [[ $(check_of lp_gate_two version_proc_show latency) != fail ]] || fail "two: version blamed too"
 ok "two-function patch: loadavg_proc_show blamed, version_proc_show $(check_of lp_gate_two version_proc_show latency)"
+
+# SIGINT while observing: revert, unload, exit 1 saying so
+"$LPS" gate "$FX/lp_gate_ok.ko" --baseline 2 --observe 60 >"$WORK/int.out" 2>"$WORK/int.err" &
+g=$!
+for _ in $(seq 1 1200); do grep -q "patched; observing" "$WORK/int.err" && break; sleep 0.1; done
+sleep 2
+kill -INT $g
+rc=0; wait $g || rc=$?
+[[ $rc == 1 ]] || { cat "$WORK/int.err"; fail "interrupted gate: exit $rc, want 1"; }
+grep -q "interrupted while observing; the patch was reverted" "$WORK/int.err" || fail "interrupted gate: $(cat "$WORK/int.err")"
+[[ -e /sys/module/lp_gate_ok ]] && fail "interrupted gate left the module loaded"
+ok "SIGINT while observing: $(tail -1 "$WORK/int.err")"
+
+# the workload stops while observing: revert rather than keep an unjudged patch
+"$LPS" gate "$FX/lp_gate_ok.ko" --baseline 3 --observe 60 >"$WORK/stop.out" 2>"$WORK/stop.err" &
+g=$!
+for _ in $(seq 1 1200); do grep -q "patched; observing" "$WORK/stop.err" && break; sleep 0.1; done
+sleep 2
+pkill -x lpload; wait $l1 $l2 2>/dev/null || true	# the workers too, not just the parents
+rc=0; wait $g || rc=$?
+[[ $rc == 1 ]] || { cat "$WORK/stop.err"; fail "stopped workload: exit $rc, want 1"; }
+grep -q "calls stopped while observing" "$WORK/stop.err" || fail "stopped workload: $(cat "$WORK/stop.err")"
+grep -q "^gate lp_gate_ok: inconclusive, reverted" "$WORK/stop.out" || fail "stopped workload: $(head -1 "$WORK/stop.out")"
+[[ -e /sys/module/lp_gate_ok ]] && fail "stopped workload left the module loaded"
+ok "workload stopped while observing: reverted ($(tail -1 "$WORK/stop.err"))"
 
 printf 'defaults:\n  baseline_s: 4\n  colour: red\n' >"$WORK/bad.yaml"
 rc=0; "$LPS" gate "$FX/lp_gate_ok.ko" --rules "$WORK/bad.yaml" 2>"$WORK/bad.err" || rc=$?
