@@ -53,22 +53,6 @@ struct gate {
 	bool operational;	/* reverted because the gate could not judge, not on a verdict */
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void nap(double s)
 {
 	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9) };
@@ -136,12 +120,12 @@ static int snapshot(struct gate *g, struct lps_hist *out)
 /* Waits, verifying the probes every second; -EINTR when asked to stop. */
 static int wait_window(struct gate *g, double seconds, struct lps_hist *scratch)
 {
-	double end = now_s() + seconds;
+	double end = cli__now_s() + seconds;
 
-	while (now_s() < end) {
-		if (stop_requested)
+	while (cli__now_s() < end) {
+		if (cli__stop_requested())
 			return -EINTR;
-		nap(fmin(0.2, end - now_s()));
+		nap(fmin(0.2, end - cli__now_s()));
 		if (snapshot(g, scratch))
 			return -EIO;
 	}
@@ -163,10 +147,10 @@ static int load_module(const char *path)
 /* Transition done: 0; stalled: -ETIMEDOUT (blockers in the detail). */
 static int wait_transition(struct gate *g)
 {
-	double end = now_s() + g->def.transition_timeout_s;
+	double end = cli__now_s() + g->def.transition_timeout_s;
 	struct klp_patch_entry p;
 
-	while (now_s() < end && !stop_requested) {
+	while (cli__now_s() < end && !cli__stop_requested()) {
 		if (!klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, &p)) {
 			bool done = p.enabled == 1 && p.transition == 0;
 
@@ -179,7 +163,7 @@ static int wait_transition(struct gate *g)
 		}
 		nap(0.05);
 	}
-	if (stop_requested)
+	if (cli__stop_requested())
 		return -EINTR;
 	g->transition_result = VERDICT_FAIL;
 	if (!klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, &p)) {
@@ -410,7 +394,6 @@ static void gate_free(struct gate *g)
 
 static int run_gate(struct gate *g)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
 	double start, t_prev = 0;
 	__u64 last_calls = 0;
 	int ret;
@@ -418,8 +401,7 @@ static int run_gate(struct gate *g)
 	ret = prepare(g);
 	if (ret)
 		return CLI_EXIT_ERROR;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli__catch_stop_signals();
 	if (!g->a.json)
 		fprintf(stderr, "gate %s: %zu function%s, baseline %.0fs\n", g->mod.patch, g->n,
 			g->n == 1 ? "" : "s", g->def.baseline_s);
@@ -453,12 +435,12 @@ static int run_gate(struct gate *g)
 		fprintf(stderr, "gate %s: patched; observing %.0fs\n", g->mod.patch, g->def.observe_s);
 
 	/* Observe, judging at every look with its share of alpha. */
-	start = now_s();
+	start = cli__now_s();
 	for (;;) {
 		double t;
 		enum verdict v;
 
-		ret = wait_window(g, fmin(g->def.look_interval_s, fmax(0, start + g->def.observe_s - now_s())),
+		ret = wait_window(g, fmin(g->def.look_interval_s, fmax(0, start + g->def.observe_s - cli__now_s())),
 				  g->now);
 		if (ret || snapshot(g, g->now)) {
 			g->verdict = VERDICT_INCONCLUSIVE;
@@ -466,7 +448,7 @@ static int run_gate(struct gate *g)
 			g->reason = ret == -EINTR ? "interrupted while observing" : "the probes failed";
 			goto revert;
 		}
-		t = fmin(1, (now_s() - start) / g->def.observe_s);
+		t = fmin(1, (cli__now_s() - start) / g->def.observe_s);
 		g->looks++;
 		if (calls_stopped(g, &last_calls)) {
 			g->verdict = VERDICT_INCONCLUSIVE;

@@ -15,14 +15,6 @@
 #include "klp_watch.h"
 #include "log.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 struct follow_ctx {
 	bool json;
 	struct klp_watch *w;
@@ -64,16 +56,14 @@ static void print_event(const struct klp_event *ev, void *arg)
 /* --follow: report patches as they appear, settle and go, until a signal. */
 static int follow(bool json)
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
 	struct timespec nap = { .tv_nsec = 100 * 1000 * 1000 };
 	struct klp_watch w;
 	struct follow_ctx c = { .json = json, .w = &w };
 	int ret = 0;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli__catch_stop_signals();
 	klp_watch__init(&w, KLP_SYSFS_ROOT_DEFAULT);
-	while (!stop_requested) {
+	while (!cli__stop_requested()) {
 		ret = klp_watch__poll(&w, print_event, &c);
 		if (ret) {
 			lps_err("cannot read %s: %s", KLP_SYSFS_ROOT_DEFAULT, strerror(-ret));

@@ -88,27 +88,11 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 /* How long after attaching the witnesses are checked at 100 ms steps. */
 #define FAST_VERIFY_S 2.0
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Sleeps until the deadline or a stop signal; no SA_RESTART, so signals cut it short. */
 static void sleep_until(double deadline)
 {
-	while (!stop_requested) {
-		double left = deadline - now_s();
+	while (!cli__stop_requested()) {
+		double left = deadline - cli__now_s();
 		struct timespec ts;
 
 		if (left <= 0)
@@ -166,7 +150,6 @@ static int run_trace(const struct trace_args *a)
 	struct json_object *doc = NULL, *intervals = NULL;
 	struct probe_set *ps = NULL;
 	struct probe_err perr = { 0 };
-	struct sigaction sa = { .sa_handler = on_stop_signal };
 	double start, next, end, last_read;
 	size_t n = a->nfuncs;
 	int ret;
@@ -182,8 +165,7 @@ static int run_trace(const struct trace_args *a)
 		lps_err("out of memory for %zu histograms", n);
 		goto cleanup;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli__catch_stop_signals();
 	ret = probe_set__attach(ps, &perr);
 	if (ret)
 		goto report_perr;
@@ -193,7 +175,7 @@ static int run_trace(const struct trace_args *a)
 	if (a->json)
 		intervals = json_object_new_array();
 
-	start = last_read = now_s();
+	start = last_read = cli__now_s();
 	end = a->duration_s ? start + a->duration_s : INFINITY;
 	for (;;) {
 		/* The next interval report is due then; without -i, only at the end. */
@@ -202,16 +184,16 @@ static int run_trace(const struct trace_args *a)
 		 * Verify every second, and every 100 ms at first: a verified fentry
 		 * probe loses its kprobe witness, and until then each call pays for both.
 		 */
-		double step = now_s() - start < FAST_VERIFY_S ? 0.1 : 1.0;
+		double step = cli__now_s() - start < FAST_VERIFY_S ? 0.1 : 1.0;
 		bool last;
 
-		next = fmin(fmin(now_s() + step, due), end);
+		next = fmin(fmin(cli__now_s() + step, due), end);
 		sleep_until(next);
-		last = stop_requested || now_s() >= end;
+		last = cli__stop_requested() || cli__now_s() >= end;
 		ret = probe_set__verify(ps, &perr);
 		if (ret)
 			goto report_perr;
-		if (now_s() < due - 1e-3 && !last)
+		if (cli__now_s() < due - 1e-3 && !last)
 			continue;
 		ret = probe_set__read(ps, now);
 		if (ret) {
@@ -225,13 +207,13 @@ static int run_trace(const struct trace_args *a)
 			if (a->json) {
 				struct json_object *iv = json_object_new_object();
 
-				json_object_object_add(iv, "t_s", json_object_new_double(now_s() - start));
+				json_object_object_add(iv, "t_s", json_object_new_double(cli__now_s() - start));
 				json_object_object_add(iv, "functions", functions_json(ps, delta));
 				json_object_array_add(intervals, iv);
 			} else {
-				print_text(ps, delta, now_s() - last_read, "interval");
+				print_text(ps, delta, cli__now_s() - last_read, "interval");
 			}
-			last_read = now_s();
+			last_read = cli__now_s();
 		}
 		if (last)
 			break;
@@ -239,14 +221,14 @@ static int run_trace(const struct trace_args *a)
 
 	if (a->json) {
 		doc = json_object_new_object();
-		json_object_object_add(doc, "duration_s", json_object_new_double(now_s() - start));
+		json_object_object_add(doc, "duration_s", json_object_new_double(cli__now_s() - start));
 		json_object_object_add(doc, "functions", functions_json(ps, now));
 		if (a->interval_s) {
 			json_object_object_add(doc, "intervals", intervals);
 			intervals = NULL;
 		}
 	} else {
-		print_text(ps, now, now_s() - start, "total");
+		print_text(ps, now, cli__now_s() - start, "total");
 	}
 	ret = print_drops(ps, doc);
 	if (ret) {
