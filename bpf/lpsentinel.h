@@ -56,6 +56,41 @@ struct lps_task_stack {
 	struct lps_frame frames[LPS_MAX_DEPTH];
 };
 
+/*
+ * Health signals beyond latency (bpf/signals.bpf.c), per CPU; userspace sums.
+ * Per traced function: what happened while a task was inside it.
+ */
+struct lps_func_signals {
+	__u64 contended;	/* lock contentions begun inside the function */
+	__u64 contention_ns;	/* time spent waiting in them */
+	__u64 page_faults;	/* kernel-mode page faults taken inside it */
+};
+
+/* System-wide, the last slot of the same array. */
+#define LPS_SYS_SLOT(nfuncs) (nfuncs)
+
+/* Who contended on a lock: stack id (LPS_NO_STACK when unrecorded) and function. */
+#define LPS_NO_STACK 0xffffffffu
+#define LPS_NO_FUNC 0xffffffffu
+struct lps_lock_caller_key {
+	__u32 stack_id;
+	__u32 func;		/* the traced function the task was in, or LPS_NO_FUNC */
+};
+
+struct lps_lock_caller {
+	__u64 count;
+	__u64 wait_ns;
+};
+
+/* What the signal probes could not record, one slot each, per CPU. */
+enum lps_signal_drop {
+	LPS_SDROP_NO_STORAGE = 0,	/* task storage unavailable (allocation, recursion) */
+	LPS_SDROP_CALLERS_FULL = 1,	/* caller table full: counted in totals only */
+	LPS_SDROP_NO_STACK = 2,		/* stack not recorded (stack map full or busy) */
+	LPS_SDROP_STALE_FRAMES = 3,	/* open calls found at syscall entry: returns missed */
+	LPS_SDROP_NR = 4,
+};
+
 /* Counters of what the probes could not record, one slot each, per CPU. */
 enum lps_drop {
 	LPS_DROP_NO_STORAGE = 0,	/* task storage unavailable (allocation, recursion) */

@@ -17,41 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
-#include "hist.h"
-#include "judge.h"
+#include "gate.h"
 #include "klp_control.h"
-#include "klp_module.h"
-#include "klp_report.h"
+#include "kmsg.h"
 #include "log.h"
-#include "probes.h"
-#include "report.h"
-#include "rules.h"
-
-struct gate_args {
-	const char *module, *rules_path;
-	double baseline_s, observe_s;	/* 0: from the rules */
-	bool json;
-};
-
-struct gate {
-	struct gate_args a;
-	struct rules rules;
-	struct rules_set def;
-	struct klp_module_info mod;
-	struct probe_set *ps;
-	size_t n;
-	struct lps_hist *h0, *h1, *h2, *now, *base, *obs;
-	struct rules_set *fr;		/* per-function rules */
-	struct func_judgement *j;
-	enum verdict verdict;
-	const char *action, *reason;
-	char reason_buf[256];
-	char transition_detail[256];
-	enum verdict transition_result;
-	int looks;
-	bool loaded;
-	bool operational;	/* reverted because the gate could not judge, not on a verdict */
-};
 
 static void nap(double s)
 {
@@ -101,6 +70,12 @@ static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 	return 0;
 }
 
+static int feed_fault(const char *text, __u64 ts, void *arg)
+{
+	(void)ts;
+	return kfault_log__feed(arg, text);
+}
+
 /* Reads all histograms into out, or says why not. */
 static int snapshot(struct gate *g, struct lps_hist *out)
 {
@@ -117,6 +92,27 @@ static int snapshot(struct gate *g, struct lps_hist *out)
 	return ret;
 }
 
+/* Reads the signal counters into out (nothing without signals); -errno said once. */
+static int sig_snapshot(struct gate *g, struct signals_snapshot *out)
+{
+	int ret;
+
+	if (!g->sig)
+		return 0;
+	signals_snapshot__free(out);
+	ret = signals__read(g->sig, out);
+	if (ret)
+		lps_err("cannot read the signal probes: %s", strerror(-ret));
+	return ret;
+}
+
+/* Kernel log faults since the observe window began; which name each. */
+static void read_faults(struct gate *g)
+{
+	if (g->kmsg_fd >= 0)
+		kmsg__read(g->kmsg_fd, feed_fault, &g->faults);
+}
+
 /* Waits, verifying the probes every second; -EINTR when asked to stop. */
 static int wait_window(struct gate *g, double seconds, struct lps_hist *scratch)
 {
@@ -129,6 +125,26 @@ static int wait_window(struct gate *g, double seconds, struct lps_hist *scratch)
 		if (snapshot(g, scratch))
 			return -EIO;
 	}
+	return 0;
+}
+
+struct load_log {
+	const char *patch;
+	char text[384];
+};
+
+/* Collects what the kernel said about the patch since the load began. */
+static int collect_load_log(const char *text, __u64 ts, void *arg)
+{
+	struct load_log *l = arg;
+	size_t off = strlen(l->text);
+
+	(void)ts;
+	/* Routine lines (the announcement, taint notices) would bury the reason. */
+	if (strstr(text, "enabling patch") || strstr(text, "taints kernel") ||
+	    (!strstr(text, "livepatch") && !strstr(text, l->patch)))
+		return 0;
+	snprintf(l->text + off, sizeof(l->text) - off, "%s%s", off ? "; " : "", text);
 	return 0;
 }
 
@@ -166,20 +182,22 @@ static int wait_transition(struct gate *g)
 	if (cli__stop_requested())
 		return -EINTR;
 	g->transition_result = VERDICT_FAIL;
-	if (!klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, &p)) {
-		struct klp_transition_info t;
-		size_t off;
+	snprintf(g->transition_detail, sizeof(g->transition_detail),
+		 "transition stalled for %.0fs", g->def.transition_timeout_s);
+	/* Keep who blocked it, with stacks, for the report: the evidence for a revert. */
+	if (!klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, &g->stalled)) {
+		if (!klp_transition_info__read(&g->stalled, &g->stall)) {
+			size_t off = strlen(g->transition_detail);
+			const char *sep = "; blocked by";
 
-		off = (size_t)snprintf(g->transition_detail, sizeof(g->transition_detail),
-				       "transition stalled for %.0fs; blocked by", g->def.transition_timeout_s);
-		if (!klp_transition_info__read(&p, &t)) {
-			for (size_t i = 0; i < t.nblockers && off < sizeof(g->transition_detail); i++)
+			g->have_stall = true;
+			for (size_t i = 0; i < g->stall.nblockers && off < sizeof(g->transition_detail); i++) {
 				off += (size_t)snprintf(g->transition_detail + off,
-							sizeof(g->transition_detail) - off,
-							" pid %d (%s)", t.blockers[i].pid, t.blockers[i].comm);
-			klp_transition_info__free(&t);
+							sizeof(g->transition_detail) - off, "%s pid %d (%s)",
+							sep, g->stall.blockers[i].pid, g->stall.blockers[i].comm);
+				sep = ",";
+			}
 		}
-		klp_patch_entry__free(&p);
 	}
 	return -ETIMEDOUT;
 }
@@ -193,11 +211,10 @@ static int revert_patch(struct gate *g)
 		lps_err("%s: could not disable the patch: %s", g->mod.patch, strerror(-ret));
 		return ret;
 	}
-	ret = klp_control__wait_gone(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch,
-				     g->def.transition_timeout_s);
+	ret = klp_control__wait_gone(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, g->def.revert_timeout_s);
 	if (ret) {
 		lps_err("%s: unpatch transition did not finish in %.0fs (see lpsentinel status); "
-			"module left loaded", g->mod.patch, g->def.transition_timeout_s);
+			"module left loaded", g->mod.patch, g->def.revert_timeout_s);
 		return ret;
 	}
 	ret = klp_control__unload(g->mod.patch);
@@ -225,99 +242,46 @@ static bool calls_stopped(const struct gate *g, __u64 *last)
 	return stopped;
 }
 
-/* Judges every function on the observe window so far; the worst verdict. */
+/* Judges every function and the system on the observe window so far; the worst verdict. */
 static enum verdict judge_all(struct gate *g, double alpha_share)
 {
+	struct sys_window sb = { .seconds = g->t_base }, so = { .seconds = g->t_obs };
 	enum verdict worst = VERDICT_PASS;
 
+	if (g->sig) {
+		signals_snapshot__free(&g->sobs);
+		if (signals_snapshot__delta(&g->sobs, &g->snow, &g->s2))
+			return VERDICT_INCONCLUSIVE;
+	}
+	read_faults(g);
 	for (size_t i = 0; i < g->n; i++) {
+		struct func_window b = { .hist = &g->base[i] }, o = { .hist = &g->obs[i] };
+
 		hist_delta(&g->obs[i], &g->now[i], &g->h2[i]);
-		judge__function(&g->base[i], &g->obs[i], &g->fr[i], g->fr[i].alpha * alpha_share,
-				&g->j[i]);
+		if (g->sig) {
+			b.sig = &g->sbase.funcs[i];
+			o.sig = &g->sobs.funcs[i];
+		}
+		for (size_t k = 0; k < g->faults.n; k++) {
+			if (!kfault__names(&g->faults.v[k], &g->names[3 * i]))
+				continue;
+			if (!o.faults++)
+				o.fault_line = g->faults.v[k].line;
+		}
+		judge__function(&b, &o, &g->fr[i], g->fr[i].alpha * alpha_share, &g->j[i]);
 		if (g->j[i].verdict > worst)
 			worst = g->j[i].verdict;
 	}
-	return worst;
-}
-
-static struct json_object *checks_json(const struct check_result *c, size_t n)
-{
-	struct json_object *arr = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "check", json_object_new_string(c[i].check));
-		json_object_object_add(o, "result", json_object_new_string(verdict__name(c[i].result)));
-		json_object_object_add(o, "detail", json_object_new_string(c[i].detail));
-		json_object_object_add(o, "p", json_object_new_double(c[i].p));
-		json_object_array_add(arr, o);
+	if (g->sig) {
+		sb.sig = &g->sbase.sys;
+		sb.runq = &g->sbase.runq;
+		so.sig = &g->sobs.sys;
+		so.runq = &g->sobs.runq;
 	}
-	return arr;
-}
-
-static void print_result(struct gate *g)
-{
-	struct check_result sys = { .check = "transition", .result = g->transition_result, .p = 1 };
-
-	snprintf(sys.detail, sizeof(sys.detail), "%s", g->transition_detail[0] ?
-		 g->transition_detail : "not reached");
-	if (g->a.json) {
-		struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
-				   *system = json_object_new_object();
-
-		json_object_object_add(doc, "patch", json_object_new_string(g->mod.patch));
-		json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(g->verdict)));
-		json_object_object_add(doc, "action", json_object_new_string(g->action));
-		json_object_object_add(doc, "reason", json_object_new_string(g->reason));
-		json_object_object_add(doc, "inconclusive_policy",
-				       json_object_new_string(g->def.inconclusive_revert ? "revert" : "keep"));
-		json_object_object_add(doc, "looks", json_object_new_int(g->looks));
-		for (size_t i = 0; i < g->n; i++) {
-			const struct probe_info *pi = probe_set__info(g->ps, i);
-			struct json_object *f = json_object_new_object();
-
-			json_object_object_add(f, "function", json_object_new_string(pi->name));
-			json_object_object_add(f, "object",
-					       json_object_new_string(pi->module ? pi->module : "vmlinux"));
-			json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
-			json_object_object_add(f, "verdict", json_object_new_string(verdict__name(g->j[i].verdict)));
-			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
-			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
-			json_object_object_add(f, "checks", checks_json(g->j[i].checks, g->j[i].n));
-			json_object_array_add(fns, f);
-		}
-		json_object_object_add(doc, "functions", fns);
-		json_object_object_add(system, "checks", checks_json(&sys, 1));
-		json_object_object_add(doc, "system", system);
-		cli__print_json(doc);
-		json_object_put(doc);
-		return;
-	}
-	printf("gate %s: %s, %s (%s)\n", g->mod.patch, verdict__name(g->verdict), g->action, g->reason);
-	printf("  transition: %s\n", sys.detail);
-	for (size_t i = 0; i < g->n; i++) {
-		const struct probe_info *pi = probe_set__info(g->ps, i);
-		char b50[32], o50[32], b99[32], o99[32];
-
-		report__fmt_ns(b50, sizeof(b50), hist_percentile(&g->base[i], 0.5));
-		report__fmt_ns(o50, sizeof(o50), hist_percentile(&g->obs[i], 0.5));
-		report__fmt_ns(b99, sizeof(b99), hist_percentile(&g->base[i], 0.99));
-		report__fmt_ns(o99, sizeof(o99), hist_percentile(&g->obs[i], 0.99));
-		printf("  %s: %s   before: %llu calls p50 %s p99 %s   after: %llu calls p50 %s p99 %s\n",
-		       pi->name, verdict__name(g->j[i].verdict),
-		       (unsigned long long)g->base[i].calls, b50, b99,
-		       (unsigned long long)g->obs[i].calls, o50, o99);
-		for (size_t k = 0; k < g->j[i].n; k++)
-			printf("    %-8s %-12s %s\n", g->j[i].checks[k].check,
-			       verdict__name(g->j[i].checks[k].result), g->j[i].checks[k].detail);
-	}
-	printf("before:\n");
-	for (size_t i = 0; i < g->n; i++)
-		report__function_text(stdout, probe_set__info(g->ps, i), &g->base[i]);
-	printf("after:\n");
-	for (size_t i = 0; i < g->n; i++)
-		report__function_text(stdout, probe_set__info(g->ps, i), &g->obs[i]);
+	so.faults = g->faults.n;
+	so.fault_line = g->faults.n ? g->faults.v[0].line : NULL;
+	judge__system(&sb, &so, &g->def, g->def.alpha * alpha_share, &g->sysj);
+	return g->sysj.verdict > worst ? g->sysj.verdict : worst;
 }
 
 static int prepare(struct gate *g)
@@ -354,6 +318,7 @@ static int prepare(struct gate *g)
 	}
 	g->n = g->mod.n;
 	names = calloc(g->n, sizeof(*names));
+	g->names = calloc(3 * g->n, sizeof(*g->names));
 	g->h0 = calloc(g->n, sizeof(*g->h0));
 	g->h1 = calloc(g->n, sizeof(*g->h1));
 	g->h2 = calloc(g->n, sizeof(*g->h2));
@@ -362,13 +327,16 @@ static int prepare(struct gate *g)
 	g->obs = calloc(g->n, sizeof(*g->obs));
 	g->fr = calloc(g->n, sizeof(*g->fr));
 	g->j = calloc(g->n, sizeof(*g->j));
-	if (!names || !g->h0 || !g->h1 || !g->h2 || !g->now || !g->base || !g->obs || !g->fr || !g->j) {
+	if (!names || !g->names || !g->h0 || !g->h1 || !g->h2 || !g->now || !g->base || !g->obs || !g->fr || !g->j) {
 		free(names);
 		lps_err("out of memory");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < g->n; i++) {
 		names[i] = g->mod.targets[i].function;
+		/* A fault is pinned on a function when its trace names the old or new code. */
+		g->names[3 * i] = g->mod.targets[i].function;
+		g->names[3 * i + 1] = g->mod.targets[i].replacement;
 		if (g->a.rules_path)
 			rules__for_function(&g->rules, names[i], &g->fr[i]);
 		else
@@ -378,15 +346,33 @@ static int prepare(struct gate *g)
 	if (!ret)
 		ret = probe_set__attach(g->ps, &perr);
 	free(names);
-	if (ret)
+	if (ret) {
 		lps_err("%s: %s", perr.func[0] ? perr.func : g->mod.patch, perr.what);
-	return ret;
+		return ret;
+	}
+	/* Without the signal probes gate still judges latency and errors, and says so. */
+	if (signals__open(&g->sig, g->n, probe_set__task_stacks_fd(g->ps), g->sig_why,
+			  sizeof(g->sig_why)))
+		lps_warn("%s; lock_contention, kernel_faults and runqueue_latency are not judged",
+			 g->sig_why);
+	return 0;
 }
 
 static void gate_free(struct gate *g)
 {
+	struct signals_snapshot *snaps[] = { &g->s0, &g->s1, &g->s2, &g->snow, &g->sbase, &g->sobs };
+
+	for (size_t i = 0; i < sizeof(snaps) / sizeof(snaps[0]); i++)
+		signals_snapshot__free(snaps[i]);
+	signals__destroy(g->sig);
+	kfault_log__free(&g->faults);
+	if (g->kmsg_fd >= 0)
+		close(g->kmsg_fd);
+	free(g->names);
 	probe_set__destroy(g->ps);
 	klp_module_info__free(&g->mod);
+	klp_transition_info__free(&g->stall);	/* both safe on zeroed structs */
+	klp_patch_entry__free(&g->stalled);
 	rules__free(&g->rules);
 	free(g->h0); free(g->h1); free(g->h2); free(g->now);
 	free(g->base); free(g->obs); free(g->fr); free(g->j);
@@ -394,7 +380,9 @@ static void gate_free(struct gate *g)
 
 static int run_gate(struct gate *g)
 {
+	struct load_log log = { 0 };
 	double start, t_prev = 0;
+	int kmsg_fd;
 	__u64 last_calls = 0;
 	int ret;
 
@@ -407,23 +395,39 @@ static int run_gate(struct gate *g)
 			g->n == 1 ? "" : "s", g->def.baseline_s);
 
 	/* Baseline: same probes that will see the patched code. */
-	if (snapshot(g, g->h0) || wait_window(g, g->def.baseline_s, g->h1) || snapshot(g, g->h1)) {
+	start = cli__now_s();
+	if (snapshot(g, g->h0) || sig_snapshot(g, &g->s0) ||
+	    wait_window(g, g->def.baseline_s, g->h1) || snapshot(g, g->h1) ||
+	    sig_snapshot(g, &g->s1) || (g->sig && signals_snapshot__delta(&g->sbase, &g->s1, &g->s0))) {
 		lps_err("%s: stopped during the baseline; nothing was loaded", g->mod.patch);
 		return CLI_EXIT_ERROR;
 	}
+	g->t_base = cli__now_s() - start;
 	for (size_t i = 0; i < g->n; i++)
 		hist_delta(&g->base[i], &g->h1[i], &g->h0[i]);
 
+	/* Opened before the load so that only what the kernel says about it is read. */
+	kmsg_fd = kmsg__open("/dev/kmsg", true);
+	log.patch = g->mod.patch;
 	ret = load_module(g->a.module);
+	if (ret && kmsg_fd >= 0)
+		kmsg__read(kmsg_fd, collect_load_log, &log);
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
 	if (ret) {
-		lps_err("%s: the kernel refused to load it: %s (nothing left behind)", g->a.module,
-			strerror(-ret));
+		lps_err("%s: the kernel refused to load it: %s%s%s%s; %s", g->a.module, strerror(-ret),
+			log.text[0] ? " (kernel: " : "", log.text, log.text[0] ? ")" : "",
+			klp_control__module_loaded(g->mod.patch) ?
+			"but a module of its name is loaded: see lpsentinel status" :
+			"nothing was left behind");
 		return CLI_EXIT_ERROR;
 	}
 	g->loaded = true;
 	ret = wait_transition(g);
-	if (ret == 0 && snapshot(g, g->h2))
+	if (ret == 0 && (snapshot(g, g->h2) || sig_snapshot(g, &g->s2)))
 		ret = -EIO;
+	/* The observe window's kernel log starts here: older records are not its faults. */
+	g->kmsg_fd = kmsg__open("/dev/kmsg", true);
 	if (ret) {
 		g->verdict = ret == -ETIMEDOUT ? VERDICT_FAIL : VERDICT_INCONCLUSIVE;
 		g->operational = ret != -ETIMEDOUT;
@@ -442,13 +446,14 @@ static int run_gate(struct gate *g)
 
 		ret = wait_window(g, fmin(g->def.look_interval_s, fmax(0, start + g->def.observe_s - cli__now_s())),
 				  g->now);
-		if (ret || snapshot(g, g->now)) {
+		if (ret || snapshot(g, g->now) || sig_snapshot(g, &g->snow)) {
 			g->verdict = VERDICT_INCONCLUSIVE;
 			g->operational = true;
 			g->reason = ret == -EINTR ? "interrupted while observing" : "the probes failed";
 			goto revert;
 		}
-		t = fmin(1, (cli__now_s() - start) / g->def.observe_s);
+		g->t_obs = cli__now_s() - start;
+		t = fmin(1, g->t_obs / g->def.observe_s);
 		g->looks++;
 		if (calls_stopped(g, &last_calls)) {
 			g->verdict = VERDICT_INCONCLUSIVE;
@@ -477,12 +482,14 @@ static int run_gate(struct gate *g)
 	g->reason = g->verdict == VERDICT_INCONCLUSIVE ? "inconclusive, and the rules say keep" :
 		    "no regression";
 	g->action = "kept";
-	print_result(g);
+	gate__print(g);
 	return CLI_EXIT_OK;
 revert:
 	g->action = "reverted";
+	if (g->sig)	/* name the patch's functions in the evidence before they go */
+		signals__load_symbols(g->sig);
 	ret = revert_patch(g);
-	print_result(g);
+	gate__print(g);
 	if (ret)
 		return CLI_EXIT_ERROR;
 	if (g->operational) {
@@ -495,7 +502,7 @@ revert:
 
 int do_gate(int argc, char **argv)
 {
-	struct gate g = { 0 };
+	struct gate g = { .kmsg_fd = -1 };
 	int ret = parse_gate_args(argc, argv, &g.a);
 
 	if (ret > 0)

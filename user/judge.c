@@ -23,19 +23,23 @@ double judge__alpha_for_look(double alpha, double t_prev, double t_now)
 	return alpha * (t_now * t_now - t_prev * t_prev);
 }
 
-static void check_latency(const struct lps_hist *b, const struct lps_hist *o,
-			  const struct rules_set *r, double alpha, struct check_result *c)
+/*
+ * Distribution check shared by function latency and run-queue latency:
+ * Mann-Whitney for significance, 99 % quantile bounds for a practical effect.
+ */
+static void check_distribution(const struct lps_hist *b, const struct lps_hist *o, __u64 min_n,
+			       double ratio, double min_delta_ns, double alpha, struct check_result *c)
 {
 	static const double qs[] = { 0.5, 0.9 };
 	__u64 nb = hist_recorded(b), no = hist_recorded(o);
 	struct mwu_result m;
 	char before[32], after[32];
 
-	if (nb < r->min_calls || no < r->min_calls) {
+	if (nb < min_n || no < min_n) {
 		c->result = VERDICT_INCONCLUSIVE;
 		snprintf(c->detail, sizeof(c->detail), "too few timed calls: %llu before, %llu after "
 			 "(need %llu each)", (unsigned long long)nb, (unsigned long long)no,
-			 (unsigned long long)r->min_calls);
+			 (unsigned long long)min_n);
 		return;
 	}
 	if (stats__mann_whitney(b->buckets, o->buckets, HIST_BUCKETS, &m)) {
@@ -56,14 +60,14 @@ static void check_latency(const struct lps_hist *b, const struct lps_hist *o,
 		if (stats__quantile_bounds(b, qs[i], QUANTILE_CONF, &blo, &bhi) ||
 		    stats__quantile_bounds(o, qs[i], QUANTILE_CONF, &olo, &ohi))
 			continue;
-		if (olo >= r->latency.ratio * bhi && olo - bhi >= r->latency.min_delta_ns) {
+		if (olo >= ratio * bhi && olo - bhi >= min_delta_ns) {
 			report__fmt_ns(before, sizeof(before), bhi);
 			report__fmt_ns(after, sizeof(after), olo);
 			c->result = VERDICT_FAIL;
 			snprintf(c->detail, sizeof(c->detail), "p%.0f at least %s after vs at most %s "
 				 "before (x%.1f >= x%.2f, +%.0fns >= %.0fns), Mann-Whitney p=%.3g",
-				 qs[i] * 100, after, before, olo / bhi, r->latency.ratio, olo - bhi,
-				 r->latency.min_delta_ns, m.p_greater);
+				 qs[i] * 100, after, before, olo / bhi, ratio, olo - bhi, min_delta_ns,
+				 m.p_greater);
 			return;
 		}
 	}
@@ -71,53 +75,178 @@ static void check_latency(const struct lps_hist *b, const struct lps_hist *o,
 		sizeof(c->detail) - strlen(c->detail) - 1);
 }
 
-static void check_errors(const struct lps_hist *b, const struct lps_hist *o,
-			 const struct rules_set *r, double alpha, struct check_result *c)
+/*
+ * Events per unit of exposure (calls, or milliseconds), before and after:
+ * conditional binomial test, a minimum count after and a minimum growth of
+ * the rate. The detail says what was counted.
+ */
+static void check_rate(const char *what, __u64 e1, __u64 n1, __u64 e2, __u64 n2, __u64 min_events,
+		       double rate_increase, double alpha, struct check_result *c)
 {
-	double rb, ro;
+	double rb = n1 ? (double)e1 / (double)n1 : 0, ro = n2 ? (double)e2 / (double)n2 : 0;
 
-	if (b->calls < r->min_calls || o->calls < r->min_calls) {
-		c->result = VERDICT_INCONCLUSIVE;
-		snprintf(c->detail, sizeof(c->detail), "too few calls: %llu before, %llu after",
-			 (unsigned long long)b->calls, (unsigned long long)o->calls);
-		return;
-	}
-	rb = (double)b->errors / (double)b->calls;
-	ro = (double)o->errors / (double)o->calls;
-	c->p = stats__error_rate_p(b->errors, b->calls, o->errors, o->calls);
-	snprintf(c->detail, sizeof(c->detail), "errors %llu/%llu (%.3g%%) -> %llu/%llu (%.3g%%), "
-		 "binomial p=%.3g (alpha %.3g)", (unsigned long long)b->errors,
-		 (unsigned long long)b->calls, rb * 100, (unsigned long long)o->errors,
-		 (unsigned long long)o->calls, ro * 100, c->p, alpha);
-	if (o->errors >= r->errors.min_errors && ro - rb >= r->errors.rate_increase && c->p < alpha)
+	c->p = stats__error_rate_p(e1, n1, e2, n2);
+	snprintf(c->detail, sizeof(c->detail), "%s %llu/%llu calls (%.3g per call) -> %llu/%llu "
+		 "(%.3g per call), binomial p=%.3g (alpha %.3g)", what, (unsigned long long)e1,
+		 (unsigned long long)n1, rb, (unsigned long long)e2, (unsigned long long)n2, ro, c->p,
+		 alpha);
+	if (e2 >= min_events && ro - rb >= rate_increase && c->p < alpha)
 		c->result = VERDICT_FAIL;
 }
 
+static bool too_few_calls(const struct lps_hist *b, const struct lps_hist *o,
+			  const struct rules_set *r, struct check_result *c)
+{
+	if (b->calls >= r->min_calls && o->calls >= r->min_calls)
+		return false;
+	c->result = VERDICT_INCONCLUSIVE;
+	snprintf(c->detail, sizeof(c->detail), "too few calls: %llu before, %llu after",
+		 (unsigned long long)b->calls, (unsigned long long)o->calls);
+	return true;
+}
+
+static void check_latency(const struct func_window *b, const struct func_window *o,
+			  const struct rules_set *r, double alpha, struct check_result *c)
+{
+	check_distribution(b->hist, o->hist, r->min_calls, r->latency.ratio, r->latency.min_delta_ns,
+			   alpha, c);
+}
+
+static void check_errors(const struct func_window *b, const struct func_window *o,
+			 const struct rules_set *r, double alpha, struct check_result *c)
+{
+	const struct lps_hist *hb = b->hist, *ho = o->hist;
+	double rb, ro;
+
+	if (too_few_calls(hb, ho, r, c))
+		return;
+	rb = (double)hb->errors / (double)hb->calls;
+	ro = (double)ho->errors / (double)ho->calls;
+	c->p = stats__error_rate_p(hb->errors, hb->calls, ho->errors, ho->calls);
+	snprintf(c->detail, sizeof(c->detail), "errors %llu/%llu (%.3g%%) -> %llu/%llu (%.3g%%), "
+		 "binomial p=%.3g (alpha %.3g)", (unsigned long long)hb->errors,
+		 (unsigned long long)hb->calls, rb * 100, (unsigned long long)ho->errors,
+		 (unsigned long long)ho->calls, ro * 100, c->p, alpha);
+	if (ho->errors >= r->errors.min_errors && ro - rb >= r->errors.rate_increase && c->p < alpha)
+		c->result = VERDICT_FAIL;
+}
+
+static void check_lock_contention(const struct func_window *b, const struct func_window *o,
+				  const struct rules_set *r, double alpha, struct check_result *c)
+{
+	char wait[32];
+	size_t off;
+
+	/* No minimum of calls: contention can starve callers; min_events guards instead. */
+	check_rate("contentions", b->sig->contended, b->hist->calls, o->sig->contended,
+		   o->hist->calls, r->lock_contention.min_events, r->lock_contention.rate_increase,
+		   alpha, c);
+	report__fmt_ns(wait, sizeof(wait), (double)o->sig->contention_ns);
+	off = strlen(c->detail);
+	snprintf(c->detail + off, sizeof(c->detail) - off, ", %s waited after", wait);
+}
+
+static void check_kernel_faults(const struct func_window *b, const struct func_window *o,
+				const struct rules_set *r, double alpha, struct check_result *c)
+{
+	if (o->faults > r->kernel_faults.max_events) {
+		c->result = VERDICT_FAIL;
+		snprintf(c->detail, sizeof(c->detail), "%zu kernel fault%s in its call trace: %s",
+			 o->faults, o->faults == 1 ? "" : "s", o->fault_line ? o->fault_line : "?");
+		return;
+	}
+	if (too_few_calls(b->hist, o->hist, r, c))
+		return;
+	check_rate("no kernel log faults; page faults", b->sig->page_faults, b->hist->calls,
+		   o->sig->page_faults, o->hist->calls, r->kernel_faults.min_page_faults,
+		   r->kernel_faults.page_fault_rate_increase, alpha, c);
+}
+
+typedef void (*func_check_fn)(const struct func_window *, const struct func_window *,
+			      const struct rules_set *, double, struct check_result *);
+
+/* Adding a check: one function above and one line here. */
 static const struct {
 	const char *name;
-	void (*run)(const struct lps_hist *, const struct lps_hist *, const struct rules_set *,
-		    double, struct check_result *);
+	func_check_fn run;
 	size_t enabled_offset;	/* the rules_set bool that turns it on */
+	bool needs_signals;
 } checks[] = {
-	{ "latency", check_latency, offsetof(struct rules_set, latency.enabled) },
-	{ "errors", check_errors, offsetof(struct rules_set, errors.enabled) },
+	{ "latency", check_latency, offsetof(struct rules_set, latency.enabled), false },
+	{ "errors", check_errors, offsetof(struct rules_set, errors.enabled), false },
+	{ "lock_contention", check_lock_contention,
+	  offsetof(struct rules_set, lock_contention.enabled), true },
+	{ "kernel_faults", check_kernel_faults, offsetof(struct rules_set, kernel_faults.enabled), true },
 };
 
-void judge__function(const struct lps_hist *baseline, const struct lps_hist *observed,
+static bool enabled(const struct rules_set *r, size_t offset)
+{
+	return *(const bool *)((const char *)r + offset);
+}
+
+static struct check_result *next_check(struct func_judgement *out, const char *name)
+{
+	struct check_result *c = &out->checks[out->n++];
+
+	c->check = name;
+	c->result = VERDICT_PASS;
+	c->p = 1;
+	return c;
+}
+
+static void finish(struct func_judgement *out)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (out->checks[i].result > out->verdict)
+			out->verdict = out->checks[i].result;
+}
+
+void judge__function(const struct func_window *baseline, const struct func_window *observed,
 		     const struct rules_set *r, double alpha, struct func_judgement *out)
 {
+	bool sig = baseline->sig && observed->sig;
+
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		struct check_result *c = &out->checks[out->n];
-
-		if (!*(const bool *)((const char *)r + checks[i].enabled_offset))
+		if (!enabled(r, checks[i].enabled_offset) || (checks[i].needs_signals && !sig))
 			continue;
-		c->check = checks[i].name;
-		c->result = VERDICT_PASS;
-		c->p = 1;
-		checks[i].run(baseline, observed, r, alpha, c);
-		if (c->result > out->verdict)
-			out->verdict = c->result;
-		out->n++;
+		checks[i].run(baseline, observed, r, alpha, next_check(out, checks[i].name));
 	}
+	finish(out);
+}
+
+void judge__system(const struct sys_window *b, const struct sys_window *o,
+		   const struct rules_set *r, double alpha, struct func_judgement *out)
+{
+	struct check_result *c;
+
+	memset(out, 0, sizeof(*out));
+	if (r->lock_contention.enabled && b->sig && o->sig && b->seconds > 0 && o->seconds > 0) {
+		/* Exposure in milliseconds: a rate per time, not per call. */
+		__u64 t1 = (__u64)(b->seconds * 1000), t2 = (__u64)(o->seconds * 1000);
+		double r1 = (double)b->sig->contended / b->seconds;
+		double r2 = (double)o->sig->contended / o->seconds;
+		double more = (double)o->sig->contended - r1 * o->seconds;
+
+		c = next_check(out, "lock_contention");
+		c->p = stats__error_rate_p(b->sig->contended, t1, o->sig->contended, t2);
+		snprintf(c->detail, sizeof(c->detail), "system-wide %.0f/s -> %.0f/s contentions, "
+			 "Poisson p=%.3g (alpha %.3g)", r1, r2, c->p, alpha);
+		if (c->p < alpha && r2 >= r->lock_contention.sys_ratio * r1 &&
+		    more >= (double)r->lock_contention.sys_min_events)
+			c->result = VERDICT_FAIL;
+	}
+	if (r->runqueue_latency.enabled && b->runq && o->runq)
+		check_distribution(b->runq, o->runq, r->min_calls, r->runqueue_latency.ratio,
+				   r->runqueue_latency.min_delta_ns, alpha,
+				   next_check(out, "runqueue_latency"));
+	if (r->kernel_faults.enabled) {
+		c = next_check(out, "kernel_faults");
+		snprintf(c->detail, sizeof(c->detail), "%zu kernel fault%s in the window%s%s", o->faults,
+			 o->faults == 1 ? "" : "s", o->faults ? ", first: " : "",
+			 o->faults && o->fault_line ? o->fault_line : "");
+		if (o->faults > r->kernel_faults.max_events)
+			c->result = VERDICT_FAIL;
+	}
+	finish(out);
 }

@@ -13,10 +13,10 @@
 
 enum verdict { VERDICT_PASS = 0, VERDICT_INCONCLUSIVE = 1, VERDICT_FAIL = 2 };
 
-#define JUDGE_MAX_CHECKS 4
+#define JUDGE_MAX_CHECKS 6
 
 struct check_result {
-	const char *check;		/* "latency", "errors" */
+	const char *check;		/* "latency", "errors", "lock_contention", ... */
 	enum verdict result;
 	char detail[256];		/* the evidence, for people */
 	double p;			/* the test's p-value; 1 when not computed */
@@ -28,13 +28,33 @@ struct func_judgement {
 	enum verdict verdict;		/* the worst of the checks */
 };
 
+/* One function's window: what its checks compare. */
+struct func_window {
+	const struct lps_hist *hist;
+	const struct lps_func_signals *sig;	/* NULL: signals not recorded */
+	size_t faults;				/* kernel log faults pinned on it */
+	const char *fault_line;			/* the first one's opening line */
+};
+
+/* The system's window, for the system checks. */
+struct sys_window {
+	double seconds;
+	const struct lps_func_signals *sig;	/* system-wide lock contention */
+	const struct lps_hist *runq;		/* run-queue latency */
+	size_t faults;				/* every kernel log fault */
+	const char *fault_line;
+};
+
 /*
  * Judges one function. alpha is the significance level this look may spend
  * (judge__alpha_for_look); a check fails only with both significance and the
- * rules' practical effect.
+ * rules' practical effect. Checks that need signals are skipped without them.
  */
-void judge__function(const struct lps_hist *baseline, const struct lps_hist *observed,
+void judge__function(const struct func_window *baseline, const struct func_window *observed,
 		     const struct rules_set *r, double alpha, struct func_judgement *out);
+/* The same for the system checks (system-wide contention, run queue, kernel faults). */
+void judge__system(const struct sys_window *baseline, const struct sys_window *observed,
+		   const struct rules_set *r, double alpha, struct func_judgement *out);
 
 /*
  * Alpha spending over looks (power family, rho = 2): by time fraction t of

@@ -6,6 +6,11 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+/* Opens the log for kmsg__read, at its end to read only what comes next; fd or -errno. */
+int kmsg__open(const char *path, bool from_end);
+/* Calls fn for every record not yet read from fd, without blocking; fn returns non-zero to stop. */
+int kmsg__read(int fd, int (*fn)(const char *text, __u64 ts_usec, void *arg), void *arg);
+
 /*
  * Calls fn(text, ts_usec, arg) for every record now in the kernel's buffer,
  * oldest first, without blocking; fn returns non-zero to stop. Records lost

@@ -510,6 +510,11 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 	return 0;
 }
 
+int probe_set__task_stacks_fd(const struct probe_set *ps)
+{
+	return ps->stacks_fd;
+}
+
 size_t probe_set__count(const struct probe_set *ps)
 {
 	return ps->n;

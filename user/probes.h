@@ -63,6 +63,8 @@ int probe_set__read(struct probe_set *ps, struct lps_hist *out);
 /* Events the probes had to drop, summed over CPUs (enum lps_drop). */
 int probe_set__drops(struct probe_set *ps, __u64 out[LPS_DROP_NR]);
 size_t probe_set__count(const struct probe_set *ps);
+/* The task-stack map every probe shares (after attach), for bpf/signals.bpf.c; -1 before. */
+int probe_set__task_stacks_fd(const struct probe_set *ps);
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);
 void probe_set__destroy(struct probe_set *ps);
 

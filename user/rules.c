@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ void rules__builtin(struct rules_set *s)
 	s->baseline_s = 10;
 	s->observe_s = 10;
 	s->transition_timeout_s = 60;
+	s->revert_timeout_s = 120;
 	s->look_interval_s = 1;
 	s->min_calls = 200;
 	s->alpha = 0.001;
@@ -23,6 +25,56 @@ void rules__builtin(struct rules_set *s)
 	s->errors.enabled = true;
 	s->errors.min_errors = 5;
 	s->errors.rate_increase = 0.001;
+	s->lock_contention.enabled = true;
+	s->lock_contention.min_events = 20;
+	s->lock_contention.rate_increase = 0.001;
+	s->lock_contention.sys_ratio = 3;
+	s->lock_contention.sys_min_events = 1000;
+	s->kernel_faults.enabled = true;
+	s->kernel_faults.max_events = 0;
+	s->kernel_faults.min_page_faults = 20;
+	s->kernel_faults.page_fault_rate_increase = 0.05;
+	s->runqueue_latency.enabled = true;
+	s->runqueue_latency.ratio = 2;
+	s->runqueue_latency.min_delta_ns = 1000000;
+}
+
+/* Every setting a check takes: adding a check's setting is one line here. */
+enum setting_kind { SET_BOOL, SET_DOUBLE, SET_COUNT };
+#define RS(field) offsetof(struct rules_set, field)
+static const struct check_setting {
+	const char *check, *key;
+	enum setting_kind kind;
+	size_t off;
+	double min, max;
+} check_settings[] = {
+	{ "latency", "enabled", SET_BOOL, RS(latency.enabled), 0, 0 },
+	{ "latency", "ratio", SET_DOUBLE, RS(latency.ratio), 1, 1e6 },
+	{ "latency", "min_delta_ns", SET_DOUBLE, RS(latency.min_delta_ns), 0, 1e12 },
+	{ "errors", "enabled", SET_BOOL, RS(errors.enabled), 0, 0 },
+	{ "errors", "min_errors", SET_COUNT, RS(errors.min_errors), 0, 1e15 },
+	{ "errors", "rate_increase", SET_DOUBLE, RS(errors.rate_increase), 0, 1 },
+	{ "lock_contention", "enabled", SET_BOOL, RS(lock_contention.enabled), 0, 0 },
+	{ "lock_contention", "min_events", SET_COUNT, RS(lock_contention.min_events), 0, 1e15 },
+	{ "lock_contention", "rate_increase", SET_DOUBLE, RS(lock_contention.rate_increase), 0, 1e6 },
+	{ "lock_contention", "sys_ratio", SET_DOUBLE, RS(lock_contention.sys_ratio), 1, 1e6 },
+	{ "lock_contention", "sys_min_events", SET_COUNT, RS(lock_contention.sys_min_events), 0, 1e15 },
+	{ "kernel_faults", "enabled", SET_BOOL, RS(kernel_faults.enabled), 0, 0 },
+	{ "kernel_faults", "max_events", SET_COUNT, RS(kernel_faults.max_events), 0, 1e15 },
+	{ "kernel_faults", "min_page_faults", SET_COUNT, RS(kernel_faults.min_page_faults), 0, 1e15 },
+	{ "kernel_faults", "page_fault_rate_increase", SET_DOUBLE,
+	  RS(kernel_faults.page_fault_rate_increase), 0, 1e6 },
+	{ "runqueue_latency", "enabled", SET_BOOL, RS(runqueue_latency.enabled), 0, 0 },
+	{ "runqueue_latency", "ratio", SET_DOUBLE, RS(runqueue_latency.ratio), 1, 1e6 },
+	{ "runqueue_latency", "min_delta_ns", SET_DOUBLE, RS(runqueue_latency.min_delta_ns), 0, 1e12 },
+};
+
+static bool known_check(const char *name)
+{
+	for (size_t i = 0; i < sizeof(check_settings) / sizeof(check_settings[0]); i++)
+		if (!strcmp(check_settings[i].check, name))
+			return true;
+	return false;
 }
 
 struct ctx {
@@ -91,30 +143,33 @@ static int get_bool(const struct ctx *c, const yaml_node_t *n, bool *out)
 static int apply_check(const struct ctx *c, const char *name, yaml_node_t *map, struct rules_set *s)
 {
 	yaml_node_t *k, *v;
-	double d;
 	int ret = 0;
 
 	if (map->type != YAML_MAPPING_NODE)
 		return bad(c, map, "check '%s' must be a mapping", name);
 	FOR_PAIRS(c, map, k, v) {
 		const char *key = scalar(k);
+		const struct check_setting *cs = NULL;
+		char *field;
+		double d;
 
 		if (!key)
 			return bad(c, k, "keys must be plain names");
-		if (!strcmp(key, "enabled"))
-			ret = get_bool(c, v, !strcmp(name, "latency") ? &s->latency.enabled :
-				       &s->errors.enabled);
-		else if (!strcmp(name, "latency") && !strcmp(key, "ratio"))
-			ret = get_number(c, v, 1, 1e6, &s->latency.ratio);
-		else if (!strcmp(name, "latency") && !strcmp(key, "min_delta_ns"))
-			ret = get_number(c, v, 0, 1e12, &s->latency.min_delta_ns);
-		else if (!strcmp(name, "errors") && !strcmp(key, "min_errors")) {
-			ret = get_number(c, v, 0, 1e15, &d);
-			s->errors.min_errors = (__u64)d;
-		} else if (!strcmp(name, "errors") && !strcmp(key, "rate_increase"))
-			ret = get_number(c, v, 0, 1, &s->errors.rate_increase);
-		else
+		for (size_t i = 0; i < sizeof(check_settings) / sizeof(check_settings[0]); i++)
+			if (!strcmp(check_settings[i].check, name) && !strcmp(check_settings[i].key, key))
+				cs = &check_settings[i];
+		if (!cs)
 			return bad(c, k, "unknown setting '%s' for check '%s'", key, name);
+		field = (char *)s + cs->off;
+		if (cs->kind == SET_BOOL) {
+			ret = get_bool(c, v, (bool *)field);
+		} else {
+			ret = get_number(c, v, cs->min, cs->max, &d);
+			if (!ret && cs->kind == SET_DOUBLE)
+				*(double *)field = d;
+			else if (!ret)
+				*(__u64 *)field = (__u64)d;
+		}
 		if (ret)
 			return ret;
 	}
@@ -143,6 +198,8 @@ static int apply(const struct ctx *c, yaml_node_t *map, struct rules_set *s, boo
 			ret = get_number(c, v, 0.1, 86400, &s->observe_s);
 		else if (!strcmp(key, "transition_timeout_s"))
 			ret = get_number(c, v, 0.1, 86400, &s->transition_timeout_s);
+		else if (!strcmp(key, "revert_timeout_s"))
+			ret = get_number(c, v, 0.1, 86400, &s->revert_timeout_s);
 		else if (!strcmp(key, "look_interval_s"))
 			ret = get_number(c, v, 0.1, 3600, &s->look_interval_s);
 		else if (!strcmp(key, "alpha"))
@@ -167,8 +224,9 @@ static int apply(const struct ctx *c, yaml_node_t *map, struct rules_set *s, boo
 			FOR_PAIRS(c, v, ck, cv) {
 				const char *name = scalar(ck);
 
-				if (!name || (strcmp(name, "latency") && strcmp(name, "errors")))
-					return bad(c, ck, "unknown check '%s' (latency, errors)",
+				if (!name || !known_check(name))
+					return bad(c, ck, "unknown check '%s' (latency, errors, "
+						   "lock_contention, kernel_faults, runqueue_latency)",
 						   name ? name : "?");
 				ret = apply_check(c, name, cv, s);
 				if (ret)

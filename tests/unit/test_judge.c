@@ -26,6 +26,8 @@ static void test_default_rules(void **state)
 	rules__for_function(&r, "do_slowpath_thing", &s);
 	assert_true(s.latency.ratio == 3);
 	assert_true(s.latency.min_delta_ns == 20000);	/* untouched by the override */
+	assert_true(s.lock_contention.enabled && s.lock_contention.min_events == 20 &&
+		    s.kernel_faults.max_events == 0 && s.runqueue_latency.min_delta_ns == 1000000);
 	rules__free(&r);
 }
 
@@ -57,6 +59,10 @@ static void test_malformed_rules(void **state)
 	expect_bad("functions:\n  - match: x*\n    checks: {latency: {ratio: 0.5}}\n", ":3:");
 	expect_bad("- just a list\n", ":1: the top level must be a mapping");
 	expect_bad("", "empty rules file");
+	expect_bad("defaults:\n  checks:\n    colour: {}\n", ":3: unknown check 'colour'");
+	expect_bad("defaults:\n  checks:\n    lock_contention: {min_events: -1}\n", ":3: '-1' is not a number");
+	expect_bad("defaults:\n  checks:\n    kernel_faults: {max_events: 0, flavour: x}\n",
+		   ":3: unknown setting 'flavour' for check 'kernel_faults'");
 }
 
 static __u64 rng = 88172645463325252ULL;
@@ -94,8 +100,10 @@ static enum verdict replay(double scale, double add_ns, const struct rules_set *
 	for (int k = 1; k <= looks; k++) {
 		struct func_judgement j;
 
+		struct func_window wb = { .hist = b }, wo = { .hist = o };
+
 		draw(o, 300, scale, add_ns);
-		judge__function(b, o, s, judge__alpha_for_look(s->alpha, (k - 1.0) / looks,
+		judge__function(&wb, &wo, s, judge__alpha_for_look(s->alpha, (k - 1.0) / looks,
 							      (double)k / looks), &j);
 		v = j.verdict;
 		*look_out = k;
@@ -135,22 +143,96 @@ static void test_false_reverts_and_catches(void **state)
 static void test_error_check(void **state)
 {
 	struct lps_hist b = { .calls = 5000, .errors = 2 }, o = { .calls = 5000, .errors = 400 };
+	struct func_window wb = { .hist = &b }, wo = { .hist = &o };
 	struct rules_set s;
 	struct func_judgement j;
 
 	(void)state;
 	rules__builtin(&s);
 	s.latency.enabled = false;
-	judge__function(&b, &o, &s, s.alpha, &j);
+	judge__function(&wb, &wo, &s, s.alpha, &j);
 	assert_int_equal(j.n, 1);
 	assert_string_equal(j.checks[0].check, "errors");
 	assert_int_equal(j.verdict, VERDICT_FAIL);
 	o.errors = 3;
-	judge__function(&b, &o, &s, s.alpha, &j);
+	judge__function(&wb, &wo, &s, s.alpha, &j);
 	assert_int_equal(j.verdict, VERDICT_PASS);
 	o.calls = 10;
-	judge__function(&b, &o, &s, s.alpha, &j);
+	judge__function(&wb, &wo, &s, s.alpha, &j);
 	assert_int_equal(j.verdict, VERDICT_INCONCLUSIVE);
+}
+
+/* Lock contention and kernel faults inside a function, with the signals recorded. */
+static void test_signal_checks(void **state)
+{
+	struct lps_hist b = { .calls = 5000 }, o = { .calls = 5000 };
+	struct lps_func_signals sb = { .contended = 3, .page_faults = 10 },
+				so = { .contended = 900, .contention_ns = 4500000, .page_faults = 12 };
+	struct func_window wb = { .hist = &b, .sig = &sb }, wo = { .hist = &o, .sig = &so };
+	struct rules_set s;
+	struct func_judgement j;
+
+	(void)state;
+	rules__builtin(&s);
+	s.latency.enabled = s.errors.enabled = false;
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.n, 2);
+	assert_string_equal(j.checks[0].check, "lock_contention");
+	assert_int_equal(j.checks[0].result, VERDICT_FAIL);
+	assert_non_null(strstr(j.checks[0].detail, "4.50ms waited"));
+	assert_string_equal(j.checks[1].check, "kernel_faults");
+	assert_int_equal(j.checks[1].result, VERDICT_PASS);	/* 10 -> 12 page faults */
+
+	so.contended = 10;	/* significant growth, but under min_events (20) */
+	so.page_faults = 2000;	/* page faults grow by 0.4 per call: fails */
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.checks[0].result, VERDICT_PASS);
+	assert_int_equal(j.checks[1].result, VERDICT_FAIL);
+
+	so.page_faults = 12;
+	wo.faults = 1;
+	wo.fault_line = "WARNING: CPU: 1 PID: 99 at lp.c:10 lp_show+0x1/0x2 [lp]";
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.checks[1].result, VERDICT_FAIL);
+	assert_non_null(strstr(j.checks[1].detail, "WARNING: CPU: 1"));
+
+	wo.sig = NULL;		/* no signal probes: those checks are not run */
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.n, 0);
+}
+
+static void test_system_checks(void **state)
+{
+	struct lps_func_signals sb = { .contended = 500 }, so = { .contended = 520 };
+	struct lps_hist rb = { 0 }, ro = { 0 };
+	struct sys_window b = { .seconds = 10, .sig = &sb, .runq = &rb },
+			  o = { .seconds = 10, .sig = &so, .runq = &ro };
+	struct rules_set s;
+	struct func_judgement j;
+
+	(void)state;
+	rules__builtin(&s);
+	draw(&rb, 3000, 1, 0);
+	draw(&ro, 3000, 1, 0);
+	judge__system(&b, &o, &s, s.alpha, &j);
+	assert_int_equal(j.n, 3);
+	assert_string_equal(j.checks[0].check, "lock_contention");
+	assert_string_equal(j.checks[1].check, "runqueue_latency");
+	assert_string_equal(j.checks[2].check, "kernel_faults");
+	assert_int_equal(j.verdict, VERDICT_PASS);
+
+	so.contended = 5000;	/* x10 and 4500 more: fails */
+	o.faults = 2;
+	o.fault_line = "watchdog: BUG: soft lockup - CPU#0 stuck for 22s!";
+	judge__system(&b, &o, &s, s.alpha, &j);
+	assert_int_equal(j.checks[0].result, VERDICT_FAIL);
+	assert_int_equal(j.checks[2].result, VERDICT_FAIL);
+	assert_non_null(strstr(j.checks[2].detail, "soft lockup"));
+
+	memset(&ro, 0, sizeof(ro));
+	draw(&ro, 3000, 1, 5000000);	/* +5 ms in the run queue */
+	judge__system(&b, &o, &s, s.alpha, &j);
+	assert_int_equal(j.checks[1].result, VERDICT_FAIL);
 }
 
 int main(void)
@@ -158,6 +240,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_malformed_rules),
+		cmocka_unit_test(test_signal_checks),
+		cmocka_unit_test(test_system_checks),
 		cmocka_unit_test(test_false_reverts_and_catches),
 		cmocka_unit_test(test_error_check),
 	};

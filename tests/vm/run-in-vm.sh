@@ -45,7 +45,7 @@ printf '%s\n' "$top" >"$res/repo"	# guest-init.sh keeps it visible
 # only the guest command's output.
 rc=0 t0=$(date +%s.%N)
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel "tcg,thread=$tcg" "${icount[@]}" -cpu max -m 2G -smp 2 \
+	-accel "tcg,thread=$tcg" "${icount[@]}" -cpu max,hypervisor=off -m 2G -smp "${VM_SMP:-2}" \
 	-nographic -no-reboot -display none -monitor none -nic none \
 	-serial "file:$res/console.log" \
 	-kernel "/boot/vmlinuz-$krel" -initrd "$initrd" \

@@ -49,3 +49,35 @@ fn_field() {
 
 # lpload_ops OUTPUT: the ops=N count lpload printed
 lpload_field() { sed -n "s/.*\\b$2=\\([0-9.]*\\).*/\\1/p" "$1"; }
+
+# Gate cases: the workload they all gate under, and how they read the result.
+# The workload sleeps 50 us between reads: with tasks that never sleep and an
+# error path that never blocks, RCU-tasks grace periods (which the trampoline
+# and the livepatch transition wait for) stalled the 6.12 guest for minutes.
+# start_gate_workload [N]: N readers of /proc/version (default 2), one each of
+# /proc/loadavg and /proc/uptime.
+LPLOAD_PIDS=()
+start_gate_workload() {
+	local f files=()
+	for ((f = 0; f < ${1:-2}; f++)); do files+=(version); done
+	for f in "${files[@]}" loadavg uptime; do
+		"$LPLOAD" --file /proc/$f --procs 1 --seconds 900 --pause-us 50 >/dev/null &
+		LPLOAD_PIDS+=($!)
+	done
+	trap "pkill -x lpload || true" EXIT
+}
+
+# gate_case NAME WANT_RC: gates build/fixtures/<kernel>/NAME.ko, JSON in $WORK/NAME.json
+gate_case() {
+	local rc=0
+	timeout 300 "$LPS" gate "build/fixtures/$LPS_KREL/$1.ko" --baseline 4 --observe 6 --json \
+		>"$WORK/$1.json" 2>"$WORK/$1.err" || rc=$?
+	[[ $rc == "$2" ]] || { cat "$WORK/$1.err" "$WORK/$1.json"; fail "gate $1: exit $rc, want $2"; }
+}
+verdict() { json "$WORK/$1.json" "(d['verdict'], d['action'])"; }
+check_of() {	# check_of NAME FUNC CHECK -> result
+	json "$WORK/$1.json" "[c['result'] for f in d['functions'] if f['function']=='$2' for c in f['checks'] if c['check']=='$3'][0]"
+}
+check_detail() {	# check_detail NAME CHECK -> the first function's detail for CHECK
+	json "$WORK/$1.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check']=='$2'][0]"
+}

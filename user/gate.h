@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* One gate run's state, shared by its flow (cmd_gate.c) and its report (gate_report.c). */
+#ifndef LPS_GATE_H
+#define LPS_GATE_H
+
+#include <stdbool.h>
+#include "hist.h"
+#include "judge.h"
+#include "kfaults.h"
+#include "klp_module.h"
+#include "klp_report.h"
+#include "klp_sysfs.h"
+#include "probes.h"
+#include "rules.h"
+#include "signals.h"
+
+struct gate_args {
+	const char *module, *rules_path;
+	double baseline_s, observe_s;	/* 0: from the rules */
+	bool json;
+};
+
+struct gate {
+	struct gate_args a;
+	struct rules rules;
+	struct rules_set def;
+	struct klp_module_info mod;
+	struct probe_set *ps;
+	size_t n;
+	struct lps_hist *h0, *h1, *h2, *now, *base, *obs;
+	struct rules_set *fr;		/* per-function rules */
+	struct func_judgement *j;
+	/* Health signals at the same points as the histograms; sig NULL without them. */
+	struct signals *sig;
+	char sig_why[200];
+	struct signals_snapshot s0, s1, s2, snow, sbase, sobs;
+	double t_base, t_obs_start, t_obs;	/* window lengths and start, seconds */
+	int kmsg_fd;			/* the kernel log from the observe window's start */
+	struct kfault_log faults;
+	const char **names;		/* per function: old name, replacement, NULL */
+	struct func_judgement sysj;
+	enum verdict verdict;
+	const char *action, *reason;
+	char transition_detail[256];	/* as long as a check's detail */
+	enum verdict transition_result;
+	/* A stalled transition as it stood when the gate gave up on it. */
+	struct klp_patch_entry stalled;
+	struct klp_transition_info stall;
+	bool have_stall;
+	int looks;
+	bool loaded;
+	bool operational;	/* reverted because the gate could not judge, not on a verdict */
+};
+
+/* The verdict, every function's checks and histograms: JSON or text on stdout. */
+void gate__print(const struct gate *g);
+
+#endif

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What gate prints: the DESIGN.md JSON document, or text with histograms side by side. */
+#include <stdio.h>
+#include "cli.h"
+#include "gate.h"
+#include "report.h"
+
+static struct json_object *checks_json(const struct check_result *c, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "check", json_object_new_string(c[i].check));
+		json_object_object_add(o, "result", json_object_new_string(verdict__name(c[i].result)));
+		json_object_object_add(o, "detail", json_object_new_string(c[i].detail));
+		json_object_object_add(o, "p", json_object_new_double(c[i].p));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+#define TOP_CALLERS 5
+
+#define ALL_FUNCS (-1)
+
+/* The observe window's top lock callers (by wait) for function f, or ALL_FUNCS. */
+static size_t top_callers(const struct gate *g, long f, const struct lock_caller_entry **top)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->sobs.ncallers; i++) {
+		const struct lock_caller_entry *c = &g->sobs.callers[i];
+		size_t k;
+
+		if (f != ALL_FUNCS && c->func != (__u32)f)
+			continue;
+		/* Insertion into a short sorted list: at most TOP_CALLERS kept. */
+		for (k = n; k > 0 && top[k - 1]->v.wait_ns < c->v.wait_ns; k--)
+			if (k < TOP_CALLERS)
+				top[k] = top[k - 1];
+		if (k < TOP_CALLERS) {
+			top[k] = c;
+			if (n < TOP_CALLERS)
+				n++;
+		}
+	}
+	return n;
+}
+
+static struct json_object *callers_json(const struct gate *g, long f)
+{
+	const struct lock_caller_entry *top[TOP_CALLERS];
+	struct json_object *arr = json_object_new_array();
+	size_t n = top_callers(g, f, top);
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+		bool in_patch;
+		const char *who = signals__caller_name(g->sig, top[i],
+						       top[i]->func < g->n ? &g->names[3 * top[i]->func] :
+						       NULL, &in_patch);
+
+		json_object_object_add(o, "caller", json_object_new_string(who));
+		json_object_object_add(o, "function", top[i]->func < g->n ?
+				       json_object_new_string(g->names[3 * top[i]->func]) : NULL);
+		json_object_object_add(o, "count", json_object_new_uint64(top[i]->v.count));
+		json_object_object_add(o, "wait_ns", json_object_new_uint64(top[i]->v.wait_ns));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void callers_text(const struct gate *g, long f, const char *indent)
+{
+	const struct lock_caller_entry *top[TOP_CALLERS];
+	size_t n = top_callers(g, f, top);
+
+	for (size_t i = 0; i < n; i++) {
+		char wait[32];
+		bool in_patch;
+
+		report__fmt_ns(wait, sizeof(wait), (double)top[i]->v.wait_ns);
+		printf("%slock caller %s: %llu contentions, %s waited\n", indent,
+		       signals__caller_name(g->sig, top[i], NULL, &in_patch),
+		       (unsigned long long)top[i]->v.count, wait);
+	}
+}
+
+static struct json_object *signals_json(const struct lps_func_signals *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "lock_contentions", json_object_new_uint64(s->contended));
+	json_object_object_add(o, "lock_wait_ns", json_object_new_uint64(s->contention_ns));
+	json_object_object_add(o, "page_faults", json_object_new_uint64(s->page_faults));
+	return o;
+}
+
+static struct json_object *faults_json(const struct kfault_log *l)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct json_object *o = json_object_new_object(), *tr = json_object_new_array();
+
+		json_object_object_add(o, "kind", json_object_new_string(l->v[i].kind));
+		json_object_object_add(o, "line", json_object_new_string(l->v[i].line));
+		for (size_t k = 0; k < l->v[i].ntrace; k++)
+			json_object_array_add(tr, json_object_new_string(l->v[i].trace[k]));
+		json_object_object_add(o, "call_trace", tr);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+void gate__print(const struct gate *g)
+{
+	struct check_result sys = { .check = "transition", .result = g->transition_result, .p = 1 };
+
+	snprintf(sys.detail, sizeof(sys.detail), "%s", g->transition_detail[0] ?
+		 g->transition_detail : "not reached");
+	if (g->a.json) {
+		struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
+				   *system = json_object_new_object();
+
+		json_object_object_add(doc, "patch", json_object_new_string(g->mod.patch));
+		json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(g->verdict)));
+		json_object_object_add(doc, "action", json_object_new_string(g->action));
+		json_object_object_add(doc, "reason", json_object_new_string(g->reason));
+		json_object_object_add(doc, "inconclusive_policy",
+				       json_object_new_string(g->def.inconclusive_revert ? "revert" : "keep"));
+		json_object_object_add(doc, "looks", json_object_new_int(g->looks));
+		for (size_t i = 0; i < g->n; i++) {
+			const struct probe_info *pi = probe_set__info(g->ps, i);
+			struct json_object *f = json_object_new_object();
+
+			json_object_object_add(f, "function", json_object_new_string(pi->name));
+			json_object_object_add(f, "object",
+					       json_object_new_string(pi->module ? pi->module : "vmlinux"));
+			json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
+			json_object_object_add(f, "verdict", json_object_new_string(verdict__name(g->j[i].verdict)));
+			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
+			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
+			json_object_object_add(f, "checks", checks_json(g->j[i].checks, g->j[i].n));
+			if (g->sig && g->sobs.funcs) {
+				json_object_object_add(f, "baseline_signals", signals_json(&g->sbase.funcs[i]));
+				json_object_object_add(f, "observed_signals", signals_json(&g->sobs.funcs[i]));
+				json_object_object_add(f, "lock_callers", callers_json(g, (long)i));
+			}
+			json_object_array_add(fns, f);
+		}
+		json_object_object_add(doc, "functions", fns);
+		{
+			struct json_object *arr = checks_json(&sys, 1), *more;
+
+			more = checks_json(g->sysj.checks, g->sysj.n);
+			for (size_t k = 0; k < json_object_array_length(more); k++)
+				json_object_array_add(arr, json_object_get(json_object_array_get_idx(more, k)));
+			json_object_put(more);
+			json_object_object_add(system, "checks", arr);
+		}
+		json_object_object_add(system, "signals", json_object_new_string(
+			g->sig ? signals__lock_mode(g->sig) : g->sig_why));
+		json_object_object_add(system, "kernel_faults", faults_json(&g->faults));
+		if (g->sig && g->sobs.funcs) {
+			json_object_object_add(system, "baseline_signals", signals_json(&g->sbase.sys));
+			json_object_object_add(system, "observed_signals", signals_json(&g->sobs.sys));
+			json_object_object_add(system, "lock_callers", callers_json(g, ALL_FUNCS));
+			json_object_object_add(system, "runqueue_baseline", report__stats_json(&g->sbase.runq));
+			json_object_object_add(system, "runqueue_observed", report__stats_json(&g->sobs.runq));
+			json_object_object_add(system, "signal_drops", json_object_new_uint64(
+				g->sobs.drops[LPS_SDROP_NO_STORAGE] + g->sobs.drops[LPS_SDROP_CALLERS_FULL] +
+				g->sobs.drops[LPS_SDROP_NO_STACK]));
+			json_object_object_add(system, "stale_frames", json_object_new_uint64(
+				g->s2.drops[LPS_SDROP_STALE_FRAMES] + g->sobs.drops[LPS_SDROP_STALE_FRAMES]));
+		}
+		if (g->have_stall)	/* the patch as it stood, with blockers and their stacks */
+			json_object_object_add(system, "stalled_transition",
+					       klp_report__patch_json(&g->stalled, &g->stall));
+		json_object_object_add(doc, "system", system);
+		cli__print_json(doc);
+		json_object_put(doc);
+		return;
+	}
+	printf("gate %s: %s, %s (%s)\n", g->mod.patch, verdict__name(g->verdict), g->action, g->reason);
+	printf("  transition: %s\n", sys.detail);
+	for (size_t k = 0; k < g->sysj.n; k++)
+		printf("  %-16s %-12s %s\n", g->sysj.checks[k].check,
+		       verdict__name(g->sysj.checks[k].result), g->sysj.checks[k].detail);
+	for (size_t k = 0; k < g->faults.n; k++)
+		printf("  kernel log: %s\n", g->faults.v[k].line);
+	if (g->sig && g->sobs.funcs)
+		callers_text(g, ALL_FUNCS, "  ");
+	if (g->have_stall)
+		klp_report__blockers_text(stdout, &g->stall);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct probe_info *pi = probe_set__info(g->ps, i);
+		char b50[32], o50[32], b99[32], o99[32];
+
+		report__fmt_ns(b50, sizeof(b50), hist_percentile(&g->base[i], 0.5));
+		report__fmt_ns(o50, sizeof(o50), hist_percentile(&g->obs[i], 0.5));
+		report__fmt_ns(b99, sizeof(b99), hist_percentile(&g->base[i], 0.99));
+		report__fmt_ns(o99, sizeof(o99), hist_percentile(&g->obs[i], 0.99));
+		printf("  %s: %s   before: %llu calls p50 %s p99 %s   after: %llu calls p50 %s p99 %s\n",
+		       pi->name, verdict__name(g->j[i].verdict),
+		       (unsigned long long)g->base[i].calls, b50, b99,
+		       (unsigned long long)g->obs[i].calls, o50, o99);
+		for (size_t k = 0; k < g->j[i].n; k++)
+			printf("    %-16s %-12s %s\n", g->j[i].checks[k].check,
+			       verdict__name(g->j[i].checks[k].result), g->j[i].checks[k].detail);
+		if (g->sig && g->sobs.funcs)
+			callers_text(g, (long)i, "    ");
+	}
+	printf("before:\n");
+	for (size_t i = 0; i < g->n; i++)
+		report__function_text(stdout, probe_set__info(g->ps, i), &g->base[i]);
+	printf("after:\n");
+	for (size_t i = 0; i < g->n; i++)
+		report__function_text(stdout, probe_set__info(g->ps, i), &g->obs[i]);
+}
+
