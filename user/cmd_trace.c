@@ -13,12 +13,15 @@
 #include "log.h"
 #include "probes.h"
 #include "report.h"
+#include "signals.h"
+#include "signals_report.h"
 
 struct trace_args {
 	double duration_s;	/* 0: until SIGINT/SIGTERM */
 	double interval_s;	/* 0: one report at the end */
 	enum attach_mode mode;
 	bool json;
+	bool no_signals;	/* latency, calls and errors only */
 	const char *const *funcs;
 	size_t nfuncs;
 };
@@ -26,7 +29,7 @@ struct trace_args {
 static void trace_usage(FILE *f)
 {
 	fprintf(f, "usage: lpsentinel trace FUNC... [-d SECONDS] [-i SECONDS] "
-		"[--mode auto|fentry|kprobe] [--json]\n");
+		"[--mode auto|fentry|kprobe] [--no-signals] [--json]\n");
 }
 
 static int parse_trace_args(int argc, char **argv, struct trace_args *a)
@@ -36,6 +39,7 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-signals", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -65,6 +69,9 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 			else
 				return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'",
 							optarg);
+			break;
+		case 'S':
+			a->no_signals = true;
 			break;
 		case 'j':
 			a->json = true;
@@ -103,23 +110,37 @@ static void sleep_until(double deadline)
 	}
 }
 
-/* title: "interval" (secs = its length) or "total" (secs = the whole run). */
-static void print_text(const struct probe_set *ps, const struct lps_hist *h, double secs,
-		       const char *title)
+/*
+ * title: "interval" (secs = its length) or "total" (secs = the whole run);
+ * ss: the health signals of the same span, NULL without them.
+ */
+static void print_text(const struct probe_set *ps, const struct lps_hist *h,
+		       const struct signals_snapshot *ss, double secs, const char *title)
 {
 	printf("%s: %.1fs, %zu function%s\n", title, secs, probe_set__count(ps),
 	       probe_set__count(ps) == 1 ? "" : "s");
-	for (size_t i = 0; i < probe_set__count(ps); i++)
+	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		report__function_text(stdout, probe_set__info(ps, i), &h[i]);
+		if (ss)
+			signals_report__text(stdout, "  ", &ss->funcs[i]);
+	}
+	if (ss)
+		signals_report__system_text(stdout, ss);
 	fflush(stdout);
 }
 
-static struct json_object *functions_json(const struct probe_set *ps, const struct lps_hist *h)
+static struct json_object *functions_json(const struct probe_set *ps, const struct lps_hist *h,
+					  const struct signals_snapshot *ss)
 {
 	struct json_object *arr = json_object_new_array();
 
-	for (size_t i = 0; i < probe_set__count(ps); i++)
-		json_object_array_add(arr, report__function_json(probe_set__info(ps, i), &h[i]));
+	for (size_t i = 0; i < probe_set__count(ps); i++) {
+		struct json_object *f = report__function_json(probe_set__info(ps, i), &h[i]);
+
+		if (ss)
+			signals_report__add_fields(f, &ss->funcs[i]);
+		json_object_array_add(arr, f);
+	}
 	return arr;
 }
 
@@ -150,6 +171,10 @@ static int run_trace(const struct trace_args *a)
 	struct json_object *doc = NULL, *intervals = NULL;
 	struct probe_set *ps = NULL;
 	struct probe_err perr = { 0 };
+	struct signals *sig = NULL;
+	/* signals: at the start (totals), at the last interval, now, and a difference */
+	struct signals_snapshot sfirst = { 0 }, sprev = { 0 }, snow = { 0 }, sdelta = { 0 };
+	char why[200];
 	double start, next, end, last_read;
 	size_t n = a->nfuncs;
 	int ret;
@@ -169,9 +194,18 @@ static int run_trace(const struct trace_args *a)
 	ret = probe_set__attach(ps, &perr);
 	if (ret)
 		goto report_perr;
+	why[0] = '\0';
+	if (!a->no_signals && signals__open(&sig, n, probe_set__task_stacks_fd(ps), why, sizeof(why)))
+		sig = NULL;
+	if (sig && ((ret = signals__read(sig, &sfirst)) || (ret = signals__read(sig, &sprev)))) {
+		lps_err("cannot read the signal probes: %s", strerror(-ret));
+		goto cleanup;
+	}
 	/* stderr, so it never mixes into --json; scripts wait for this line. */
 	fprintf(stderr, "Tracing %zu function%s%s\n", n, n == 1 ? "" : "s",
 		a->duration_s ? "" : "; Ctrl-C to stop");
+	if (why[0])	/* after "Tracing": scripts wait for that line first */
+		lps_warn("%s; tracing without lock contention, page faults and run queue", why);
 	if (a->json)
 		intervals = json_object_new_array();
 
@@ -200,18 +234,42 @@ static int run_trace(const struct trace_args *a)
 			lps_err("cannot read histograms: %s", strerror(-ret));
 			goto cleanup;
 		}
+		if (sig) {
+			signals_snapshot__free(&snow);
+			ret = signals__read(sig, &snow);
+			if (ret) {
+				lps_err("cannot read the signal probes: %s", strerror(-ret));
+				goto cleanup;
+			}
+		}
 		if (a->interval_s) {
 			for (size_t i = 0; i < n; i++)
 				hist_delta(&delta[i], &now[i], &prev[i]);
 			memcpy(prev, now, n * sizeof(*now));
+			if (sig) {
+				signals_snapshot__free(&sdelta);
+				ret = signals_snapshot__delta(&sdelta, &snow, &sprev);
+				if (ret) {
+					lps_err("out of memory for signals");
+					goto cleanup;
+				}
+				signals_snapshot__free(&sprev);
+				sprev = snow;
+				memset(&snow, 0, sizeof(snow));
+			}
 			if (a->json) {
 				struct json_object *iv = json_object_new_object();
 
 				json_object_object_add(iv, "t_s", json_object_new_double(cli__now_s() - start));
-				json_object_object_add(iv, "functions", functions_json(ps, delta));
+				json_object_object_add(iv, "functions",
+						       functions_json(ps, delta, sig ? &sdelta : NULL));
+				if (sig)
+					json_object_object_add(iv, "system", signals_report__system_json(
+						&sdelta, signals__lock_mode(sig)));
 				json_object_array_add(intervals, iv);
 			} else {
-				print_text(ps, delta, cli__now_s() - last_read, "interval");
+				print_text(ps, delta, sig ? &sdelta : NULL, cli__now_s() - last_read,
+					   "interval");
 			}
 			last_read = cli__now_s();
 		}
@@ -219,16 +277,32 @@ static int run_trace(const struct trace_args *a)
 			break;
 	}
 
+	/* Totals: now against the first reading. */
+	if (sig) {
+		signals_snapshot__free(&snow);
+		ret = signals__read(sig, &snow);
+		if (!ret) {
+			signals_snapshot__free(&sdelta);
+			ret = signals_snapshot__delta(&sdelta, &snow, &sfirst);
+		}
+		if (ret) {
+			lps_err("cannot read the signal probes: %s", strerror(-ret));
+			goto cleanup;
+		}
+	}
 	if (a->json) {
 		doc = json_object_new_object();
 		json_object_object_add(doc, "duration_s", json_object_new_double(cli__now_s() - start));
-		json_object_object_add(doc, "functions", functions_json(ps, now));
+		json_object_object_add(doc, "functions", functions_json(ps, now, sig ? &sdelta : NULL));
+		if (sig)
+			json_object_object_add(doc, "system", signals_report__system_json(
+				&sdelta, signals__lock_mode(sig)));
 		if (a->interval_s) {
 			json_object_object_add(doc, "intervals", intervals);
 			intervals = NULL;
 		}
 	} else {
-		print_text(ps, now, cli__now_s() - start, "total");
+		print_text(ps, now, sig ? &sdelta : NULL, cli__now_s() - start, "total");
 	}
 	ret = print_drops(ps, doc);
 	if (ret) {
@@ -247,6 +321,11 @@ report_perr:
 cleanup:
 	json_object_put(intervals);
 	json_object_put(doc);
+	signals_snapshot__free(&snow);
+	signals_snapshot__free(&sprev);
+	signals_snapshot__free(&sdelta);
+	signals_snapshot__free(&sfirst);
+	signals__destroy(sig);
 	probe_set__destroy(ps);
 	free(now);
 	free(prev);

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "gate.h"
 #include "report.h"
+#include "signals_report.h"
 
 static struct json_object *checks_json(const struct check_result *c, size_t n)
 {
@@ -88,16 +89,6 @@ static void callers_text(const struct gate *g, long f, const char *indent)
 	}
 }
 
-static struct json_object *signals_json(const struct lps_func_signals *s)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "lock_contentions", json_object_new_uint64(s->contended));
-	json_object_object_add(o, "lock_wait_ns", json_object_new_uint64(s->contention_ns));
-	json_object_object_add(o, "page_faults", json_object_new_uint64(s->page_faults));
-	return o;
-}
-
 static struct json_object *faults_json(const struct kfault_log *l)
 {
 	struct json_object *arr = json_object_new_array();
@@ -145,8 +136,8 @@ void gate__print(const struct gate *g)
 			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
 			json_object_object_add(f, "checks", checks_json(g->j[i].checks, g->j[i].n));
 			if (g->sig && g->sobs.funcs) {
-				json_object_object_add(f, "baseline_signals", signals_json(&g->sbase.funcs[i]));
-				json_object_object_add(f, "observed_signals", signals_json(&g->sobs.funcs[i]));
+				json_object_object_add(f, "baseline_signals", signals_report__json(&g->sbase.funcs[i]));
+				json_object_object_add(f, "observed_signals", signals_report__json(&g->sobs.funcs[i]));
 				json_object_object_add(f, "lock_callers", callers_json(g, (long)i));
 			}
 			json_object_array_add(fns, f);
@@ -165,8 +156,8 @@ void gate__print(const struct gate *g)
 			g->sig ? signals__lock_mode(g->sig) : g->sig_why));
 		json_object_object_add(system, "kernel_faults", faults_json(&g->faults));
 		if (g->sig && g->sobs.funcs) {
-			json_object_object_add(system, "baseline_signals", signals_json(&g->sbase.sys));
-			json_object_object_add(system, "observed_signals", signals_json(&g->sobs.sys));
+			json_object_object_add(system, "baseline_signals", signals_report__json(&g->sbase.sys));
+			json_object_object_add(system, "observed_signals", signals_report__json(&g->sobs.sys));
 			json_object_object_add(system, "lock_callers", callers_json(g, ALL_FUNCS));
 			json_object_object_add(system, "runqueue_baseline", report__stats_json(&g->sbase.runq));
 			json_object_object_add(system, "runqueue_observed", report__stats_json(&g->sobs.runq));
