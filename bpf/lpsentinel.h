@@ -149,4 +149,23 @@ static inline int lps_is_error(__u64 ret, __u32 kind)
 	}
 }
 
+#ifdef __bpf__
+/* Records one latency (sum, max, bucket); the caller counts the call. BPF only. */
+static __always_inline void lps_hist_record(struct lps_hist *h, __u64 delta)
+{
+	__u64 b = lps_hist_bucket(delta);
+
+	h->sum_ns += delta;
+	if (delta > h->max_ns)
+		h->max_ns = delta;
+	/*
+	 * Cannot exceed the array, but the verifier must see the clamp on the very
+	 * register used as index; written in C, clang checks a copy instead.
+	 */
+	asm volatile("if %[b] < %[n] goto +1; %[b] = %[last]"
+		     : [b] "+r"(b) : [n] "i"(HIST_BUCKETS), [last] "i"(HIST_BUCKETS - 1));
+	h->buckets[b]++;
+}
+#endif
+
 #endif /* LPSENTINEL_H */

@@ -106,20 +106,6 @@ static __always_inline __u32 current_func(struct task_struct *task)
 	return st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)].func;
 }
 
-static __always_inline void hist_add(struct lps_hist *h, __u64 delta)
-{
-	__u64 b = lps_hist_bucket(delta);
-
-	h->calls++;
-	h->sum_ns += delta;
-	if (delta > h->max_ns)
-		h->max_ns = delta;
-	/* The clamp must be on the register used as index (see trace.bpf.c). */
-	asm volatile("if %[b] < %[n] goto +1; %[b] = %[last]"
-		     : [b] "+r"(b) : [n] "i"(HIST_BUCKETS), [last] "i"(HIST_BUCKETS - 1));
-	h->buckets[b]++;
-}
-
 static __always_inline int on_contention_begin(void *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -284,8 +270,10 @@ int BPF_PROG(lps_sched_switch, bool preempt, struct task_struct *prev, struct ta
 	if (!ts || !*ts)
 		return 0;
 	h = bpf_map_lookup_elem(&runq, &zero);
-	if (h)
-		hist_add(h, bpf_ktime_get_ns() - *ts);
+	if (h) {
+		h->calls++;
+		lps_hist_record(h, bpf_ktime_get_ns() - *ts);
+	}
 	*ts = 0;
 	return 0;
 }

@@ -95,7 +95,6 @@ static __always_inline void on_return(__u64 ret)
 	struct lps_task_stack *st;
 	struct lps_hist *h;
 	__u64 ts = 0, delta;
-	__u64 b;
 	__u32 d, i;
 
 	h = bpf_map_lookup_elem(&hists, &idx);
@@ -131,17 +130,7 @@ static __always_inline void on_return(__u64 ret)
 	if (lps_is_error(ret, lps_ret_kind))
 		h->errors++;
 	delta = now - ts;
-	h->sum_ns += delta;
-	if (delta > h->max_ns)
-		h->max_ns = delta;
-	b = lps_hist_bucket(delta);
-	/*
-	 * Cannot exceed the array, but the verifier must see the clamp on the very
-	 * register used as index; written in C, clang checks a copy instead.
-	 */
-	asm volatile("if %[b] < %[n] goto +1; %[b] = %[last]"
-		     : [b] "+r"(b) : [n] "i"(HIST_BUCKETS), [last] "i"(HIST_BUCKETS - 1));
-	h->buckets[b]++;
+	lps_hist_record(h, delta);
 }
 
 SEC("fentry")

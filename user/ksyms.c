@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE	/* qsort_r */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,14 +9,17 @@
 struct name_entry {
 	char *name;
 	char *module;	/* NULL: vmlinux */
+	__u64 addr;	/* kallsyms only; 0 when hidden (kptr_restrict) */
 };
 
 struct name_table {
 	struct name_entry *v;
 	size_t n, cap;
+	size_t *by_addr;	/* indexes into v in address order, built on first use */
+	size_t naddr;
 };
 
-static int table_push(struct name_table *t, const char *name, const char *module)
+static int table_push(struct name_table *t, const char *name, const char *module, __u64 addr)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 4096;
@@ -28,6 +32,7 @@ static int table_push(struct name_table *t, const char *name, const char *module
 	}
 	t->v[t->n].name = strdup(name);
 	t->v[t->n].module = module ? strdup(module) : NULL;
+	t->v[t->n].addr = addr;
 	if (!t->v[t->n].name || (module && !t->v[t->n].module)) {
 		free(t->v[t->n].name);
 		free(t->v[t->n].module);
@@ -51,6 +56,7 @@ void name_table__free(struct name_table *t)
 		free(t->v[i].module);
 	}
 	free(t->v);
+	free(t->by_addr);
 	free(t);
 }
 
@@ -88,12 +94,13 @@ int name_table__load_file(const char *path, bool kallsyms, struct name_table **o
 		goto cleanup;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *name, *mod;
+		char *save = NULL, *name, *mod, *addr_s = NULL;
 
 		if (kallsyms) {
 			char *type;
 
-			if (!strtok_r(line, " \t\n", &save))
+			addr_s = strtok_r(line, " \t\n", &save);
+			if (!addr_s)
 				continue;
 			type = strtok_r(NULL, " \t\n", &save);
 			if (!type || (type[0] != 't' && type[0] != 'T'))
@@ -105,7 +112,7 @@ int name_table__load_file(const char *path, bool kallsyms, struct name_table **o
 		if (!name)
 			continue;
 		mod = strtok_r(NULL, " \t\n", &save);
-		err = table_push(t, name, strip_module(mod));
+		err = table_push(t, name, strip_module(mod), addr_s ? strtoull(addr_s, NULL, 16) : 0);
 		if (err)
 			goto cleanup;
 	}
@@ -172,4 +179,43 @@ size_t name_table__count_in(const struct name_table *t, const char *name, const 
 		n += module ? m && !strcmp(m, module) : !m;
 	}
 	return n;
+}
+
+static int cmp_addr(const void *a, const void *b, void *arg)
+{
+	const struct name_table *t = arg;
+	__u64 x = t->v[*(const size_t *)a].addr, y = t->v[*(const size_t *)b].addr;
+
+	return x < y ? -1 : x > y;
+}
+
+const char *name_table__at(struct name_table *t, __u64 addr, const char **module)
+{
+	size_t lo = 0, hi;
+
+	if (!t->by_addr) {
+		t->by_addr = calloc(t->n ? t->n : 1, sizeof(*t->by_addr));
+		if (!t->by_addr)
+			return NULL;
+		for (size_t i = 0; i < t->n; i++)
+			if (t->v[i].addr)
+				t->by_addr[t->naddr++] = i;
+		/* Hidden (zero) addresses are left out of the index. */
+		qsort_r(t->by_addr, t->naddr, sizeof(*t->by_addr), cmp_addr, t);
+	}
+	/* The last symbol at or below addr. */
+	hi = t->naddr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[t->by_addr[mid]].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	if (module)
+		*module = t->v[t->by_addr[lo - 1]].module;
+	return t->v[t->by_addr[lo - 1]].name;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 struct name_table;
 
@@ -19,6 +20,12 @@ int ftrace_funcs__load(struct name_table **out);
 /* Either format from any path (kallsyms: "addr type name [mod]", else "name [mod]"). */
 int name_table__load_file(const char *path, bool kallsyms, struct name_table **out);
 void name_table__free(struct name_table *t);
+
+/*
+ * The text symbol containing addr, from a kallsyms table (addresses need
+ * root), or NULL; *module (may be NULL) gets its object, NULL for vmlinux.
+ */
+const char *name_table__at(struct name_table *t, __u64 addr, const char **module);
 
 /*
  * How many entries carry this name; *module (may be NULL) gets the first one's

@@ -8,7 +8,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "hist.h"
-#include "kaddr.h"
+#include "ksyms.h"
 #include "signals.h"
 #include "signals.skel.h"
 
@@ -19,7 +19,7 @@ struct signals {
 	size_t nfuncs;
 	int ncpus;
 	bool lock_btf;
-	struct kaddr_table *kaddr;	/* loaded on first caller lookup */
+	struct name_table *syms;	/* kallsyms, loaded on first caller lookup */
 	void *percpu_buf;
 };
 
@@ -102,7 +102,7 @@ void signals__destroy(struct signals *s)
 	if (!s)
 		return;
 	signals_bpf__destroy(s->skel);
-	kaddr__free(s->kaddr);
+	name_table__free(s->syms);
 	free(s->percpu_buf);
 	free(s);
 }
@@ -260,9 +260,9 @@ static bool lock_internal(const char *name)
 
 int signals__load_symbols(struct signals *s)
 {
-	kaddr__free(s->kaddr);
-	s->kaddr = NULL;
-	return kaddr__load("/proc/kallsyms", &s->kaddr);
+	name_table__free(s->syms);
+	s->syms = NULL;
+	return ksyms__load(&s->syms);
 }
 
 const char *signals__caller_name(struct signals *s, const struct lock_caller_entry *c,
@@ -275,10 +275,10 @@ const char *signals__caller_name(struct signals *s, const struct lock_caller_ent
 	if (c->stack_id == LPS_NO_STACK ||
 	    bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.lock_stacks), &c->stack_id, ips))
 		return "?";
-	if (!s->kaddr && kaddr__load("/proc/kallsyms", &s->kaddr))
+	if (!s->syms && ksyms__load(&s->syms))
 		return "?";
 	for (int i = 0; i < LOCK_STACK_DEPTH && ips[i]; i++) {
-		const char *name = kaddr__lookup(s->kaddr, ips[i], NULL);
+		const char *name = name_table__at(s->syms, ips[i], NULL);
 
 		if (!name)
 			continue;

@@ -34,9 +34,13 @@ tracer() {
 	case $1 in
 	untraced) ;;
 	floor) echo build/lps-floor "$FN" ;;
-	lpsentinel) echo ./lpsentinel trace "$FN" --mode fentry ;;
-	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe ;;
-	lpsentinel-64) echo ./lpsentinel trace "$FN" $(cat "$WORK/idle") --mode fentry ;;
+	# the probe core alone (--no-signals), comparable with the floor and bpftrace
+	lpsentinel) echo ./lpsentinel trace "$FN" --mode fentry --no-signals ;;
+	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe --no-signals ;;
+	lpsentinel-64) echo ./lpsentinel trace "$FN" $(cat "$WORK/idle") --mode fentry --no-signals ;;
+	# and with the health signals (lock contention, page faults, run queue, and
+	# the syscall-entry reset every syscall now pays): trace's default
+	lpsentinel-signals) echo ./lpsentinel trace "$FN" --mode fentry ;;
 	bpftrace) echo bpftrace "$WORK/bt.bt" ;;
 	esac
 }
@@ -71,7 +75,7 @@ BT
 
 # Round-robin, order rotated every round: slow drift of the emulator hits every
 # configuration alike instead of whichever ran last.
-configs=(untraced floor lpsentinel lpsentinel-kprobe lpsentinel-64 bpftrace)
+configs=(untraced floor lpsentinel lpsentinel-signals lpsentinel-kprobe lpsentinel-64 bpftrace)
 for r in $(seq 0 $((R - 1))); do
 	for i in "${!configs[@]}"; do
 		one "${configs[$(((i + r) % ${#configs[@]}))]}"
@@ -109,7 +113,7 @@ base_ns = 1e9 / med["untraced"]
 floor_ns = 1e9 / med["floor"] - base_ns
 rows = []
 print(f"{'configuration':<20} {'ops/s (median)':>15} {'ns/op':>8} {'added ns/call':>14} {'x floor':>8}")
-for k in ["untraced", "floor", "lpsentinel", "lpsentinel-kprobe", "lpsentinel-64", "bpftrace"]:
+for k in ["untraced", "floor", "lpsentinel", "lpsentinel-signals", "lpsentinel-kprobe", "lpsentinel-64", "bpftrace"]:
     ns = 1e9 / med[k]
     added = ns - base_ns
     ratio = added / floor_ns if floor_ns > 0 else float("nan")

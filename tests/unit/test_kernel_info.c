@@ -55,6 +55,12 @@ static void test_kallsyms_table(void **state)
 	assert_int_equal(name_table__count(t, "lps_fail_check", &mod), 1);
 	assert_string_equal(mod, "lps_fail");
 	assert_int_equal(name_table__count(t, "nope", NULL), 0);
+	/* addresses to names, as for lock callers' stacks */
+	assert_string_equal(name_table__at(t, 0xffffffff81001234ull, NULL), "version_proc_show");
+	assert_string_equal(name_table__at(t, 0xffffffff81002000ull, NULL), "version_proc_show"); /* data skipped */
+	assert_string_equal(name_table__at(t, 0xffffffffc0001010ull, &mod), "lps_fail_check");
+	assert_string_equal(mod, "lps_fail");
+	assert_null(name_table__at(t, 0xffffffff80000000ull, NULL));
 	name_table__free(t);
 	assert_int_equal(name_table__load_file("/nonexistent/kallsyms", true, &t), -ENOENT);
 }
