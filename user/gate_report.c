@@ -68,6 +68,8 @@ static struct json_object *callers_json(const struct gate *g, long f)
 				       json_object_new_string(g->names[3 * top[i]->func]) : NULL);
 		json_object_object_add(o, "count", json_object_new_uint64(top[i]->v.count));
 		json_object_object_add(o, "wait_ns", json_object_new_uint64(top[i]->v.wait_ns));
+		/* the contending stack runs through the patched function or its replacement */
+		json_object_object_add(o, "in_patched_code", json_object_new_boolean(in_patch));
 		json_object_array_add(arr, o);
 	}
 	return arr;

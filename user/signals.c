@@ -62,7 +62,8 @@ int signals__open(struct signals **out, size_t nfuncs, int task_stacks_fd, char 
 		goto cleanup;
 	}
 	s->skel->rodata->lps_nfuncs = (__u32)nfuncs;
-	s->lock_btf = has_btf_tracepoint("contention_begin");
+	/* LPS_TEST_LOCK_RAW_TP: the tests' way to run the fallback on kernels that need none. */
+	s->lock_btf = !getenv("LPS_TEST_LOCK_RAW_TP") && has_btf_tracepoint("contention_begin");
 	bpf_program__set_autoload(s->skel->progs.lps_contention_begin_btf, s->lock_btf);
 	bpf_program__set_autoload(s->skel->progs.lps_contention_end_btf, s->lock_btf);
 	bpf_program__set_autoload(s->skel->progs.lps_contention_begin_raw, !s->lock_btf);

@@ -28,6 +28,11 @@ print(f"ok: trace signals: version_proc_show {v['lock_contentions']} contentions
       f"run queue p50 {s['runqueue']['p50_ns'] / 1e3:.1f} us over {s['runqueue']['calls']} waits")
 PY
 
+LPS_TEST_LOCK_RAW_TP=1 "$LPS" trace version_proc_show -d 4 --json >"$WORK/r.json" 2>"$WORK/r.err" || fail "trace with raw_tp"
+[[ $(json "$WORK/r.json" "(d['system']['lock_probes'], d['functions'][0]['lock_contentions'] > 0)") == "('raw_tp', True)" ]] ||
+	fail "raw_tp fallback: $(json "$WORK/r.json" "d['system']")"
+ok "raw tracepoint fallback: $(json "$WORK/r.json" "d['functions'][0]['lock_contentions']") contentions inside version_proc_show"
+
 "$LPS" trace version_proc_show -d 2 --no-signals --json >"$WORK/n.json" 2>"$WORK/n.err" || fail "trace --no-signals"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "system" not in d and "lock_contentions" not in d["functions"][0], d' "$WORK/n.json" ||
 	fail "--no-signals still reports signals"
