@@ -61,9 +61,15 @@ struct {
 	__type(value, __u64);
 } sdrops SEC(".maps");
 
-/* A contention in progress: one per task (a task waits on one lock at a time). */
+/*
+ * A contention in progress, one per task. The first begin counts: a mutex
+ * reports begin again after every wakeup, and its slow path contends on the
+ * lock's own wait_lock inside the outer wait; those must neither restart nor
+ * end the outer wait, so only the end for the same lock closes it.
+ */
 struct lock_wait {
 	__u64 ts;
+	__u64 lock;
 	__u32 stack_id;
 	__u32 func;
 };
@@ -106,7 +112,7 @@ static __always_inline __u32 current_func(struct task_struct *task)
 	return st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)].func;
 }
 
-static __always_inline int on_contention_begin(void *ctx)
+static __always_inline int on_contention_begin(void *ctx, __u64 lock)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct lock_wait *w;
@@ -117,11 +123,14 @@ static __always_inline int on_contention_begin(void *ctx)
 		count_sdrop(LPS_SDROP_NO_STORAGE);
 		return 0;
 	}
+	if (w->ts)
+		return 0;	/* repeated or nested begin: the outer wait goes on */
 	id = bpf_get_stackid(ctx, &lock_stacks, 0);
 	if (id < 0)
 		count_sdrop(LPS_SDROP_NO_STACK);
 	w->stack_id = id < 0 ? LPS_NO_STACK : (__u32)id;
 	w->func = current_func(task);
+	w->lock = lock;
 	w->ts = bpf_ktime_get_ns();
 	return 0;
 }
@@ -136,7 +145,7 @@ static __always_inline void add_contention(__u32 slot, __u64 wait)
 	}
 }
 
-static __always_inline int on_contention_end(void)
+static __always_inline int on_contention_end(__u64 lock)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct lps_lock_caller_key key = {};
@@ -145,8 +154,8 @@ static __always_inline int on_contention_end(void)
 	__u64 wait;
 
 	w = bpf_task_storage_get(&lock_waits, task, 0, 0);
-	if (!w || !w->ts)
-		return 0;	/* began before we attached, or its begin was dropped */
+	if (!w || !w->ts || w->lock != lock)
+		return 0;	/* began before we attached, dropped, or a nested lock's end */
 	wait = bpf_ktime_get_ns() - w->ts;
 	w->ts = 0;
 	add_contention(LPS_SYS_SLOT(lps_nfuncs), wait);
@@ -174,25 +183,25 @@ static __always_inline int on_contention_end(void)
 SEC("tp_btf/contention_begin")
 int BPF_PROG(lps_contention_begin_btf, void *lock, unsigned int flags)
 {
-	return on_contention_begin(ctx);
+	return on_contention_begin(ctx, (__u64)lock);
 }
 
 SEC("tp_btf/contention_end")
 int BPF_PROG(lps_contention_end_btf, void *lock, int ret)
 {
-	return on_contention_end();
+	return on_contention_end((__u64)lock);
 }
 
 SEC("raw_tp/contention_begin")
 int lps_contention_begin_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_contention_begin(ctx);
+	return on_contention_begin(ctx, ctx->args[0]);
 }
 
 SEC("raw_tp/contention_end")
 int lps_contention_end_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_contention_end();
+	return on_contention_end(ctx->args[0]);
 }
 
 SEC("tp_btf/page_fault_kernel")

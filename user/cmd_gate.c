@@ -109,8 +109,12 @@ static int sig_snapshot(struct gate *g, struct signals_snapshot *out)
 /* Kernel log faults since the observe window began; which name each. */
 static void read_faults(struct gate *g)
 {
-	if (g->kmsg_fd >= 0)
-		kmsg__read(g->kmsg_fd, feed_fault, &g->faults);
+	int ret = g->kmsg_fd < 0 ? g->kmsg_fd : kmsg__read(g->kmsg_fd, feed_fault, &g->faults);
+
+	if (ret && !g->log_err) {
+		g->log_err = ret;
+		lps_warn("cannot read the kernel log: %s; kernel_faults is not judged", strerror(-ret));
+	}
 }
 
 /* Waits, verifying the probes every second; -EINTR when asked to stop. */
@@ -141,7 +145,7 @@ static int collect_load_log(const char *text, __u64 ts, void *arg)
 
 	(void)ts;
 	/* Routine lines (the announcement, taint notices) would bury the reason. */
-	if (strstr(text, "enabling patch") || strstr(text, "taints kernel") ||
+	if (strstr(text, "enabling patch") || strstr(text, "taint") ||
 	    (!strstr(text, "livepatch") && !strstr(text, l->patch)))
 		return 0;
 	snprintf(l->text + off, sizeof(l->text) - off, "%s%s", off ? "; " : "", text);
@@ -279,6 +283,7 @@ static enum verdict judge_all(struct gate *g, double alpha_share)
 		so.runq = &g->sobs.runq;
 	}
 	so.faults = g->faults.n;
+	so.log_unreadable = g->log_err != 0;
 	so.fault_line = g->faults.n ? g->faults.v[0].line : NULL;
 	judge__system(&sb, &so, &g->def, g->def.alpha * alpha_share, &g->sysj);
 	return g->sysj.verdict > worst ? g->sysj.verdict : worst;
@@ -319,6 +324,7 @@ static int prepare(struct gate *g)
 	g->n = g->mod.n;
 	names = calloc(g->n, sizeof(*names));
 	g->names = calloc(3 * g->n, sizeof(*g->names));
+	g->all_names = calloc(2 * g->n + 1, sizeof(*g->all_names));
 	g->h0 = calloc(g->n, sizeof(*g->h0));
 	g->h1 = calloc(g->n, sizeof(*g->h1));
 	g->h2 = calloc(g->n, sizeof(*g->h2));
@@ -327,7 +333,7 @@ static int prepare(struct gate *g)
 	g->obs = calloc(g->n, sizeof(*g->obs));
 	g->fr = calloc(g->n, sizeof(*g->fr));
 	g->j = calloc(g->n, sizeof(*g->j));
-	if (!names || !g->names || !g->h0 || !g->h1 || !g->h2 || !g->now || !g->base || !g->obs || !g->fr || !g->j) {
+	if (!names || !g->names || !g->all_names || !g->h0 || !g->h1 || !g->h2 || !g->now || !g->base || !g->obs || !g->fr || !g->j) {
 		free(names);
 		lps_err("out of memory");
 		return -ENOMEM;
@@ -337,6 +343,8 @@ static int prepare(struct gate *g)
 		/* A fault is pinned on a function when its trace names the old or new code. */
 		g->names[3 * i] = g->mod.targets[i].function;
 		g->names[3 * i + 1] = g->mod.targets[i].replacement;
+		g->all_names[2 * i] = g->mod.targets[i].function;
+		g->all_names[2 * i + 1] = g->mod.targets[i].replacement;
 		if (g->a.rules_path)
 			rules__for_function(&g->rules, names[i], &g->fr[i]);
 		else
@@ -369,6 +377,7 @@ static void gate_free(struct gate *g)
 	if (g->kmsg_fd >= 0)
 		close(g->kmsg_fd);
 	free(g->names);
+	free(g->all_names);
 	probe_set__destroy(g->ps);
 	klp_module_info__free(&g->mod);
 	klp_transition_info__free(&g->stall);	/* both safe on zeroed structs */
@@ -406,13 +415,16 @@ static int run_gate(struct gate *g)
 	for (size_t i = 0; i < g->n; i++)
 		hist_delta(&g->base[i], &g->h1[i], &g->h0[i]);
 
-	/* Opened before the load so that only what the kernel says about it is read. */
+	/*
+	 * Opened before the load: what the kernel says about a refused load, and
+	 * every fault from the first call of the new code on, transition included.
+	 */
 	kmsg_fd = kmsg__open("/dev/kmsg", true);
 	log.patch = g->mod.patch;
 	ret = load_module(g->a.module);
 	if (ret && kmsg_fd >= 0)
 		kmsg__read(kmsg_fd, collect_load_log, &log);
-	if (kmsg_fd >= 0)
+	if (ret && kmsg_fd >= 0)
 		close(kmsg_fd);
 	if (ret) {
 		lps_err("%s: the kernel refused to load it: %s%s%s%s; %s", g->a.module, strerror(-ret),
@@ -426,8 +438,7 @@ static int run_gate(struct gate *g)
 	ret = wait_transition(g);
 	if (ret == 0 && (snapshot(g, g->h2) || sig_snapshot(g, &g->s2)))
 		ret = -EIO;
-	/* The observe window's kernel log starts here: older records are not its faults. */
-	g->kmsg_fd = kmsg__open("/dev/kmsg", true);
+	g->kmsg_fd = kmsg_fd;	/* -errno when unreadable: said at the first look */
 	if (ret) {
 		g->verdict = ret == -ETIMEDOUT ? VERDICT_FAIL : VERDICT_INCONCLUSIVE;
 		g->operational = ret != -ETIMEDOUT;
@@ -486,6 +497,7 @@ static int run_gate(struct gate *g)
 	return CLI_EXIT_OK;
 revert:
 	g->action = "reverted";
+	read_faults(g);		/* a fault may be why the transition stalled */
 	if (g->sig)	/* name the patch's functions in the evidence before they go */
 		signals__load_symbols(g->sig);
 	ret = revert_patch(g);

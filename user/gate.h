@@ -38,6 +38,8 @@ struct gate {
 	int kmsg_fd;			/* the kernel log from the observe window's start */
 	struct kfault_log faults;
 	const char **names;		/* per function: old name, replacement, NULL */
+	const char **all_names;		/* every old and replacement name, NULL-terminated */
+	int log_err;			/* the kernel log could not be read: -errno */
 	struct func_judgement sysj;
 	enum verdict verdict;
 	const char *action, *reason;

@@ -59,9 +59,7 @@ static struct json_object *callers_json(const struct gate *g, long f)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 		bool in_patch;
-		const char *who = signals__caller_name(g->sig, top[i],
-						       top[i]->func < g->n ? &g->names[3 * top[i]->func] :
-						       NULL, &in_patch);
+		const char *who = signals__caller_name(g->sig, top[i], g->all_names, &in_patch);
 
 		json_object_object_add(o, "caller", json_object_new_string(who));
 		json_object_object_add(o, "function", top[i]->func < g->n ?

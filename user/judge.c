@@ -242,11 +242,17 @@ void judge__system(const struct sys_window *b, const struct sys_window *o,
 				   next_check(out, "runqueue_latency"));
 	if (r->kernel_faults.enabled) {
 		c = next_check(out, "kernel_faults");
+		if (o->log_unreadable) {
+			c->result = VERDICT_INCONCLUSIVE;
+			snprintf(c->detail, sizeof(c->detail), "the kernel log could not be read");
+			goto done;
+		}
 		snprintf(c->detail, sizeof(c->detail), "%zu kernel fault%s in the window%s%s", o->faults,
 			 o->faults == 1 ? "" : "s", o->faults ? ", first: " : "",
 			 o->faults && o->fault_line ? o->fault_line : "");
 		if (o->faults > r->kernel_faults.max_events)
 			c->result = VERDICT_FAIL;
 	}
+done:
 	finish(out);
 }

@@ -43,6 +43,7 @@ struct sys_window {
 	const struct lps_hist *runq;		/* run-queue latency */
 	size_t faults;				/* every kernel log fault */
 	const char *fault_line;
+	bool log_unreadable;			/* faults unknown: kernel_faults inconclusive */
 };
 
 /*

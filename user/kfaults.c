@@ -49,7 +49,7 @@ static bool trace_function(const char *text, char *name, size_t len)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (!strncmp(p, "? ", 2))
-		p += 2;
+		return false;	/* a guess from stale stack contents: not evidence */
 	plus = strstr(p, "+0x");
 	if (!plus || !strchr(plus, '/'))
 		return false;
@@ -81,7 +81,8 @@ int kfault_log__feed(struct kfault_log *l, const char *text)
 	}
 	if (!l->in_trace || !l->n)
 		return 0;
-	if (strstr(text, "---[ end trace")) {
+	/* Lockup, stall and hung-task reports have no end marker: their task stack's end is one. */
+	if (strstr(text, "---[ end trace") || strstr(text, "</TASK>")) {
 		l->in_trace = false;
 		return 0;
 	}

@@ -96,6 +96,9 @@ double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2)
 			    (k - x) * log1p_;
 
 		sum += exp(lt);
+		/* Past the mode the terms only shrink: stop once they no longer count. */
+		if (x > k * p && exp(lt) < sum * 1e-17)
+			break;
 	}
 	return fmin(1, sum);
 }

@@ -229,6 +229,11 @@ static void test_system_checks(void **state)
 	assert_int_equal(j.checks[2].result, VERDICT_FAIL);
 	assert_non_null(strstr(j.checks[2].detail, "soft lockup"));
 
+	o.log_unreadable = true;	/* faults unknown: not a pass */
+	judge__system(&b, &o, &s, s.alpha, &j);
+	assert_int_equal(j.checks[2].result, VERDICT_INCONCLUSIVE);
+	o.log_unreadable = false;
+
 	memset(&ro, 0, sizeof(ro));
 	draw(&ro, 3000, 1, 5000000);	/* +5 ms in the run queue */
 	judge__system(&b, &o, &s, s.alpha, &j);

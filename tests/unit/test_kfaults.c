@@ -54,6 +54,32 @@ static void test_warning_pinned(void **state)
 	kfault_log__free(&l);
 }
 
+/* Guessed frames ("? ") are not evidence; a lockup report ends with its task stack. */
+static void test_guesses_and_report_end(void **state)
+{
+	static const char *const recs[] = {
+		"watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [lpload:120]",
+		"Call Trace:",
+		" <TASK>",
+		" ? lp_hot_show+0x10/0x20 [lp_hot]",
+		" do_idle+0x1/0x2",
+		" </TASK>",
+		" unrelated_dump+0x10/0x20",	/* another dump's frame: not this fault's */
+		NULL,
+	};
+	static const char *const hot[] = { "lp_hot_show", NULL }, *const other[] = { "unrelated_dump", NULL };
+	struct kfault_log l = { 0 };
+
+	(void)state;
+	feed_all(&l, recs);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].ntrace, 1);
+	assert_string_equal(l.v[0].trace[0], "do_idle");
+	assert_null(kfault__names(&l.v[0], hot));
+	assert_null(kfault__names(&l.v[0], other));
+	kfault_log__free(&l);
+}
+
 static void test_kinds(void **state)
 {
 	static const char *const recs[] = {
@@ -99,6 +125,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_warning_pinned),
 		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_guesses_and_report_end),
 		cmocka_unit_test(test_noise_is_not_a_fault),
 	};
 
