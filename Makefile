@@ -12,7 +12,7 @@ ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
 	      -Wno-missing-field-initializers -I$(OUT) -Ibpf -Iuser
-LDLIBS     := -lbpf -lelf -lz -ljson-c -lyaml -lm
+LDLIBS     := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -I$(OUT) -Ibpf
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)

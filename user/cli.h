@@ -37,5 +37,6 @@ int do_status(int argc, char **argv);
 int do_inspect(int argc, char **argv);
 int do_gate(int argc, char **argv);
 int do_revert(int argc, char **argv);
+int do_watch(int argc, char **argv);
 
 #endif

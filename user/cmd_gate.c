@@ -206,25 +206,22 @@ static int wait_transition(struct gate *g)
 	return -ETIMEDOUT;
 }
 
-/* Disable, wait for the unpatch, unload. */
+/* Disable, wait for the unpatch, unload; says what failed. */
 static int revert_patch(struct gate *g)
 {
-	int ret = klp_control__write(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, "enabled", "0");
+	const char *step;
+	int ret = klp_control__revert(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, g->def.revert_timeout_s,
+				      &step);
 
-	if (ret && ret != -ENOENT) {
+	if (ret && !strcmp(step, "disable"))
 		lps_err("%s: could not disable the patch: %s", g->mod.patch, strerror(-ret));
-		return ret;
-	}
-	ret = klp_control__wait_gone(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, g->def.revert_timeout_s);
-	if (ret) {
+	else if (ret && !strcmp(step, "wait"))
 		lps_err("%s: unpatch transition did not finish in %.0fs (see lpsentinel status); "
 			"module left loaded", g->mod.patch, g->def.revert_timeout_s);
-		return ret;
-	}
-	ret = klp_control__unload(g->mod.patch);
-	if (ret)
+	else if (ret)
 		lps_err("%s: reverted but not unloaded: %s", g->mod.patch, strerror(-ret));
-	g->loaded = false;
+	if (!ret || !strcmp(step, "unload"))
+		g->loaded = false;
 	return ret;
 }
 

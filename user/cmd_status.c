@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lpsentinel status [--json] [--follow]: every livepatch the kernel holds, and
- * who blocks a transition; --follow reports patches as they come and go.
+ * lpsentinel status [--json] [--follow] [--state DIR]: every livepatch the
+ * kernel holds, who blocks a transition, and what a running watch daemon
+ * (with that state dir) watches and decided; --follow reports patches as
+ * they come and go.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "daemon_status.h"
 #include "klp_report.h"
 #include "klp_watch.h"
 #include "log.h"
@@ -80,23 +83,27 @@ int do_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "state", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct json_object *doc = NULL, *arr = NULL;
+	struct json_object *doc = NULL, *arr = NULL, *daemon;
+	const char *state_dir = WATCH_DEFAULT_STATE_DIR;
 	struct klp_patch_list l = { 0 };
 	bool json = false, follow_mode = false;
 	int c, ret;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jfh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jfs:h", opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
 		} else if (c == 'f') {
 			follow_mode = true;
+		} else if (c == 's') {
+			state_dir = optarg;
 		} else if (c == 'h') {
-			printf("usage: lpsentinel status [--json] [--follow]\n");
+			printf("usage: lpsentinel status [--json] [--follow] [--state DIR]\n");
 			return CLI_EXIT_OK;
 		} else {
 			cli__usage_error("status: unknown option '%s' (see lpsentinel status --help)",
@@ -126,11 +133,17 @@ int do_status(int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	klp_sysfs__fill_stack_order(&l, "/proc/modules");
+	daemon = daemon_status__read(state_dir);
 	if (json) {
 		doc = json_object_new_object();
 		arr = json_object_new_array();
 		json_object_object_add(doc, "patches", arr);
-	} else if (!l.n) {
+		json_object_object_add(doc, "daemon", daemon);
+	} else if (daemon) {
+		daemon_status__text(stdout, daemon);
+		json_object_put(daemon);
+	}
+	if (!json && !l.n) {
 		printf("no livepatches loaded\n");
 	}
 	for (size_t i = 0; i < l.n; i++) {

@@ -5,22 +5,7 @@
 #include "gate.h"
 #include "report.h"
 #include "signals_report.h"
-
-static struct json_object *checks_json(const struct check_result *c, size_t n)
-{
-	struct json_object *arr = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "check", json_object_new_string(c[i].check));
-		json_object_object_add(o, "result", json_object_new_string(verdict__name(c[i].result)));
-		json_object_object_add(o, "detail", json_object_new_string(c[i].detail));
-		json_object_object_add(o, "p", json_object_new_double(c[i].p));
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
+#include "verdict_report.h"
 
 #define TOP_CALLERS 5
 
@@ -89,23 +74,6 @@ static void callers_text(const struct gate *g, long f, const char *indent)
 	}
 }
 
-static struct json_object *faults_json(const struct kfault_log *l)
-{
-	struct json_object *arr = json_object_new_array();
-
-	for (size_t i = 0; i < l->n; i++) {
-		struct json_object *o = json_object_new_object(), *tr = json_object_new_array();
-
-		json_object_object_add(o, "kind", json_object_new_string(l->v[i].kind));
-		json_object_object_add(o, "line", json_object_new_string(l->v[i].line));
-		for (size_t k = 0; k < l->v[i].ntrace; k++)
-			json_object_array_add(tr, json_object_new_string(l->v[i].trace[k]));
-		json_object_object_add(o, "call_trace", tr);
-		json_object_array_add(arr, o);
-	}
-	return arr;
-}
-
 void gate__print(const struct gate *g)
 {
 	struct check_result sys = { .check = "transition", .result = g->transition_result, .p = 1 };
@@ -134,7 +102,7 @@ void gate__print(const struct gate *g)
 			json_object_object_add(f, "verdict", json_object_new_string(verdict__name(g->j[i].verdict)));
 			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
 			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
-			json_object_object_add(f, "checks", checks_json(g->j[i].checks, g->j[i].n));
+			json_object_object_add(f, "checks", verdict_report__checks_json(g->j[i].checks, g->j[i].n));
 			if (g->sig && g->sobs.funcs) {
 				json_object_object_add(f, "baseline_signals", signals_report__json(&g->sbase.funcs[i]));
 				json_object_object_add(f, "observed_signals", signals_report__json(&g->sobs.funcs[i]));
@@ -144,9 +112,9 @@ void gate__print(const struct gate *g)
 		}
 		json_object_object_add(doc, "functions", fns);
 		{
-			struct json_object *arr = checks_json(&sys, 1), *more;
+			struct json_object *arr = verdict_report__checks_json(&sys, 1), *more;
 
-			more = checks_json(g->sysj.checks, g->sysj.n);
+			more = verdict_report__checks_json(g->sysj.checks, g->sysj.n);
 			for (size_t k = 0; k < json_object_array_length(more); k++)
 				json_object_array_add(arr, json_object_get(json_object_array_get_idx(more, k)));
 			json_object_put(more);
@@ -154,7 +122,7 @@ void gate__print(const struct gate *g)
 		}
 		json_object_object_add(system, "signals", json_object_new_string(
 			g->sig ? signals__lock_mode(g->sig) : g->sig_why));
-		json_object_object_add(system, "kernel_faults", faults_json(&g->faults));
+		json_object_object_add(system, "kernel_faults", verdict_report__faults_json(&g->faults));
 		if (g->sig && g->sobs.funcs) {
 			json_object_object_add(system, "baseline_signals", signals_report__json(&g->sbase.sys));
 			json_object_object_add(system, "observed_signals", signals_report__json(&g->sobs.sys));

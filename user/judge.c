@@ -108,6 +108,12 @@ static bool too_few_calls(const struct lps_hist *b, const struct lps_hist *o,
 static void check_latency(const struct func_window *b, const struct func_window *o,
 			  const struct rules_set *r, double alpha, struct check_result *c)
 {
+	if (b->none) {
+		c->result = VERDICT_INCONCLUSIVE;
+		snprintf(c->detail, sizeof(c->detail), "no baseline: the function was first seen "
+			 "already patched; %llu calls after", (unsigned long long)o->hist->calls);
+		return;
+	}
 	check_distribution(b->hist, o->hist, r->min_calls, r->latency.ratio, r->latency.min_delta_ns,
 			   alpha, c);
 }
@@ -118,6 +124,19 @@ static void check_errors(const struct func_window *b, const struct func_window *
 	const struct lps_hist *hb = b->hist, *ho = o->hist;
 	double rb, ro;
 
+	if (b->none) {
+		/* Nothing to compare with: only the rule's absolute limits. */
+		ro = ho->calls ? (double)ho->errors / (double)ho->calls : 0;
+		snprintf(c->detail, sizeof(c->detail), "no baseline; errors %llu/%llu (%.3g%%) against "
+			 "the rule (at least %llu errors and %.3g%%)", (unsigned long long)ho->errors,
+			 (unsigned long long)ho->calls, ro * 100,
+			 (unsigned long long)r->errors.min_errors, r->errors.rate_increase * 100);
+		if (ho->calls < r->min_calls)
+			c->result = VERDICT_INCONCLUSIVE;
+		else if (ho->errors >= r->errors.min_errors && ro >= r->errors.rate_increase)
+			c->result = VERDICT_FAIL;
+		return;
+	}
 	if (too_few_calls(hb, ho, r, c))
 		return;
 	rb = (double)hb->errors / (double)hb->calls;

@@ -7,6 +7,7 @@
 #ifndef LPS_JUDGE_H
 #define LPS_JUDGE_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 #include "lpsentinel.h"
 #include "rules.h"
@@ -34,6 +35,7 @@ struct func_window {
 	const struct lps_func_signals *sig;	/* NULL: signals not recorded */
 	size_t faults;				/* kernel log faults pinned on it */
 	const char *fault_line;			/* the first one's opening line */
+	bool none;	/* baseline only: there is none (a function first seen patched) */
 };
 
 /* The system's window, for the system checks. */

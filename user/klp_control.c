@@ -56,3 +56,18 @@ int klp_control__unload(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
+
+int klp_control__revert(const char *root, const char *patch, double timeout_s, const char **step)
+{
+	int ret = klp_control__write(root, patch, "enabled", "0");
+
+	*step = "disable";
+	if (ret && ret != -ENOENT)
+		return ret;
+	*step = "wait";
+	ret = klp_control__wait_gone(root, patch, timeout_s);
+	if (ret)
+		return ret;
+	*step = "unload";
+	return klp_control__unload(patch);
+}

@@ -15,4 +15,11 @@ int klp_control__module_loaded(const char *name);
 /* delete_module(2), without waiting; -errno on failure. */
 int klp_control__unload(const char *name);
 
+/*
+ * The whole revert: disable (a patch already gone is fine), wait up to
+ * timeout_s for the unpatch transition, unload the module. On failure *step
+ * says which of "disable", "wait" or "unload" failed; -errno.
+ */
+int klp_control__revert(const char *root, const char *patch, double timeout_s, const char **step);
+
 #endif

@@ -80,6 +80,30 @@ static void probe_detach(struct probe *p)
 	kretprobe__remove(p->kretprobe_event);
 }
 
+int probe_set__run_stats(const struct probe_set *ps, __u64 *run_ns, __u64 *runs)
+{
+	*run_ns = *runs = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct bpf_program *prog;
+
+		if (!ps->p[i].skel)
+			continue;
+		bpf_object__for_each_program(prog, ps->p[i].skel->obj) {
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+			int fd = bpf_program__fd(prog);
+
+			if (fd < 0)
+				continue;	/* not loaded: the other attach method's */
+			if (bpf_obj_get_info_by_fd(fd, &info, &len))
+				return -errno;
+			*run_ns += info.run_time_ns;
+			*runs += info.run_cnt;
+		}
+	}
+	return 0;
+}
+
 void probe_set__destroy(struct probe_set *ps)
 {
 	if (!ps)

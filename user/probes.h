@@ -63,6 +63,11 @@ int probe_set__read(struct probe_set *ps, struct lps_hist *out);
 /* Events the probes had to drop, summed over CPUs (enum lps_drop). */
 int probe_set__drops(struct probe_set *ps, __u64 out[LPS_DROP_NR]);
 size_t probe_set__count(const struct probe_set *ps);
+/*
+ * BPF run time and run count of every loaded program, summed (the kernel
+ * counts them only while BPF statistics are enabled: bpf_enable_stats).
+ */
+int probe_set__run_stats(const struct probe_set *ps, __u64 *run_ns, __u64 *runs);
 /* The task-stack map every probe shares (after attach), for bpf/signals.bpf.c; -1 before. */
 int probe_set__task_stacks_fd(const struct probe_set *ps);
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);

@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lpsentinel watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] [--function NAME]...
+ * The daemon: rolling baselines for watched functions; every livepatch that
+ * appears is judged against them (watch_judge.c) and reverted on failure.
+ * State survives restarts (watch_state.c), decisions go to the audit trail,
+ * metrics to /metrics. SIGTERM/SIGINT: save, detach, exit 0. SIGHUP: reload
+ * the rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+#include "daemon_status.h"
+#include "hist.h"
+#include "kmsg.h"
+#include "log.h"
+#include "metrics_http.h"
+#include "watch.h"
+
+#define SAVE_EVERY_S 10.0
+
+static volatile sig_atomic_t reload_requested;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+static int parse_watch_args(int argc, char **argv, struct watch_args *a)
+{
+	static const struct option opts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "state", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "function", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	a->state_dir = WATCH_DEFAULT_STATE_DIR;
+	a->functions = calloc((size_t)argc + 1, sizeof(*a->functions));
+	if (!a->functions)
+		return -ENOMEM;
+	while ((c = getopt_long(argc, argv, "r:s:l:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': a->rules_path = optarg; break;
+		case 's': a->state_dir = optarg; break;
+		case 'l': a->listen = optarg; break;
+		case 'f': a->functions[a->nfunctions++] = optarg; break;
+		case 'h':
+			printf("usage: lpsentinel watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] "
+			       "[--function NAME]...\n");
+			return 1;
+		default:
+			return cli__usage_error("watch: unknown or incomplete option '%s' "
+						"(see lpsentinel watch --help)", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return cli__usage_error("watch takes no arguments, only options ('%s')", argv[optind]);
+	return 0;
+}
+
+struct watch_fn *watch__find_fn(struct watch *w, const char *name)
+{
+	for (size_t i = 0; i < w->nfns; i++)
+		if (!strcmp(w->fns[i].name, name))
+			return &w->fns[i];
+	return NULL;
+}
+
+struct watch_patch *watch__patch(struct watch *w, const char *name)
+{
+	struct watch_patch *v;
+
+	for (size_t i = 0; i < w->npatches; i++)
+		if (!strcmp(w->patches[i].name, name))
+			return &w->patches[i];
+	v = realloc(w->patches, (w->npatches + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	w->patches = v;
+	v = &w->patches[w->npatches++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->state = "transition";
+	return v;
+}
+
+bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
+		     double *seconds)
+{
+	size_t newest = (fn->ring_pos + fn->ring_len - 1) % fn->ring_len;
+
+	if (fn->judging) {
+		*out = fn->frozen;
+		*seconds = fn->frozen_s;
+		return !fn->frozen_none;
+	}
+	memset(out, 0, sizeof(*out));
+	*seconds = 0;
+	/* Not the newest tick: a patch seen now may already have run in it. */
+	for (size_t k = 0; k < fn->ring_fill; k++) {
+		size_t slot = (fn->ring_pos + fn->ring_len - 1 - k) % fn->ring_len;
+
+		if (slot == newest)
+			continue;
+		hist_add(out, &fn->ring[slot]);
+		*seconds += w->tick_s;
+	}
+	if (out->calls >= w->def.min_calls || !fn->have_saved)
+		return out->calls > 0;
+	*out = fn->saved;
+	*seconds = fn->saved_s;
+	return true;
+}
+
+/* New watch_fn entries for names; indices of the first in *first. */
+static int add_fns(struct watch *w, const char *const *names, size_t n, size_t *first)
+{
+	size_t ring_len = (size_t)ceil(w->def.baseline_s / w->tick_s) + 1;
+
+	if (w->nfns + n > w->capfns) {
+		size_t cap = (w->nfns + n) * 2;
+		struct watch_fn *v = realloc(w->fns, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		/* Groups point at functions by index, never by address: realloc is safe. */
+		w->fns = v;
+		w->capfns = cap;
+	}
+	*first = w->nfns;
+	for (size_t i = 0; i < n; i++) {
+		struct watch_fn *fn = &w->fns[w->nfns];
+
+		memset(fn, 0, sizeof(*fn));
+		snprintf(fn->name, sizeof(fn->name), "%s", names[i]);
+		fn->ring_len = ring_len;
+		fn->ring = calloc(ring_len, sizeof(*fn->ring));
+		if (!fn->ring)
+			return -ENOMEM;
+		w->nfns++;
+	}
+	return 0;
+}
+
+static void group_free(struct watch_group *g)
+{
+	if (!g)
+		return;
+	probe_set__destroy(g->ps);
+	free(g->fn);
+	free(g->buf);
+	free(g);
+}
+
+int watch__add_group(struct watch *w, const char *const *names, size_t n, char *why, size_t len)
+{
+	struct probe_set_opts popts = { .mode = ATTACH_AUTO, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
+	struct probe_err perr = { 0 };
+	struct watch_group *g = calloc(1, sizeof(*g)), **gv;
+	size_t first;
+	int ret;
+
+	if (!g)
+		return -ENOMEM;
+	ret = probe_set__open(&g->ps, names, n, &popts, &perr);
+	if (!ret)
+		ret = probe_set__attach(g->ps, &perr);
+	if (ret) {
+		snprintf(why, len, "%s: %s", perr.func[0] ? perr.func : "probes", perr.what);
+		goto fail;
+	}
+	g->n = n;
+	g->fn = calloc(n, sizeof(*g->fn));
+	g->buf = calloc(n, sizeof(*g->buf));
+	gv = realloc(w->groups, (w->ngroups + 1) * sizeof(*gv));
+	if (!g->fn || !g->buf || !gv) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	w->groups = gv;
+	ret = add_fns(w, names, n, &first);
+	if (ret)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		g->fn[i] = first + i;
+		w->fns[first + i].grp = g;
+		w->fns[first + i].idx = i;
+	}
+	w->groups[w->ngroups++] = g;
+	return 0;
+fail:
+	group_free(g);
+	return ret;
+}
+
+/* Reads every group; pushes each function's tick into its ring. -errno said once. */
+static int read_groups(struct watch *w)
+{
+	for (size_t gi = 0; gi < w->ngroups; gi++) {
+		struct watch_group *g = w->groups[gi];
+		struct probe_err perr = { 0 };
+		int ret = probe_set__verify(g->ps, &perr);
+
+		if (ret) {
+			lps_err("%s: %s", perr.func, perr.what);
+			return ret;
+		}
+		ret = probe_set__read(g->ps, g->buf);
+		if (ret) {
+			lps_err("cannot read the probes' histograms: %s", strerror(-ret));
+			return ret;
+		}
+		for (size_t i = 0; i < g->n; i++) {
+			struct watch_fn *fn = &w->fns[g->fn[i]];
+
+			hist_delta(&fn->ring[fn->ring_pos], &g->buf[i], &fn->cum);
+			fn->ring_pos = (fn->ring_pos + 1) % fn->ring_len;
+			if (fn->ring_fill < fn->ring_len)
+				fn->ring_fill++;
+			fn->cum = g->buf[i];
+		}
+	}
+	return 0;
+}
+
+static int read_file_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ret = f && fgets(buf, (int)len, f) ? 0 : -ENOENT;
+
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ret;
+}
+
+static void boot_id(char *buf, size_t len)
+{
+	if (read_file_line("/proc/sys/kernel/random/boot_id", buf, len))
+		buf[0] = 0;
+}
+
+static int save_state(struct watch *w)
+{
+	struct watch_state st = { 0 };
+	size_t np = 0;
+	int ret;
+
+	snprintf(st.kernel, sizeof(st.kernel), "%s", w->kernel);
+	boot_id(st.boot_id, sizeof(st.boot_id));
+	st.funcs = calloc(w->nfns + 1, sizeof(*st.funcs));
+	st.patches = calloc(w->npatches + 1, sizeof(*st.patches));
+	if (!st.funcs || !st.patches) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < w->nfns; i++) {
+		struct state_baseline *b = &st.funcs[st.nfuncs];
+
+		if (!watch__baseline(w, &w->fns[i], &b->hist, &b->seconds))
+			continue;
+		snprintf(b->function, sizeof(b->function), "%s", w->fns[i].name);
+		st.nfuncs++;
+	}
+	for (size_t i = 0; i < w->npatches; i++) {
+		if (!w->patches[i].judged)
+			continue;	/* a restart judges it again */
+		snprintf(st.patches[np].patch, sizeof(st.patches[np].patch), "%s", w->patches[i].name);
+		st.patches[np].verdict = w->patches[i].verdict;
+		st.patches[np].reverted = !strcmp(w->patches[i].state, "reverted");
+		st.patches[np].judged_at = (__s64)w->patches[i].at;
+		np++;
+	}
+	st.npatches = np;
+	ret = watch_state__save(w->a.state_dir, &st);
+cleanup:
+	if (ret) {
+		w->state_errors++;
+		lps_warn("state: cannot save in %s: %s", w->a.state_dir, strerror(-ret));
+	} else {
+		w->state_saves++;
+	}
+	free(st.funcs);
+	free(st.patches);
+	return ret;
+}
+
+/*
+ * What a previous run left: baselines taken on this kernel, and verdicts
+ * given in this boot. A damaged file is set aside, said, and never trusted.
+ */
+static void load_state(struct watch *w, struct watch_state *st)
+{
+	char why[128] = "", boot[40], path[4096], bad[4200];
+	int ret = watch_state__load(w->a.state_dir, st, why, sizeof(why));
+
+	snprintf(path, sizeof(path), "%s/%s", w->a.state_dir, WATCH_STATE_FILE);
+	if (ret == -ENOENT)
+		return;
+	if (ret) {
+		snprintf(bad, sizeof(bad), "%s.bad", path);
+		lps_warn("state: %s: %s; ignored (kept as %s)", path, ret == -EBADMSG ? why :
+			 strerror(-ret), bad);
+		rename(path, bad);
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	if (strcmp(st->kernel, w->kernel)) {
+		lps_warn("state: baselines were taken on kernel %s, not %s; ignored", st->kernel,
+			 w->kernel);
+		free(st->funcs);
+		st->funcs = NULL;
+		st->nfuncs = 0;
+	}
+	boot_id(boot, sizeof(boot));
+	if (strcmp(st->boot_id, boot)) {
+		free(st->patches);
+		st->patches = NULL;
+		st->npatches = 0;
+	}
+	fprintf(stderr, "lpsentinel watch: state: %zu baselines, %zu verdicts from %s\n",
+		st->nfuncs, st->npatches, path);
+}
+
+/*
+ * Starts probes on names, dropping (with a warning) any the kernel will not
+ * let us trace rather than watching nothing.
+ */
+static int add_group_tolerant(struct watch *w, const char **names, size_t n)
+{
+	while (n) {
+		struct probe_set *ps = NULL;
+		struct probe_set_opts popts = { .mode = ATTACH_AUTO, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
+		struct probe_err perr = { 0 };
+		size_t k;
+
+		if (!probe_set__open(&ps, names, n, &popts, &perr)) {
+			char why[300];
+			int ret;
+
+			probe_set__destroy(ps);
+			ret = watch__add_group(w, names, n, why, sizeof(why));
+			if (ret)
+				lps_warn("%s; not watched", why);
+			return ret;
+		}
+		for (k = 0; k < n && strcmp(names[k], perr.func); k++)
+			;
+		lps_warn("%s: %s; not watched", perr.func[0] ? perr.func : "probes", perr.what);
+		if (k == n)
+			return -EINVAL;
+		names[k] = names[--n];
+	}
+	return 0;
+}
+
+static int status_json(struct watch *w)
+{
+	struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
+			   *pv = json_object_new_array();
+	const char *js;
+	int ret;
+
+	json_object_object_add(doc, "pid", json_object_new_int(getpid()));
+	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
+	json_object_object_add(doc, "uptime_s", json_object_new_double(cli__now_s() - w->started));
+	json_object_object_add(doc, "listen", w->a.listen ? json_object_new_string(w->a.listen) : NULL);
+	for (size_t i = 0; i < w->nfns; i++) {
+		const struct watch_fn *fn = &w->fns[i];
+		const struct probe_info *pi = probe_set__info(fn->grp->ps, fn->idx);
+		struct json_object *f = json_object_new_object();
+		struct lps_hist b;
+		double s;
+		bool have = watch__baseline(w, fn, &b, &s);
+
+		json_object_object_add(f, "function", json_object_new_string(fn->name));
+		json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
+		json_object_object_add(f, "calls", json_object_new_uint64(fn->cum.calls));
+		json_object_object_add(f, "errors", json_object_new_uint64(fn->cum.errors));
+		json_object_object_add(f, "baseline_calls", json_object_new_uint64(have ? b.calls : 0));
+		json_object_object_add(f, "baseline_p50_ns", json_object_new_double(have ? hist_percentile(&b, 0.5) : 0));
+		json_object_object_add(f, "judging", json_object_new_boolean(fn->judging));
+		json_object_array_add(fns, f);
+	}
+	for (size_t i = 0; i < w->npatches; i++) {
+		struct json_object *p = json_object_new_object();
+
+		json_object_object_add(p, "patch", json_object_new_string(w->patches[i].name));
+		json_object_object_add(p, "state", json_object_new_string(w->patches[i].state));
+		json_object_object_add(p, "verdict", w->patches[i].judged ?
+				       json_object_new_string(verdict__name(w->patches[i].verdict)) : NULL);
+		json_object_object_add(p, "at", json_object_new_double(w->patches[i].at));
+		json_object_array_add(pv, p);
+	}
+	json_object_object_add(doc, "functions", fns);
+	json_object_object_add(doc, "patches", pv);
+	js = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	ret = watch_state__write_atomic(w->a.state_dir, WATCH_STATUS_FILE, js, strlen(js));
+	json_object_put(doc);
+	return ret;
+}
+
+static void on_klp_event(const struct klp_event *ev, void *arg)
+{
+	struct watch *w = arg;
+	struct watch_patch *rec;
+
+	switch (ev->kind) {
+	case KLP_EV_APPEARED:
+		rec = watch__patch(w, ev->patch->name);
+		if (rec && rec->judged)
+			return;		/* judged earlier in this boot (state file) */
+		fprintf(stderr, "lpsentinel watch: patch %s appeared\n", ev->patch->name);
+		if (watch_judge__start(w, ev->patch))
+			lps_warn("%s: cannot judge it: out of memory", ev->patch->name);
+		break;
+	case KLP_EV_SETTLED:
+		break;		/* the judgement reads sysfs itself */
+	case KLP_EV_GONE:
+		rec = watch__patch(w, ev->patch->name);
+		if (rec && strcmp(rec->state, "reverted")) {
+			rec->state = "gone";
+			w->dirty = true;
+		}
+		fprintf(stderr, "lpsentinel watch: patch %s gone%s%s\n", ev->patch->name,
+			ev->replaced_by ? ", replaced by " : "", ev->replaced_by ? ev->replaced_by : "");
+		break;
+	}
+}
+
+static int feed_log(const char *text, __u64 ts, void *arg)
+{
+	watch_judge__feed_log(arg, text, ts);
+	return 0;
+}
+
+static void reload_rules(struct watch *w)
+{
+	struct rules fresh = { 0 };
+	char why[256];
+
+	reload_requested = 0;
+	if (!w->a.rules_path) {
+		fprintf(stderr, "lpsentinel watch: SIGHUP: no --rules file; built-in rules stay\n");
+		return;
+	}
+	if (rules__load(w->a.rules_path, &fresh, why, sizeof(why))) {
+		lps_warn("SIGHUP: rules: %s; the previous rules stay", why);
+		return;
+	}
+	rules__free(&w->rules);
+	w->rules = fresh;
+	w->def = fresh.defaults;
+	fprintf(stderr, "lpsentinel watch: SIGHUP: rules reloaded from %s\n", w->a.rules_path);
+	syslog(LOG_NOTICE, "rules reloaded from %s", w->a.rules_path);
+}
+
+static void nap(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+static int setup(struct watch *w, struct metrics_http **http)
+{
+	struct watch_state st = { 0 };
+	struct utsname u;
+	const char **names;
+	size_t n = 0;
+	char why[256];
+	int ret;
+
+	if (w->a.rules_path) {
+		ret = rules__load(w->a.rules_path, &w->rules, why, sizeof(why));
+		if (ret) {
+			lps_err("rules: %s", why);
+			return ret;
+		}
+		w->def = w->rules.defaults;
+	} else {
+		rules__builtin(&w->def);
+	}
+	w->tick_s = w->def.look_interval_s;
+	uname(&u);
+	snprintf(w->kernel, sizeof(w->kernel), "%s", u.release);
+	if (mkdir(w->a.state_dir, 0700) && errno != EEXIST) {
+		ret = -errno;
+		lps_err("state: cannot create %s: %s", w->a.state_dir, strerror(errno));
+		return ret;
+	}
+	ret = audit__open(&w->audit, w->a.state_dir);
+	if (ret) {
+		lps_err("audit trail: cannot open %s/%s: %s", w->a.state_dir, AUDIT_FILE, strerror(-ret));
+		return ret;
+	}
+	if (w->a.listen) {
+		ret = metrics_http__start(http, w->a.listen, why, sizeof(why));
+		if (ret) {
+			lps_err("%s", why);
+			return ret;
+		}
+	}
+	load_state(w, &st);
+	for (size_t i = 0; i < st.npatches; i++) {
+		struct watch_patch *rec = watch__patch(w, st.patches[i].patch);
+
+		if (!rec)
+			continue;
+		rec->judged = true;
+		rec->verdict = st.patches[i].verdict;
+		rec->state = st.patches[i].reverted ? "reverted" : "kept";
+		rec->at = (double)st.patches[i].judged_at;
+	}
+	/* Named functions must all be traceable: a typo is an error, not a silent gap. */
+	if (w->a.nfunctions && watch__add_group(w, w->a.functions, w->a.nfunctions, why, sizeof(why))) {
+		watch_state__free(&st);
+		lps_err("--function %s", why);
+		return -EINVAL;
+	}
+	/* Every function a previous run had a baseline for, as far as it still can be traced. */
+	names = calloc(st.nfuncs + 1, sizeof(*names));
+	if (!names) {
+		watch_state__free(&st);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < st.nfuncs; i++)
+		if (!watch__find_fn(w, st.funcs[i].function))
+			names[n++] = st.funcs[i].function;
+	ret = n ? add_group_tolerant(w, names, n) : 0;
+	free(names);
+	for (size_t i = 0; !ret && i < st.nfuncs; i++) {
+		struct watch_fn *fn = watch__find_fn(w, st.funcs[i].function);
+
+		if (!fn)
+			continue;
+		fn->saved = st.funcs[i].hist;
+		fn->saved_s = st.funcs[i].seconds;
+		fn->have_saved = true;
+	}
+	watch_state__free(&st);
+	if (ret)
+		lps_warn("the functions of the state file are not watched again");
+	w->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (w->stats_fd < 0)
+		lps_warn("BPF run-time statistics unavailable (%s); lpsentinel_bpf_run_seconds_total "
+			 "stays 0", strerror(errno));
+	w->kmsg_fd = kmsg__open("/dev/kmsg", true);
+	if (w->kmsg_fd < 0)
+		lps_warn("cannot read the kernel log: %s; kernel_faults is not judged",
+			 strerror(-w->kmsg_fd));
+	klp_watch__init(&w->kw, KLP_SYSFS_ROOT_DEFAULT);
+	return 0;
+}
+
+static void teardown(struct watch *w, struct metrics_http *http)
+{
+	metrics_http__stop(http);
+	watch_judge__free_all(w);
+	for (size_t i = 0; i < w->ngroups; i++)
+		group_free(w->groups[i]);
+	free(w->groups);
+	for (size_t i = 0; i < w->nfns; i++)
+		free(w->fns[i].ring);
+	free(w->fns);
+	free(w->patches);
+	klp_watch__free(&w->kw);
+	if (w->kmsg_fd >= 0)
+		close(w->kmsg_fd);
+	if (w->stats_fd >= 0)
+		close(w->stats_fd);
+	audit__close(&w->audit);
+	rules__free(&w->rules);
+	free(w->a.functions);
+}
+
+static int run_watch(struct watch *w, struct metrics_http **http)
+{
+	struct sigaction hup = { .sa_handler = on_hup };
+	double last_save;
+	int klp_warned = 0, ret = setup(w, http);
+
+	if (ret)
+		return CLI_EXIT_ERROR;
+	cli__catch_stop_signals();
+	sigaction(SIGHUP, &hup, NULL);
+	w->started = last_save = cli__now_s();
+	fprintf(stderr, "lpsentinel watch: watching %zu function%s; state in %s%s%s\n", w->nfns,
+		w->nfns == 1 ? "" : "s", w->a.state_dir, w->a.listen ? "; metrics on " : "",
+		w->a.listen ? w->a.listen : "");
+	syslog(LOG_NOTICE, "watch started: %zu functions, state in %s", w->nfns, w->a.state_dir);
+	while (!cli__stop_requested()) {
+		double next = cli__now_s() + w->tick_s;
+
+		if (reload_requested)
+			reload_rules(w);
+		if (read_groups(w))
+			return CLI_EXIT_ERROR;
+		ret = klp_watch__poll(&w->kw, on_klp_event, w);
+		/* No directory: no patch loaded yet on kernels that create it lazily. */
+		if (ret && ret != -ENOENT && !klp_warned++)
+			lps_warn("cannot read %s: %s", KLP_SYSFS_ROOT_DEFAULT, strerror(-ret));
+		if (w->kmsg_fd >= 0 && !w->log_err) {
+			w->log_err = kmsg__read(w->kmsg_fd, feed_log, w);
+			if (w->log_err)
+				lps_warn("cannot read the kernel log: %s; kernel_faults is not judged",
+					 strerror(-w->log_err));
+		}
+		watch_judge__tick(w);
+		if (w->dirty || cli__now_s() - last_save >= SAVE_EVERY_S) {
+			save_state(w);
+			w->dirty = false;
+			last_save = cli__now_s();
+		}
+		if (status_json(w))
+			w->state_errors++;
+		if (*http) {
+			size_t len;
+			char *page = metrics__render(w, &len);
+
+			if (page)
+				metrics_http__publish(*http, page, len);
+		}
+		while (!cli__stop_requested() && !reload_requested && cli__now_s() < next)
+			nap(fmin(0.1, next - cli__now_s()));
+	}
+	/* A patch being judged stays as it is: it was not ours to load; a restart judges it. */
+	if (w->judging)
+		lps_warn("stopping while a patch is being judged; it stays loaded, and a restarted "
+			 "daemon judges it again");
+	save_state(w);
+	syslog(LOG_NOTICE, "watch stopped");
+	fprintf(stderr, "lpsentinel watch: stopped; probes detached\n");
+	return CLI_EXIT_OK;
+}
+
+int do_watch(int argc, char **argv)
+{
+	struct watch w = { .kmsg_fd = -1, .stats_fd = -1, .audit = { .fd = -1 } };
+	struct metrics_http *http = NULL;
+	int ret = parse_watch_args(argc, argv, &w.a);
+
+	if (ret) {
+		free(w.a.functions);
+		return ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	}
+	if (cli__check_privileges()) {
+		free(w.a.functions);
+		return CLI_EXIT_ERROR;
+	}
+	ret = run_watch(&w, &http);
+	teardown(&w, http);
+	return ret;
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon's metrics in the Prometheus text exposition format: lpsentinel_
+ * prefix, base units (seconds), _total counters, histograms with cumulative
+ * le buckets. Latency buckets are the histogram's power-of-two edges, so the
+ * exported counts are exact sums of the probes' log-linear buckets.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include "hist.h"
+#include "watch.h"
+
+#define LE_MIN_EXP 8	/* 256 ns */
+#define LE_MAX_EXP 34	/* 17 s */
+
+/* A label value with \, " and newline escaped as the format wants. */
+static void label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void fn_sample(FILE *f, const char *metric, const char *fn, unsigned long long v)
+{
+	fprintf(f, "%s{function=\"", metric);
+	label(f, fn);
+	fprintf(f, "\"} %llu\n", v);
+}
+
+static void latency_histogram(FILE *f, const struct watch_fn *fn)
+{
+	__u64 acc = 0;
+	__u32 b = 0;
+
+	for (int e = LE_MIN_EXP; e <= LE_MAX_EXP; e++) {
+		__u64 edge = 1ull << e;
+
+		for (; b < HIST_BUCKETS && hist_bucket_upper(b) <= edge; b++)
+			acc += fn->cum.buckets[b];
+		fprintf(f, "lpsentinel_function_latency_seconds_bucket{function=\"");
+		label(f, fn->name);
+		fprintf(f, "\",le=\"%.9g\"} %llu\n", (double)edge / 1e9, (unsigned long long)acc);
+	}
+	fprintf(f, "lpsentinel_function_latency_seconds_bucket{function=\"");
+	label(f, fn->name);
+	fprintf(f, "\",le=\"+Inf\"} %llu\n", (unsigned long long)hist_recorded(&fn->cum));
+	fprintf(f, "lpsentinel_function_latency_seconds_sum{function=\"");
+	label(f, fn->name);
+	fprintf(f, "\"} %.9f\n", (double)fn->cum.sum_ns / 1e9);
+	fn_sample(f, "lpsentinel_function_latency_seconds_count", fn->name, hist_recorded(&fn->cum));
+}
+
+static void functions(FILE *f, const struct watch *w)
+{
+	family(f, "lpsentinel_function_calls_total", "counter",
+	       "Calls of a watched function counted by its probes since they were attached.");
+	for (size_t i = 0; i < w->nfns; i++)
+		fn_sample(f, "lpsentinel_function_calls_total", w->fns[i].name, w->fns[i].cum.calls);
+	family(f, "lpsentinel_function_errors_total", "counter",
+	       "Calls of a watched function that returned an error.");
+	for (size_t i = 0; i < w->nfns; i++)
+		fn_sample(f, "lpsentinel_function_errors_total", w->fns[i].name, w->fns[i].cum.errors);
+	family(f, "lpsentinel_function_latency_seconds", "histogram",
+	       "Latency of a watched function, entry to return.");
+	for (size_t i = 0; i < w->nfns; i++)
+		latency_histogram(f, &w->fns[i]);
+	family(f, "lpsentinel_function_baseline_calls", "gauge",
+	       "Calls in the function's current baseline window (frozen while a patch is judged).");
+	for (size_t i = 0; i < w->nfns; i++) {
+		struct lps_hist b;
+		double s;
+
+		fn_sample(f, "lpsentinel_function_baseline_calls", w->fns[i].name,
+			  watch__baseline(w, &w->fns[i], &b, &s) ? b.calls : 0);
+	}
+	family(f, "lpsentinel_function_baseline_latency_seconds", "summary",
+	       "Latency of the function's baseline window (quantiles, sum, count), to compare with the live histogram.");
+	for (size_t i = 0; i < w->nfns; i++) {
+		static const double qs[] = { 0.5, 0.9, 0.99 };
+		struct lps_hist b;
+		double s;
+
+		if (!watch__baseline(w, &w->fns[i], &b, &s))
+			continue;
+		for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+			fprintf(f, "lpsentinel_function_baseline_latency_seconds{function=\"");
+			label(f, w->fns[i].name);
+			fprintf(f, "\",quantile=\"%g\"} %.9f\n", qs[k], hist_percentile(&b, qs[k]) / 1e9);
+		}
+		fprintf(f, "lpsentinel_function_baseline_latency_seconds_sum{function=\"");
+		label(f, w->fns[i].name);
+		fprintf(f, "\"} %.9f\n", (double)b.sum_ns / 1e9);
+		fn_sample(f, "lpsentinel_function_baseline_latency_seconds_count", w->fns[i].name,
+			  hist_recorded(&b));
+	}
+	family(f, "lpsentinel_function_judging", "gauge",
+	       "1 while a patch replacing the function is being judged.");
+	for (size_t i = 0; i < w->nfns; i++)
+		fn_sample(f, "lpsentinel_function_judging", w->fns[i].name, w->fns[i].judging);
+}
+
+static void patches(FILE *f, const struct watch *w)
+{
+	static const char *const states[] = { "transition", "observing", "kept", "reverted",
+					      "gone", "failed" };
+
+	family(f, "lpsentinel_patch_state", "gauge",
+	       "1 for the state the daemon last saw each livepatch in.");
+	for (size_t i = 0; i < w->npatches; i++) {
+		for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+			fprintf(f, "lpsentinel_patch_state{patch=\"");
+			label(f, w->patches[i].name);
+			fprintf(f, "\",state=\"%s\"} %d\n", states[s],
+				!strcmp(states[s], w->patches[i].state));
+		}
+	}
+	family(f, "lpsentinel_patch_verdict", "gauge",
+	       "1 for the verdict of each judged livepatch.");
+	for (size_t i = 0; i < w->npatches; i++) {
+		if (!w->patches[i].judged)
+			continue;
+		for (int v = VERDICT_PASS; v <= VERDICT_FAIL; v++) {
+			fprintf(f, "lpsentinel_patch_verdict{patch=\"");
+			label(f, w->patches[i].name);
+			fprintf(f, "\",verdict=\"%s\"} %d\n", verdict__name(v),
+				w->patches[i].verdict == (enum verdict)v);
+		}
+	}
+	family(f, "lpsentinel_patch_state_timestamp_seconds", "gauge",
+	       "When the daemon last changed its view of each livepatch.");
+	for (size_t i = 0; i < w->npatches; i++) {
+		fprintf(f, "lpsentinel_patch_state_timestamp_seconds{patch=\"");
+		label(f, w->patches[i].name);
+		fprintf(f, "\"} %.3f\n", w->patches[i].at);
+	}
+	family(f, "lpsentinel_verdicts_total", "counter", "Livepatch verdicts given, by verdict.");
+	for (int v = VERDICT_PASS; v <= VERDICT_FAIL; v++)
+		fprintf(f, "lpsentinel_verdicts_total{verdict=\"%s\"} %llu\n", verdict__name(v),
+			(unsigned long long)w->verdicts[v]);
+	family(f, "lpsentinel_reverts_total", "counter", "Livepatches reverted by the daemon.");
+	fprintf(f, "lpsentinel_reverts_total %llu\n", (unsigned long long)w->reverts);
+	family(f, "lpsentinel_revert_failures_total", "counter",
+	       "Reverts that did not complete (see the audit trail).");
+	fprintf(f, "lpsentinel_revert_failures_total %llu\n", (unsigned long long)w->revert_failures);
+}
+
+static void self(FILE *f, const struct watch *w)
+{
+	__u64 run_ns = 0, runs = 0;
+	struct rusage ru;
+	long rss = 0;
+	FILE *st;
+
+	for (size_t g = 0; g < w->ngroups; g++) {
+		__u64 ns, n;
+
+		if (!probe_set__run_stats(w->groups[g]->ps, &ns, &n)) {
+			run_ns += ns;
+			runs += n;
+		}
+	}
+	family(f, "lpsentinel_bpf_run_seconds_total", "counter",
+	       "Time the kernel spent in the daemon's BPF programs (counted while BPF stats are on).");
+	fprintf(f, "lpsentinel_bpf_run_seconds_total %.9f\n", (double)run_ns / 1e9);
+	family(f, "lpsentinel_bpf_runs_total", "counter", "Runs of the daemon's BPF programs.");
+	fprintf(f, "lpsentinel_bpf_runs_total %llu\n", (unsigned long long)runs);
+	family(f, "lpsentinel_bpf_stats_enabled", "gauge",
+	       "1 when the kernel counts BPF run time for the daemon (bpf_enable_stats held).");
+	fprintf(f, "lpsentinel_bpf_stats_enabled %d\n", w->stats_fd >= 0);
+	getrusage(RUSAGE_SELF, &ru);
+	family(f, "lpsentinel_cpu_seconds_total", "counter", "CPU time of the daemon, user and system.");
+	fprintf(f, "lpsentinel_cpu_seconds_total{mode=\"user\"} %.6f\n",
+		(double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6);
+	fprintf(f, "lpsentinel_cpu_seconds_total{mode=\"system\"} %.6f\n",
+		(double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+	st = fopen("/proc/self/statm", "r");
+	if (st && fscanf(st, "%*s %ld", &rss) != 1)
+		rss = 0;
+	if (st)
+		fclose(st);
+	family(f, "lpsentinel_resident_memory_bytes", "gauge", "Resident memory of the daemon.");
+	fprintf(f, "lpsentinel_resident_memory_bytes %ld\n", rss * sysconf(_SC_PAGESIZE));
+	family(f, "lpsentinel_watched_functions", "gauge", "Functions the daemon has probes on.");
+	fprintf(f, "lpsentinel_watched_functions %zu\n", w->nfns);
+	family(f, "lpsentinel_state_saves_total", "counter", "State file writes that succeeded.");
+	fprintf(f, "lpsentinel_state_saves_total %llu\n", (unsigned long long)w->state_saves);
+	family(f, "lpsentinel_state_errors_total", "counter", "State file writes that failed.");
+	fprintf(f, "lpsentinel_state_errors_total %llu\n", (unsigned long long)w->state_errors);
+}
+
+char *metrics__render(const struct watch *w, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	functions(f, w);
+	patches(f, w);
+	self(f, w);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The parts of a verdict both gate and watch report: checks and kernel faults as JSON. */
+#ifndef LPS_VERDICT_REPORT_H
+#define LPS_VERDICT_REPORT_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+#include "judge.h"
+#include "kfaults.h"
+
+/* [{"check", "result", "detail", "p"}] */
+struct json_object *verdict_report__checks_json(const struct check_result *c, size_t n);
+/* [{"kind", "line", "call_trace": [...]}] */
+struct json_object *verdict_report__faults_json(const struct kfault_log *l);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The watch daemon's state in memory, shared by its loop (cmd_watch.c), its
+ * judgements (watch_judge.c), its metrics (metrics.c) and its status file.
+ */
+#ifndef LPS_WATCH_H
+#define LPS_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "audit.h"
+#include "judge.h"
+#include "kfaults.h"
+#include "klp_watch.h"
+#include "probes.h"
+#include "rules.h"
+#include "watch_state.h"
+
+struct watch_args {
+	const char *rules_path, *state_dir, *listen;
+	const char **functions;		/* --function, repeatable */
+	size_t nfunctions;
+};
+
+/* Probes attached together: the named functions at start, or one patch's new ones. */
+struct watch_group {
+	struct probe_set *ps;
+	size_t n;
+	size_t *fn;			/* index into watch.fns of each probe */
+	struct lps_hist *buf;		/* scratch for reads */
+};
+
+/* One watched function and its rolling baseline. */
+struct watch_fn {
+	char name[WATCH_NAME_MAX];
+	struct watch_group *grp;
+	size_t idx;			/* its probe in grp */
+	struct lps_hist cum;		/* counters since its probe was attached */
+	struct lps_hist *ring;		/* per-tick deltas, the last baseline_s of them */
+	size_t ring_len, ring_pos, ring_fill;
+	struct lps_hist saved;		/* baseline from the state file, if any */
+	double saved_s;
+	bool have_saved;
+	bool judging;			/* a patch of it is being judged: baseline frozen */
+	struct lps_hist frozen;
+	double frozen_s;
+	bool frozen_none;
+};
+
+enum watch_phase { PHASE_TRANSITION, PHASE_OBSERVING };
+
+/* A patch being judged. */
+struct watch_judgement {
+	char patch[WATCH_NAME_MAX];
+	enum watch_phase phase;
+	double t_appeared, t_obs_start, t_prev;
+	__u64 since_usec;		/* kernel log records from here belong to it */
+	size_t n;
+	size_t *fn;			/* its functions, indices into watch.fns */
+	struct lps_hist *start, *obs;	/* cumulative at observe start; the window */
+	struct rules_set *fr;
+	struct func_judgement *j, sysj;
+	struct kfault_log faults;
+	const char **names;		/* per function: old name, NULL, NULL (kfault__names) */
+	int looks;
+	char transition_detail[256];
+	struct watch_judgement *next;
+};
+
+/* What the daemon last did with a patch, for metrics and status. */
+struct watch_patch {
+	char name[WATCH_NAME_MAX];
+	const char *state;		/* "transition", "observing", "kept", "reverted", "gone", "failed" */
+	enum verdict verdict;
+	bool judged;
+	double at;			/* unix seconds of the last change */
+};
+
+struct watch {
+	struct watch_args a;
+	struct rules rules;
+	struct rules_set def;
+	char kernel[65];
+	struct watch_fn *fns;
+	size_t nfns, capfns;
+	struct watch_group **groups;
+	size_t ngroups;
+	struct watch_judgement *judging;
+	struct watch_patch *patches;
+	size_t npatches;
+	struct klp_watch kw;
+	int kmsg_fd, log_err;
+	int stats_fd;			/* bpf_enable_stats: BPF run time is counted while held */
+	struct audit audit;
+	double started, tick_s;
+	__u64 verdicts[3];		/* by enum verdict */
+	__u64 reverts, revert_failures, state_saves, state_errors;
+	bool dirty;			/* state changed since the last save */
+};
+
+/* Judgement (watch_judge.c): a patch appeared, every tick, and when it is done. */
+int watch_judge__start(struct watch *w, const struct klp_patch_entry *p);
+/* Advances every judgement; returns after acting on any that finished. */
+void watch_judge__tick(struct watch *w);
+void watch_judge__feed_log(struct watch *w, const char *text, __u64 ts_usec);
+void watch_judge__free_all(struct watch *w);
+
+/* The watched function of that name, or NULL. */
+struct watch_fn *watch__find_fn(struct watch *w, const char *name);
+/* The record of a patch, created when new; NULL only without memory. */
+struct watch_patch *watch__patch(struct watch *w, const char *name);
+/* Attaches one group of probes for names not yet watched; -errno, why says which and why. */
+int watch__add_group(struct watch *w, const char *const *names, size_t n, char *why, size_t len);
+/* Baseline of fn now: its ring (minus the newest tick) or what the state file had. */
+bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
+		     double *seconds);
+
+/* Metrics (metrics.c): the Prometheus exposition text of w; malloc'd, NULL on ENOMEM. */
+char *metrics__render(const struct watch *w, size_t *len);
+
+#endif

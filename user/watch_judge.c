@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where the watch daemon judges a livepatch that appeared, however it was
+ * loaded: freeze the baselines of its functions (tracing the ones not yet
+ * watched), wait for its transition, observe with the same judge and alpha
+ * spending as gate, then keep it or revert it, and write the decision to the
+ * audit trail.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include "hist.h"
+#include "klp_control.h"
+#include "klp_report.h"
+#include "kmsg.h"
+#include "log.h"
+#include "report.h"
+#include "verdict_report.h"
+#include "watch.h"
+#include "cli.h"
+
+static double unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void judgement_free(struct watch_judgement *j)
+{
+	free(j->fn);
+	free(j->start);
+	free(j->obs);
+	free(j->fr);
+	free(j->j);
+	free(j->names);
+	kfault_log__free(&j->faults);
+	free(j);
+}
+
+/* The patch's function names, each once. */
+static size_t patch_functions(const struct klp_patch_entry *p, const char **out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t o = 0; o < p->nobjs; o++)
+		for (size_t f = 0; f < p->objs[o].nfuncs && n < cap; f++) {
+			bool dup = false;
+
+			for (size_t k = 0; k < n; k++)
+				dup |= !strcmp(out[k], p->objs[o].funcs[f].name);
+			if (!dup)
+				out[n++] = p->objs[o].funcs[f].name;
+		}
+	return n;
+}
+
+int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
+{
+	size_t total = 0, nnew = 0, n = 0;
+	const char **names, **fresh;
+	struct watch_judgement *j;
+	struct watch_patch *rec;
+	char why[300];
+	int ret = 0;
+
+	for (size_t o = 0; o < p->nobjs; o++)
+		total += p->objs[o].nfuncs;
+	names = calloc(total + 1, sizeof(*names));
+	fresh = calloc(total + 1, sizeof(*fresh));
+	j = calloc(1, sizeof(*j));
+	if (!names || !fresh || !j) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	total = patch_functions(p, names, total);
+	for (size_t i = 0; i < total; i++)
+		if (!watch__find_fn(w, names[i]))
+			fresh[nnew++] = names[i];
+	/* Not watched before: traced from now, with the kernel's safe method for patched code. */
+	if (nnew && watch__add_group(w, fresh, nnew, why, sizeof(why)))
+		lps_warn("%s: %s; its %zu functions not watched before are judged without probes",
+			 p->name, why, nnew);
+	snprintf(j->patch, sizeof(j->patch), "%s", p->name);
+	j->fn = calloc(total + 1, sizeof(*j->fn));
+	j->start = calloc(total + 1, sizeof(*j->start));
+	j->obs = calloc(total + 1, sizeof(*j->obs));
+	j->fr = calloc(total + 1, sizeof(*j->fr));
+	j->j = calloc(total + 1, sizeof(*j->j));
+	j->names = calloc(3 * total + 1, sizeof(*j->names));
+	if (!j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < total; i++) {
+		struct watch_fn *fn = watch__find_fn(w, names[i]);
+
+		if (!fn)
+			continue;
+		/* The baseline stops here: from now on the patch may be running. */
+		fn->frozen_none = !watch__baseline(w, fn, &fn->frozen, &fn->frozen_s);
+		fn->judging = true;
+		j->fn[n] = (size_t)(fn - w->fns);
+		j->names[3 * n] = fn->name;
+		if (w->rules.loaded)
+			rules__for_function(&w->rules, fn->name, &j->fr[n]);
+		else
+			j->fr[n] = w->def;
+		n++;
+	}
+	j->n = n;
+	j->phase = PHASE_TRANSITION;
+	j->t_appeared = cli__now_s();
+	/* It appeared at most one tick ago; its faults count from then. */
+	j->since_usec = kmsg__now_usec() - (__u64)(w->tick_s * 1.5e6);
+	j->next = w->judging;
+	w->judging = j;
+	rec = watch__patch(w, p->name);
+	if (rec) {
+		rec->state = "transition";
+		rec->judged = false;
+		rec->at = unix_now();
+	}
+	j = NULL;
+cleanup:
+	if (j)
+		judgement_free(j);
+	free(names);
+	free(fresh);
+	return ret;
+}
+
+void watch_judge__feed_log(struct watch *w, const char *text, __u64 ts_usec)
+{
+	for (struct watch_judgement *j = w->judging; j; j = j->next)
+		if (ts_usec >= j->since_usec)
+			kfault_log__feed(&j->faults, text);
+}
+
+static struct json_object *decision_json(const struct watch *w, const struct watch_judgement *j,
+					 enum verdict v, const char *action, const char *reason)
+{
+	struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
+			   *sys = json_object_new_object(), *checks;
+	struct check_result tr = { .check = "transition", .p = 1 };
+	time_t now = time(NULL);
+	char when[32];
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_object_add(doc, "time", json_object_new_string(when));
+	json_object_object_add(doc, "event", json_object_new_string("verdict"));
+	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
+	json_object_object_add(doc, "patch", json_object_new_string(j->patch));
+	json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(v)));
+	json_object_object_add(doc, "action", json_object_new_string(action));
+	json_object_object_add(doc, "reason", json_object_new_string(reason));
+	json_object_object_add(doc, "inconclusive_policy",
+			       json_object_new_string(w->def.inconclusive_revert ? "revert" : "keep"));
+	json_object_object_add(doc, "looks", json_object_new_int(j->looks));
+	for (size_t i = 0; i < j->n; i++) {
+		const struct watch_fn *fn = &w->fns[j->fn[i]];
+		const struct probe_info *pi = probe_set__info(fn->grp->ps, fn->idx);
+		struct json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "function", json_object_new_string(fn->name));
+		json_object_object_add(f, "object", json_object_new_string(pi->module ? pi->module : "vmlinux"));
+		json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
+		json_object_object_add(f, "verdict", json_object_new_string(verdict__name(j->j[i].verdict)));
+		json_object_object_add(f, "baseline", fn->frozen_none ? NULL : report__stats_json(&fn->frozen));
+		json_object_object_add(f, "baseline_s", json_object_new_double(fn->frozen_s));
+		json_object_object_add(f, "observed", report__stats_json(&j->obs[i]));
+		json_object_object_add(f, "checks", verdict_report__checks_json(j->j[i].checks, j->j[i].n));
+		json_object_array_add(fns, f);
+	}
+	json_object_object_add(doc, "functions", fns);
+	tr.result = j->phase == PHASE_TRANSITION && v == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_PASS;
+	snprintf(tr.detail, sizeof(tr.detail), "%s", j->transition_detail[0] ? j->transition_detail :
+		 "patching transition completed");
+	checks = verdict_report__checks_json(&tr, 1);
+	{
+		struct json_object *more = verdict_report__checks_json(j->sysj.checks, j->sysj.n);
+
+		for (size_t k = 0; k < json_object_array_length(more); k++)
+			json_object_array_add(checks, json_object_get(json_object_array_get_idx(more, k)));
+		json_object_put(more);
+	}
+	json_object_object_add(sys, "checks", checks);
+	json_object_object_add(sys, "kernel_faults", verdict_report__faults_json(&j->faults));
+	json_object_object_add(doc, "system", sys);
+	return doc;
+}
+
+/* Records the decision, updates counters, unfreezes the functions; frees j. */
+static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, const char *action,
+		   const char *reason, bool reverted)
+{
+	struct json_object *doc = decision_json(w, j, v, action, reason);
+	struct watch_patch *rec = watch__patch(w, j->patch);
+	char summary[512];
+	int ret;
+
+	snprintf(summary, sizeof(summary), "patch %s: %s, %s (%s)", j->patch, verdict__name(v),
+		 action, reason);
+	ret = audit__record(&w->audit, doc, reverted ? LOG_WARNING : LOG_NOTICE, summary);
+	if (ret)
+		lps_warn("audit trail: cannot append: %s", strerror(-ret));
+	fprintf(stderr, "lpsentinel watch: %s\n", summary);
+	json_object_put(doc);
+	if (rec) {
+		rec->state = action;
+		rec->verdict = v;
+		rec->judged = true;
+		rec->at = unix_now();
+	}
+	w->verdicts[v]++;
+	for (size_t i = 0; i < j->n; i++) {
+		struct watch_fn *fn = &w->fns[j->fn[i]];
+
+		fn->judging = false;
+		/*
+		 * The ring saw the patched code; the next patch must be judged against
+		 * the code that now runs: the observed window if kept, the frozen
+		 * baseline if reverted, until the ring has refilled.
+		 */
+		fn->ring_fill = 0;
+		if (reverted && !fn->frozen_none) {
+			fn->saved = fn->frozen;
+			fn->saved_s = fn->frozen_s;
+			fn->have_saved = true;
+		} else if (!reverted && j->phase == PHASE_OBSERVING) {
+			fn->saved = j->obs[i];
+			fn->saved_s = cli__now_s() - j->t_obs_start;
+			fn->have_saved = true;
+		}
+	}
+	w->dirty = true;
+	judgement_free(j);
+}
+
+static void revert(struct watch *w, struct watch_judgement *j, enum verdict v, const char *reason)
+{
+	const char *step;
+	int ret = klp_control__revert(KLP_SYSFS_ROOT_DEFAULT, j->patch, w->def.revert_timeout_s, &step);
+	char why[256];
+
+	if (!ret || !strcmp(step, "unload")) {
+		w->reverts++;
+		if (ret)
+			lps_warn("%s: reverted, but the module stays loaded: %s", j->patch, strerror(-ret));
+		finish(w, j, v, "reverted", reason, true);
+		return;
+	}
+	w->revert_failures++;
+	snprintf(why, sizeof(why), "%s; revert failed at %s: %s (see lpsentinel status)", reason, step,
+		 strerror(-ret));
+	finish(w, j, v, "failed", why, false);
+}
+
+/* The transition stalled: name the blockers in the detail, as gate does. */
+static void describe_stall(struct watch_judgement *j, const struct klp_patch_entry *p, double s)
+{
+	struct klp_transition_info ti = { 0 };
+	size_t off;
+
+	snprintf(j->transition_detail, sizeof(j->transition_detail), "transition stalled for %.0fs", s);
+	if (klp_transition_info__read(p, &ti))
+		return;
+	off = strlen(j->transition_detail);
+	for (size_t i = 0; i < ti.nblockers && off < sizeof(j->transition_detail); i++)
+		off += (size_t)snprintf(j->transition_detail + off, sizeof(j->transition_detail) - off,
+					"%s pid %d (%s)", i ? "," : "; blocked by", ti.blockers[i].pid,
+					ti.blockers[i].comm);
+	klp_transition_info__free(&ti);
+}
+
+static enum verdict judge_window(struct watch *w, struct watch_judgement *j, double share)
+{
+	struct sys_window sb = { 0 }, so = { 0 };
+	enum verdict worst = VERDICT_PASS;
+
+	for (size_t i = 0; i < j->n; i++) {
+		struct watch_fn *fn = &w->fns[j->fn[i]];
+		struct func_window b = { .hist = &fn->frozen, .none = fn->frozen_none },
+				   o = { .hist = &j->obs[i] };
+
+		hist_delta(&j->obs[i], &fn->cum, &j->start[i]);
+		judge__function(&b, &o, &j->fr[i], j->fr[i].alpha * share, &j->j[i]);
+		if (j->j[i].verdict > worst)
+			worst = j->j[i].verdict;
+	}
+	so.faults = j->faults.n;
+	so.fault_line = j->faults.n ? j->faults.v[0].line : NULL;
+	so.log_unreadable = w->kmsg_fd < 0 || w->log_err;
+	judge__system(&sb, &so, &w->def, w->def.alpha * share, &j->sysj);
+	return j->sysj.verdict > worst ? j->sysj.verdict : worst;
+}
+
+/* One judgement's step; true when it finished (and was freed). */
+static bool step(struct watch *w, struct watch_judgement *j)
+{
+	struct klp_patch_entry p;
+	double now = cli__now_s(), t, share;
+	enum verdict v;
+
+	if (klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, j->patch, &p)) {
+		finish(w, j, VERDICT_INCONCLUSIVE, "gone", "the patch went away before it was judged",
+		       false);
+		return true;
+	}
+	if (j->phase == PHASE_TRANSITION) {
+		if (p.enabled == 1 && p.transition == 0) {
+			for (size_t i = 0; i < j->n; i++)
+				j->start[i] = w->fns[j->fn[i]].cum;
+			j->t_obs_start = now;
+			j->phase = PHASE_OBSERVING;
+			snprintf(j->transition_detail, sizeof(j->transition_detail),
+				 "patching transition completed in %.1fs", now - j->t_appeared);
+			if (watch__patch(w, j->patch))
+				watch__patch(w, j->patch)->state = "observing";
+		} else if (p.enabled == 1 && now - j->t_appeared > w->def.transition_timeout_s) {
+			describe_stall(j, &p, now - j->t_appeared);
+			klp_patch_entry__free(&p);
+			revert(w, j, VERDICT_FAIL, "the patch transition stalled");
+			return true;
+		}
+		klp_patch_entry__free(&p);
+		return false;
+	}
+	klp_patch_entry__free(&p);
+	t = fmin(1, (now - j->t_obs_start) / w->def.observe_s);
+	share = t >= 1 ? 1 - j->t_prev * j->t_prev : t * t - j->t_prev * j->t_prev;
+	j->t_prev = t;
+	j->looks++;
+	v = judge_window(w, j, share);
+	if (v == VERDICT_FAIL) {
+		revert(w, j, v, t < 1 ? "regression found before the end of the window" : "regression");
+		return true;
+	}
+	if (t < 1)
+		return false;
+	if (v == VERDICT_INCONCLUSIVE && w->def.inconclusive_revert)
+		revert(w, j, v, "inconclusive, and the rules say revert");
+	else
+		finish(w, j, v, "kept", v == VERDICT_INCONCLUSIVE ?
+		       "inconclusive, and the rules say keep" : "no regression", false);
+	return true;
+}
+
+void watch_judge__tick(struct watch *w)
+{
+	struct watch_judgement **pp = &w->judging;
+
+	while (*pp) {
+		struct watch_judgement *j = *pp, *next = j->next;
+
+		if (step(w, j))
+			*pp = next;
+		else
+			pp = &j->next;
+	}
+}
+
+void watch_judge__free_all(struct watch *w)
+{
+	while (w->judging) {
+		struct watch_judgement *next = w->judging->next;
+
+		judgement_free(w->judging);
+		w->judging = next;
+	}
+}
