@@ -22,7 +22,7 @@ USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/main.o,$(USER_OBJS))
 
 .SECONDARY:
-.PHONY: all deps test unit-test vm-test demo bench clean
+.PHONY: all deps test unit-test vm-test demo bench clean install
 all: lpsentinel
 
 deps:
@@ -47,6 +47,16 @@ lpsentinel: $(USER_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 include tests/tests.mk
+
+# make install: the binary, the service, default rules (kept if present), dashboards.
+PREFIX  ?= /usr/local
+install: lpsentinel
+	install -D -m 0755 lpsentinel $(DESTDIR)$(PREFIX)/sbin/lpsentinel
+	install -D -m 0644 systemd/lpsentinel.service $(DESTDIR)/etc/systemd/system/lpsentinel.service
+	test -e $(DESTDIR)/etc/lpsentinel/rules.yaml || \
+		install -D -m 0644 rules/default.yaml $(DESTDIR)/etc/lpsentinel/rules.yaml
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/lpsentinel/dashboards dashboards/*.json
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/lpsentinel/README.md
 
 clean:
 	rm -rf $(OUT) lpsentinel

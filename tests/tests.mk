@@ -32,10 +32,11 @@ $(OUT)/san/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUT)/san
 # inspect's tests read real fixture livepatches, built for the oldest lab kernel.
 FIXTURE_KREL = $(shell ./tests/vm/kernels.sh | head -n1)
 
-unit-test: $(UNIT_BINS) $(SAN_BINS)
+unit-test: $(UNIT_BINS) $(SAN_BINS) lpsentinel
 	./tests/vm/build-fixtures.sh $(FIXTURE_KREL)
 	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; \
 		LPS_FIXTURE_DIR=$(OUT)/fixtures/$(FIXTURE_KREL) $$t; done
+	./tests/install/check-install.sh
 
 vm-test: lpsentinel $(OUT)/lpload
 	./tests/vm/run-cases.sh

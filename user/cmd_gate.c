@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "control.h"
+#include "daemon_status.h"
 #include "gate.h"
 #include "klp_control.h"
 #include "kmsg.h"
@@ -36,6 +38,8 @@ static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 		{ "observe", required_argument, NULL, 'o' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "state", required_argument, NULL, 's' },
+		{ "standalone", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -43,7 +47,8 @@ static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "b:o:r:jh", opts, NULL)) != -1) {
+	a->state_dir = WATCH_DEFAULT_STATE_DIR;
+	while ((c = getopt_long(argc, argv, "b:o:r:js:Sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (cli__parse_seconds(optarg, &a->baseline_s))
@@ -55,9 +60,11 @@ static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 			break;
 		case 'r': a->rules_path = optarg; break;
 		case 'j': a->json = true; break;
+		case 's': a->state_dir = optarg; break;
+		case 'S': a->standalone = true; break;
 		case 'h':
 			printf("usage: lpsentinel gate PATCH.ko [--baseline SECONDS] [--observe SECONDS] "
-			       "[--rules FILE] [--json]\n");
+			       "[--rules FILE] [--json] [--state DIR] [--standalone]\n");
 			return 1;
 		default:
 			return cli__usage_error("gate: unknown or incomplete option '%s' "
@@ -130,38 +137,6 @@ static int wait_window(struct gate *g, double seconds, struct lps_hist *scratch)
 			return -EIO;
 	}
 	return 0;
-}
-
-struct load_log {
-	const char *patch;
-	char text[384];
-};
-
-/* Collects what the kernel said about the patch since the load began. */
-static int collect_load_log(const char *text, __u64 ts, void *arg)
-{
-	struct load_log *l = arg;
-	size_t off = strlen(l->text);
-
-	(void)ts;
-	/* Routine lines (the announcement, taint notices) would bury the reason. */
-	if (strstr(text, "enabling patch") || strstr(text, "taint") ||
-	    (!strstr(text, "livepatch") && !strstr(text, l->patch)))
-		return 0;
-	snprintf(l->text + off, sizeof(l->text) - off, "%s%s", off ? "; " : "", text);
-	return 0;
-}
-
-static int load_module(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, "", 0))
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* Transition done: 0; stalled: -ETIMEDOUT (blockers in the detail). */
@@ -386,7 +361,7 @@ static void gate_free(struct gate *g)
 
 static int run_gate(struct gate *g)
 {
-	struct load_log log = { 0 };
+	char why[640];
 	double start, t_prev = 0;
 	int kmsg_fd;
 	__u64 last_calls = 0;
@@ -417,18 +392,11 @@ static int run_gate(struct gate *g)
 	 * every fault from the first call of the new code on, transition included.
 	 */
 	kmsg_fd = kmsg__open("/dev/kmsg", true);
-	log.patch = g->mod.patch;
-	ret = load_module(g->a.module);
-	if (ret && kmsg_fd >= 0)
-		kmsg__read(kmsg_fd, collect_load_log, &log);
+	ret = klp_control__load(g->a.module, g->mod.patch, kmsg_fd, why, sizeof(why));
 	if (ret && kmsg_fd >= 0)
 		close(kmsg_fd);
 	if (ret) {
-		lps_err("%s: the kernel refused to load it: %s%s%s%s; %s", g->a.module, strerror(-ret),
-			log.text[0] ? " (kernel: " : "", log.text, log.text[0] ? ")" : "",
-			klp_control__module_loaded(g->mod.patch) ?
-			"but a module of its name is loaded: see lpsentinel status" :
-			"nothing was left behind");
+		lps_err("%s", why);
 		return CLI_EXIT_ERROR;
 	}
 	g->loaded = true;
@@ -509,6 +477,115 @@ revert:
 	return CLI_EXIT_REGRESSED;
 }
 
+/* The daemon's verdict document, as gate prints it. */
+static void print_daemon_verdict(const struct gate_args *a, struct json_object *doc)
+{
+	struct json_object *fns = NULL, *sys = NULL, *checks = NULL;
+
+	if (a->json) {
+		cli__print_json(doc);
+		return;
+	}
+	printf("gate %s: %s, %s (%s) [judged by the watch daemon]\n",
+	       json_object_get_string(json_object_object_get(doc, "patch")),
+	       json_object_get_string(json_object_object_get(doc, "verdict")),
+	       json_object_get_string(json_object_object_get(doc, "action")),
+	       json_object_get_string(json_object_object_get(doc, "reason")));
+	if (json_object_object_get_ex(doc, "system", &sys))
+		json_object_object_get_ex(sys, "checks", &checks);
+	for (size_t k = 0; checks && k < json_object_array_length(checks); k++) {
+		struct json_object *c = json_object_array_get_idx(checks, k);
+
+		printf("  %-16s %-12s %s\n", json_object_get_string(json_object_object_get(c, "check")),
+		       json_object_get_string(json_object_object_get(c, "result")),
+		       json_object_get_string(json_object_object_get(c, "detail")));
+	}
+	json_object_object_get_ex(doc, "functions", &fns);
+	for (size_t i = 0; fns && i < json_object_array_length(fns); i++) {
+		struct json_object *f = json_object_array_get_idx(fns, i);
+
+		printf("  %s: %s\n", json_object_get_string(json_object_object_get(f, "function")),
+		       json_object_get_string(json_object_object_get(f, "verdict")));
+		checks = json_object_object_get(f, "checks");
+		for (size_t k = 0; checks && k < json_object_array_length(checks); k++) {
+			struct json_object *c = json_object_array_get_idx(checks, k);
+
+			printf("    %-16s %-12s %s\n",
+			       json_object_get_string(json_object_object_get(c, "check")),
+			       json_object_get_string(json_object_object_get(c, "result")),
+			       json_object_get_string(json_object_object_get(c, "detail")));
+		}
+	}
+}
+
+/*
+ * A watch daemon runs: hand it the patch, so the functions are probed once,
+ * and wait for its verdict. Once handed over the patch is the daemon's: an
+ * interrupted gate leaves it to the daemon's judgement.
+ */
+static int gate_via_daemon(const struct gate_args *a, int fd)
+{
+	struct json_object *req = json_object_new_object(), *doc, *v;
+	char path[4096], rpath[4096], why[256];
+	const char *action;
+	struct rules rules;
+	int ret;
+
+	/* Malformed rules are refused here, in gate's own words, as standalone. */
+	if (a->rules_path) {
+		if (rules__load(a->rules_path, &rules, why, sizeof(why))) {
+			lps_err("rules: %s", why);
+			json_object_put(req);
+			return CLI_EXIT_ERROR;
+		}
+		rules__free(&rules);
+	}
+	if (!realpath(a->module, path) || (a->rules_path && !realpath(a->rules_path, rpath))) {
+		lps_err("%s: %s", a->module, strerror(errno));
+		json_object_put(req);
+		return CLI_EXIT_ERROR;
+	}
+	json_object_object_add(req, "op", json_object_new_string("gate"));
+	json_object_object_add(req, "module", json_object_new_string(path));
+	if (a->rules_path)
+		json_object_object_add(req, "rules", json_object_new_string(rpath));
+	if (a->baseline_s)
+		json_object_object_add(req, "baseline_s", json_object_new_double(a->baseline_s));
+	if (a->observe_s)
+		json_object_object_add(req, "observe_s", json_object_new_double(a->observe_s));
+	ret = control__send(fd, req);
+	json_object_put(req);
+	if (ret) {
+		lps_err("the watch daemon's control socket: %s", strerror(-ret));
+		return CLI_EXIT_ERROR;
+	}
+	if (!a->json)
+		fprintf(stderr, "gate %s: handed to the watch daemon (%s/%s); waiting for its verdict\n",
+			a->module, a->state_dir, CONTROL_SOCKET);
+	cli__catch_stop_signals();
+	doc = control__reply(fd);
+	if (!doc) {
+		lps_err(cli__stop_requested() ? "interrupted; the watch daemon keeps judging %s (see "
+			"lpsentinel status)" : "the watch daemon gave no verdict on %s: the connection "
+			"closed", a->module);
+		return CLI_EXIT_ERROR;
+	}
+	if (json_object_object_get_ex(doc, "error", &v)) {
+		lps_err("watch daemon: %s", json_object_get_string(v));
+		json_object_put(doc);
+		return CLI_EXIT_ERROR;
+	}
+	print_daemon_verdict(a, doc);
+	action = json_object_get_string(json_object_object_get(doc, "action"));
+	ret = !strcmp(action, "kept") ? CLI_EXIT_OK :
+	      !strcmp(action, "reverted") ? CLI_EXIT_REGRESSED : CLI_EXIT_ERROR;
+	if (ret == CLI_EXIT_ERROR)
+		lps_err("%s: %s", a->module,
+			json_object_get_string(json_object_object_get(doc, "reason")));
+	json_object_put(doc);
+	return ret;
+}
+
 int do_gate(int argc, char **argv)
 {
 	struct gate g = { .kmsg_fd = -1 };
@@ -520,6 +597,15 @@ int do_gate(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	if (cli__check_privileges())
 		return CLI_EXIT_ERROR;
+	if (!g.a.standalone) {
+		int fd = control__connect(g.a.state_dir);
+
+		if (fd >= 0) {
+			ret = gate_via_daemon(&g.a, fd);
+			close(fd);
+			return ret;
+		}
+	}
 	ret = run_gate(&g);
 	gate_free(&g);
 	return ret;

@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "cli.h"
+#include "control.h"
+#include "klp_control.h"
+#include "klp_module.h"
 #include "daemon_status.h"
 #include "hist.h"
 #include "kmsg.h"
@@ -131,6 +135,93 @@ bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lp
 	return true;
 }
 
+/* Sums the ring slots watch__baseline uses (all but the newest) of a ring of n-sized items. */
+static void ring_sum(const void *ring, size_t item, size_t len, size_t pos, size_t fill,
+		     void (*add)(void *, const void *), void *out)
+{
+	size_t newest = (pos + len - 1) % len;
+
+	for (size_t k = 0; k < fill; k++) {
+		size_t slot = (pos + len - 1 - k) % len;
+
+		if (slot != newest)
+			add(out, (const char *)ring + slot * item);
+	}
+}
+
+static void add_sig(void *d, const void *s) { signals__add(d, s); }
+static void add_hist(void *d, const void *s) { hist_add(d, s); }
+
+bool watch__sig_baseline(const struct watch *w, const struct watch_fn *fn,
+			 struct lps_func_signals *out)
+{
+	struct lps_hist h;
+
+	memset(out, 0, sizeof(*out));
+	if (fn->judging) {
+		*out = fn->sfrozen;
+		return fn->sfrozen_ok;
+	}
+	if (!fn->has_sig)
+		return false;
+	memset(&h, 0, sizeof(h));
+	ring_sum(fn->ring, sizeof(*fn->ring), fn->ring_len, fn->ring_pos, fn->ring_fill, add_hist, &h);
+	/* Only beside the histogram it belongs to: not when that came from the state file. */
+	if (h.calls < w->def.min_calls)
+		return false;
+	ring_sum(fn->sring, sizeof(*fn->sring), fn->ring_len, fn->ring_pos, fn->ring_fill, add_sig, out);
+	return true;
+}
+
+bool watch__sys_baseline(const struct watch *w, struct lps_func_signals *sig, struct lps_hist *runq,
+			 double *seconds)
+{
+	const struct watch_sys *y = &w->sys;
+
+	memset(sig, 0, sizeof(*sig));
+	memset(runq, 0, sizeof(*runq));
+	*seconds = y->ring_fill > 1 ? (double)(y->ring_fill - 1) * w->tick_s : 0;
+	if (!y->sig || y->ring_fill < 2)
+		return false;
+	ring_sum(y->ring, sizeof(*y->ring), y->ring_len, y->ring_pos, y->ring_fill, add_sig, sig);
+	ring_sum(y->runq_ring, sizeof(*y->runq_ring), y->ring_len, y->ring_pos, y->ring_fill, add_hist,
+		 runq);
+	return true;
+}
+
+/*
+ * The signal probes share the task stacks of one probe set: the first one
+ * made. Its functions get per-function signals; every judgement gets the
+ * system's. One instance, so their cost does not grow with the patches seen.
+ */
+static void sys_open(struct watch *w, struct watch_group *g)
+{
+	struct watch_sys *y = &w->sys;
+
+	y->ring_len = (size_t)ceil(w->def.baseline_s / w->tick_s) + 1;
+	if (signals__open(&y->sig, g->n, probe_set__task_stacks_fd(g->ps), y->why, sizeof(y->why))) {
+		y->sig = NULL;
+		lps_warn("%s; lock_contention, kernel page faults and runqueue_latency are not judged",
+			 y->why);
+		return;
+	}
+	y->ring = calloc(y->ring_len, sizeof(*y->ring));
+	y->runq_ring = calloc(y->ring_len, sizeof(*y->runq_ring));
+	for (size_t i = 0; i < g->n; i++) {
+		struct watch_fn *fn = &w->fns[g->fn[i]];
+
+		fn->sring = calloc(fn->ring_len, sizeof(*fn->sring));
+		fn->has_sig = fn->sring != NULL;
+	}
+	if (!y->ring || !y->runq_ring) {
+		signals__destroy(y->sig);
+		y->sig = NULL;
+		snprintf(y->why, sizeof(y->why), "out of memory");
+		return;
+	}
+	y->grp = g;
+}
+
 /* New watch_fn entries for names; indices of the first in *first. */
 static int add_fns(struct watch *w, const char *const *names, size_t n, size_t *first)
 {
@@ -206,10 +297,44 @@ int watch__add_group(struct watch *w, const char *const *names, size_t n, char *
 		w->fns[first + i].idx = i;
 	}
 	w->groups[w->ngroups++] = g;
+	if (!w->sys.sig && !w->sys.why[0])
+		sys_open(w, g);
 	return 0;
 fail:
 	group_free(g);
 	return ret;
+}
+
+/* The signal counters into the rings, at the slot the histograms are about to fill. */
+static int read_signals(struct watch *w, struct watch_group *g)
+{
+	struct watch_sys *y = &w->sys;
+	struct signals_snapshot snap;
+	int ret = signals__read(y->sig, &snap);
+
+	if (ret) {
+		lps_err("cannot read the signal probes: %s", strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < g->n && i < snap.nfuncs; i++) {
+		struct watch_fn *fn = &w->fns[g->fn[i]];
+
+		if (!fn->has_sig)
+			continue;
+		signals__sub(&fn->sring[fn->ring_pos], &snap.funcs[i], &fn->scum);
+		fn->scum = snap.funcs[i];
+	}
+	signals__sub(&y->ring[y->ring_pos], &snap.sys, &y->cum);
+	hist_delta(&y->runq_ring[y->ring_pos], &snap.runq, &y->runq_cum);
+	y->cum = snap.sys;
+	y->runq_cum = snap.runq;
+	y->ring_pos = (y->ring_pos + 1) % y->ring_len;
+	if (y->ring_fill < y->ring_len)
+		y->ring_fill++;
+	y->drops = snap.drops[LPS_SDROP_NO_STORAGE] + snap.drops[LPS_SDROP_CALLERS_FULL] +
+		   snap.drops[LPS_SDROP_NO_STACK];
+	signals_snapshot__free(&snap);
+	return 0;
 }
 
 /* Reads every group; pushes each function's tick into its ring. -errno said once. */
@@ -228,6 +353,11 @@ static int read_groups(struct watch *w)
 		if (ret) {
 			lps_err("cannot read the probes' histograms: %s", strerror(-ret));
 			return ret;
+		}
+		if (g == w->sys.grp) {
+			ret = read_signals(w, g);
+			if (ret)
+				return ret;
 		}
 		for (size_t i = 0; i < g->n; i++) {
 			struct watch_fn *fn = &w->fns[g->fn[i]];
@@ -419,6 +549,171 @@ static int status_json(struct watch *w)
 	return ret;
 }
 
+struct watch_client *watch__client(struct watch *w, const char *patch)
+{
+	for (struct watch_client *c = w->clients; c; c = c->next)
+		if (!strcmp(c->patch, patch))
+			return c;
+	return NULL;
+}
+
+void watch__client_done(struct watch *w, struct watch_client *c, struct json_object *doc)
+{
+	struct watch_client **pp = &w->clients;
+
+	/* A gate that went away meanwhile only misses the reply: the audit trail has it. */
+	control__send(c->fd, doc);
+	close(c->fd);
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	rules__free(&c->rules);
+	free(c);
+}
+
+static void client_error(struct watch *w, struct watch_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void client_error(struct watch *w, struct watch_client *c, const char *fmt, ...)
+{
+	struct json_object *doc = json_object_new_object();
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(doc, "error", json_object_new_string(msg));
+	fprintf(stderr, "lpsentinel watch: gate request: %s\n", msg);
+	watch__client_done(w, c, doc);
+	json_object_put(doc);
+}
+
+static double req_seconds(struct json_object *req, const char *key, double dflt)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) || !v)
+		return dflt;
+	return json_object_get_double(v) > 0 ? json_object_get_double(v) : dflt;
+}
+
+/*
+ * A gate hands over its patch: inspect it, trace what is not watched yet,
+ * and load it once every function has a full baseline (serve_clients).
+ */
+static void take_request(struct watch *w, int fd, struct json_object *req)
+{
+	struct watch_client *c = calloc(1, sizeof(*c));
+	struct klp_module_info mod = { 0 };
+	struct json_object *v;
+	const char **fresh = NULL;
+	double need = 0;
+	size_t nfresh = 0;
+	char why[512];
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->next = w->clients;
+	w->clients = c;
+	c->def = w->def;
+	if (!json_object_object_get_ex(req, "op", &v) || strcmp(json_object_get_string(v), "gate") ||
+	    !json_object_object_get_ex(req, "module", &v) || !json_object_is_type(v, json_type_string)) {
+		client_error(w, c, "malformed request");
+		return;
+	}
+	snprintf(c->module, sizeof(c->module), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(req, "rules", &v) && v) {
+		if (rules__load(json_object_get_string(v), &c->rules, why, sizeof(why))) {
+			client_error(w, c, "rules: %s", why);
+			return;
+		}
+		c->def = c->rules.defaults;
+	}
+	c->def.baseline_s = req_seconds(req, "baseline_s", c->def.baseline_s);
+	c->def.observe_s = req_seconds(req, "observe_s", c->def.observe_s);
+	if (klp_module__inspect(c->module, &mod, why, sizeof(why))) {
+		client_error(w, c, "%s: %s", c->module, why);
+		return;
+	}
+	snprintf(c->patch, sizeof(c->patch), "%s", mod.patch);
+	for (struct watch_client *o = c->next; o; o = o->next)
+		if (!strcmp(o->patch, c->patch)) {
+			client_error(w, c, "%s: another gate already handed this patch over", c->patch);
+			goto cleanup;
+		}
+	if (klp_control__module_loaded(mod.patch)) {
+		client_error(w, c, "%s: a module of that name is already loaded", mod.patch);
+		goto cleanup;
+	}
+	fresh = calloc(mod.n + 1, sizeof(*fresh));
+	for (size_t i = 0; fresh && i < mod.n; i++) {
+		struct watch_fn *fn = watch__find_fn(w, mod.targets[i].function);
+		double have = fn && fn->ring_fill > 1 ? (double)(fn->ring_fill - 1) * w->tick_s : 0;
+
+		if (!fn)
+			fresh[nfresh++] = mod.targets[i].function;
+		/* The ring holds at most the daemon's baseline_s: a longer one is not waited for. */
+		need = fmax(need, fmin(c->def.baseline_s, w->def.baseline_s) - have);
+	}
+	if (nfresh && watch__add_group(w, fresh, nfresh, why, sizeof(why))) {
+		client_error(w, c, "%s", why);
+		goto cleanup;
+	}
+	c->t_ready = cli__now_s() + need + w->tick_s;
+	fprintf(stderr, "lpsentinel watch: gate request for %s (%zu functions), loading in %.0fs\n",
+		c->patch, mod.n, need + w->tick_s);
+cleanup:
+	free(fresh);
+	klp_module_info__free(&mod);
+}
+
+static void accept_clients(struct watch *w)
+{
+	for (;;) {
+		struct json_object *req = NULL;
+		int fd, ret = control__accept(w->ctl_fd, &fd, &req);
+
+		if (ret == -EAGAIN)
+			return;
+		if (ret) {
+			lps_warn("control socket: refused a connection: %s", strerror(-ret));
+			continue;
+		}
+		take_request(w, fd, req);
+		json_object_put(req);
+	}
+}
+
+/* Loads the handed-over patches whose baselines are ready; the judgement follows as for any. */
+static void serve_clients(struct watch *w)
+{
+	struct watch_client *c = w->clients, *next;
+
+	for (; c; c = next) {
+		char why[640];
+		int kfd, ret;
+
+		next = c->next;
+		if (c->loaded || cli__now_s() < c->t_ready)
+			continue;
+		kfd = kmsg__open("/dev/kmsg", true);
+		ret = klp_control__load(c->module, c->patch, kfd, why, sizeof(why));
+		if (kfd >= 0)
+			close(kfd);
+		if (ret) {
+			client_error(w, c, "%s", why);
+			continue;
+		}
+		c->loaded = true;
+		fprintf(stderr, "lpsentinel watch: loaded %s for a gate\n", c->patch);
+	}
+}
+
 static void on_klp_event(const struct klp_event *ev, void *arg)
 {
 	struct watch *w = arg;
@@ -427,8 +722,8 @@ static void on_klp_event(const struct klp_event *ev, void *arg)
 	switch (ev->kind) {
 	case KLP_EV_APPEARED:
 		rec = watch__patch(w, ev->patch->name);
-		if (rec && rec->judged)
-			return;		/* judged earlier in this boot (state file) */
+		if (rec && rec->judged && !strcmp(rec->state, "kept"))
+			return;		/* kept earlier in this boot and still there (state file) */
 		fprintf(stderr, "lpsentinel watch: patch %s appeared\n", ev->patch->name);
 		if (watch_judge__start(w, ev->patch))
 			lps_warn("%s: cannot judge it: out of memory", ev->patch->name);
@@ -456,7 +751,9 @@ static int feed_log(const char *text, __u64 ts, void *arg)
 static void reload_rules(struct watch *w)
 {
 	struct rules fresh = { 0 };
+	const char **names;
 	char why[256];
+	size_t n = 0;
 
 	reload_requested = 0;
 	if (!w->a.rules_path) {
@@ -470,7 +767,17 @@ static void reload_rules(struct watch *w)
 	rules__free(&w->rules);
 	w->rules = fresh;
 	w->def = fresh.defaults;
+	/* Windows keep their length: the rings were sized at start. */
+	w->def.look_interval_s = w->tick_s;
 	fprintf(stderr, "lpsentinel watch: SIGHUP: rules reloaded from %s\n", w->a.rules_path);
+	names = calloc(w->rules.nwatch + 1, sizeof(*names));
+	for (size_t i = 0; names && i < w->rules.nwatch; i++)
+		if (!watch__find_fn(w, w->rules.watch[i]))
+			names[n++] = w->rules.watch[i];
+	if (n && !add_group_tolerant(w, names, n))
+		fprintf(stderr, "lpsentinel watch: SIGHUP: now watching %zu more function%s\n", n,
+			n == 1 ? "" : "s");
+	free(names);
 	syslog(LOG_NOTICE, "rules reloaded from %s", w->a.rules_path);
 }
 
@@ -497,6 +804,14 @@ static int setup(struct watch *w, struct metrics_http **http)
 			return ret;
 		}
 		w->def = w->rules.defaults;
+		if (w->rules.nwatch) {
+			const char **v = realloc(w->a.functions, (w->a.nfunctions + w->rules.nwatch + 1) *
+						 sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			w->a.functions = v;
+		}
 	} else {
 		rules__builtin(&w->def);
 	}
@@ -532,9 +847,17 @@ static int setup(struct watch *w, struct metrics_http **http)
 		rec->at = (double)st.patches[i].judged_at;
 	}
 	/* Named functions must all be traceable: a typo is an error, not a silent gap. */
+	for (size_t i = 0; i < w->rules.nwatch; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < w->a.nfunctions; k++)
+			dup |= !strcmp(w->a.functions[k], w->rules.watch[i]);
+		if (!dup)
+			w->a.functions[w->a.nfunctions++] = w->rules.watch[i];
+	}
 	if (w->a.nfunctions && watch__add_group(w, w->a.functions, w->a.nfunctions, why, sizeof(why))) {
 		watch_state__free(&st);
-		lps_err("--function %s", why);
+		lps_err("%s (named with --function or in the rules' watch:)", why);
 		return -EINVAL;
 	}
 	/* Every function a previous run had a baseline for, as far as it still can be traced. */
@@ -564,6 +887,10 @@ static int setup(struct watch *w, struct metrics_http **http)
 	if (w->stats_fd < 0)
 		lps_warn("BPF run-time statistics unavailable (%s); lpsentinel_bpf_run_seconds_total "
 			 "stays 0", strerror(errno));
+	w->ctl_fd = control__listen(w->a.state_dir);
+	if (w->ctl_fd < 0)
+		lps_warn("control socket %s/%s: %s; gate runs standalone", w->a.state_dir,
+			 CONTROL_SOCKET, strerror(-w->ctl_fd));
 	w->kmsg_fd = kmsg__open("/dev/kmsg", true);
 	if (w->kmsg_fd < 0)
 		lps_warn("cannot read the kernel log: %s; kernel_faults is not judged",
@@ -574,13 +901,30 @@ static int setup(struct watch *w, struct metrics_http **http)
 
 static void teardown(struct watch *w, struct metrics_http *http)
 {
+	char path[4200];
+
+	while (w->clients)
+		client_error(w, w->clients, "the daemon stopped%s", w->clients->loaded ?
+			     "; the patch stays loaded and a restarted daemon judges it" :
+			     " before loading the patch");
+	if (w->ctl_fd >= 0) {
+		close(w->ctl_fd);
+		snprintf(path, sizeof(path), "%s/%s", w->a.state_dir, CONTROL_SOCKET);
+		unlink(path);
+	}
 	metrics_http__stop(http);
 	watch_judge__free_all(w);
+	/* The signal probes use the first group's task stacks: they go first. */
+	signals__destroy(w->sys.sig);
+	free(w->sys.ring);
+	free(w->sys.runq_ring);
 	for (size_t i = 0; i < w->ngroups; i++)
 		group_free(w->groups[i]);
 	free(w->groups);
-	for (size_t i = 0; i < w->nfns; i++)
+	for (size_t i = 0; i < w->nfns; i++) {
 		free(w->fns[i].ring);
+		free(w->fns[i].sring);
+	}
 	free(w->fns);
 	free(w->patches);
 	klp_watch__free(&w->kw);
@@ -626,6 +970,10 @@ static int run_watch(struct watch *w, struct metrics_http **http)
 					 strerror(-w->log_err));
 		}
 		watch_judge__tick(w);
+		if (w->ctl_fd >= 0) {
+			accept_clients(w);
+			serve_clients(w);
+		}
 		if (w->dirty || cli__now_s() - last_save >= SAVE_EVERY_S) {
 			save_state(w);
 			w->dirty = false;
@@ -655,7 +1003,7 @@ static int run_watch(struct watch *w, struct metrics_http **http)
 
 int do_watch(int argc, char **argv)
 {
-	struct watch w = { .kmsg_fd = -1, .stats_fd = -1, .audit = { .fd = -1 } };
+	struct watch w = { .kmsg_fd = -1, .stats_fd = -1, .ctl_fd = -1, .audit = { .fd = -1 } };
 	struct metrics_http *http = NULL;
 	int ret = parse_watch_args(argc, argv, &w.a);
 

@@ -16,8 +16,9 @@
 
 struct gate_args {
 	const char *module, *rules_path;
+	const char *state_dir;		/* where a watch daemon's control socket may be */
 	double baseline_s, observe_s;	/* 0: from the rules */
-	bool json;
+	bool json, standalone;
 };
 
 struct gate {

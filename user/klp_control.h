@@ -16,6 +16,14 @@ int klp_control__module_loaded(const char *name);
 int klp_control__unload(const char *name);
 
 /*
+ * Loads a patch module (finit_module). On refusal why gets one sentence with
+ * the errno and what the kernel logged about it, read from kmsg_fd (the
+ * kernel log opened at its end before the call; -1 if unreadable), and
+ * whether anything was left behind; -errno.
+ */
+int klp_control__load(const char *path, const char *patch, int kmsg_fd, char *why, size_t len);
+
+/*
  * The whole revert: disable (a patch already gone is fine), wait up to
  * timeout_s for the unpatch transition, unload the module. On failure *step
  * says which of "disable", "wait" or "unload" failed; -errno.

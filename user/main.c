@@ -15,7 +15,7 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "inspect", do_inspect, "inspect PATCH.ko [--json]" },
 	{ "trace", do_trace, "trace FUNC... [-d SECONDS] [-i SECONDS] [--mode auto|fentry|kprobe] [--json]" },
-	{ "gate", do_gate, "gate PATCH.ko [--baseline SECONDS] [--observe SECONDS] [--rules FILE] [--json]" },
+	{ "gate", do_gate, "gate PATCH.ko [--baseline SECONDS] [--observe SECONDS] [--rules FILE] [--json] [--state DIR] [--standalone]" },
 	{ "watch", do_watch, "watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] [--function NAME]..." },
 	{ "status", do_status, "status [--json] [--follow] [--state DIR]" },
 	{ "revert", do_revert, "revert PATCH [--timeout SECONDS] [--force] [--unload] [--json]" },

@@ -43,27 +43,41 @@ static void fn_sample(FILE *f, const char *metric, const char *fn, unsigned long
 	fprintf(f, "\"} %llu\n", v);
 }
 
-static void latency_histogram(FILE *f, const struct watch_fn *fn)
+/* name{function="fn",le=...} or, with fn NULL, name{le=...}: one histogram's samples. */
+static void histogram(FILE *f, const char *name, const char *fn, const struct lps_hist *h)
 {
 	__u64 acc = 0;
 	__u32 b = 0;
 
-	for (int e = LE_MIN_EXP; e <= LE_MAX_EXP; e++) {
+	for (int e = LE_MIN_EXP; e <= LE_MAX_EXP + 1; e++) {
 		__u64 edge = 1ull << e;
 
 		for (; b < HIST_BUCKETS && hist_bucket_upper(b) <= edge; b++)
-			acc += fn->cum.buckets[b];
-		fprintf(f, "lpsentinel_function_latency_seconds_bucket{function=\"");
-		label(f, fn->name);
-		fprintf(f, "\",le=\"%.9g\"} %llu\n", (double)edge / 1e9, (unsigned long long)acc);
+			acc += h->buckets[b];
+		fprintf(f, "%s_bucket{", name);
+		if (fn) {
+			fprintf(f, "function=\"");
+			label(f, fn);
+			fprintf(f, "\",");
+		}
+		if (e > LE_MAX_EXP)
+			fprintf(f, "le=\"+Inf\"} %llu\n", (unsigned long long)hist_recorded(h));
+		else
+			fprintf(f, "le=\"%.9g\"} %llu\n", (double)edge / 1e9, (unsigned long long)acc);
 	}
-	fprintf(f, "lpsentinel_function_latency_seconds_bucket{function=\"");
-	label(f, fn->name);
-	fprintf(f, "\",le=\"+Inf\"} %llu\n", (unsigned long long)hist_recorded(&fn->cum));
-	fprintf(f, "lpsentinel_function_latency_seconds_sum{function=\"");
-	label(f, fn->name);
-	fprintf(f, "\"} %.9f\n", (double)fn->cum.sum_ns / 1e9);
-	fn_sample(f, "lpsentinel_function_latency_seconds_count", fn->name, hist_recorded(&fn->cum));
+	fprintf(f, "%s_sum", name);
+	if (fn) {
+		fprintf(f, "{function=\"");
+		label(f, fn);
+		fprintf(f, "\"}");
+	}
+	fprintf(f, " %.9f\n%s_count", (double)h->sum_ns / 1e9, name);
+	if (fn) {
+		fprintf(f, "{function=\"");
+		label(f, fn);
+		fprintf(f, "\"}");
+	}
+	fprintf(f, " %llu\n", (unsigned long long)hist_recorded(h));
 }
 
 static void functions(FILE *f, const struct watch *w)
@@ -79,7 +93,28 @@ static void functions(FILE *f, const struct watch *w)
 	family(f, "lpsentinel_function_latency_seconds", "histogram",
 	       "Latency of a watched function, entry to return.");
 	for (size_t i = 0; i < w->nfns; i++)
-		latency_histogram(f, &w->fns[i]);
+		histogram(f, "lpsentinel_function_latency_seconds", w->fns[i].name, &w->fns[i].cum);
+	family(f, "lpsentinel_function_lock_contentions_total", "counter",
+	       "Lock contentions begun while a task was inside the function (functions with signal probes).");
+	for (size_t i = 0; i < w->nfns; i++)
+		if (w->fns[i].has_sig)
+			fn_sample(f, "lpsentinel_function_lock_contentions_total", w->fns[i].name,
+				  w->fns[i].scum.contended);
+	family(f, "lpsentinel_function_lock_wait_seconds_total", "counter",
+	       "Time spent waiting in those contentions.");
+	for (size_t i = 0; i < w->nfns; i++) {
+		if (!w->fns[i].has_sig)
+			continue;
+		fprintf(f, "lpsentinel_function_lock_wait_seconds_total{function=\"");
+		label(f, w->fns[i].name);
+		fprintf(f, "\"} %.9f\n", (double)w->fns[i].scum.contention_ns / 1e9);
+	}
+	family(f, "lpsentinel_function_page_faults_total", "counter",
+	       "Kernel-mode page faults taken inside the function.");
+	for (size_t i = 0; i < w->nfns; i++)
+		if (w->fns[i].has_sig)
+			fn_sample(f, "lpsentinel_function_page_faults_total", w->fns[i].name,
+				  w->fns[i].scum.page_faults);
 	family(f, "lpsentinel_function_baseline_calls", "gauge",
 	       "Calls in the function's current baseline window (frozen while a patch is judged).");
 	for (size_t i = 0; i < w->nfns; i++) {
@@ -160,6 +195,27 @@ static void patches(FILE *f, const struct watch *w)
 	fprintf(f, "lpsentinel_revert_failures_total %llu\n", (unsigned long long)w->revert_failures);
 }
 
+static void system_signals(FILE *f, const struct watch *w)
+{
+	family(f, "lpsentinel_signals_enabled", "gauge",
+	       "1 when the lock contention, page fault and run queue probes are attached.");
+	fprintf(f, "lpsentinel_signals_enabled %d\n", w->sys.sig != NULL);
+	if (!w->sys.sig)
+		return;
+	family(f, "lpsentinel_lock_contentions_total", "counter",
+	       "Lock contentions system-wide (contention_begin tracepoint).");
+	fprintf(f, "lpsentinel_lock_contentions_total %llu\n", (unsigned long long)w->sys.cum.contended);
+	family(f, "lpsentinel_lock_wait_seconds_total", "counter",
+	       "Time spent waiting in lock contentions, system-wide.");
+	fprintf(f, "lpsentinel_lock_wait_seconds_total %.9f\n", (double)w->sys.cum.contention_ns / 1e9);
+	family(f, "lpsentinel_runqueue_latency_seconds", "histogram",
+	       "Time from wakeup to running, system-wide.");
+	histogram(f, "lpsentinel_runqueue_latency_seconds", NULL, &w->sys.runq_cum);
+	family(f, "lpsentinel_signal_drops_total", "counter",
+	       "Signal events the probes could not record (full maps, no stack).");
+	fprintf(f, "lpsentinel_signal_drops_total %llu\n", (unsigned long long)w->sys.drops);
+}
+
 static void self(FILE *f, const struct watch *w)
 {
 	__u64 run_ns = 0, runs = 0;
@@ -171,6 +227,14 @@ static void self(FILE *f, const struct watch *w)
 		__u64 ns, n;
 
 		if (!probe_set__run_stats(w->groups[g]->ps, &ns, &n)) {
+			run_ns += ns;
+			runs += n;
+		}
+	}
+	if (w->sys.sig) {
+		__u64 ns, n;
+
+		if (!signals__run_stats(w->sys.sig, &ns, &n)) {
 			run_ns += ns;
 			runs += n;
 		}
@@ -212,6 +276,7 @@ char *metrics__render(const struct watch *w, size_t *len)
 	if (!f)
 		return NULL;
 	functions(f, w);
+	system_signals(f, w);
 	patches(f, w);
 	self(f, w);
 	if (fclose(f)) {

@@ -276,6 +276,28 @@ static int read_functions(const struct ctx *c, yaml_node_t *seq, struct rules *r
 	return 0;
 }
 
+/* watch: the functions the daemon keeps baselines for, a list of names. */
+static int read_watch(const struct ctx *c, yaml_node_t *seq, struct rules *r)
+{
+	size_t n;
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return bad(c, seq, "watch must be a list of function names");
+	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	r->watch = calloc(n + 1, sizeof(*r->watch));
+	if (!r->watch)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, seq->data.sequence.items.start[i]);
+		const char *name = e ? scalar(e) : NULL;
+
+		if (!name || !*name || strpbrk(name, " \t*?[/"))
+			return bad(c, e, "watch entries are plain function names");
+		r->watch[r->nwatch++] = name;
+	}
+	return 0;
+}
+
 int rules__load(const char *path, struct rules *r, char *why, size_t len)
 {
 	struct ctx c = { .path = path, .doc = &r->doc, .why = why, .len = len };
@@ -316,8 +338,10 @@ int rules__load(const char *path, struct rules *r, char *why, size_t len)
 			ret = apply(&c, v, &r->defaults, false);
 		else if (key && !strcmp(key, "functions"))
 			ret = read_functions(&c, v, r);
+		else if (key && !strcmp(key, "watch"))
+			ret = read_watch(&c, v, r);
 		else
-			ret = bad(&c, k, "unknown section '%s' (defaults, functions)", key ? key : "?");
+			ret = bad(&c, k, "unknown section '%s' (defaults, functions, watch)", key ? key : "?");
 		if (ret)
 			break;
 	}
@@ -348,5 +372,6 @@ void rules__free(struct rules *r)
 		yaml_document_delete(&r->doc);
 	free(r->overrides);
 	free(r->globs);
+	free(r->watch);
 	memset(r, 0, sizeof(*r));
 }

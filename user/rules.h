@@ -51,6 +51,8 @@ struct rules {
 	int *overrides;		/* node ids of the functions: entries */
 	char **globs;
 	size_t noverrides;
+	const char **watch;	/* watch: functions the daemon keeps baselines for */
+	size_t nwatch;
 };
 
 /* Built-in defaults, the same as rules/default.yaml ships. */

@@ -108,7 +108,15 @@ void signals__destroy(struct signals *s)
 	free(s);
 }
 
-static void add_signals(struct lps_func_signals *dst, const struct lps_func_signals *src)
+void signals__sub(struct lps_func_signals *o, const struct lps_func_signals *a,
+		  const struct lps_func_signals *b)
+{
+	o->contended = a->contended - b->contended;
+	o->contention_ns = a->contention_ns - b->contention_ns;
+	o->page_faults = a->page_faults - b->page_faults;
+}
+
+void signals__add(struct lps_func_signals *dst, const struct lps_func_signals *src)
 {
 	dst->contended += src->contended;
 	dst->contention_ns += src->contention_ns;
@@ -145,6 +153,26 @@ static int read_callers(struct signals *s, struct signals_snapshot *out)
 	return 0;
 }
 
+int signals__run_stats(const struct signals *s, __u64 *run_ns, __u64 *runs)
+{
+	struct bpf_program *prog;
+
+	*run_ns = *runs = 0;
+	bpf_object__for_each_program(prog, s->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue;	/* the flavour not loaded */
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		*run_ns += info.run_time_ns;
+		*runs += info.run_cnt;
+	}
+	return 0;
+}
+
 int signals__read(struct signals *s, struct signals_snapshot *out)
 {
 	const struct lps_func_signals *fv = s->percpu_buf;
@@ -164,7 +192,7 @@ int signals__read(struct signals *s, struct signals_snapshot *out)
 			goto cleanup;
 		}
 		for (int c = 0; c < s->ncpus; c++)
-			add_signals(dst, &fv[c]);
+			signals__add(dst, &fv[c]);
 	}
 	for (__u32 k = 0; k < LPS_SDROP_NR; k++) {
 		const __u64 *dv = s->percpu_buf;
@@ -200,14 +228,6 @@ void signals_snapshot__free(struct signals_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void sub_signals(struct lps_func_signals *o, const struct lps_func_signals *a,
-			const struct lps_func_signals *b)
-{
-	o->contended = a->contended - b->contended;
-	o->contention_ns = a->contention_ns - b->contention_ns;
-	o->page_faults = a->page_faults - b->page_faults;
-}
-
 int signals_snapshot__delta(struct signals_snapshot *out, const struct signals_snapshot *a,
 			    const struct signals_snapshot *b)
 {
@@ -220,8 +240,8 @@ int signals_snapshot__delta(struct signals_snapshot *out, const struct signals_s
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < a->nfuncs && i < b->nfuncs; i++)
-		sub_signals(&out->funcs[i], &a->funcs[i], &b->funcs[i]);
-	sub_signals(&out->sys, &a->sys, &b->sys);
+		signals__sub(&out->funcs[i], &a->funcs[i], &b->funcs[i]);
+	signals__sub(&out->sys, &a->sys, &b->sys);
 	hist_delta(&out->runq, &a->runq, &b->runq);
 	for (int k = 0; k < LPS_SDROP_NR; k++)
 		out->drops[k] = a->drops[k] - b->drops[k];

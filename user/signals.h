@@ -47,6 +47,12 @@ void signals__destroy(struct signals *s);
 int signals_snapshot__delta(struct signals_snapshot *out, const struct signals_snapshot *a,
 			    const struct signals_snapshot *b);
 void signals_snapshot__free(struct signals_snapshot *s);
+/* dst += src; o = a - b. */
+void signals__add(struct lps_func_signals *dst, const struct lps_func_signals *src);
+void signals__sub(struct lps_func_signals *o, const struct lps_func_signals *a,
+		  const struct lps_func_signals *b);
+/* BPF run time and runs of the signal programs, summed (see probe_set__run_stats). */
+int signals__run_stats(const struct signals *s, __u64 *run_ns, __u64 *runs);
 
 /*
  * Reads the kernel's symbols now, for caller names: call it while the patch

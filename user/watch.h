@@ -14,6 +14,7 @@
 #include "klp_watch.h"
 #include "probes.h"
 #include "rules.h"
+#include "signals.h"
 #include "watch_state.h"
 
 struct watch_args {
@@ -45,13 +46,41 @@ struct watch_fn {
 	struct lps_hist frozen;
 	double frozen_s;
 	bool frozen_none;
+	/* Health signals, for the functions of the group the signal probes share. */
+	bool has_sig;
+	struct lps_func_signals scum, *sring, sfrozen;
+	bool sfrozen_ok;
+};
+
+/* System-wide signals (lock contention, run queue) and their rolling baseline. */
+struct watch_sys {
+	struct signals *sig;		/* NULL: not available (why says so) */
+	struct watch_group *grp;	/* the group whose task stacks it shares */
+	char why[200];
+	struct lps_func_signals cum, *ring;
+	struct lps_hist runq_cum, *runq_ring;
+	size_t ring_len, ring_pos, ring_fill;
+	__u64 drops;
 };
 
 enum watch_phase { PHASE_TRANSITION, PHASE_OBSERVING };
 
+/* A gate that handed its patch to the daemon (control.c), waiting for the verdict. */
+struct watch_client {
+	int fd;
+	char patch[WATCH_NAME_MAX];
+	char module[4096];
+	struct rules rules;		/* the gate's --rules, when it gave one */
+	struct rules_set def;		/* with its --baseline and --observe */
+	double t_ready;			/* baselines long enough from then on */
+	bool loaded;
+	struct watch_client *next;
+};
+
 /* A patch being judged. */
 struct watch_judgement {
 	char patch[WATCH_NAME_MAX];
+	struct rules_set def;		/* the daemon's, or a handing gate's */
 	enum watch_phase phase;
 	double t_appeared, t_obs_start, t_prev;
 	__u64 since_usec;		/* kernel log records from here belong to it */
@@ -64,6 +93,12 @@ struct watch_judgement {
 	const char **names;		/* per function: old name, NULL, NULL (kfault__names) */
 	int looks;
 	char transition_detail[256];
+	/* Signals: per function (when it has them) and system-wide, as the histograms. */
+	struct lps_func_signals *sstart, *sobs;
+	struct lps_func_signals sys_base, sys_start;
+	struct lps_hist runq_base, runq_start;
+	double sys_base_s;
+	bool sys_ok;
 	struct watch_judgement *next;
 };
 
@@ -92,6 +127,9 @@ struct watch {
 	int kmsg_fd, log_err;
 	int stats_fd;			/* bpf_enable_stats: BPF run time is counted while held */
 	struct audit audit;
+	struct watch_sys sys;
+	int ctl_fd;			/* the control socket, -1 when not listening */
+	struct watch_client *clients;
 	double started, tick_s;
 	__u64 verdicts[3];		/* by enum verdict */
 	__u64 reverts, revert_failures, state_saves, state_errors;
@@ -104,6 +142,10 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p);
 void watch_judge__tick(struct watch *w);
 void watch_judge__feed_log(struct watch *w, const char *text, __u64 ts_usec);
 void watch_judge__free_all(struct watch *w);
+/* The gate client waiting for this patch's verdict, or NULL. */
+struct watch_client *watch__client(struct watch *w, const char *patch);
+/* Sends doc to the client, closes and frees it. */
+void watch__client_done(struct watch *w, struct watch_client *c, struct json_object *doc);
 
 /* The watched function of that name, or NULL. */
 struct watch_fn *watch__find_fn(struct watch *w, const char *name);
@@ -114,6 +156,13 @@ int watch__add_group(struct watch *w, const char *const *names, size_t n, char *
 /* Baseline of fn now: its ring (minus the newest tick) or what the state file had. */
 bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
 		     double *seconds);
+
+/* The same for its signals: false when they are not recorded or the ring is too thin. */
+bool watch__sig_baseline(const struct watch *w, const struct watch_fn *fn,
+			 struct lps_func_signals *out);
+/* System signals over the ring (minus the newest tick); false without signals. */
+bool watch__sys_baseline(const struct watch *w, struct lps_func_signals *sig, struct lps_hist *runq,
+			 double *seconds);
 
 /* Metrics (metrics.c): the Prometheus exposition text of w; malloc'd, NULL on ENOMEM. */
 char *metrics__render(const struct watch *w, size_t *len);

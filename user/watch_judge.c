@@ -19,6 +19,7 @@
 #include "kmsg.h"
 #include "log.h"
 #include "report.h"
+#include "signals_report.h"
 #include "verdict_report.h"
 #include "watch.h"
 #include "cli.h"
@@ -39,6 +40,8 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->fr);
 	free(j->j);
 	free(j->names);
+	free(j->sstart);
+	free(j->sobs);
 	kfault_log__free(&j->faults);
 	free(j);
 }
@@ -65,6 +68,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	size_t total = 0, nnew = 0, n = 0;
 	const char **names, **fresh;
 	struct watch_judgement *j;
+	struct watch_client *client;
 	struct watch_patch *rec;
 	char why[300];
 	int ret = 0;
@@ -79,6 +83,8 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		goto cleanup;
 	}
 	total = patch_functions(p, names, total);
+	client = watch__client(w, p->name);
+	j->def = client ? client->def : w->def;
 	for (size_t i = 0; i < total; i++)
 		if (!watch__find_fn(w, names[i]))
 			fresh[nnew++] = names[i];
@@ -93,7 +99,9 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->fr = calloc(total + 1, sizeof(*j->fr));
 	j->j = calloc(total + 1, sizeof(*j->j));
 	j->names = calloc(3 * total + 1, sizeof(*j->names));
-	if (!j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names) {
+	j->sstart = calloc(total + 1, sizeof(*j->sstart));
+	j->sobs = calloc(total + 1, sizeof(*j->sobs));
+	if (!j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -104,16 +112,24 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 			continue;
 		/* The baseline stops here: from now on the patch may be running. */
 		fn->frozen_none = !watch__baseline(w, fn, &fn->frozen, &fn->frozen_s);
+		fn->sfrozen_ok = !fn->frozen_none && watch__sig_baseline(w, fn, &fn->sfrozen);
 		fn->judging = true;
 		j->fn[n] = (size_t)(fn - w->fns);
 		j->names[3 * n] = fn->name;
-		if (w->rules.loaded)
+		if (client && client->rules.loaded)
+			rules__for_function(&client->rules, fn->name, &j->fr[n]);
+		else if (!client && w->rules.loaded)
 			rules__for_function(&w->rules, fn->name, &j->fr[n]);
 		else
-			j->fr[n] = w->def;
+			j->fr[n] = j->def;
+		if (client) {	/* the gate's window lengths apply to every function */
+			j->fr[n].observe_s = j->def.observe_s;
+			j->fr[n].baseline_s = j->def.baseline_s;
+		}
 		n++;
 	}
 	j->n = n;
+	j->sys_ok = watch__sys_baseline(w, &j->sys_base, &j->runq_base, &j->sys_base_s);
 	j->phase = PHASE_TRANSITION;
 	j->t_appeared = cli__now_s();
 	/* It appeared at most one tick ago; its faults count from then. */
@@ -160,7 +176,7 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 	json_object_object_add(doc, "action", json_object_new_string(action));
 	json_object_object_add(doc, "reason", json_object_new_string(reason));
 	json_object_object_add(doc, "inconclusive_policy",
-			       json_object_new_string(w->def.inconclusive_revert ? "revert" : "keep"));
+			       json_object_new_string(j->def.inconclusive_revert ? "revert" : "keep"));
 	json_object_object_add(doc, "looks", json_object_new_int(j->looks));
 	for (size_t i = 0; i < j->n; i++) {
 		const struct watch_fn *fn = &w->fns[j->fn[i]];
@@ -175,6 +191,10 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 		json_object_object_add(f, "baseline_s", json_object_new_double(fn->frozen_s));
 		json_object_object_add(f, "observed", report__stats_json(&j->obs[i]));
 		json_object_object_add(f, "checks", verdict_report__checks_json(j->j[i].checks, j->j[i].n));
+		if (fn->sfrozen_ok) {
+			json_object_object_add(f, "baseline_signals", signals_report__json(&fn->sfrozen));
+			json_object_object_add(f, "observed_signals", signals_report__json(&j->sobs[i]));
+		}
 		json_object_array_add(fns, f);
 	}
 	json_object_object_add(doc, "functions", fns);
@@ -191,6 +211,19 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 	}
 	json_object_object_add(sys, "checks", checks);
 	json_object_object_add(sys, "kernel_faults", verdict_report__faults_json(&j->faults));
+	json_object_object_add(sys, "signals", json_object_new_string(
+		w->sys.sig ? signals__lock_mode(w->sys.sig) : w->sys.why));
+	if (j->sys_ok && j->phase == PHASE_OBSERVING) {
+		struct lps_func_signals so;
+		struct lps_hist ro;
+
+		signals__sub(&so, &w->sys.cum, &j->sys_start);
+		hist_delta(&ro, &w->sys.runq_cum, &j->runq_start);
+		json_object_object_add(sys, "baseline_signals", signals_report__json(&j->sys_base));
+		json_object_object_add(sys, "observed_signals", signals_report__json(&so));
+		json_object_object_add(sys, "runqueue_baseline", report__stats_json(&j->runq_base));
+		json_object_object_add(sys, "runqueue_observed", report__stats_json(&ro));
+	}
 	json_object_object_add(doc, "system", sys);
 	return doc;
 }
@@ -210,6 +243,10 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 	if (ret)
 		lps_warn("audit trail: cannot append: %s", strerror(-ret));
 	fprintf(stderr, "lpsentinel watch: %s\n", summary);
+	if (watch__client(w, j->patch)) {
+		json_object_object_add(doc, "judged_by", json_object_new_string("watch daemon"));
+		watch__client_done(w, watch__client(w, j->patch), doc);
+	}
 	json_object_put(doc);
 	if (rec) {
 		rec->state = action;
@@ -245,7 +282,7 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 static void revert(struct watch *w, struct watch_judgement *j, enum verdict v, const char *reason)
 {
 	const char *step;
-	int ret = klp_control__revert(KLP_SYSFS_ROOT_DEFAULT, j->patch, w->def.revert_timeout_s, &step);
+	int ret = klp_control__revert(KLP_SYSFS_ROOT_DEFAULT, j->patch, j->def.revert_timeout_s, &step);
 	char why[256];
 
 	if (!ret || !strcmp(step, "unload")) {
@@ -281,6 +318,8 @@ static void describe_stall(struct watch_judgement *j, const struct klp_patch_ent
 static enum verdict judge_window(struct watch *w, struct watch_judgement *j, double share)
 {
 	struct sys_window sb = { 0 }, so = { 0 };
+	struct lps_func_signals sys_obs;
+	struct lps_hist runq_obs;
 	enum verdict worst = VERDICT_PASS;
 
 	for (size_t i = 0; i < j->n; i++) {
@@ -289,14 +328,35 @@ static enum verdict judge_window(struct watch *w, struct watch_judgement *j, dou
 				   o = { .hist = &j->obs[i] };
 
 		hist_delta(&j->obs[i], &fn->cum, &j->start[i]);
+		if (fn->sfrozen_ok) {
+			signals__sub(&j->sobs[i], &fn->scum, &j->sstart[i]);
+			b.sig = &fn->sfrozen;
+			o.sig = &j->sobs[i];
+		}
+		for (size_t k = 0; k < j->faults.n; k++) {
+			if (!kfault__names(&j->faults.v[k], &j->names[3 * i]))
+				continue;
+			if (!o.faults++)
+				o.fault_line = j->faults.v[k].line;
+		}
 		judge__function(&b, &o, &j->fr[i], j->fr[i].alpha * share, &j->j[i]);
 		if (j->j[i].verdict > worst)
 			worst = j->j[i].verdict;
 	}
+	if (j->sys_ok) {
+		signals__sub(&sys_obs, &w->sys.cum, &j->sys_start);
+		hist_delta(&runq_obs, &w->sys.runq_cum, &j->runq_start);
+		sb.seconds = j->sys_base_s;
+		sb.sig = &j->sys_base;
+		sb.runq = &j->runq_base;
+		so.seconds = cli__now_s() - j->t_obs_start;
+		so.sig = &sys_obs;
+		so.runq = &runq_obs;
+	}
 	so.faults = j->faults.n;
 	so.fault_line = j->faults.n ? j->faults.v[0].line : NULL;
 	so.log_unreadable = w->kmsg_fd < 0 || w->log_err;
-	judge__system(&sb, &so, &w->def, w->def.alpha * share, &j->sysj);
+	judge__system(&sb, &so, &j->def, j->def.alpha * share, &j->sysj);
 	return j->sysj.verdict > worst ? j->sysj.verdict : worst;
 }
 
@@ -314,15 +374,19 @@ static bool step(struct watch *w, struct watch_judgement *j)
 	}
 	if (j->phase == PHASE_TRANSITION) {
 		if (p.enabled == 1 && p.transition == 0) {
-			for (size_t i = 0; i < j->n; i++)
+			for (size_t i = 0; i < j->n; i++) {
 				j->start[i] = w->fns[j->fn[i]].cum;
+				j->sstart[i] = w->fns[j->fn[i]].scum;
+			}
+			j->sys_start = w->sys.cum;
+			j->runq_start = w->sys.runq_cum;
 			j->t_obs_start = now;
 			j->phase = PHASE_OBSERVING;
 			snprintf(j->transition_detail, sizeof(j->transition_detail),
 				 "patching transition completed in %.1fs", now - j->t_appeared);
 			if (watch__patch(w, j->patch))
 				watch__patch(w, j->patch)->state = "observing";
-		} else if (p.enabled == 1 && now - j->t_appeared > w->def.transition_timeout_s) {
+		} else if (p.enabled == 1 && now - j->t_appeared > j->def.transition_timeout_s) {
 			describe_stall(j, &p, now - j->t_appeared);
 			klp_patch_entry__free(&p);
 			revert(w, j, VERDICT_FAIL, "the patch transition stalled");
@@ -332,7 +396,7 @@ static bool step(struct watch *w, struct watch_judgement *j)
 		return false;
 	}
 	klp_patch_entry__free(&p);
-	t = fmin(1, (now - j->t_obs_start) / w->def.observe_s);
+	t = fmin(1, (now - j->t_obs_start) / j->def.observe_s);
 	share = t >= 1 ? 1 - j->t_prev * j->t_prev : t * t - j->t_prev * j->t_prev;
 	j->t_prev = t;
 	j->looks++;
@@ -343,7 +407,7 @@ static bool step(struct watch *w, struct watch_judgement *j)
 	}
 	if (t < 1)
 		return false;
-	if (v == VERDICT_INCONCLUSIVE && w->def.inconclusive_revert)
+	if (v == VERDICT_INCONCLUSIVE && j->def.inconclusive_revert)
 		revert(w, j, v, "inconclusive, and the rules say revert");
 	else
 		finish(w, j, v, "kept", v == VERDICT_INCONCLUSIVE ?

@@ -63,6 +63,27 @@ static void test_malformed_rules(void **state)
 	expect_bad("defaults:\n  checks:\n    lock_contention: {min_events: -1}\n", ":3: '-1' is not a number");
 	expect_bad("defaults:\n  checks:\n    kernel_faults: {max_events: 0, flavour: x}\n",
 		   ":3: unknown setting 'flavour' for check 'kernel_faults'");
+	expect_bad("watch: version_proc_show\n", ":1: watch must be a list");
+	expect_bad("watch:\n  - version_proc_show\n  - 'do_*'\n", ":3: watch entries are plain function names");
+	expect_bad("watch:\n  - {a: b}\n", ":2: watch entries are plain function names");
+}
+
+/* watch: names the functions the daemon keeps baselines for. */
+static void test_watch_list(void **state)
+{
+	char path[] = "/tmp/lps-rules-XXXXXX", why[256] = "";
+	struct rules r;
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	(void)state;
+	fputs("watch:\n  - version_proc_show\n  - loadavg_proc_show\n", f);
+	fclose(f);
+	assert_int_equal(rules__load(path, &r, why, sizeof(why)), 0);
+	assert_int_equal(r.nwatch, 2);
+	assert_string_equal(r.watch[1], "loadavg_proc_show");
+	rules__free(&r);
+	unlink(path);
 }
 
 static __u64 rng = 88172645463325252ULL;
@@ -162,6 +183,31 @@ static void test_error_check(void **state)
 	assert_int_equal(j.verdict, VERDICT_INCONCLUSIVE);
 }
 
+/* A function first seen patched: no baseline; errors judged against the rule alone. */
+static void test_no_baseline(void **state)
+{
+	struct lps_hist b = { 0 }, o = { .calls = 5000, .errors = 400 };
+	struct func_window wb = { .hist = &b, .none = true }, wo = { .hist = &o };
+	struct rules_set s;
+	struct func_judgement j;
+
+	(void)state;
+	rules__builtin(&s);
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.n, 2);
+	assert_string_equal(j.checks[0].check, "latency");
+	assert_int_equal(j.checks[0].result, VERDICT_INCONCLUSIVE);
+	assert_non_null(strstr(j.checks[0].detail, "no baseline"));
+	assert_int_equal(j.checks[1].result, VERDICT_FAIL);
+	o.errors = 4;	/* below min_errors */
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.checks[1].result, VERDICT_PASS);
+	o.errors = 100;
+	o.calls = 150;	/* below min_calls */
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.checks[1].result, VERDICT_INCONCLUSIVE);
+}
+
 /* Lock contention and kernel faults inside a function, with the signals recorded. */
 static void test_signal_checks(void **state)
 {
@@ -245,6 +291,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_malformed_rules),
+		cmocka_unit_test(test_watch_list),
+		cmocka_unit_test(test_no_baseline),
 		cmocka_unit_test(test_signal_checks),
 		cmocka_unit_test(test_system_checks),
 		cmocka_unit_test(test_false_reverts_and_catches),

@@ -56,6 +56,14 @@ wait_for 120 "baseline of 400 calls" baseline_ready
 	fail "status does not show the daemon's function: $(cat "$WORK/status.json")"
 ok "daemon up, baseline ready; status shows it: $("$LPS" status --state "$S" | head -n2 | tail -n1)"
 
+# SIGHUP reloads the rules: a function added to watch: is traced from then on.
+printf 'watch:\n  - loadavg_proc_show\n' >>"$WORK/rules.yaml"
+kill -HUP "$DAEMON_PID"
+hup_done() { grep -q 'now watching 1 more function' "$WORK/daemon1.err"; }
+wait_for 60 "SIGHUP reload" hup_done
+grep -q 'rules reloaded' "$WORK/daemon1.err" || fail "SIGHUP: no reload message"
+ok "SIGHUP: rules reloaded, loadavg_proc_show watched"
+
 # A regressing patch, loaded behind the daemon's back.
 t0=$(date +%s.%N)
 insmod "$FX/lp_gate_slow.ko"
@@ -66,6 +74,9 @@ t1=$(date +%s.%N)
 [[ $(audit_field lp_gate_slow "[c['result'] for c in r['functions'][0]['checks'] if c['check']=='latency'][0]") == fail ]] ||
 	fail "lp_gate_slow: latency did not fail"
 [[ -e /sys/module/lp_gate_slow ]] && fail "reverted module still loaded"
+sys_checks=$(audit_field lp_gate_slow "sorted(c['check'] for c in r['system']['checks'])")
+[[ $sys_checks == "['kernel_faults', 'lock_contention', 'runqueue_latency', 'transition']" ]] ||
+	fail "lp_gate_slow: system checks $sys_checks"
 ok "lp_gate_slow reverted and unloaded $(python3 -c "print(round($t1 - $t0, 1))") s after insmod: $(audit_field lp_gate_slow "[c['detail'] for c in r['functions'][0]['checks'] if c['check']=='latency'][0]")"
 
 # Metrics: what a scraper gets, and promtool's lint of it.
@@ -77,6 +88,8 @@ grep -qx 'lpsentinel_patch_state{patch="lp_gate_slow",state="reverted"} 1' "$WOR
 	fail "lp_gate_slow not reported reverted in metrics"
 calls=$(sed -n 's/^lpsentinel_function_calls_total{function="version_proc_show"} //p' "$WORK/metrics.txt")
 ((calls > 0)) || fail "no calls in metrics"
+grep -qx 'lpsentinel_signals_enabled 1' "$WORK/metrics.txt" || fail "signal probes not attached"
+grep -q '^lpsentinel_runqueue_latency_seconds_count [1-9]' "$WORK/metrics.txt" || fail "no run-queue samples"
 ok "promtool accepts /metrics ($(grep -vc '^#' "$WORK/metrics.txt") samples, version_proc_show calls $calls)"
 
 # A real Prometheus scrapes the daemon; the dashboards' queries run on what it stored.
@@ -100,6 +113,23 @@ python3 tests/dashboards/check_dashboards.py "$WORK/metrics.txt" --promtool \
 kill "$PROM_PID"; wait "$PROM_PID" || true
 ok "Prometheus scraped the daemon; every dashboard query parses and runs"
 
+# gate hands its patch to the running daemon: one set of probes, the daemon's verdict.
+before=$(bpftool prog show | grep -c 'name lps_' || true)
+rc=0
+timeout 300 "$LPS" gate "$FX/lp_gate_err.ko" --state "$S" --observe 6 --json >"$WORK/handoff.json" \
+	2>"$WORK/handoff.err" || rc=$?
+[[ $rc == 3 ]] || { cat "$WORK/handoff.err" "$WORK/handoff.json"; fail "gate via the daemon: exit $rc, want 3"; }
+[[ $(json "$WORK/handoff.json" "(d['judged_by'], d['verdict'], d['action'])") == "('watch daemon', 'fail', 'reverted')" ]] ||
+	fail "gate via the daemon: $(cat "$WORK/handoff.json")"
+[[ $(json "$WORK/handoff.json" "[c['result'] for c in d['functions'][0]['checks'] if c['check']=='errors'][0]") == fail ]] ||
+	fail "gate via the daemon: errors did not fail"
+after=$(bpftool prog show | grep -c 'name lps_' || true)
+[[ $after == "$before" ]] || fail "gate via the daemon changed the BPF programs: $before -> $after"
+[[ -e /sys/module/lp_gate_err ]] && fail "gate via the daemon: module still loaded"
+grep -q 'handed to the watch daemon' "$WORK/handoff.err" || fail "gate did not say it handed over"
+audit_has lp_gate_err || fail "handed-over verdict not in the audit trail"
+ok "gate handed lp_gate_err to the daemon ($before BPF programs before and after): exit 3, $(json "$WORK/handoff.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check']=='errors'][0]")"
+
 # kill -9 while judging a patch: the restarted daemon judges it from the saved baseline.
 insmod "$FX/lp_gate_ok.ko"
 judging_ok() { [[ $(patch_state lp_gate_ok) == observing ]]; }
@@ -108,7 +138,7 @@ kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" || true
 [[ -e /sys/kernel/livepatch/lp_gate_ok ]] || fail "lp_gate_ok gone after the daemon was killed"
 start_daemon daemon2.err
 wait_for 120 "verdict on lp_gate_ok after restart" audit_has lp_gate_ok
-grep -q 'state: 1 baselines' "$WORK/daemon2.err" || { cat "$WORK/daemon2.err"; fail "restart did not load the baseline"; }
+grep -Eq 'state: [1-9][0-9]* baselines' "$WORK/daemon2.err" || { cat "$WORK/daemon2.err"; fail "restart did not load the baseline"; }
 grep -q 'ignored' "$WORK/daemon2.err" && { cat "$WORK/daemon2.err"; fail "state ignored after kill -9"; }
 [[ $(audit_field lp_gate_ok "(r['verdict'], r['action'])") == "('pass', 'kept')" ]] ||
 	fail "lp_gate_ok after restart: $(tail -n1 "$S/audit.jsonl")"
