@@ -34,8 +34,14 @@ int audit__record(struct audit *a, struct json_object *rec, int prio, const char
 	memcpy(line, js, len);
 	line[len++] = '\n';
 	/* One write on an O_APPEND file: a crash leaves whole lines, never interleaved ones. */
-	if (write(a->fd, line, len) != (ssize_t)len || fsync(a->fd))
-		ret = errno ? -errno : -EIO;
+	{
+		ssize_t w = write(a->fd, line, len);
+
+		if (w < 0 || fsync(a->fd))
+			ret = -errno;
+		else if ((size_t)w != len)
+			ret = -ENOSPC;	/* a short write: the disk is full */
+	}
 	free(line);
 	return ret;
 }

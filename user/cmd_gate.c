@@ -541,7 +541,7 @@ static int gate_via_daemon(const struct gate_args *a, int fd)
 		rules__free(&rules);
 	}
 	if (!realpath(a->module, path) || (a->rules_path && !realpath(a->rules_path, rpath))) {
-		lps_err("%s: %s", a->module, strerror(errno));
+		lps_err("%s: %s", access(a->module, R_OK) ? a->module : a->rules_path, strerror(errno));
 		json_object_put(req);
 		return CLI_EXIT_ERROR;
 	}
@@ -575,8 +575,13 @@ static int gate_via_daemon(const struct gate_args *a, int fd)
 		json_object_put(doc);
 		return CLI_EXIT_ERROR;
 	}
-	print_daemon_verdict(a, doc);
 	action = json_object_get_string(json_object_object_get(doc, "action"));
+	if (!action) {
+		lps_err("the watch daemon's reply has no action: %s", json_object_to_json_string(doc));
+		json_object_put(doc);
+		return CLI_EXIT_ERROR;
+	}
+	print_daemon_verdict(a, doc);
 	ret = !strcmp(action, "kept") ? CLI_EXIT_OK :
 	      !strcmp(action, "reverted") ? CLI_EXIT_REGRESSED : CLI_EXIT_ERROR;
 	if (ret == CLI_EXIT_ERROR)

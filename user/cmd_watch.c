@@ -66,7 +66,13 @@ static int parse_watch_args(int argc, char **argv, struct watch_args *a)
 		case 'r': a->rules_path = optarg; break;
 		case 's': a->state_dir = optarg; break;
 		case 'l': a->listen = optarg; break;
-		case 'f': a->functions[a->nfunctions++] = optarg; break;
+		case 'f':
+			for (size_t k = 0; k < a->nfunctions; k++)
+				if (!strcmp(a->functions[k], optarg))
+					optarg = NULL;
+			if (optarg)
+				a->functions[a->nfunctions++] = optarg;
+			break;
 		case 'h':
 			printf("usage: lpsentinel watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] "
 			       "[--function NAME]...\n");
@@ -126,7 +132,7 @@ bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lp
 		if (slot == newest)
 			continue;
 		hist_add(out, &fn->ring[slot]);
-		*seconds += w->tick_s;
+		*seconds += fn->ring_s[slot];
 	}
 	if (out->calls >= w->def.min_calls || !fn->have_saved)
 		return out->calls > 0;
@@ -180,9 +186,11 @@ bool watch__sys_baseline(const struct watch *w, struct lps_func_signals *sig, st
 
 	memset(sig, 0, sizeof(*sig));
 	memset(runq, 0, sizeof(*runq));
-	*seconds = y->ring_fill > 1 ? (double)(y->ring_fill - 1) * w->tick_s : 0;
+	*seconds = 0;
 	if (!y->sig || y->ring_fill < 2)
 		return false;
+	for (size_t k = 1; k < y->ring_fill; k++)	/* k = 0: the newest, left out */
+		*seconds += y->ring_s[(y->ring_pos + y->ring_len - 1 - k) % y->ring_len];
 	ring_sum(y->ring, sizeof(*y->ring), y->ring_len, y->ring_pos, y->ring_fill, add_sig, sig);
 	ring_sum(y->runq_ring, sizeof(*y->runq_ring), y->ring_len, y->ring_pos, y->ring_fill, add_hist,
 		 runq);
@@ -207,13 +215,14 @@ static void sys_open(struct watch *w, struct watch_group *g)
 	}
 	y->ring = calloc(y->ring_len, sizeof(*y->ring));
 	y->runq_ring = calloc(y->ring_len, sizeof(*y->runq_ring));
+	y->ring_s = calloc(y->ring_len, sizeof(*y->ring_s));
 	for (size_t i = 0; i < g->n; i++) {
 		struct watch_fn *fn = &w->fns[g->fn[i]];
 
 		fn->sring = calloc(fn->ring_len, sizeof(*fn->sring));
 		fn->has_sig = fn->sring != NULL;
 	}
-	if (!y->ring || !y->runq_ring) {
+	if (!y->ring || !y->runq_ring || !y->ring_s) {
 		signals__destroy(y->sig);
 		y->sig = NULL;
 		snprintf(y->why, sizeof(y->why), "out of memory");
@@ -245,8 +254,13 @@ static int add_fns(struct watch *w, const char *const *names, size_t n, size_t *
 		snprintf(fn->name, sizeof(fn->name), "%s", names[i]);
 		fn->ring_len = ring_len;
 		fn->ring = calloc(ring_len, sizeof(*fn->ring));
-		if (!fn->ring)
+		fn->ring_s = calloc(ring_len, sizeof(*fn->ring_s));
+		if (!fn->ring || !fn->ring_s) {
+			free(fn->ring);
+			free(fn->ring_s);
+			w->nfns -= i;	/* none of this call's functions: they have no probes */
 			return -ENOMEM;
+		}
 		w->nfns++;
 	}
 	return 0;
@@ -283,11 +297,12 @@ int watch__add_group(struct watch *w, const char *const *names, size_t n, char *
 	g->fn = calloc(n, sizeof(*g->fn));
 	g->buf = calloc(n, sizeof(*g->buf));
 	gv = realloc(w->groups, (w->ngroups + 1) * sizeof(*gv));
+	if (gv)
+		w->groups = gv;
 	if (!g->fn || !g->buf || !gv) {
 		ret = -ENOMEM;
 		goto fail;
 	}
-	w->groups = gv;
 	ret = add_fns(w, names, n, &first);
 	if (ret)
 		goto fail;
@@ -306,7 +321,7 @@ fail:
 }
 
 /* The signal counters into the rings, at the slot the histograms are about to fill. */
-static int read_signals(struct watch *w, struct watch_group *g)
+static int read_signals(struct watch *w, struct watch_group *g, double dt)
 {
 	struct watch_sys *y = &w->sys;
 	struct signals_snapshot snap;
@@ -324,6 +339,7 @@ static int read_signals(struct watch *w, struct watch_group *g)
 		signals__sub(&fn->sring[fn->ring_pos], &snap.funcs[i], &fn->scum);
 		fn->scum = snap.funcs[i];
 	}
+	y->ring_s[y->ring_pos] = dt;
 	signals__sub(&y->ring[y->ring_pos], &snap.sys, &y->cum);
 	hist_delta(&y->runq_ring[y->ring_pos], &snap.runq, &y->runq_cum);
 	y->cum = snap.sys;
@@ -340,6 +356,11 @@ static int read_signals(struct watch *w, struct watch_group *g)
 /* Reads every group; pushes each function's tick into its ring. -errno said once. */
 static int read_groups(struct watch *w)
 {
+	double now = cli__now_s();
+	/* A tick lasts longer when the loop was held up (a revert): count what it was. */
+	double dt = w->last_read ? now - w->last_read : w->tick_s;
+
+	w->last_read = now;
 	for (size_t gi = 0; gi < w->ngroups; gi++) {
 		struct watch_group *g = w->groups[gi];
 		struct probe_err perr = { 0 };
@@ -355,7 +376,7 @@ static int read_groups(struct watch *w)
 			return ret;
 		}
 		if (g == w->sys.grp) {
-			ret = read_signals(w, g);
+			ret = read_signals(w, g, dt);
 			if (ret)
 				return ret;
 		}
@@ -363,6 +384,7 @@ static int read_groups(struct watch *w)
 			struct watch_fn *fn = &w->fns[g->fn[i]];
 
 			hist_delta(&fn->ring[fn->ring_pos], &g->buf[i], &fn->cum);
+			fn->ring_s[fn->ring_pos] = dt;
 			fn->ring_pos = (fn->ring_pos + 1) % fn->ring_len;
 			if (fn->ring_fill < fn->ring_len)
 				fn->ring_fill++;
@@ -412,12 +434,17 @@ static int save_state(struct watch *w)
 		st.nfuncs++;
 	}
 	for (size_t i = 0; i < w->npatches; i++) {
-		if (!w->patches[i].judged)
-			continue;	/* a restart judges it again */
-		snprintf(st.patches[np].patch, sizeof(st.patches[np].patch), "%s", w->patches[i].name);
-		st.patches[np].verdict = w->patches[i].verdict;
-		st.patches[np].reverted = !strcmp(w->patches[i].state, "reverted");
-		st.patches[np].judged_at = (__s64)w->patches[i].at;
+		const struct watch_patch *p = &w->patches[i];
+		bool judging = !strcmp(p->state, "transition") || !strcmp(p->state, "observing");
+
+		if (!p->judged && !judging)
+			continue;	/* seen only: nothing a restart needs */
+		snprintf(st.patches[np].patch, sizeof(st.patches[np].patch), "%s", p->name);
+		st.patches[np].verdict = p->verdict;
+		/* One being judged is judged again by the next run; the rest are remembered. */
+		snprintf(st.patches[np].state, sizeof(st.patches[np].state), "%s",
+			 judging ? "judging" : p->state);
+		st.patches[np].judged_at = (__s64)p->at;
 		np++;
 	}
 	st.npatches = np;
@@ -446,11 +473,15 @@ static void load_state(struct watch *w, struct watch_state *st)
 	snprintf(path, sizeof(path), "%s/%s", w->a.state_dir, WATCH_STATE_FILE);
 	if (ret == -ENOENT)
 		return;
-	if (ret) {
+	if (ret == -EBADMSG) {
 		snprintf(bad, sizeof(bad), "%s.bad", path);
-		lps_warn("state: %s: %s; ignored (kept as %s)", path, ret == -EBADMSG ? why :
-			 strerror(-ret), bad);
+		lps_warn("state: %s: %s; ignored (kept as %s)", path, why, bad);
 		rename(path, bad);
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	if (ret) {	/* unreadable now, maybe sound: left as it is, not trusted either */
+		lps_warn("state: %s: %s; ignored", path, strerror(-ret));
 		memset(st, 0, sizeof(*st));
 		return;
 	}
@@ -621,7 +652,8 @@ static void take_request(struct watch *w, int fd, struct json_object *req)
 	c->next = w->clients;
 	w->clients = c;
 	c->def = w->def;
-	if (!json_object_object_get_ex(req, "op", &v) || strcmp(json_object_get_string(v), "gate") ||
+	if (!json_object_object_get_ex(req, "op", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), "gate") ||
 	    !json_object_object_get_ex(req, "module", &v) || !json_object_is_type(v, json_type_string)) {
 		client_error(w, c, "malformed request");
 		return;
@@ -699,6 +731,12 @@ static void serve_clients(struct watch *w)
 		int kfd, ret;
 
 		next = c->next;
+		if (c->loaded && !watch_judge__active(w, c->patch) &&
+		    cli__now_s() - c->t_ready > 10 * w->tick_s + 5) {
+			client_error(w, c, "%s: loaded, but it never showed up in %s to be judged; "
+				     "see lpsentinel status", c->patch, KLP_SYSFS_ROOT_DEFAULT);
+			continue;
+		}
 		if (c->loaded || cli__now_s() < c->t_ready)
 			continue;
 		kfd = kmsg__open("/dev/kmsg", true);
@@ -710,8 +748,33 @@ static void serve_clients(struct watch *w)
 			continue;
 		}
 		c->loaded = true;
+		c->t_ready = cli__now_s();	/* from now: the judgement must begin */
 		fprintf(stderr, "lpsentinel watch: loaded %s for a gate\n", c->patch);
 	}
+}
+
+/* Keeps baselines of a patch's functions from now on (a later patch is judged against them). */
+static void watch_fns_of(struct watch *w, const struct klp_patch_entry *p)
+{
+	const char **names;
+	size_t total = 0, n = 0;
+
+	for (size_t o = 0; o < p->nobjs; o++)
+		total += p->objs[o].nfuncs;
+	names = calloc(total + 1, sizeof(*names));
+	for (size_t o = 0; names && o < p->nobjs; o++)
+		for (size_t f = 0; f < p->objs[o].nfuncs; f++) {
+			const char *name = p->objs[o].funcs[f].name;
+			bool dup = watch__find_fn(w, name) != NULL;
+
+			for (size_t k = 0; k < n; k++)
+				dup |= !strcmp(names[k], name);
+			if (!dup)
+				names[n++] = name;
+		}
+	if (n)
+		add_group_tolerant(w, names, n);
+	free(names);
 }
 
 static void on_klp_event(const struct klp_event *ev, void *arg)
@@ -722,8 +785,22 @@ static void on_klp_event(const struct klp_event *ev, void *arg)
 	switch (ev->kind) {
 	case KLP_EV_APPEARED:
 		rec = watch__patch(w, ev->patch->name);
-		if (rec && rec->judged && !strcmp(rec->state, "kept"))
-			return;		/* kept earlier in this boot and still there (state file) */
+		if (!w->polled && rec && strcmp(rec->state, "judging")) {
+			/*
+			 * There before the daemon started, and not left half-judged by
+			 * an earlier run: loaded at boot or while no daemon ran, with no
+			 * baseline of the code it replaced. Watched from now on, not judged.
+			 */
+			if (!rec->judged) {
+				rec->state = "present";
+				rec->at = (double)time(NULL);
+			}
+			fprintf(stderr, "lpsentinel watch: patch %s was loaded before the daemon "
+				"started (%s); watching its functions, not judging it\n",
+				ev->patch->name, rec->state);
+			watch_fns_of(w, ev->patch);
+			return;
+		}
 		fprintf(stderr, "lpsentinel watch: patch %s appeared\n", ev->patch->name);
 		if (watch_judge__start(w, ev->patch))
 			lps_warn("%s: cannot judge it: out of memory", ev->patch->name);
@@ -771,9 +848,14 @@ static void reload_rules(struct watch *w)
 	w->def.look_interval_s = w->tick_s;
 	fprintf(stderr, "lpsentinel watch: SIGHUP: rules reloaded from %s\n", w->a.rules_path);
 	names = calloc(w->rules.nwatch + 1, sizeof(*names));
-	for (size_t i = 0; names && i < w->rules.nwatch; i++)
-		if (!watch__find_fn(w, w->rules.watch[i]))
+	for (size_t i = 0; names && i < w->rules.nwatch; i++) {
+		bool dup = watch__find_fn(w, w->rules.watch[i]) != NULL;
+
+		for (size_t k = 0; k < n; k++)
+			dup |= !strcmp(names[k], w->rules.watch[i]);
+		if (!dup)
 			names[n++] = w->rules.watch[i];
+	}
 	if (n && !add_group_tolerant(w, names, n))
 		fprintf(stderr, "lpsentinel watch: SIGHUP: now watching %zu more function%s\n", n,
 			n == 1 ? "" : "s");
@@ -786,6 +868,17 @@ static void nap(double s)
 	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9) };
 
 	nanosleep(&ts, NULL);
+}
+
+/* The literal for a state read from the file; unknown words read as "gone". */
+static const char *saved_state(const char *s)
+{
+	static const char *const known[] = { "kept", "reverted", "failed", "gone", "judging" };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(s, known[i]))
+			return known[i];
+	return "gone";
 }
 
 static int setup(struct watch *w, struct metrics_http **http)
@@ -841,9 +934,10 @@ static int setup(struct watch *w, struct metrics_http **http)
 
 		if (!rec)
 			continue;
-		rec->judged = true;
-		rec->verdict = st.patches[i].verdict;
-		rec->state = st.patches[i].reverted ? "reverted" : "kept";
+		rec->verdict = st.patches[i].verdict <= VERDICT_FAIL ? st.patches[i].verdict :
+			       VERDICT_INCONCLUSIVE;
+		rec->state = saved_state(st.patches[i].state);
+		rec->judged = strcmp(rec->state, "judging") != 0;
 		rec->at = (double)st.patches[i].judged_at;
 	}
 	/* Named functions must all be traceable: a typo is an error, not a silent gap. */
@@ -851,7 +945,7 @@ static int setup(struct watch *w, struct metrics_http **http)
 		bool dup = false;
 
 		for (size_t k = 0; k < w->a.nfunctions; k++)
-			dup |= !strcmp(w->a.functions[k], w->rules.watch[i]);
+			dup |= !strcmp(w->a.functions[k], w->rules.watch[i]);	/* itself repeated too */
 		if (!dup)
 			w->a.functions[w->a.nfunctions++] = w->rules.watch[i];
 	}
@@ -871,7 +965,7 @@ static int setup(struct watch *w, struct metrics_http **http)
 			names[n++] = st.funcs[i].function;
 	ret = n ? add_group_tolerant(w, names, n) : 0;
 	free(names);
-	for (size_t i = 0; !ret && i < st.nfuncs; i++) {
+	for (size_t i = 0; i < st.nfuncs; i++) {
 		struct watch_fn *fn = watch__find_fn(w, st.funcs[i].function);
 
 		if (!fn)
@@ -918,11 +1012,13 @@ static void teardown(struct watch *w, struct metrics_http *http)
 	signals__destroy(w->sys.sig);
 	free(w->sys.ring);
 	free(w->sys.runq_ring);
+	free(w->sys.ring_s);
 	for (size_t i = 0; i < w->ngroups; i++)
 		group_free(w->groups[i]);
 	free(w->groups);
 	for (size_t i = 0; i < w->nfns; i++) {
 		free(w->fns[i].ring);
+		free(w->fns[i].ring_s);
 		free(w->fns[i].sring);
 	}
 	free(w->fns);
@@ -957,9 +1053,12 @@ static int run_watch(struct watch *w, struct metrics_http **http)
 
 		if (reload_requested)
 			reload_rules(w);
-		if (read_groups(w))
+		if (read_groups(w)) {
+			save_state(w);	/* keep the frozen baselines of what is being judged */
 			return CLI_EXIT_ERROR;
+		}
 		ret = klp_watch__poll(&w->kw, on_klp_event, w);
+		w->polled = true;
 		/* No directory: no patch loaded yet on kernels that create it lazily. */
 		if (ret && ret != -ENOENT && !klp_warned++)
 			lps_warn("cannot read %s: %s", KLP_SYSFS_ROOT_DEFAULT, strerror(-ret));

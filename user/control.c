@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,14 @@
 #include "control.h"
 
 #define REQUEST_MAX 8192
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int sock_path(const char *dir, struct sockaddr_un *sa)
 {
@@ -57,21 +67,29 @@ int control__accept(int lfd, int *cfd, struct json_object **req)
 	socklen_t len = sizeof(cred);
 	char buf[REQUEST_MAX + 1];
 	size_t n = 0;
+	long deadline;
 	int fd, ret = 0;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (fd < 0)	/* none waiting, or none can be taken now (EMFILE...): next tick */
+		return -EAGAIN;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
 		ret = -EPERM;
 		goto fail;
 	}
-	/* The client writes its request at once; never let one stall the daemon. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* The client writes its request at once: a whole second at most, then it is dropped. */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	deadline = now_ms() + 1000;
 	while (n < REQUEST_MAX && !memchr(buf, '\n', n)) {
-		ssize_t r = read(fd, buf + n, REQUEST_MAX - n);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left = deadline - now_ms();
+		ssize_t r;
 
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+			ret = -ETIMEDOUT;
+			goto fail;
+		}
+		r = read(fd, buf + n, REQUEST_MAX - n);
 		if (r <= 0) {
 			ret = r ? -errno : -EPROTO;
 			goto fail;

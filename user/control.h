@@ -16,9 +16,10 @@
 /* Daemon: listens on dir/control.sock (a stale socket is replaced); fd or -errno. */
 int control__listen(const char *dir);
 /*
- * Daemon: one pending connection from root with its request, without
- * blocking on the listener; 0 and *req (caller puts) or -EAGAIN when none
- * waits; other -errno for a connection refused (closed here).
+ * Daemon: one pending connection from root with its request (read within a
+ * second), without blocking on the listener; 0 and *req (caller puts);
+ * -EAGAIN when none can be taken now; other -errno for a connection refused
+ * (closed here).
  */
 int control__accept(int lfd, int *cfd, struct json_object **req);
 /* Both: one JSON document and a newline; -errno. */

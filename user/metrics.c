@@ -147,13 +147,13 @@ static void functions(FILE *f, const struct watch *w)
 	family(f, "lpsentinel_function_judging", "gauge",
 	       "1 while a patch replacing the function is being judged.");
 	for (size_t i = 0; i < w->nfns; i++)
-		fn_sample(f, "lpsentinel_function_judging", w->fns[i].name, w->fns[i].judging);
+		fn_sample(f, "lpsentinel_function_judging", w->fns[i].name, w->fns[i].judging > 0);
 }
 
 static void patches(FILE *f, const struct watch *w)
 {
 	static const char *const states[] = { "transition", "observing", "kept", "reverted",
-					      "gone", "failed" };
+					      "gone", "failed", "present", "judging" };
 
 	family(f, "lpsentinel_patch_state", "gauge",
 	       "1 for the state the daemon last saw each livepatch in.");

@@ -74,6 +74,15 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *
 		return -EINVAL;
 	}
 	port = colon + 1;
+	{
+		char *end;
+		long pn = strtol(port, &end, 10);
+
+		if (*end || pn < 1 || pn > 65535) {
+			snprintf(why, len, "--listen '%s': port must be 1-65535", addr);
+			return -EINVAL;
+		}
+	}
 	hl = (size_t)(colon - addr);
 	if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
 		addr++;

@@ -20,6 +20,7 @@ struct probe {
 	struct probe_info info;
 	struct trace_bpf *skel;
 	struct bpf_link *witness;
+	__u64 witness_seen;	/* what the witness had counted at the previous check */
 	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */
 };
 
@@ -495,6 +496,13 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 
 		if (p->info.verified)
 			continue;
+		seen = 0;
+		if (p->info.mode != ATTACH_KPROBE && p->witness) {
+			ret = read_percpu(ps, ps->witness_fd, (__u32)i);
+			if (ret)
+				return ret;
+			seen = sum_u64(ps);
+		}
 		ret = read_percpu(ps, ps->hists_fd, (__u32)i);
 		if (ret)
 			return ret;
@@ -505,18 +513,21 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 			p->info.verified = p->info.mode == ATTACH_KPROBE && calls > 0;
 			continue;
 		}
-		ret = read_percpu(ps, ps->witness_fd, (__u32)i);
-		if (ret)
-			return ret;
-		seen = sum_u64(ps);
 		if (calls > 0) {
 			p->info.verified = true;
 			bpf_link__destroy(p->witness);
 			p->witness = NULL;
 			continue;
 		}
-		if (seen == 0)
-			continue;	/* not called yet: ask again next interval */
+		/*
+		 * Broken only if calls the witness had seen at the previous check
+		 * still have not reached the probe: a call in flight between the two
+		 * reads (or between the two probes of one call) is not a broken probe.
+		 */
+		if (p->witness_seen == 0) {
+			p->witness_seen = seen;
+			continue;	/* not called yet, or just now: ask again next interval */
+		}
 		if (ps->requested == ATTACH_FENTRY) {
 			set_err(err, p->info.name, "the fentry probe ran 0 times while a kprobe "
 				"counted %llu calls: this kernel does not run fentry here; "

@@ -38,11 +38,12 @@ struct watch_fn {
 	size_t idx;			/* its probe in grp */
 	struct lps_hist cum;		/* counters since its probe was attached */
 	struct lps_hist *ring;		/* per-tick deltas, the last baseline_s of them */
+	double *ring_s;			/* how long each tick really lasted */
 	size_t ring_len, ring_pos, ring_fill;
 	struct lps_hist saved;		/* baseline from the state file, if any */
 	double saved_s;
 	bool have_saved;
-	bool judging;			/* a patch of it is being judged: baseline frozen */
+	unsigned judging;		/* patches of it being judged: baseline frozen while > 0 */
 	struct lps_hist frozen;
 	double frozen_s;
 	bool frozen_none;
@@ -59,6 +60,7 @@ struct watch_sys {
 	char why[200];
 	struct lps_func_signals cum, *ring;
 	struct lps_hist runq_cum, *runq_ring;
+	double *ring_s;
 	size_t ring_len, ring_pos, ring_fill;
 	__u64 drops;
 };
@@ -87,6 +89,12 @@ struct watch_judgement {
 	size_t n;
 	size_t *fn;			/* its functions, indices into watch.fns */
 	struct lps_hist *start, *obs;	/* cumulative at observe start; the window */
+	/* Each function's baseline as frozen for this patch (another may overlap it). */
+	struct lps_hist *base;
+	double *base_s;
+	bool *base_none;
+	struct lps_func_signals *sbase;
+	bool *sbase_ok;
 	struct rules_set *fr;
 	struct func_judgement *j, sysj;
 	struct kfault_log faults;
@@ -105,7 +113,12 @@ struct watch_judgement {
 /* What the daemon last did with a patch, for metrics and status. */
 struct watch_patch {
 	char name[WATCH_NAME_MAX];
-	const char *state;		/* "transition", "observing", "kept", "reverted", "gone", "failed" */
+	/*
+	 * "transition", "observing", "kept", "reverted", "gone", "failed" (a
+	 * revert that did not finish), "present" (there before the daemon, not
+	 * judged), "judging" (left half-judged by a previous run)
+	 */
+	const char *state;
 	enum verdict verdict;
 	bool judged;
 	double at;			/* unix seconds of the last change */
@@ -134,6 +147,8 @@ struct watch {
 	__u64 verdicts[3];		/* by enum verdict */
 	__u64 reverts, revert_failures, state_saves, state_errors;
 	bool dirty;			/* state changed since the last save */
+	bool polled;			/* sysfs read once: later patches really appeared */
+	double last_read;		/* when the probes were last read */
 };
 
 /* Judgement (watch_judge.c): a patch appeared, every tick, and when it is done. */
@@ -142,6 +157,8 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p);
 void watch_judge__tick(struct watch *w);
 void watch_judge__feed_log(struct watch *w, const char *text, __u64 ts_usec);
 void watch_judge__free_all(struct watch *w);
+/* Is this patch being judged? */
+bool watch_judge__active(const struct watch *w, const char *patch);
 /* The gate client waiting for this patch's verdict, or NULL. */
 struct watch_client *watch__client(struct watch *w, const char *patch);
 /* Sends doc to the client, closes and frees it. */

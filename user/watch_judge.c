@@ -42,6 +42,11 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->names);
 	free(j->sstart);
 	free(j->sobs);
+	free(j->base);
+	free(j->base_s);
+	free(j->base_none);
+	free(j->sbase);
+	free(j->sbase_ok);
 	kfault_log__free(&j->faults);
 	free(j);
 }
@@ -101,7 +106,13 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->names = calloc(3 * total + 1, sizeof(*j->names));
 	j->sstart = calloc(total + 1, sizeof(*j->sstart));
 	j->sobs = calloc(total + 1, sizeof(*j->sobs));
-	if (!j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs) {
+	j->base = calloc(total + 1, sizeof(*j->base));
+	j->base_s = calloc(total + 1, sizeof(*j->base_s));
+	j->base_none = calloc(total + 1, sizeof(*j->base_none));
+	j->sbase = calloc(total + 1, sizeof(*j->sbase));
+	j->sbase_ok = calloc(total + 1, sizeof(*j->sbase_ok));
+	if (!j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs ||
+	    !j->base || !j->base_s || !j->base_none || !j->sbase || !j->sbase_ok) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -111,11 +122,22 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		if (!fn)
 			continue;
 		/* The baseline stops here: from now on the patch may be running. */
-		fn->frozen_none = !watch__baseline(w, fn, &fn->frozen, &fn->frozen_s);
-		fn->sfrozen_ok = !fn->frozen_none && watch__sig_baseline(w, fn, &fn->sfrozen);
-		fn->judging = true;
+		/*
+		 * The baseline stops here: from now on the patch may be running. A
+		 * patch arriving while another of the function is judged gets the
+		 * same frozen baseline: the code before either.
+		 */
+		if (!fn->judging) {	/* before counting it: watch__baseline reads the live ring */
+			fn->frozen_none = !watch__baseline(w, fn, &fn->frozen, &fn->frozen_s);
+			fn->sfrozen_ok = !fn->frozen_none && watch__sig_baseline(w, fn, &fn->sfrozen);
+		}
+		fn->judging++;
+		j->base[n] = fn->frozen;
+		j->base_s[n] = fn->frozen_s;
+		j->base_none[n] = fn->frozen_none;
+		j->sbase[n] = fn->sfrozen;
+		j->sbase_ok[n] = fn->sfrozen_ok;
 		j->fn[n] = (size_t)(fn - w->fns);
-		j->names[3 * n] = fn->name;
 		if (client && client->rules.loaded)
 			rules__for_function(&client->rules, fn->name, &j->fr[n]);
 		else if (!client && w->rules.loaded)
@@ -142,6 +164,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		rec->judged = false;
 		rec->at = unix_now();
 	}
+	w->dirty = true;	/* saved this tick: a daemon killed now judges it again on restart */
 	j = NULL;
 cleanup:
 	if (j)
@@ -187,12 +210,12 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 		json_object_object_add(f, "object", json_object_new_string(pi->module ? pi->module : "vmlinux"));
 		json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
 		json_object_object_add(f, "verdict", json_object_new_string(verdict__name(j->j[i].verdict)));
-		json_object_object_add(f, "baseline", fn->frozen_none ? NULL : report__stats_json(&fn->frozen));
-		json_object_object_add(f, "baseline_s", json_object_new_double(fn->frozen_s));
+		json_object_object_add(f, "baseline", j->base_none[i] ? NULL : report__stats_json(&j->base[i]));
+		json_object_object_add(f, "baseline_s", json_object_new_double(j->base_s[i]));
 		json_object_object_add(f, "observed", report__stats_json(&j->obs[i]));
 		json_object_object_add(f, "checks", verdict_report__checks_json(j->j[i].checks, j->j[i].n));
-		if (fn->sfrozen_ok) {
-			json_object_object_add(f, "baseline_signals", signals_report__json(&fn->sfrozen));
+		if (j->sbase_ok[i]) {
+			json_object_object_add(f, "baseline_signals", signals_report__json(&j->sbase[i]));
 			json_object_object_add(f, "observed_signals", signals_report__json(&j->sobs[i]));
 		}
 		json_object_array_add(fns, f);
@@ -258,16 +281,17 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 	for (size_t i = 0; i < j->n; i++) {
 		struct watch_fn *fn = &w->fns[j->fn[i]];
 
-		fn->judging = false;
+		if (--fn->judging)
+			continue;	/* another patch of it is still judged against the frozen baseline */
 		/*
 		 * The ring saw the patched code; the next patch must be judged against
 		 * the code that now runs: the observed window if kept, the frozen
 		 * baseline if reverted, until the ring has refilled.
 		 */
 		fn->ring_fill = 0;
-		if (reverted && !fn->frozen_none) {
-			fn->saved = fn->frozen;
-			fn->saved_s = fn->frozen_s;
+		if (reverted && !j->base_none[i]) {
+			fn->saved = j->base[i];
+			fn->saved_s = j->base_s[i];
 			fn->have_saved = true;
 		} else if (!reverted && j->phase == PHASE_OBSERVING) {
 			fn->saved = j->obs[i];
@@ -324,13 +348,15 @@ static enum verdict judge_window(struct watch *w, struct watch_judgement *j, dou
 
 	for (size_t i = 0; i < j->n; i++) {
 		struct watch_fn *fn = &w->fns[j->fn[i]];
-		struct func_window b = { .hist = &fn->frozen, .none = fn->frozen_none },
+		struct func_window b = { .hist = &j->base[i], .none = j->base_none[i] },
 				   o = { .hist = &j->obs[i] };
 
+		/* By name, not pointer: w->fns moves when functions are added. */
+		j->names[3 * i] = fn->name;
 		hist_delta(&j->obs[i], &fn->cum, &j->start[i]);
-		if (fn->sfrozen_ok) {
+		if (j->sbase_ok[i]) {
 			signals__sub(&j->sobs[i], &fn->scum, &j->sstart[i]);
-			b.sig = &fn->sfrozen;
+			b.sig = &j->sbase[i];
 			o.sig = &j->sobs[i];
 		}
 		for (size_t k = 0; k < j->faults.n; k++) {
@@ -437,4 +463,12 @@ void watch_judge__free_all(struct watch *w)
 		judgement_free(w->judging);
 		w->judging = next;
 	}
+}
+
+bool watch_judge__active(const struct watch *w, const char *patch)
+{
+	for (const struct watch_judgement *j = w->judging; j; j = j->next)
+		if (!strcmp(j->patch, patch))
+			return true;
+	return false;
 }

@@ -197,7 +197,8 @@ int watch_state__decode(const unsigned char *buf, size_t n, struct watch_state *
 		    !st->funcs[i].function[0])
 			ret = bad(why, len, "corrupted function name");
 	for (size_t i = 0; i < st->npatches; i++)
-		if (!terminated(st->patches[i].patch, sizeof(st->patches[i].patch)))
+		if (!terminated(st->patches[i].patch, sizeof(st->patches[i].patch)) ||
+		    !terminated(st->patches[i].state, sizeof(st->patches[i].state)))
 			ret = bad(why, len, "corrupted patch name");
 cleanup:
 	free(raw);

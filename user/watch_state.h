@@ -24,7 +24,7 @@ struct state_baseline {
 struct state_patch {
 	char patch[WATCH_NAME_MAX];
 	__u32 verdict;			/* enum verdict */
-	__u32 reverted;
+	char state[20];			/* "kept", "reverted", "failed", "gone", "judging" */
 	__s64 judged_at;		/* unix seconds */
 };
 

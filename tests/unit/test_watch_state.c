@@ -32,7 +32,7 @@ static void fill(struct watch_state *st, struct state_baseline *f, struct state_
 	memset(p, 0, sizeof(*p));
 	snprintf(p->patch, sizeof(p->patch), "lp_gate_slow");
 	p->verdict = 2;
-	p->reverted = 1;
+	snprintf(p->state, sizeof(p->state), "reverted");
 	p->judged_at = 1764000000;
 	st->funcs = f;
 	st->nfuncs = 3;

@@ -25,9 +25,10 @@ for krel in "${krels[@]}"; do
 		name=$(basename "$c" .sh)
 		echo "=== $name on $krel"
 		t0=$(date +%s)
-		# A case may ask for more vCPUs with a "# vm-smp: N" line.
+		# A case may ask for more vCPUs ("# vm-smp: N") or more time ("# vm-timeout: S").
 		smp=$(sed -n 's/^# vm-smp: \([0-9]*\)$/\1/p' "$c")
-		if VM_SMP=${smp:-${VM_SMP:-2}} "$here/run-in-vm.sh" -t "${VM_CASE_TIMEOUT:-600}" "$krel" "bash $c"; then
+		tmo=$(sed -n 's/^# vm-timeout: \([0-9]*\)$/\1/p' "$c")
+		if VM_SMP=${smp:-${VM_SMP:-2}} "$here/run-in-vm.sh" -t "${VM_CASE_TIMEOUT:-${tmo:-600}}" "$krel" "bash $c"; then
 			passed=$((passed + 1))
 			echo "=== PASS $name on $krel ($(($(date +%s) - t0)) s)"
 		else

@@ -18,6 +18,7 @@ ok() { echo "ok: $*"; }
 # probes are attached (it prints "Tracing" on stderr) or fails if it exits.
 start_trace() {
 	local name=$1 line; shift
+	TRACE_NAME=$name
 	"$LPS" trace "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	TRACE_PID=$!
 	# Bash builtins only from here on: an exec would make the dynamic loader
@@ -33,8 +34,10 @@ start_trace() {
 
 # stop_trace: SIGINT, as a user's Ctrl-C; trace prints its totals and exits 0.
 stop_trace() {
+	local rc=0
 	kill -INT "$TRACE_PID"
-	wait "$TRACE_PID" || fail "trace exited with $? after SIGINT"
+	wait "$TRACE_PID" || rc=$?
+	[[ $rc == 0 ]] || { cat "$WORK/$TRACE_NAME.err"; fail "trace exited with $rc after SIGINT"; }
 }
 
 # jq-like access without jq: json FILE 'python expression over d'

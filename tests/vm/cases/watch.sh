@@ -4,15 +4,22 @@
 # promtool accepts and a real Prometheus scrapes (and the dashboards' queries
 # run on), survives kill -9 with its state intact and judges the patch it was
 # judging when it died, and exits 0 on SIGTERM with every probe detached.
+# vm-timeout: 900
 . "$(dirname "$0")/lib.sh"
 S=$WORK/state
 FX=build/fixtures/$LPS_KREL
 ADDR=127.0.0.1:9464
 ip link set lo up 2>/dev/null || busybox ip link set lo up
 # Shorter windows than the defaults, so the case fits the lab's time.
-sed -e 's/^  baseline_s: .*/  baseline_s: 6/' -e 's/^  observe_s: .*/  observe_s: 6/' \
+sed -e 's/^  baseline_s: .*/  baseline_s: 6/' -e 's/^  observe_s: .*/  observe_s: 8/' \
 	rules/default.yaml >"$WORK/rules.yaml"
 start_gate_workload
+# A syslog of our own on /dev/log (the guest runs none): the audit trail goes there too.
+python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("/dev/log")
+out = open(sys.argv[1], "ab", buffering=0)
+while True: out.write(s.recv(65536) + b"\n")' "$WORK/syslog.txt" &
+SYSLOG_PID=$!
 
 DAEMON_PID=
 start_daemon() {	# start_daemon LOG
@@ -20,15 +27,15 @@ start_daemon() {	# start_daemon LOG
 		--function version_proc_show 2>"$WORK/$1" &
 	DAEMON_PID=$!
 }
-# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.5 s
+# wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until SECONDS passed
 wait_for() {
-	local t=$1 what=$2; shift 2
-	for ((i = 0; i < t * 2; i++)); do
+	local end=$((SECONDS + $1)) what=$2; shift 2
+	while ((SECONDS < end)); do
 		"$@" && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$WORK"/daemon*.err; fail "daemon died waiting for $what"; }
-		sleep 0.5
+		sleep 0.2
 	done
-	cat "$WORK"/daemon*.err; fail "no $what within $t s"
+	cat "$WORK"/daemon*.err; fail "no $what within $1 s"
 }
 baseline_ready() {
 	[[ -s $S/status.json ]] && json "$S/status.json" \
@@ -74,6 +81,8 @@ t1=$(date +%s.%N)
 [[ $(audit_field lp_gate_slow "[c['result'] for c in r['functions'][0]['checks'] if c['check']=='latency'][0]") == fail ]] ||
 	fail "lp_gate_slow: latency did not fail"
 [[ -e /sys/module/lp_gate_slow ]] && fail "reverted module still loaded"
+grep -q 'lpsentinel.*patch lp_gate_slow: fail, reverted' "$WORK/syslog.txt" ||
+	fail "no syslog record of the revert: $(tail -c 300 "$WORK/syslog.txt")"
 sys_checks=$(audit_field lp_gate_slow "sorted(c['check'] for c in r['system']['checks'])")
 [[ $sys_checks == "['kernel_faults', 'lock_contention', 'runqueue_latency', 'transition']" ]] ||
 	fail "lp_gate_slow: system checks $sys_checks"
@@ -126,14 +135,14 @@ timeout 300 "$LPS" gate "$FX/lp_gate_err.ko" --state "$S" --observe 6 --json >"$
 after=$(bpftool prog show | grep -c 'name lps_' || true)
 [[ $after == "$before" ]] || fail "gate via the daemon changed the BPF programs: $before -> $after"
 [[ -e /sys/module/lp_gate_err ]] && fail "gate via the daemon: module still loaded"
-grep -q 'handed to the watch daemon' "$WORK/handoff.err" || fail "gate did not say it handed over"
 audit_has lp_gate_err || fail "handed-over verdict not in the audit trail"
 ok "gate handed lp_gate_err to the daemon ($before BPF programs before and after): exit 3, $(json "$WORK/handoff.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check']=='errors'][0]")"
 
 # kill -9 while judging a patch: the restarted daemon judges it from the saved baseline.
 insmod "$FX/lp_gate_ok.ko"
-judging_ok() { [[ $(patch_state lp_gate_ok) == observing ]]; }
-wait_for 120 "lp_gate_ok under observation" judging_ok
+# Being judged: in transition or observed (grep: python's start-up is slow in the lab).
+judging_ok() { grep -Eq '"patch":"lp_gate_ok","state":"(transition|observing)"' "$S/status.json"; }
+wait_for 120 "lp_gate_ok under judgement" judging_ok
 kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" || true
 [[ -e /sys/kernel/livepatch/lp_gate_ok ]] || fail "lp_gate_ok gone after the daemon was killed"
 start_daemon daemon2.err
@@ -163,4 +172,5 @@ left=$(bpftool prog show | grep -c 'name lps_' || true)
 [[ $left == 0 ]] || fail "$left lpsentinel BPF programs left after SIGTERM"
 [[ -e /sys/kernel/livepatch/lp_gate_ok ]] || fail "kept patch gone after SIGTERM"
 "$LPS" revert lp_gate_ok --unload >/dev/null
+kill "$SYSLOG_PID" || true
 ok "SIGTERM: exit 0, no BPF program left; audit trail has $(wc -l <"$S/audit.jsonl") decisions"
