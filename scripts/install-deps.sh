@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
       libyaml-dev libjson-c-dev libmicrohttpd-dev pkg-config qemu-system-x86 busybox-static cpio xz-utils kmod
-      bpftrace python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64)
+      bpftrace bpfcc-tools python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64)
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 

@@ -113,6 +113,25 @@ struct watch_patch *watch__patch(struct watch *w, const char *name)
 	return v;
 }
 
+enum attach_mode watch__fn_mode(const struct watch_fn *fn)
+{
+	return fn->grp ? probe_set__info(fn->grp->ps, fn->idx)->mode : ATTACH_AUTO;
+}
+
+enum attach_mode watch__baseline_mode(const struct watch *w, const struct watch_fn *fn)
+{
+	struct lps_hist b;
+	double s;
+
+	if (fn->judging)
+		return fn->frozen_mode;
+	/* The ring unless it is too thin and the state file's stands in (watch__baseline). */
+	if (!watch__baseline(w, fn, &b, &s) || !fn->have_saved ||
+	    memcmp(&b, &fn->saved, sizeof(b)) || s != fn->saved_s)
+		return watch__fn_mode(fn);
+	return fn->saved_mode;
+}
+
 bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
 		     double *seconds)
 {
@@ -431,6 +450,8 @@ static int save_state(struct watch *w)
 		if (!watch__baseline(w, &w->fns[i], &b->hist, &b->seconds))
 			continue;
 		snprintf(b->function, sizeof(b->function), "%s", w->fns[i].name);
+		snprintf(b->attach, sizeof(b->attach), "%s",
+			 attach_mode__name(watch__baseline_mode(w, &w->fns[i])));
 		st.nfuncs++;
 	}
 	for (size_t i = 0; i < w->npatches; i++) {
@@ -973,6 +994,8 @@ static int setup(struct watch *w, struct metrics_http **http)
 		fn->saved = st.funcs[i].hist;
 		fn->saved_s = st.funcs[i].seconds;
 		fn->have_saved = true;
+		fn->saved_mode = !strcmp(st.funcs[i].attach, "fentry") ? ATTACH_FENTRY :
+				 !strcmp(st.funcs[i].attach, "kprobe") ? ATTACH_KPROBE : ATTACH_AUTO;
 	}
 	watch_state__free(&st);
 	if (ret)

@@ -114,6 +114,12 @@ static void check_latency(const struct func_window *b, const struct func_window 
 			 "already patched; %llu calls after", (unsigned long long)o->hist->calls);
 		return;
 	}
+	if (b->incomparable) {
+		c->result = VERDICT_INCONCLUSIVE;
+		snprintf(c->detail, sizeof(c->detail), "%s; p50 %.0fns before, %.0fns after",
+			 b->incomparable, hist_percentile(b->hist, 0.5), hist_percentile(o->hist, 0.5));
+		return;
+	}
 	check_distribution(b->hist, o->hist, r->min_calls, r->latency.ratio, r->latency.min_delta_ns,
 			   alpha, c);
 }

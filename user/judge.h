@@ -36,6 +36,7 @@ struct func_window {
 	size_t faults;				/* kernel log faults pinned on it */
 	const char *fault_line;			/* the first one's opening line */
 	bool none;	/* baseline only: there is none (a function first seen patched) */
+	const char *incomparable;	/* baseline only: why its latencies cannot be compared */
 };
 
 /* The system's window, for the system checks. */

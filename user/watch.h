@@ -43,6 +43,8 @@ struct watch_fn {
 	struct lps_hist saved;		/* baseline from the state file, if any */
 	double saved_s;
 	bool have_saved;
+	enum attach_mode saved_mode;	/* what measured it (ATTACH_AUTO: unknown) */
+	enum attach_mode frozen_mode;
 	unsigned judging;		/* patches of it being judged: baseline frozen while > 0 */
 	struct lps_hist frozen;
 	double frozen_s;
@@ -95,6 +97,7 @@ struct watch_judgement {
 	bool *base_none;
 	struct lps_func_signals *sbase;
 	bool *sbase_ok;
+	enum attach_mode *base_mode;
 	struct rules_set *fr;
 	struct func_judgement *j, sysj;
 	struct kfault_log faults;
@@ -174,6 +177,10 @@ int watch__add_group(struct watch *w, const char *const *names, size_t n, char *
 bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
 		     double *seconds);
 
+/* The attach method that measured that baseline (ATTACH_AUTO when unknown). */
+enum attach_mode watch__baseline_mode(const struct watch *w, const struct watch_fn *fn);
+/* The method that measures fn now. */
+enum attach_mode watch__fn_mode(const struct watch_fn *fn);
 /* The same for its signals: false when they are not recorded or the ring is too thin. */
 bool watch__sig_baseline(const struct watch *w, const struct watch_fn *fn,
 			 struct lps_func_signals *out);

@@ -47,6 +47,7 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->base_none);
 	free(j->sbase);
 	free(j->sbase_ok);
+	free(j->base_mode);
 	kfault_log__free(&j->faults);
 	free(j);
 }
@@ -111,8 +112,9 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->base_none = calloc(total + 1, sizeof(*j->base_none));
 	j->sbase = calloc(total + 1, sizeof(*j->sbase));
 	j->sbase_ok = calloc(total + 1, sizeof(*j->sbase_ok));
+	j->base_mode = calloc(total + 1, sizeof(*j->base_mode));
 	if (!j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs ||
-	    !j->base || !j->base_s || !j->base_none || !j->sbase || !j->sbase_ok) {
+	    !j->base || !j->base_s || !j->base_none || !j->sbase || !j->sbase_ok || !j->base_mode) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -128,6 +130,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		 * same frozen baseline: the code before either.
 		 */
 		if (!fn->judging) {	/* before counting it: watch__baseline reads the live ring */
+			fn->frozen_mode = watch__baseline_mode(w, fn);
 			fn->frozen_none = !watch__baseline(w, fn, &fn->frozen, &fn->frozen_s);
 			fn->sfrozen_ok = !fn->frozen_none && watch__sig_baseline(w, fn, &fn->sfrozen);
 		}
@@ -137,6 +140,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		j->base_none[n] = fn->frozen_none;
 		j->sbase[n] = fn->sfrozen;
 		j->sbase_ok[n] = fn->sfrozen_ok;
+		j->base_mode[n] = fn->frozen_mode;
 		j->fn[n] = (size_t)(fn - w->fns);
 		if (client && client->rules.loaded)
 			rules__for_function(&client->rules, fn->name, &j->fr[n]);
@@ -292,10 +296,12 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 		if (reverted && !j->base_none[i]) {
 			fn->saved = j->base[i];
 			fn->saved_s = j->base_s[i];
+			fn->saved_mode = j->base_mode[i];
 			fn->have_saved = true;
 		} else if (!reverted && j->phase == PHASE_OBSERVING) {
 			fn->saved = j->obs[i];
 			fn->saved_s = cli__now_s() - j->t_obs_start;
+			fn->saved_mode = watch__fn_mode(fn);
 			fn->have_saved = true;
 		}
 	}
@@ -350,6 +356,19 @@ static enum verdict judge_window(struct watch *w, struct watch_judgement *j, dou
 		struct watch_fn *fn = &w->fns[j->fn[i]];
 		struct func_window b = { .hist = &j->base[i], .none = j->base_none[i] },
 				   o = { .hist = &j->obs[i] };
+		enum attach_mode now = watch__fn_mode(fn);
+
+		/*
+		 * fentry and kprobes add different costs to every call: a baseline of
+		 * one and an observation of the other differ by that alone (a restart
+		 * with the patch live traces it with kprobes).
+		 */
+		if (j->base_mode[i] != ATTACH_AUTO && now != ATTACH_AUTO && j->base_mode[i] != now)
+			b.incomparable = now == ATTACH_KPROBE ?
+				"baseline measured with fentry probes, the patched code with kprobes: "
+				"latencies not comparable" :
+				"baseline measured with kprobes, the patched code with fentry probes: "
+				"latencies not comparable";
 
 		/* By name, not pointer: w->fns moves when functions are added. */
 		j->names[3 * i] = fn->name;

@@ -194,7 +194,8 @@ int watch_state__decode(const unsigned char *buf, size_t n, struct watch_state *
 	snprintf(st->boot_id, sizeof(st->boot_id), "%.39s", c.boot_id);
 	for (size_t i = 0; i < st->nfuncs; i++)
 		if (!terminated(st->funcs[i].function, sizeof(st->funcs[i].function)) ||
-		    !st->funcs[i].function[0])
+		    !st->funcs[i].function[0] ||
+		    !terminated(st->funcs[i].attach, sizeof(st->funcs[i].attach)))
 			ret = bad(why, len, "corrupted function name");
 	for (size_t i = 0; i < st->npatches; i++)
 		if (!terminated(st->patches[i].patch, sizeof(st->patches[i].patch)) ||

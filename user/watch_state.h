@@ -19,6 +19,7 @@ struct state_baseline {
 	char function[WATCH_NAME_MAX];
 	double seconds;			/* how long the window lasted */
 	struct lps_hist hist;
+	char attach[8];			/* "fentry" or "kprobe": what measured it */
 };
 
 struct state_patch {

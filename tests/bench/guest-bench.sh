@@ -19,14 +19,14 @@ ops() {
 	sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p' <<<"$out"
 }
 
-# wait_ready FILE PATTERN PID
+# wait_ready FILE PATTERN PID (bcc and bpftrace compile for minutes under -icount)
 wait_ready() {
-	for _ in $(seq 1 1500); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
+	for _ in $(seq 1 3000); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
 		kill -0 "$3" 2>/dev/null || { cat "$1"; echo "bench: tracer died" >&2; exit 1; }
 		sleep 0.2
 	done
-	echo "bench: tracer not ready in 300 s" >&2; exit 1
+	echo "bench: tracer not ready in 600 s" >&2; exit 1
 }
 
 # tracer CONFIG: the command that attaches CONFIG's probes (none for untraced)
@@ -37,7 +37,13 @@ tracer() {
 	# the probe core alone (--no-signals), comparable with the floor and bpftrace
 	lpsentinel) echo ./lpsentinel trace "$FN" --mode fentry --no-signals ;;
 	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe --no-signals ;;
-	lpsentinel-64) echo ./lpsentinel trace "$FN" $(cat "$WORK/idle") --mode fentry --no-signals ;;
+	lpsentinel-8) echo ./lpsentinel trace "$FN" $(head -n7 "$WORK/idle") --mode fentry --no-signals ;;
+	lpsentinel-64) echo ./lpsentinel trace "$FN" $(head -n63 "$WORK/idle") --mode fentry --no-signals ;;
+	# the daemon watching the function, signals and BPF statistics on, as deployed
+	watch) echo ./lpsentinel watch --state "$WORK/wstate" --function "$FN" ;;
+	# bcc's funclatency (kprobe/kretprobe, log2 histogram), Python unbuffered so
+	# its "Tracing" line is seen
+	bcc) echo env PYTHONUNBUFFERED=1 funclatency-bpfcc "$FN" ;;
 	# and with the health signals (lock contention, page faults, run queue, and
 	# the syscall-entry reset every syscall now pays): trace's default
 	lpsentinel-signals) echo ./lpsentinel trace "$FN" --mode fentry ;;
@@ -45,15 +51,39 @@ tracer() {
 	esac
 }
 
-# one CONFIG: attach, run the workload once, detach. Readiness ("Tracing") is
-# printed on stderr by lpsentinel and lps-floor, on stdout by bpftrace.
+# A no-op livepatch: a replacement identical to the original, so what it costs
+# is the ftrace redirection alone (issue 7's calibration).
+NOOP=build/fixtures/$LPS_KREL/lp_gate_ok.ko
+noop_load() {
+	insmod "$NOOP"
+	for _ in $(seq 1 600); do
+		[[ $(cat /sys/kernel/livepatch/lp_gate_ok/transition 2>/dev/null) == 0 ]] && return 0
+		sleep 0.2
+	done
+	echo "bench: no-op patch transition did not finish" >&2; exit 1
+}
+noop_unload() {
+	echo 0 >/sys/kernel/livepatch/lp_gate_ok/enabled
+	while [[ -e /sys/kernel/livepatch/lp_gate_ok ]]; do sleep 0.2; done
+	rmmod lp_gate_ok
+}
+
+# one CONFIG: attach, run the workload once, detach. Readiness ("Tracing",
+# "watching") is printed on stderr by lpsentinel and lps-floor, on stdout by
+# bpftrace and bcc.
 one() {
 	local cmd pid
+	if [[ $1 == noop-livepatch ]]; then
+		noop_load
+		echo "$1 $(ops)" >>"$results"
+		noop_unload
+		return
+	fi
 	cmd=$(tracer "$1")
 	if [[ -n $cmd ]]; then
 		$cmd >"$WORK/t.log" 2>&1 &
 		pid=$!
-		wait_ready "$WORK/t.log" Tracing $pid
+		wait_ready "$WORK/t.log" 'Tracing|watching' $pid
 		# Steady state: lpsentinel verifies its probes in the first 2 s and
 		# drops their kprobe witnesses; every configuration waits the same.
 		sleep 2.5
@@ -65,7 +95,9 @@ one() {
 # 63 idle functions for the 64-function run: BTF, ftrace-able, unique names.
 bpftool btf dump file /sys/kernel/btf/vmlinux | sed -n "s/^\[[0-9]*\] FUNC '\([^']*\)'.*/\1/p" | sort -u >"$WORK/btf"
 grep -v '\[' /sys/kernel/tracing/available_filter_functions | sort | uniq -u >"$WORK/aff"
-comm -12 "$WORK/btf" "$WORK/aff" | grep -E '_show$' | grep -vx "$FN" | sed -n 1,63p >"$WORK/idle"
+# 255 idle functions for the scale run: _show functions first, then any.
+comm -12 "$WORK/btf" "$WORK/aff" | grep -vx "$FN" >"$WORK/cands"
+{ grep -E '_show$' "$WORK/cands"; grep -vE '_show$' "$WORK/cands"; } | sed -n 1,255p >"$WORK/idle"
 
 cat >"$WORK/bt.bt" <<BT
 kfunc:$FN { @start[tid] = nsecs; }
@@ -75,22 +107,32 @@ BT
 
 # Round-robin, order rotated every round: slow drift of the emulator hits every
 # configuration alike instead of whichever ran last.
-configs=(untraced floor lpsentinel lpsentinel-signals lpsentinel-kprobe lpsentinel-64 bpftrace)
+configs=(untraced floor lpsentinel lpsentinel-signals lpsentinel-kprobe lpsentinel-8 lpsentinel-64
+	 watch bpftrace bcc noop-livepatch)
 for r in $(seq 0 $((R - 1))); do
 	for i in "${!configs[@]}"; do
 		one "${configs[$(((i + r) % ${#configs[@]}))]}"
 	done
 done
 
-# Userspace CPU of trace with 64 functions and 1 s intervals, over 20 s.
-./lpsentinel trace "$FN" $(cat "$WORK/idle") -i 1 --json >/dev/null 2>"$WORK/cpu.err" &
-pid=$!
-wait_ready "$WORK/cpu.err" Tracing $pid
-t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
-sleep 20
-t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
-kill -INT $pid; wait $pid || true
-echo "cpu64 $(( t1 - t0 )) $(getconf CLK_TCK)" >>"$results"
+# Userspace CPU and peak memory of trace with 64 and 256 functions and 1 s
+# intervals, over 20 s each, and of the watch daemon with the 64.
+cpu_of() {	# cpu_of NAME COMMAND...
+	local name=$1 pid t0 t1; shift
+	"$@" >/dev/null 2>"$WORK/cpu.err" &
+	pid=$!
+	wait_ready "$WORK/cpu.err" 'Tracing|watching' $pid
+	t0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	sleep 20
+	t1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	hwm=$(awk '/^VmHWM:/ {print $2}' /proc/$pid/status)
+	kill -INT $pid; wait $pid || true
+	echo "cpu $name $(( t1 - t0 )) $(getconf CLK_TCK) $hwm" >>"$results"
+}
+cpu_of trace-64 ./lpsentinel trace "$FN" $(head -n63 "$WORK/idle") -i 1 --json
+cpu_of trace-256 ./lpsentinel trace "$FN" $(cat "$WORK/idle") -i 1 --json
+cpu_of watch-64 ./lpsentinel watch --state "$WORK/wstate64" --listen 127.0.0.1:9464 --function "$FN" \
+	$(head -n63 "$WORK/idle" | sed 's/^/--function /')
 # How much slower this guest runs plain userspace code than the host: the same
 # CPU-bound job timed here and by run-bench.sh on the host.
 echo "spin $(tests/bench/spin.sh)" >>"$results"
@@ -98,11 +140,11 @@ echo "spin $(tests/bench/spin.sh)" >>"$results"
 python3 - "$results" "$LPS_RESULTS/bench.json" <<'PY'
 import json, statistics, sys
 runs = {}
-cpu = spin = None
+cpu, spin = {}, None
 for line in open(sys.argv[1]):
     k, *v = line.split()
-    if k == "cpu64":
-        cpu = int(v[0]) / int(v[1]) / 20 * 100
+    if k == "cpu":
+        cpu[v[0]] = {"cpu_percent": int(v[1]) / int(v[2]) / 20 * 100, "peak_rss_kib": int(v[3])}
         continue
     if k == "spin":
         spin = float(v[0])
@@ -113,7 +155,8 @@ base_ns = 1e9 / med["untraced"]
 floor_ns = 1e9 / med["floor"] - base_ns
 rows = []
 print(f"{'configuration':<20} {'ops/s (median)':>15} {'ns/op':>8} {'added ns/call':>14} {'x floor':>8}")
-for k in ["untraced", "floor", "lpsentinel", "lpsentinel-signals", "lpsentinel-kprobe", "lpsentinel-64", "bpftrace"]:
+for k in ["untraced", "floor", "lpsentinel", "lpsentinel-signals", "lpsentinel-kprobe",
+          "lpsentinel-8", "lpsentinel-64", "watch", "bpftrace", "bcc", "noop-livepatch"]:
     ns = 1e9 / med[k]
     added = ns - base_ns
     ratio = added / floor_ns if floor_ns > 0 else float("nan")
@@ -121,7 +164,8 @@ for k in ["untraced", "floor", "lpsentinel", "lpsentinel-signals", "lpsentinel-k
                  "x_floor": ratio, "runs": runs[k]})
     print(f"{k:<20} {med[k]:>15.0f} {ns:>8.0f} {added:>14.0f} {ratio:>8.2f}")
 print(f"untraced spread: min {min(runs['untraced']):.0f} max {max(runs['untraced']):.0f} ops/s over {len(runs['untraced'])} runs")
-print(f"trace, 64 functions, -i 1: userspace CPU {cpu:.2f}% of one core (TCG guest)")
+for name, c in cpu.items():
+    print(f"{name}, -i 1: userspace CPU {c['cpu_percent']:.2f}% of one core (TCG guest), peak RSS {c['peak_rss_kib']} KiB")
 print(f"spin job in the guest: {spin:.2f} s")
-json.dump({"rows": rows, "cpu64_percent": cpu, "guest_spin_s": spin}, open(sys.argv[2], "w"), indent=1)
+json.dump({"rows": rows, "cpu": cpu, "guest_spin_s": spin}, open(sys.argv[2], "w"), indent=1)
 PY

@@ -15,6 +15,7 @@ echo "host spin job: $(tests/bench/spin.sh) s" | tee build/bench/host-spin.txt
 # costs of a few hundred ns.
 for krel in $("$top/tests/vm/kernels.sh" | grep '^6\.12\.'); do
 	echo "=== bench on $krel"
+	"$top/tests/vm/build-fixtures.sh" "$krel" >/dev/null	# the no-op livepatch
 	VM_ICOUNT=1 "$top/tests/vm/run-in-vm.sh" -t 2400 "$krel" \
 		"BENCH_SECONDS=${BENCH_SECONDS:-3} BENCH_ROUNDS=${BENCH_ROUNDS:-5} tests/bench/guest-bench.sh" |
 		tee "build/bench/$krel.txt"

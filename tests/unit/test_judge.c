@@ -208,6 +208,26 @@ static void test_no_baseline(void **state)
 	assert_int_equal(j.checks[1].result, VERDICT_INCONCLUSIVE);
 }
 
+/* A baseline taken by another attach method: latency not compared, errors still are. */
+static void test_incomparable_baseline(void **state)
+{
+	struct lps_hist b = { .calls = 5000, .errors = 0 }, o = { .calls = 5000, .errors = 400 };
+	struct func_window wb = { .hist = &b, .incomparable = "measured with fentry, now kprobe" },
+			   wo = { .hist = &o };
+	struct rules_set s;
+	struct func_judgement j;
+
+	(void)state;
+	b.buckets[lps_hist_bucket(5000)] = 5000;
+	o.buckets[lps_hist_bucket(500000)] = 5000;	/* 100x slower: still not a latency failure */
+	rules__builtin(&s);
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_string_equal(j.checks[0].check, "latency");
+	assert_int_equal(j.checks[0].result, VERDICT_INCONCLUSIVE);
+	assert_non_null(strstr(j.checks[0].detail, "now kprobe"));
+	assert_int_equal(j.checks[1].result, VERDICT_FAIL);
+}
+
 /* Lock contention and kernel faults inside a function, with the signals recorded. */
 static void test_signal_checks(void **state)
 {
@@ -293,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_rules),
 		cmocka_unit_test(test_watch_list),
 		cmocka_unit_test(test_no_baseline),
+		cmocka_unit_test(test_incomparable_baseline),
 		cmocka_unit_test(test_signal_checks),
 		cmocka_unit_test(test_system_checks),
 		cmocka_unit_test(test_false_reverts_and_catches),

@@ -26,6 +26,7 @@ static void fill(struct watch_state *st, struct state_baseline *f, struct state_
 		f[i].seconds = 10.5 + (double)i;
 		f[i].hist.calls = 1000 + i;
 		f[i].hist.errors = i;
+		snprintf(f[i].attach, sizeof(f[i].attach), "%s", i ? "kprobe" : "fentry");
 		for (size_t b = 0; b < HIST_BUCKETS; b += 7)
 			f[i].hist.buckets[b] = b * (i + 1);
 	}

@@ -149,9 +149,16 @@ start_daemon daemon2.err
 wait_for 120 "verdict on lp_gate_ok after restart" audit_has lp_gate_ok
 grep -Eq 'state: [1-9][0-9]* baselines' "$WORK/daemon2.err" || { cat "$WORK/daemon2.err"; fail "restart did not load the baseline"; }
 grep -q 'ignored' "$WORK/daemon2.err" && { cat "$WORK/daemon2.err"; fail "state ignored after kill -9"; }
-[[ $(audit_field lp_gate_ok "(r['verdict'], r['action'])") == "('pass', 'kept')" ]] ||
+# The restarted daemon traces the now-patched function with kprobes; its saved
+# baseline was measured with fentry: latency is not compared (a false revert
+# here was seen once), errors and faults are.
+[[ $(audit_field lp_gate_ok "r['action']") == kept ]] ||
 	fail "lp_gate_ok after restart: $(tail -n1 "$S/audit.jsonl")"
-ok "killed with SIGKILL while judging lp_gate_ok; restarted, state intact, judged: $(audit_field lp_gate_ok "[c['detail'] for c in r['functions'][0]['checks'] if c['check']=='latency'][0]")"
+lat=$(audit_field lp_gate_ok "[c['detail'] for c in r['functions'][0]['checks'] if c['check']=='latency'][0]")
+[[ $lat == *"not comparable"* ]] || fail "lp_gate_ok after restart: latency compared across attach methods: $lat"
+[[ $(audit_field lp_gate_ok "[c['result'] for c in r['functions'][0]['checks'] if c['check']=='errors'][0]") == pass ]] ||
+	fail "lp_gate_ok after restart: errors not judged against the saved baseline"
+ok "killed with SIGKILL while judging lp_gate_ok; restarted, state intact, kept: $lat"
 
 # SIGKILL at random points; every restart finds a sound state file.
 for n in 1 2 3; do
