@@ -4,7 +4,7 @@
 # promtool accepts and a real Prometheus scrapes (and the dashboards' queries
 # run on), survives kill -9 with its state intact and judges the patch it was
 # judging when it died, and exits 0 on SIGTERM with every probe detached.
-# vm-timeout: 900
+# vm-timeout: 1200
 . "$(dirname "$0")/lib.sh"
 S=$WORK/state
 FX=build/fixtures/$LPS_KREL
@@ -29,13 +29,13 @@ start_daemon() {	# start_daemon LOG
 }
 # wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until SECONDS passed
 wait_for() {
-	local end=$((SECONDS + $1)) what=$2; shift 2
+	local t=$1 end=$((SECONDS + $1)) what=$2; shift 2
 	while ((SECONDS < end)); do
 		"$@" && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$WORK"/daemon*.err; fail "daemon died waiting for $what"; }
+		kill -0 "$DAEMON_PID" 2>/dev/null || { tail -n 5 "$WORK"/daemon*.err; fail "daemon died waiting for $what"; }
 		sleep 0.2
 	done
-	cat "$WORK"/daemon*.err; fail "no $what within $1 s"
+	tail -n 5 "$WORK"/daemon*.err; fail "no $what within $t s"
 }
 baseline_ready() {
 	[[ -s $S/status.json ]] && json "$S/status.json" \
@@ -161,14 +161,19 @@ lat=$(audit_field lp_gate_ok "[c['detail'] for c in r['functions'][0]['checks'] 
 ok "killed with SIGKILL while judging lp_gate_ok; restarted, state intact, kept: $lat"
 
 # SIGKILL at random points; every restart finds a sound state file.
+# (A restart's probes may wait in the kernel for the killed one's to be torn
+# down: RCU-tasks grace periods; once seen taking over a minute on 6.1.)
+slowest=0
 for n in 1 2 3; do
 	sleep "0.$((RANDOM % 9 + 1))"
 	kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" || true
+	t0=$SECONDS
 	start_daemon "daemon-k$n.err"
-	wait_for 60 "restart $n" grep -q watching "$WORK/daemon-k$n.err"
+	wait_for 300 "restart $n" grep -q watching "$WORK/daemon-k$n.err"
+	((SECONDS - t0 > slowest)) && slowest=$((SECONDS - t0))
 	grep -q 'ignored' "$WORK/daemon-k$n.err" && { cat "$WORK/daemon-k$n.err"; fail "state ignored after kill -9 ($n)"; }
 done
-ok "3 more kill -9 at random points: state loaded every time"
+ok "3 more kill -9 at random points: state loaded every time (slowest restart ${slowest} s)"
 
 # SIGTERM: clean exit 0, every probe detached; the kept patch stays.
 sleep 2
