@@ -22,7 +22,7 @@ USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/main.o,$(USER_OBJS))
 
 .SECONDARY:
-.PHONY: all deps test unit-test vm-test demo bench clean install
+.PHONY: all deps test unit-test vm-test demo bench clean install calibration
 all: lpsentinel
 
 deps:
@@ -57,6 +57,15 @@ install: lpsentinel
 		install -D -m 0644 rules/default.yaml $(DESTDIR)/etc/lpsentinel/rules.yaml
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/lpsentinel/dashboards dashboards/*.json
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/lpsentinel/README.md
+
+# The calibration livepatch for `lpsentinel overhead --calibrate`, built
+# against the running kernel's headers (KREL=... for another installed one).
+KREL ?= $(shell uname -r)
+calibration:
+	rm -rf $(OUT)/calibration/$(KREL) && mkdir -p $(OUT)/calibration/$(KREL)
+	cp calibration/Kbuild calibration/lps_noop.c $(OUT)/calibration/$(KREL)/
+	$(MAKE) -C /lib/modules/$(KREL)/build M=$(CURDIR)/$(OUT)/calibration/$(KREL) modules
+	@echo "calibration patch: $(OUT)/calibration/$(KREL)/lps_noop.ko"
 
 clean:
 	rm -rf $(OUT) lpsentinel

@@ -31,6 +31,8 @@ void cli__catch_stop_signals(void);
 bool cli__stop_requested(void);
 /* CLOCK_MONOTONIC in seconds. */
 double cli__now_s(void);
+/* Sleeps s seconds; a signal cuts it short (callers loop on the clock). */
+void cli__nap(double s);
 
 int do_trace(int argc, char **argv);
 int do_status(int argc, char **argv);
@@ -38,5 +40,6 @@ int do_inspect(int argc, char **argv);
 int do_gate(int argc, char **argv);
 int do_revert(int argc, char **argv);
 int do_watch(int argc, char **argv);
+int do_overhead(int argc, char **argv);
 
 #endif

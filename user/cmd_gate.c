@@ -24,13 +24,6 @@
 #include "kmsg.h"
 #include "log.h"
 
-static void nap(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9) };
-
-	nanosleep(&ts, NULL);
-}
-
 static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 {
 	static const struct option opts[] = {
@@ -132,7 +125,7 @@ static int wait_window(struct gate *g, double seconds, struct lps_hist *scratch)
 	while (cli__now_s() < end) {
 		if (cli__stop_requested())
 			return -EINTR;
-		nap(fmin(0.2, end - cli__now_s()));
+		cli__nap(fmin(0.2, end - cli__now_s()));
 		if (snapshot(g, scratch))
 			return -EIO;
 	}
@@ -156,7 +149,7 @@ static int wait_transition(struct gate *g)
 				return 0;
 			}
 		}
-		nap(0.05);
+		cli__nap(0.05);
 	}
 	if (cli__stop_requested())
 		return -EINTR;
@@ -323,6 +316,8 @@ static int prepare(struct gate *g)
 			g->fr[i] = g->def;
 	}
 	ret = probe_set__open(&g->ps, names, g->n, &popts, &perr);
+	/* Before attaching: every call counted is a BPF run counted (own cost per call). */
+	self_cost__start(&g->sc);
 	if (!ret)
 		ret = probe_set__attach(g->ps, &perr);
 	free(names);
@@ -351,6 +346,7 @@ static void gate_free(struct gate *g)
 	free(g->names);
 	free(g->all_names);
 	probe_set__destroy(g->ps);
+	self_cost__stop(&g->sc);
 	klp_module_info__free(&g->mod);
 	klp_transition_info__free(&g->stall);	/* both safe on zeroed structs */
 	klp_patch_entry__free(&g->stalled);
@@ -593,7 +589,7 @@ static int gate_via_daemon(const struct gate_args *a, int fd)
 
 int do_gate(int argc, char **argv)
 {
-	struct gate g = { .kmsg_fd = -1 };
+	struct gate g = { .kmsg_fd = -1, .sc.stats_fd = -EBADF };
 	int ret = parse_gate_args(argc, argv, &g.a);
 
 	if (ret > 0)

@@ -12,6 +12,7 @@
 #include "klp_sysfs.h"
 #include "log.h"
 #include "probes.h"
+#include "self_cost.h"
 #include "report.h"
 #include "signals.h"
 #include "signals_report.h"
@@ -22,6 +23,7 @@ struct trace_args {
 	enum attach_mode mode;
 	bool json;
 	bool no_signals;	/* latency, calls and errors only */
+	bool self_cost;		/* BPF statistics on, probe floor measured */
 	const char *const *funcs;
 	size_t nfuncs;
 };
@@ -29,7 +31,7 @@ struct trace_args {
 static void trace_usage(FILE *f)
 {
 	fprintf(f, "usage: lpsentinel trace FUNC... [-d SECONDS] [-i SECONDS] "
-		"[--mode auto|fentry|kprobe] [--no-signals] [--json]\n");
+		"[--mode auto|fentry|kprobe] [--no-signals] [--self-cost] [--json]\n");
 }
 
 static int parse_trace_args(int argc, char **argv, struct trace_args *a)
@@ -40,6 +42,7 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-signals", no_argument, NULL, 'S' },
+		{ "self-cost", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -72,6 +75,9 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 			break;
 		case 'S':
 			a->no_signals = true;
+			break;
+		case 'C':
+			a->self_cost = true;
 			break;
 		case 'j':
 			a->json = true;
@@ -129,8 +135,9 @@ static void print_text(const struct probe_set *ps, const struct lps_hist *h,
 	fflush(stdout);
 }
 
+/* sc: the run's own cost, for totals (NULL in intervals or without --self-cost). */
 static struct json_object *functions_json(const struct probe_set *ps, const struct lps_hist *h,
-					  const struct signals_snapshot *ss)
+					  const struct signals_snapshot *ss, const struct self_cost *sc)
 {
 	struct json_object *arr = json_object_new_array();
 
@@ -139,6 +146,8 @@ static struct json_object *functions_json(const struct probe_set *ps, const stru
 
 		if (ss)
 			signals_report__add_fields(f, &ss->funcs[i]);
+		if (sc)
+			self_cost__add_function(f, sc, ps, i, &h[i]);
 		json_object_array_add(arr, f);
 	}
 	return arr;
@@ -174,6 +183,7 @@ static int run_trace(const struct trace_args *a)
 	struct signals *sig = NULL;
 	/* signals: at the start (totals), at the last interval, now, and a difference */
 	struct signals_snapshot sfirst = { 0 }, sprev = { 0 }, snow = { 0 }, sdelta = { 0 };
+	struct self_cost sc = { .stats_fd = -EBADF };
 	char why[200];
 	double start, next, end, last_read;
 	size_t n = a->nfuncs;
@@ -191,6 +201,9 @@ static int run_trace(const struct trace_args *a)
 		goto cleanup;
 	}
 	cli__catch_stop_signals();
+	/* Before attaching: every call the histograms count is a BPF run counted too. */
+	if (a->self_cost)
+		self_cost__start(&sc);
 	ret = probe_set__attach(ps, &perr);
 	if (ret)
 		goto report_perr;
@@ -201,6 +214,8 @@ static int run_trace(const struct trace_args *a)
 		lps_err("cannot read the signal probes: %s", strerror(-ret));
 		goto cleanup;
 	}
+	if (a->self_cost)
+		self_cost__measure_floors(&sc, ps, SELF_COST_FLOOR_CALLS);
 	/* stderr, so it never mixes into --json; scripts wait for this line. */
 	fprintf(stderr, "Tracing %zu function%s%s\n", n, n == 1 ? "" : "s",
 		a->duration_s ? "" : "; Ctrl-C to stop");
@@ -262,7 +277,7 @@ static int run_trace(const struct trace_args *a)
 
 				json_object_object_add(iv, "t_s", json_object_new_double(cli__now_s() - start));
 				json_object_object_add(iv, "functions",
-						       functions_json(ps, delta, sig ? &sdelta : NULL));
+						       functions_json(ps, delta, sig ? &sdelta : NULL, NULL));
 				if (sig)
 					json_object_object_add(iv, "system", signals_report__system_json(
 						&sdelta, signals__lock_mode(sig)));
@@ -293,7 +308,10 @@ static int run_trace(const struct trace_args *a)
 	if (a->json) {
 		doc = json_object_new_object();
 		json_object_object_add(doc, "duration_s", json_object_new_double(cli__now_s() - start));
-		json_object_object_add(doc, "functions", functions_json(ps, now, sig ? &sdelta : NULL));
+		json_object_object_add(doc, "functions", functions_json(ps, now, sig ? &sdelta : NULL,
+									a->self_cost ? &sc : NULL));
+		if (a->self_cost)
+			json_object_object_add(doc, "self_cost", self_cost__json(&sc, ps, sig, now));
 		if (sig)
 			json_object_object_add(doc, "system", signals_report__system_json(
 				&sdelta, signals__lock_mode(sig)));
@@ -303,6 +321,8 @@ static int run_trace(const struct trace_args *a)
 		}
 	} else {
 		print_text(ps, now, sig ? &sdelta : NULL, cli__now_s() - start, "total");
+		if (a->self_cost)
+			self_cost__text(stdout, &sc, ps, sig, now);
 	}
 	ret = print_drops(ps, doc);
 	if (ret) {
@@ -327,6 +347,7 @@ cleanup:
 	signals_snapshot__free(&sfirst);
 	signals__destroy(sig);
 	probe_set__destroy(ps);
+	self_cost__stop(&sc);
 	free(now);
 	free(prev);
 	free(delta);

@@ -778,21 +778,14 @@ static void serve_clients(struct watch *w)
 static void watch_fns_of(struct watch *w, const struct klp_patch_entry *p)
 {
 	const char **names;
-	size_t total = 0, n = 0;
+	int total = klp_patch_entry__functions(p, &names);
+	size_t n = 0;
 
-	for (size_t o = 0; o < p->nobjs; o++)
-		total += p->objs[o].nfuncs;
-	names = calloc(total + 1, sizeof(*names));
-	for (size_t o = 0; names && o < p->nobjs; o++)
-		for (size_t f = 0; f < p->objs[o].nfuncs; f++) {
-			const char *name = p->objs[o].funcs[f].name;
-			bool dup = watch__find_fn(w, name) != NULL;
-
-			for (size_t k = 0; k < n; k++)
-				dup |= !strcmp(names[k], name);
-			if (!dup)
-				names[n++] = name;
-		}
+	if (total < 0)
+		return;
+	for (int i = 0; i < total; i++)
+		if (!watch__find_fn(w, names[i]))
+			names[n++] = names[i];
 	if (n)
 		add_group_tolerant(w, names, n);
 	free(names);
@@ -882,13 +875,6 @@ static void reload_rules(struct watch *w)
 			n == 1 ? "" : "s");
 	free(names);
 	syslog(LOG_NOTICE, "rules reloaded from %s", w->a.rules_path);
-}
-
-static void nap(double s)
-{
-	struct timespec ts = { .tv_sec = (time_t)s, .tv_nsec = (long)((s - floor(s)) * 1e9) };
-
-	nanosleep(&ts, NULL);
 }
 
 /* The literal for a state read from the file; unknown words read as "gone". */
@@ -1111,7 +1097,7 @@ static int run_watch(struct watch *w, struct metrics_http **http)
 				metrics_http__publish(*http, page, len);
 		}
 		while (!cli__stop_requested() && !reload_requested && cli__now_s() < next)
-			nap(fmin(0.1, next - cli__now_s()));
+			cli__nap(fmin(0.1, next - cli__now_s()));
 	}
 	/* A patch being judged stays as it is: it was not ours to load; a restart judges it. */
 	if (w->judging)

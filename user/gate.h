@@ -12,6 +12,7 @@
 #include "klp_sysfs.h"
 #include "probes.h"
 #include "rules.h"
+#include "self_cost.h"
 #include "signals.h"
 
 struct gate_args {
@@ -27,6 +28,7 @@ struct gate {
 	struct rules_set def;
 	struct klp_module_info mod;
 	struct probe_set *ps;
+	struct self_cost sc;		/* BPF statistics on for the whole run */
 	size_t n;
 	struct lps_hist *h0, *h1, *h2, *now, *base, *obs;
 	struct rules_set *fr;		/* per-function rules */

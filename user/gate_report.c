@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What gate prints: the DESIGN.md JSON document, or text with histograms side by side. */
+#include <stdlib.h>
 #include <stdio.h>
 #include "cli.h"
 #include "gate.h"
@@ -76,6 +77,13 @@ static void callers_text(const struct gate *g, long f, const char *indent)
 
 void gate__print(const struct gate *g)
 {
+	/* Calls to this moment, as the BPF run counts are read: the own cost per call. */
+	struct lps_hist *total = calloc(g->n ? g->n : 1, sizeof(*total));
+
+	if (total && probe_set__read(g->ps, total)) {
+		free(total);
+		total = NULL;
+	}
 	struct check_result sys = { .check = "transition", .result = g->transition_result, .p = 1 };
 
 	snprintf(sys.detail, sizeof(sys.detail), "%s", g->transition_detail[0] ?
@@ -103,6 +111,8 @@ void gate__print(const struct gate *g)
 			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
 			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
 			json_object_object_add(f, "checks", verdict_report__checks_json(g->j[i].checks, g->j[i].n));
+			if (total)
+				self_cost__add_function(f, &g->sc, g->ps, i, &total[i]);
 			if (g->sig && g->sobs.funcs) {
 				json_object_object_add(f, "baseline_signals", signals_report__json(&g->sbase.funcs[i]));
 				json_object_object_add(f, "observed_signals", signals_report__json(&g->sobs.funcs[i]));
@@ -139,8 +149,11 @@ void gate__print(const struct gate *g)
 			json_object_object_add(system, "stalled_transition",
 					       klp_report__patch_json(&g->stalled, &g->stall));
 		json_object_object_add(doc, "system", system);
+		if (total)
+			json_object_object_add(doc, "self_cost", self_cost__json(&g->sc, g->ps, g->sig, total));
 		cli__print_json(doc);
 		json_object_put(doc);
+		free(total);
 		return;
 	}
 	printf("gate %s: %s, %s (%s)\n", g->mod.patch, verdict__name(g->verdict), g->action, g->reason);
@@ -178,5 +191,8 @@ void gate__print(const struct gate *g)
 	printf("after:\n");
 	for (size_t i = 0; i < g->n; i++)
 		report__function_text(stdout, probe_set__info(g->ps, i), &g->obs[i]);
+	if (total)
+		self_cost__text(stdout, &g->sc, g->ps, g->sig, total);
+	free(total);
 }
 

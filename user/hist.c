@@ -104,3 +104,24 @@ double hist_mean(const struct lps_hist *h)
 
 	return n ? (double)h->sum_ns / (double)n : 0;
 }
+
+double hist_variance(const struct lps_hist *h)
+{
+	__u64 n = hist_recorded(h);
+	double mean = hist_mean(h), ss = 0;
+
+	if (n < 2)
+		return 0;
+	for (__u32 i = 0; i < HIST_BUCKETS; i++) {
+		double mid, d;
+
+		if (!h->buckets[i])
+			continue;
+		/* The last bucket is open-ended (clamped values): take the max. */
+		mid = i == HIST_BUCKETS - 1 ? (double)h->max_ns :
+		      ((double)hist_bucket_lower(i) + (double)hist_bucket_upper(i) - 1) / 2;
+		d = mid - mean;
+		ss += (double)h->buckets[i] * d * d;
+	}
+	return ss / (double)(n - 1);
+}

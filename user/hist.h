@@ -29,5 +29,11 @@ void hist_delta(struct lps_hist *out, const struct lps_hist *now, const struct l
  */
 double hist_percentile(const struct lps_hist *h, double q);
 double hist_mean(const struct lps_hist *h);
+/*
+ * Sample variance of the recorded latencies in ns^2, each taken at its
+ * bucket's midpoint around the exact mean (a bucket is at most 1/16 of its
+ * value wide); 0 below two recorded calls.
+ */
+double hist_variance(const struct lps_hist *h);
 
 #endif

@@ -278,3 +278,26 @@ void klp_sysfs__fill_stack_order(struct klp_patch_list *l, const char *proc_modu
 	}
 	fclose(f);
 }
+
+int klp_patch_entry__functions(const struct klp_patch_entry *p, const char ***out)
+{
+	size_t total = 0, n = 0;
+	const char **names;
+
+	for (size_t o = 0; o < p->nobjs; o++)
+		total += p->objs[o].nfuncs;
+	names = calloc(total + 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t o = 0; o < p->nobjs; o++)
+		for (size_t f = 0; f < p->objs[o].nfuncs; f++) {
+			bool dup = false;
+
+			for (size_t k = 0; k < n; k++)
+				dup |= !strcmp(names[k], p->objs[o].funcs[f].name);
+			if (!dup)
+				names[n++] = p->objs[o].funcs[f].name;
+		}
+	*out = names;
+	return (int)n;
+}

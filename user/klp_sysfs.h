@@ -57,6 +57,11 @@ void klp_patch_list__free(struct klp_patch_list *l);
 void klp_sysfs__fill_stack_order(struct klp_patch_list *l, const char *proc_modules);
 
 /* Does this patch replace func (in any object)? */
+/*
+ * Every function the patch replaces, each name once (pointers into p),
+ * NULL-terminated in a new array *out; the count, or -ENOMEM.
+ */
+int klp_patch_entry__functions(const struct klp_patch_entry *p, const char ***out);
 bool klp_patch_entry__has_func(const struct klp_patch_entry *p, const char *func);
 
 /* Is some loaded livepatch (enabled or in transition) replacing this function? */

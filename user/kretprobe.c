@@ -68,16 +68,22 @@ int kretprobe__default_maxactive(void)
 	return n > MAXACTIVE_MAX ? MAXACTIVE_MAX : (int)n;
 }
 
-struct bpf_link *kretprobe__attach(struct bpf_program *prog, const char *func, size_t idx,
-				   int maxactive, char *event)
+struct bpf_link *kretprobe__attach(struct bpf_program *prog, const char *func, int maxactive,
+				   char *event)
 {
+	/*
+	 * Unique in this process across every probe set (watch groups, the
+	 * probe floor): a name reused while in use would be taken for a
+	 * leftover and removed from under its probe.
+	 */
+	static unsigned long seq;
 	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT,
 					.sample_period = 1, .wakeup_events = 1 };
 	struct bpf_link *link;
 	char line[256];
 	int ret, pfd;
 
-	snprintf(event, KRETPROBE_EVENT_LEN, "lps_%d_%zu", (int)getpid(), idx);
+	snprintf(event, KRETPROBE_EVENT_LEN, "lps_%d_%lu", (int)getpid(), seq++);
 	remove_event(event);	/* a leftover of a crashed run that had our pid */
 	snprintf(line, sizeof(line), "r%d:%s/%s %s\n", maxactive, EVENT_GROUP, event, func);
 	ret = append_kprobe_events(line);

@@ -19,12 +19,12 @@ struct bpf_program;
 
 /*
  * Creates tracefs kretprobe event `event` (written into event[KRETPROBE_EVENT_LEN],
- * unique per process and idx) on func with the given maxactive, and attaches
+ * unique in the process) on func with the given maxactive, and attaches
  * prog to it. NULL and errno set on failure; event[0] is '\0' when nothing was
  * created.
  */
-struct bpf_link *kretprobe__attach(struct bpf_program *prog, const char *func, size_t idx,
-				   int maxactive, char *event);
+struct bpf_link *kretprobe__attach(struct bpf_program *prog, const char *func, int maxactive,
+				   char *event);
 /* Removes the tracefs event; call after the link is destroyed. */
 void kretprobe__remove(char *event);
 /* maxactive for this machine: plenty of room for recursion and sleepers. */

@@ -18,6 +18,7 @@ static const struct verb verbs[] = {
 	{ "gate", do_gate, "gate PATCH.ko [--baseline SECONDS] [--observe SECONDS] [--rules FILE] [--json] [--state DIR] [--standalone]" },
 	{ "watch", do_watch, "watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] [--function NAME]..." },
 	{ "status", do_status, "status [--json] [--follow] [--state DIR]" },
+	{ "overhead", do_overhead, "overhead PATCH.ko|PATCH [-d SECONDS] [--calibrate NOOP.ko] [--keep] [--json]" },
 	{ "revert", do_revert, "revert PATCH [--timeout SECONDS] [--force] [--unload] [--json]" },
 };
 

@@ -144,6 +144,29 @@ static void functions(FILE *f, const struct watch *w)
 		fn_sample(f, "lpsentinel_function_baseline_latency_seconds_count", w->fns[i].name,
 			  hist_recorded(&b));
 	}
+	/* Each family's samples together, as the text format wants: two passes. */
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			family(f, "lpsentinel_function_probe_runs_total", "counter",
+			       "Runs of the daemon's BPF programs on the function (with lpsentinel_function_calls_total: runs per call).");
+		else
+			family(f, "lpsentinel_function_probe_run_seconds_total", "counter",
+			       "Time the kernel spent in those programs: the daemon's own cost on the function (counted while BPF stats are on).");
+		for (size_t i = 0; i < w->nfns; i++) {
+			__u64 ns, runs;
+
+			if (!w->fns[i].grp ||
+			    probe_set__func_run_stats(w->fns[i].grp->ps, w->fns[i].idx, &ns, &runs))
+				continue;
+			if (pass == 0) {
+				fn_sample(f, "lpsentinel_function_probe_runs_total", w->fns[i].name, runs);
+				continue;
+			}
+			fprintf(f, "lpsentinel_function_probe_run_seconds_total{function=\"");
+			label(f, w->fns[i].name);
+			fprintf(f, "\"} %.9f\n", (double)ns / 1e9);
+		}
+	}
 	family(f, "lpsentinel_function_judging", "gauge",
 	       "1 while a patch replacing the function is being judged.");
 	for (size_t i = 0; i < w->nfns; i++)

@@ -15,6 +15,7 @@
 #include "kretprobe.h"
 #include "ksyms.h"
 #include "probes.h"
+#include "self_cost.h"
 
 struct probe {
 	struct probe_info info;
@@ -60,12 +61,11 @@ static void set_err(struct probe_err *err, const char *func, const char *fmt, ..
  * Return probe with room for deep recursion and many sleepers (kretprobe.h);
  * where tracefs cannot be written, the kernel's default through perf.
  */
-static struct bpf_link *attach_kretprobe(struct bpf_program *prog, const char *func, size_t idx,
-					 char *event)
+static struct bpf_link *attach_kretprobe(struct bpf_program *prog, const char *func, char *event)
 {
 	struct bpf_link *link;
 
-	link = kretprobe__attach(prog, func, idx, kretprobe__default_maxactive(), event);
+	link = kretprobe__attach(prog, func, kretprobe__default_maxactive(), event);
 	if (link || event[0] || (errno != ENOENT && errno != EACCES && errno != EROFS))
 		return link;
 	return bpf_program__attach_kprobe(prog, true, func);
@@ -81,26 +81,23 @@ static void probe_detach(struct probe *p)
 	kretprobe__remove(p->kretprobe_event);
 }
 
+int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_ns, __u64 *runs)
+{
+	*run_ns = *runs = 0;
+	return ps->p[i].skel ? self_cost__object_stats(ps->p[i].skel->obj, run_ns, runs) : 0;
+}
+
 int probe_set__run_stats(const struct probe_set *ps, __u64 *run_ns, __u64 *runs)
 {
 	*run_ns = *runs = 0;
 	for (size_t i = 0; i < ps->n; i++) {
-		struct bpf_program *prog;
+		__u64 ns, n;
+		int ret = probe_set__func_run_stats(ps, i, &ns, &n);
 
-		if (!ps->p[i].skel)
-			continue;
-		bpf_object__for_each_program(prog, ps->p[i].skel->obj) {
-			struct bpf_prog_info info = { 0 };
-			__u32 len = sizeof(info);
-			int fd = bpf_program__fd(prog);
-
-			if (fd < 0)
-				continue;	/* not loaded: the other attach method's */
-			if (bpf_obj_get_info_by_fd(fd, &info, &len))
-				return -errno;
-			*run_ns += info.run_time_ns;
-			*runs += info.run_cnt;
-		}
+		if (ret)
+			return ret;
+		*run_ns += ns;
+		*runs += n;
 	}
 	return 0;
 }
@@ -379,7 +376,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 			ret = skel->links.lps_fentry ? 0 : -errno;
 		}
 	} else {
-		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, name, idx,
+		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, name,
 							     p->kretprobe_event);
 		ret = skel->links.lps_kretprobe ? 0 : -errno;
 		if (!ret) {

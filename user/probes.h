@@ -68,6 +68,8 @@ size_t probe_set__count(const struct probe_set *ps);
  * counts them only while BPF statistics are enabled: bpf_enable_stats).
  */
 int probe_set__run_stats(const struct probe_set *ps, __u64 *run_ns, __u64 *runs);
+/* The same for function i's programs alone (its probes and witness). */
+int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_ns, __u64 *runs);
 /* The task-stack map every probe shares (after attach), for bpf/signals.bpf.c; -1 before. */
 int probe_set__task_stacks_fd(const struct probe_set *ps);
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);

@@ -10,6 +10,7 @@
 #include "hist.h"
 #include "ksyms.h"
 #include "signals.h"
+#include "self_cost.h"
 #include "signals.skel.h"
 
 #define LOCK_STACK_DEPTH 12	/* as LPS_LOCK_STACK_DEPTH in signals.bpf.c */
@@ -155,22 +156,8 @@ static int read_callers(struct signals *s, struct signals_snapshot *out)
 
 int signals__run_stats(const struct signals *s, __u64 *run_ns, __u64 *runs)
 {
-	struct bpf_program *prog;
-
 	*run_ns = *runs = 0;
-	bpf_object__for_each_program(prog, s->skel->obj) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (fd < 0)
-			continue;	/* the flavour not loaded */
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			return -errno;
-		*run_ns += info.run_time_ns;
-		*runs += info.run_cnt;
-	}
-	return 0;
+	return self_cost__object_stats(s->skel->obj, run_ns, runs);
 }
 
 int signals__read(struct signals *s, struct signals_snapshot *out)

@@ -52,43 +52,25 @@ static void judgement_free(struct watch_judgement *j)
 	free(j);
 }
 
-/* The patch's function names, each once. */
-static size_t patch_functions(const struct klp_patch_entry *p, const char **out, size_t cap)
-{
-	size_t n = 0;
-
-	for (size_t o = 0; o < p->nobjs; o++)
-		for (size_t f = 0; f < p->objs[o].nfuncs && n < cap; f++) {
-			bool dup = false;
-
-			for (size_t k = 0; k < n; k++)
-				dup |= !strcmp(out[k], p->objs[o].funcs[f].name);
-			if (!dup)
-				out[n++] = p->objs[o].funcs[f].name;
-		}
-	return n;
-}
-
 int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 {
-	size_t total = 0, nnew = 0, n = 0;
-	const char **names, **fresh;
+	size_t total, nnew = 0, n = 0;
+	const char **names = NULL, **fresh;
 	struct watch_judgement *j;
 	struct watch_client *client;
 	struct watch_patch *rec;
 	char why[300];
 	int ret = 0;
 
-	for (size_t o = 0; o < p->nobjs; o++)
-		total += p->objs[o].nfuncs;
-	names = calloc(total + 1, sizeof(*names));
+	ret = klp_patch_entry__functions(p, &names);
+	total = ret < 0 ? 0 : (size_t)ret;
 	fresh = calloc(total + 1, sizeof(*fresh));
 	j = calloc(1, sizeof(*j));
-	if (!names || !fresh || !j) {
+	if (ret < 0 || !fresh || !j) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
-	total = patch_functions(p, names, total);
+	ret = 0;
 	client = watch__client(w, p->name);
 	j->def = client ? client->def : w->def;
 	for (size_t i = 0; i < total; i++)

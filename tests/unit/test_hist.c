@@ -103,6 +103,19 @@ static void check_distribution(__u64 (*draw)(void), size_t n)
 	qsort(s, n, sizeof(*s), cmp_u64);
 	assert_int_equal(hist_recorded(h), n);
 	assert_true(fabs(hist_mean(h) - (double)sum / (double)n) < 1e-6);
+	{
+		/* The variance from bucket midpoints, against the exact one: a
+		 * bucket is 1/16 of its value wide, so within a few percent. */
+		double mean = (double)sum / (double)n, ss = 0, exact_var;
+
+		for (size_t i = 0; i < n; i++)
+			ss += ((double)s[i] - mean) * ((double)s[i] - mean);
+		exact_var = ss / (double)(n - 1);
+		if (fabs(hist_variance(h) - exact_var) > 0.05 * exact_var + 1) {
+			print_error("variance %.1f, exact %.1f\n", hist_variance(h), exact_var);
+			fail();
+		}
+	}
 	for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
 		__u64 exact = exact_quantile(s, n, qs[k]);
 		__u32 b = lps_hist_bucket(exact);
