@@ -231,12 +231,7 @@ static enum verdict judge_all(struct gate *g, double alpha_share)
 			b.sig = &g->sbase.funcs[i];
 			o.sig = &g->sobs.funcs[i];
 		}
-		for (size_t k = 0; k < g->faults.n; k++) {
-			if (!kfault__names(&g->faults.v[k], &g->names[3 * i]))
-				continue;
-			if (!o.faults++)
-				o.fault_line = g->faults.v[k].line;
-		}
+		o.faults = kfault_log__count_naming(&g->faults, &g->names[3 * i], &o.fault_line);
 		judge__function(&b, &o, &g->fr[i], g->fr[i].alpha * alpha_share, &g->j[i]);
 		if (g->j[i].verdict > worst)
 			worst = g->j[i].verdict;
@@ -434,7 +429,7 @@ static int run_gate(struct gate *g)
 				    "calls the patched functions any more): no sound judgement";
 			goto revert;
 		}
-		v = judge_all(g, t >= 1 ? (1 - t_prev * t_prev) : (t * t - t_prev * t_prev));
+		v = judge_all(g, judge__alpha_for_look(1.0, t_prev, t));
 		t_prev = t;
 		if (v == VERDICT_FAIL) {
 			g->verdict = v;

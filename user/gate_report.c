@@ -77,6 +77,7 @@ static void callers_text(const struct gate *g, long f, const char *indent)
 
 void gate__print(const struct gate *g)
 {
+	struct check_result sys = { .check = "transition", .result = g->transition_result, .p = 1 };
 	/* Calls to this moment, as the BPF run counts are read: the own cost per call. */
 	struct lps_hist *total = calloc(g->n ? g->n : 1, sizeof(*total));
 
@@ -84,7 +85,6 @@ void gate__print(const struct gate *g)
 		free(total);
 		total = NULL;
 	}
-	struct check_result sys = { .check = "transition", .result = g->transition_result, .p = 1 };
 
 	snprintf(sys.detail, sizeof(sys.detail), "%s", g->transition_detail[0] ?
 		 g->transition_detail : "not reached");
@@ -121,15 +121,8 @@ void gate__print(const struct gate *g)
 			json_object_array_add(fns, f);
 		}
 		json_object_object_add(doc, "functions", fns);
-		{
-			struct json_object *arr = verdict_report__checks_json(&sys, 1), *more;
-
-			more = verdict_report__checks_json(g->sysj.checks, g->sysj.n);
-			for (size_t k = 0; k < json_object_array_length(more); k++)
-				json_object_array_add(arr, json_object_get(json_object_array_get_idx(more, k)));
-			json_object_put(more);
-			json_object_object_add(system, "checks", arr);
-		}
+		json_object_object_add(system, "checks",
+				       verdict_report__system_checks_json(&sys, &g->sysj));
 		json_object_object_add(system, "signals", json_object_new_string(
 			g->sig ? signals__lock_mode(g->sig) : g->sig_why));
 		json_object_object_add(system, "kernel_faults", verdict_report__faults_json(&g->faults));

@@ -116,3 +116,18 @@ void kfault_log__free(struct kfault_log *l)
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
+
+size_t kfault_log__count_naming(const struct kfault_log *l, const char *const *names,
+				const char **first)
+{
+	size_t n = 0;
+
+	*first = NULL;
+	for (size_t k = 0; k < l->n; k++) {
+		if (!kfault__names(&l->v[k], names))
+			continue;
+		if (!n++)
+			*first = l->v[k].line;
+	}
+	return n;
+}

@@ -29,6 +29,13 @@ struct kfault_log {
 int kfault_log__feed(struct kfault_log *l, const char *text);
 /* Does fault f's call trace name any of names (NULL-terminated)? Returns the name or NULL. */
 const char *kfault__names(const struct kfault *f, const char *const *names);
+/*
+ * How many faults of the log name one of names (NULL-terminated: a
+ * function's old and new code); *first gets the opening line of the first
+ * such fault, NULL if none.
+ */
+size_t kfault_log__count_naming(const struct kfault_log *l, const char *const *names,
+				const char **first);
 void kfault_log__free(struct kfault_log *l);
 
 #endif

@@ -33,3 +33,15 @@ struct json_object *verdict_report__faults_json(const struct kfault_log *l)
 	}
 	return arr;
 }
+
+struct json_object *verdict_report__system_checks_json(const struct check_result *transition,
+							const struct func_judgement *sysj)
+{
+	struct json_object *arr = verdict_report__checks_json(transition, 1);
+	struct json_object *more = verdict_report__checks_json(sysj->checks, sysj->n);
+
+	for (size_t k = 0; k < json_object_array_length(more); k++)
+		json_object_array_add(arr, json_object_get(json_object_array_get_idx(more, k)));
+	json_object_put(more);
+	return arr;
+}

@@ -10,6 +10,9 @@
 
 /* [{"check", "result", "detail", "p"}] */
 struct json_object *verdict_report__checks_json(const struct check_result *c, size_t n);
+/* The system's checks: the transition's first, then those of sysj. */
+struct json_object *verdict_report__system_checks_json(const struct check_result *transition,
+							const struct func_judgement *sysj);
 /* [{"kind", "line", "call_trace": [...]}] */
 struct json_object *verdict_report__faults_json(const struct kfault_log *l);
 

@@ -210,14 +210,7 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 	tr.result = j->phase == PHASE_TRANSITION && v == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_PASS;
 	snprintf(tr.detail, sizeof(tr.detail), "%s", j->transition_detail[0] ? j->transition_detail :
 		 "patching transition completed");
-	checks = verdict_report__checks_json(&tr, 1);
-	{
-		struct json_object *more = verdict_report__checks_json(j->sysj.checks, j->sysj.n);
-
-		for (size_t k = 0; k < json_object_array_length(more); k++)
-			json_object_array_add(checks, json_object_get(json_object_array_get_idx(more, k)));
-		json_object_put(more);
-	}
+	checks = verdict_report__system_checks_json(&tr, &j->sysj);
 	json_object_object_add(sys, "checks", checks);
 	json_object_object_add(sys, "kernel_faults", verdict_report__faults_json(&j->faults));
 	json_object_object_add(sys, "signals", json_object_new_string(
@@ -360,12 +353,7 @@ static enum verdict judge_window(struct watch *w, struct watch_judgement *j, dou
 			b.sig = &j->sbase[i];
 			o.sig = &j->sobs[i];
 		}
-		for (size_t k = 0; k < j->faults.n; k++) {
-			if (!kfault__names(&j->faults.v[k], &j->names[3 * i]))
-				continue;
-			if (!o.faults++)
-				o.fault_line = j->faults.v[k].line;
-		}
+		o.faults = kfault_log__count_naming(&j->faults, &j->names[3 * i], &o.fault_line);
 		judge__function(&b, &o, &j->fr[i], j->fr[i].alpha * share, &j->j[i]);
 		if (j->j[i].verdict > worst)
 			worst = j->j[i].verdict;
@@ -424,7 +412,7 @@ static bool step(struct watch *w, struct watch_judgement *j)
 	}
 	klp_patch_entry__free(&p);
 	t = fmin(1, (now - j->t_obs_start) / j->def.observe_s);
-	share = t >= 1 ? 1 - j->t_prev * j->t_prev : t * t - j->t_prev * j->t_prev;
+	share = judge__alpha_for_look(1.0, j->t_prev, t);
 	j->t_prev = t;
 	j->looks++;
 	v = judge_window(w, j, share);
