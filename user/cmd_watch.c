@@ -118,48 +118,6 @@ enum attach_mode watch__fn_mode(const struct watch_fn *fn)
 	return fn->grp ? probe_set__info(fn->grp->ps, fn->idx)->mode : ATTACH_AUTO;
 }
 
-enum attach_mode watch__baseline_mode(const struct watch *w, const struct watch_fn *fn)
-{
-	struct lps_hist b;
-	double s;
-
-	if (fn->judging)
-		return fn->frozen_mode;
-	/* The ring unless it is too thin and the state file's stands in (watch__baseline). */
-	if (!watch__baseline(w, fn, &b, &s) || !fn->have_saved ||
-	    memcmp(&b, &fn->saved, sizeof(b)) || s != fn->saved_s)
-		return watch__fn_mode(fn);
-	return fn->saved_mode;
-}
-
-bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
-		     double *seconds)
-{
-	size_t newest = (fn->ring_pos + fn->ring_len - 1) % fn->ring_len;
-
-	if (fn->judging) {
-		*out = fn->frozen;
-		*seconds = fn->frozen_s;
-		return !fn->frozen_none;
-	}
-	memset(out, 0, sizeof(*out));
-	*seconds = 0;
-	/* Not the newest tick: a patch seen now may already have run in it. */
-	for (size_t k = 0; k < fn->ring_fill; k++) {
-		size_t slot = (fn->ring_pos + fn->ring_len - 1 - k) % fn->ring_len;
-
-		if (slot == newest)
-			continue;
-		hist_add(out, &fn->ring[slot]);
-		*seconds += fn->ring_s[slot];
-	}
-	if (out->calls >= w->def.min_calls || !fn->have_saved)
-		return out->calls > 0;
-	*out = fn->saved;
-	*seconds = fn->saved_s;
-	return true;
-}
-
 /* Sums the ring slots watch__baseline uses (all but the newest) of a ring of n-sized items. */
 static void ring_sum(const void *ring, size_t item, size_t len, size_t pos, size_t fill,
 		     void (*add)(void *, const void *), void *out)
@@ -174,8 +132,53 @@ static void ring_sum(const void *ring, size_t item, size_t len, size_t pos, size
 	}
 }
 
-static void add_sig(void *d, const void *s) { signals__add(d, s); }
 static void add_hist(void *d, const void *s) { hist_add(d, s); }
+static void add_double(void *d, const void *s) { *(double *)d += *(const double *)s; }
+
+/* The baseline watch__baseline gives, and the attach method that measured it. */
+static bool baseline_of(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
+			double *seconds, enum attach_mode *mode)
+{
+	if (fn->judging) {
+		*out = fn->frozen;
+		*seconds = fn->frozen_s;
+		*mode = fn->frozen_mode;
+		return !fn->frozen_none;
+	}
+	memset(out, 0, sizeof(*out));
+	*seconds = 0;
+	ring_sum(fn->ring, sizeof(*fn->ring), fn->ring_len, fn->ring_pos, fn->ring_fill, add_hist, out);
+	ring_sum(fn->ring_s, sizeof(*fn->ring_s), fn->ring_len, fn->ring_pos, fn->ring_fill, add_double,
+		 seconds);
+	*mode = watch__fn_mode(fn);
+	if (out->calls >= w->def.min_calls || !fn->have_saved)
+		return out->calls > 0;
+	/* Too thin yet: the state file's baseline stands in, with its method. */
+	*out = fn->saved;
+	*seconds = fn->saved_s;
+	*mode = fn->saved_mode;
+	return true;
+}
+
+enum attach_mode watch__baseline_mode(const struct watch *w, const struct watch_fn *fn)
+{
+	enum attach_mode mode;
+	struct lps_hist b;
+	double s;
+
+	baseline_of(w, fn, &b, &s, &mode);
+	return mode;
+}
+
+bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
+		     double *seconds)
+{
+	enum attach_mode mode;
+
+	return baseline_of(w, fn, out, seconds, &mode);
+}
+
+static void add_sig(void *d, const void *s) { signals__add(d, s); }
 
 bool watch__sig_baseline(const struct watch *w, const struct watch_fn *fn,
 			 struct lps_func_signals *out)

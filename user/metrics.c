@@ -36,11 +36,29 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* {function="fn"}, or nothing for fn NULL. */
+static void fn_labels(FILE *f, const char *fn)
+{
+	if (!fn)
+		return;
+	fprintf(f, "{function=\"");
+	label(f, fn);
+	fprintf(f, "\"}");
+}
+
 static void fn_sample(FILE *f, const char *metric, const char *fn, unsigned long long v)
 {
-	fprintf(f, "%s{function=\"", metric);
-	label(f, fn);
-	fprintf(f, "\"} %llu\n", v);
+	fputs(metric, f);
+	fn_labels(f, fn);
+	fprintf(f, " %llu\n", v);
+}
+
+/* A value in seconds, from ns. */
+static void fn_seconds(FILE *f, const char *metric, const char *fn, double ns)
+{
+	fputs(metric, f);
+	fn_labels(f, fn);
+	fprintf(f, " %.9f\n", ns / 1e9);
 }
 
 /* name{function="fn",le=...} or, with fn NULL, name{le=...}: one histogram's samples. */
@@ -66,17 +84,9 @@ static void histogram(FILE *f, const char *name, const char *fn, const struct lp
 			fprintf(f, "le=\"%.9g\"} %llu\n", (double)edge / 1e9, (unsigned long long)acc);
 	}
 	fprintf(f, "%s_sum", name);
-	if (fn) {
-		fprintf(f, "{function=\"");
-		label(f, fn);
-		fprintf(f, "\"}");
-	}
+	fn_labels(f, fn);
 	fprintf(f, " %.9f\n%s_count", (double)h->sum_ns / 1e9, name);
-	if (fn) {
-		fprintf(f, "{function=\"");
-		label(f, fn);
-		fprintf(f, "\"}");
-	}
+	fn_labels(f, fn);
 	fprintf(f, " %llu\n", (unsigned long long)hist_recorded(h));
 }
 
@@ -105,9 +115,8 @@ static void functions(FILE *f, const struct watch *w)
 	for (size_t i = 0; i < w->nfns; i++) {
 		if (!w->fns[i].has_sig)
 			continue;
-		fprintf(f, "lpsentinel_function_lock_wait_seconds_total{function=\"");
-		label(f, w->fns[i].name);
-		fprintf(f, "\"} %.9f\n", (double)w->fns[i].scum.contention_ns / 1e9);
+		fn_seconds(f, "lpsentinel_function_lock_wait_seconds_total", w->fns[i].name,
+			   (double)w->fns[i].scum.contention_ns);
 	}
 	family(f, "lpsentinel_function_page_faults_total", "counter",
 	       "Kernel-mode page faults taken inside the function.");
@@ -138,9 +147,8 @@ static void functions(FILE *f, const struct watch *w)
 			label(f, w->fns[i].name);
 			fprintf(f, "\",quantile=\"%g\"} %.9f\n", qs[k], hist_percentile(&b, qs[k]) / 1e9);
 		}
-		fprintf(f, "lpsentinel_function_baseline_latency_seconds_sum{function=\"");
-		label(f, w->fns[i].name);
-		fprintf(f, "\"} %.9f\n", (double)b.sum_ns / 1e9);
+		fn_seconds(f, "lpsentinel_function_baseline_latency_seconds_sum", w->fns[i].name,
+			   (double)b.sum_ns);
 		fn_sample(f, "lpsentinel_function_baseline_latency_seconds_count", w->fns[i].name,
 			  hist_recorded(&b));
 	}
@@ -162,9 +170,8 @@ static void functions(FILE *f, const struct watch *w)
 				fn_sample(f, "lpsentinel_function_probe_runs_total", w->fns[i].name, runs);
 				continue;
 			}
-			fprintf(f, "lpsentinel_function_probe_run_seconds_total{function=\"");
-			label(f, w->fns[i].name);
-			fprintf(f, "\"} %.9f\n", (double)ns / 1e9);
+			fn_seconds(f, "lpsentinel_function_probe_run_seconds_total", w->fns[i].name,
+				   (double)ns);
 		}
 	}
 	family(f, "lpsentinel_function_judging", "gauge",

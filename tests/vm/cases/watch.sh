@@ -98,6 +98,8 @@ grep -qx 'lpsentinel_patch_state{patch="lp_gate_slow",state="reverted"} 1' "$WOR
 calls=$(sed -n 's/^lpsentinel_function_calls_total{function="version_proc_show"} //p' "$WORK/metrics.txt")
 ((calls > 0)) || fail "no calls in metrics"
 grep -qx 'lpsentinel_signals_enabled 1' "$WORK/metrics.txt" || fail "signal probes not attached"
+probe_s=$(sed -n 's/^lpsentinel_function_probe_run_seconds_total{function="version_proc_show"} //p' "$WORK/metrics.txt")
+python3 -c "import sys; sys.exit(not $probe_s > 0)" || fail "no BPF run time of the daemon's probes in metrics"
 grep -q '^lpsentinel_runqueue_latency_seconds_count [1-9]' "$WORK/metrics.txt" || fail "no run-queue samples"
 ok "promtool accepts /metrics ($(grep -vc '^#' "$WORK/metrics.txt") samples, version_proc_show calls $calls)"
 
@@ -137,6 +139,20 @@ after=$(bpftool prog show | grep -c 'name lps_' || true)
 [[ -e /sys/module/lp_gate_err ]] && fail "gate via the daemon: module still loaded"
 audit_has lp_gate_err || fail "handed-over verdict not in the audit trail"
 ok "gate handed lp_gate_err to the daemon ($before BPF programs before and after): exit 3, $(json "$WORK/handoff.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check']=='errors'][0]")"
+
+# A patch on a function nobody watched: traced from its appearance (kprobes,
+# the patched code), no baseline to compare latency with; errors and faults
+# are still judged, and the patch is kept.
+insmod "$FX/lp_gate_uptime.ko"
+wait_for 120 "verdict on lp_gate_uptime" audit_has lp_gate_uptime
+[[ $(audit_field lp_gate_uptime "(r['action'], r['functions'][0]['function'], r['functions'][0]['attach'])") == "('kept', 'uptime_proc_show', 'kprobe')" ]] ||
+	fail "lp_gate_uptime: $(grep lp_gate_uptime "$S/audit.jsonl")"
+nb=$(audit_field lp_gate_uptime "[(c['result'], c['detail']) for c in r['functions'][0]['checks'] if c['check']=='latency'][0]")
+[[ $nb == *inconclusive*"no baseline"* ]] || fail "lp_gate_uptime: latency check $nb"
+[[ $(audit_field lp_gate_uptime "[c['result'] for c in r['functions'][0]['checks'] if c['check']=='errors'][0]") == pass ]] ||
+	fail "lp_gate_uptime: errors not judged"
+"$LPS" revert lp_gate_uptime --unload >/dev/null
+ok "patch on an unwatched function: kprobes from its appearance, kept; latency: $nb"
 
 # kill -9 while judging a patch: the restarted daemon judges it from the saved baseline.
 insmod "$FX/lp_gate_ok.ko"
