@@ -141,18 +141,23 @@ audit_has lp_gate_err || fail "handed-over verdict not in the audit trail"
 ok "gate handed lp_gate_err to the daemon ($before BPF programs before and after): exit 3, $(json "$WORK/handoff.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check']=='errors'][0]")"
 
 # A patch on a function nobody watched: traced from its appearance (kprobes,
-# the patched code), no baseline to compare latency with; errors and faults
-# are still judged, and the patch is kept.
+# the patched code), no baseline to compare latency or errors with, so the
+# function's own checks are inconclusive and do not revert it. (The system
+# checks still run: a loaded lab host once failed runqueue_latency here, x2.1,
+# and that revert is the daemon doing its job, so it is accepted, with the
+# reason checked.)
 insmod "$FX/lp_gate_uptime.ko"
 wait_for 120 "verdict on lp_gate_uptime" audit_has lp_gate_uptime
-[[ $(audit_field lp_gate_uptime "(r['action'], r['functions'][0]['function'], r['functions'][0]['attach'])") == "('kept', 'uptime_proc_show', 'kprobe')" ]] ||
-	fail "lp_gate_uptime: $(grep lp_gate_uptime "$S/audit.jsonl")"
+[[ $(audit_field lp_gate_uptime "(r['functions'][0]['function'], r['functions'][0]['attach'], r['functions'][0]['verdict'])") == "('uptime_proc_show', 'kprobe', 'inconclusive')" ]] ||
+	fail "lp_gate_uptime: $(grep lp_gate_uptime "$S/audit.jsonl" | head -c 1500)"
 nb=$(audit_field lp_gate_uptime "[(c['result'], c['detail']) for c in r['functions'][0]['checks'] if c['check']=='latency'][0]")
 [[ $nb == *inconclusive*"no baseline"* ]] || fail "lp_gate_uptime: latency check $nb"
-[[ $(audit_field lp_gate_uptime "[c['result'] for c in r['functions'][0]['checks'] if c['check']=='errors'][0]") == pass ]] ||
-	fail "lp_gate_uptime: errors not judged"
-"$LPS" revert lp_gate_uptime --unload >/dev/null
-ok "patch on an unwatched function: kprobes from its appearance, kept; latency: $nb"
+[[ $(audit_field lp_gate_uptime "[c['detail'] for c in r['functions'][0]['checks'] if c['check']=='errors'][0]") == "no baseline; errors "* ]] ||
+	fail "lp_gate_uptime: errors not judged without a baseline"
+why=$(audit_field lp_gate_uptime "r['action'] if r['action'] == 'kept' else [c['check'] + ': ' + c['detail'] for c in r['system']['checks'] if c['result'] == 'fail']")
+[[ $why == kept || $why == "['"* ]] || fail "lp_gate_uptime: reverted with no failing system check: $why"
+[[ -e /sys/kernel/livepatch/lp_gate_uptime ]] && "$LPS" revert lp_gate_uptime --unload >/dev/null
+ok "patch on an unwatched function: kprobes from its appearance, its checks inconclusive (latency: $nb); action: $why"
 
 # kill -9 while judging a patch: the restarted daemon judges it from the saved baseline.
 insmod "$FX/lp_gate_ok.ko"
