@@ -6,8 +6,19 @@
 # loaded; every patch overhead loads is taken back out, also on SIGINT.
 . "$(dirname "$0")/lib.sh"
 FX=build/fixtures/$LPS_KREL
-start_gate_workload 1
 num() { json "$WORK/$1.json" "$2"; }
+
+# The calibration patch is identical where it counts: /proc/version reads the same.
+cat /proc/version >"$WORK/version.before"
+insmod "$FX/lps_noop.ko"
+for ((i = 0; i < 300; i++)); do [[ $(cat /sys/kernel/livepatch/lps_noop/transition) == 0 ]] && break; sleep 0.1; done
+cat /proc/version >"$WORK/version.after"
+"$LPS" revert lps_noop --unload >/dev/null
+cmp -s "$WORK/version.before" "$WORK/version.after" ||
+	fail "lps_noop changes /proc/version: $(cat "$WORK/version.before" "$WORK/version.after")"
+ok "lps_noop prints the same /proc/version as the original ($(wc -c <"$WORK/version.after") bytes)"
+
+start_gate_workload 1
 
 # The slow patch, calibrated: added time far above the noise, most of it the new code.
 "$LPS" overhead "$FX/lp_gate_slow.ko" -d 4 --calibrate "$FX/lps_noop.ko" --json >"$WORK/slow.json" \
