@@ -28,6 +28,34 @@ for mode in fentry kprobe auto; do
 	ok "$mode: $calls calls of $N, p50=${p50%.*}ns p99=${p99%.*}ns"
 done
 
+# --self-cost: BPF statistics while tracing (at least the entry and exit
+# programs for each call, and not counted for programs beyond ours) and the
+# probe floor, measured on bpf_fentry_test1 in both methods.
+for mode in fentry kprobe; do
+	start_trace "sc-$mode" version_proc_show --mode "$mode" --self-cost --no-signals --json
+	"$LPLOAD" --file /proc/version --procs 2 --count $N >/dev/null
+	stop_trace
+	out="$WORK/sc-$mode.out"
+	sc=$(json "$out" "d['functions'][0]['self_cost']")
+	summary=$(python3 - "$out" "$mode" "$N" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); mode = sys.argv[2]; n = int(sys.argv[3])
+f, top = d["functions"][0], d["self_cost"]
+assert f["calls"] == n and top["bpf_stats"] is True
+sc = f["self_cost"]
+assert 2 * n <= sc["bpf_runs"] <= 3 * n + 64, "runs per call"
+assert sc["bpf_run_ns"] > 0 and sc["bpf_ns_per_call"] > 0
+fl = top["probe_floor"][mode]
+assert fl["function"] == "bpf_fentry_test1" and fl["calls"] == 2000, fl
+assert 0 < fl["mean_ns"] < f["mean_ns"], (fl, f["mean_ns"])
+assert abs(sc["mean_net_ns"] - (f["mean_ns"] - fl["mean_ns"])) < 1e-6
+print("%d BPF runs for %d calls, %.0f ns of BPF per call; floor %.0f ns mean over %d calls"
+      % (sc["bpf_runs"], f["calls"], sc["bpf_ns_per_call"], fl["mean_ns"], fl["calls"]))
+PY
+) || fail "--self-cost $mode: $sc; $(json "$out" "d['self_cost']")"
+	ok "--self-cost $mode: $summary"
+done
+
 # kprobe mode made a tracefs kretprobe event; it must be gone after exit.
 if grep -q lpsentinel /sys/kernel/tracing/kprobe_events; then
 	cat /sys/kernel/tracing/kprobe_events
