@@ -411,8 +411,9 @@ static struct func_cost cost_of(const struct window *b, const struct window *a,
 	return c;
 }
 
+/* moved[i]: function i's probe changed method between the windows (not compared). */
 static void print_json(const struct overhead_args *a, const char *patch, bool had_before,
-		       const struct probe_set *ps, const struct window *before,
+		       const bool *moved, const struct probe_set *ps, const struct window *before,
 		       const struct window *after, const struct calibration *cal,
 		       const struct self_cost *sc, const struct lps_hist *h, const char *action)
 {
@@ -436,11 +437,12 @@ static void print_json(const struct overhead_args *a, const char *patch, bool ha
 	}
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		const struct probe_info *info = probe_set__info(ps, i);
-		struct func_cost c = cost_of(had_before ? &before[i] : NULL, &after[i], cal);
+		struct func_cost c = cost_of(had_before && !moved[i] ? &before[i] : NULL, &after[i], cal);
 		struct json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "function", json_object_new_string(info->name));
 		json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(info->mode)));
+		json_object_object_add(f, "compared", json_object_new_boolean(had_before && !moved[i]));
 		json_object_object_add(f, "calls_per_s", json_object_new_double(c.calls_per_s));
 		json_object_object_add(f, "before", had_before ? window_json(&before[i]) : NULL);
 		json_object_object_add(f, "after", window_json(&after[i]));
@@ -480,7 +482,8 @@ static void fmt_diff(char *buf, size_t len, const struct diff *d)
 	snprintf(buf, len, "%s%s ± %s", d->ns < 0 ? "-" : "+", v, e);
 }
 
-static void print_text(const char *patch, bool had_before, const struct probe_set *ps,
+static void print_text(const char *patch, bool had_before, const bool *moved,
+		       const struct probe_set *ps,
 		       const struct window *before, const struct window *after,
 		       const struct calibration *cal, const struct self_cost *sc,
 		       const struct lps_hist *h, const char *action)
@@ -494,10 +497,12 @@ static void print_text(const char *patch, bool had_before, const struct probe_se
 		       cal->function, x);
 	}
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
-		struct func_cost c = cost_of(had_before ? &before[i] : NULL, &after[i], cal);
+		struct func_cost c = cost_of(had_before && !moved[i] ? &before[i] : NULL, &after[i], cal);
 
 		printf("  %s: %.0f calls/s", probe_set__info(ps, i)->name, c.calls_per_s);
-		if (had_before) {
+		if (had_before && moved[i]) {
+			printf(", not compared (its probe changed method between the windows)");
+		} else if (had_before) {
 			fmt_diff(x, sizeof(x), &c.added);
 			printf(", added %s per call", x);
 			if (c.code.known) {
@@ -509,7 +514,7 @@ static void print_text(const char *patch, bool had_before, const struct probe_se
 		}
 		if (c.cpu.known)
 			printf(", %s%.4f%% ± %.4f%% of a CPU%s", c.cpu.ns < 0 ? "" : "+", c.cpu.ns * 100,
-			       c.cpu.ci95 * 100, had_before ? "" : " for the redirection");
+			       c.cpu.ci95 * 100, c.added.known ? "" : " for the redirection");
 		putchar('\n');
 	}
 	self_cost__text(stdout, sc, ps, NULL, h);
@@ -531,6 +536,8 @@ static int run_overhead(const struct overhead_args *a)
 	struct probe_set *ps = NULL;
 	struct lps_hist *h = NULL, *hb = NULL, *ha = NULL;
 	double sb = 0, sa = 0;
+	enum attach_mode *mode0 = NULL;
+	bool *moved = NULL;
 	const char **names = NULL;
 	const char *patch, *action;
 	bool is_module = access(a->target, F_OK) == 0, loaded = false;
@@ -580,7 +587,9 @@ static int run_overhead(const struct overhead_args *a)
 	h = calloc(n, sizeof(*h));
 	hb = calloc(n, sizeof(*hb));
 	ha = calloc(n, sizeof(*ha));
-	if (!before || !after || !h || !hb || !ha) {
+	mode0 = calloc(n, sizeof(*mode0));
+	moved = calloc(n, sizeof(*moved));
+	if (!before || !after || !h || !hb || !ha || !mode0 || !moved) {
 		ret = -ENOMEM;
 		lps_err("out of memory");
 		goto cleanup;
@@ -605,6 +614,8 @@ static int run_overhead(const struct overhead_args *a)
 	ret = measure(ps, 0.5, NULL, NULL);	/* warm-up: probes prove themselves */
 	if (!ret && is_module)
 		ret = measure(ps, a->window_s, hb, &sb);
+	for (size_t i = 0; !ret && i < n; i++)
+		mode0[i] = probe_set__info(ps, i)->mode;
 	if (!ret && is_module) {
 		ret = load_patch(a->target, patch);
 		loaded = klp_control__module_loaded(patch);
@@ -612,8 +623,16 @@ static int run_overhead(const struct overhead_args *a)
 	if (!ret)
 		ret = measure(ps, a->window_s, ha, &sa);
 	for (size_t i = 0; !ret && i < n; i++) {
+		const struct probe_info *pi = probe_set__info(ps, i);
+
 		window_of(&before[i], &hb[i], sb);
 		window_of(&after[i], &ha[i], sa);
+		/* A fentry probe the kernel broke moved to kprobes: other probe costs, no difference. */
+		moved[i] = is_module && pi->mode != mode0[i];
+		if (moved[i])
+			lps_warn("%s: its probe moved from %s to %s while measuring; before and after "
+				 "are not compared", pi->name, attach_mode__name(mode0[i]),
+				 attach_mode__name(pi->mode));
 	}
 	if (ret) {
 		if (ret == -EINTR)
@@ -636,11 +655,11 @@ static int run_overhead(const struct overhead_args *a)
 		goto cleanup;
 	}
 	if (a->json)
-		print_json(a, patch, is_module, ps, before, after, a->calibrate ? &cal : NULL, &sc, h,
-			   action);
+		print_json(a, patch, is_module, moved, ps, before, after, a->calibrate ? &cal : NULL, &sc,
+			   h, action);
 	else
-		print_text(patch, is_module, ps, before, after, a->calibrate ? &cal : NULL, &sc, h,
-			   action);
+		print_text(patch, is_module, moved, ps, before, after, a->calibrate ? &cal : NULL, &sc,
+			   h, action);
 	loaded = false;
 cleanup:
 	/* Measuring never leaves a patch it loaded half-handled: out on any failure. */
@@ -654,6 +673,8 @@ cleanup:
 	free(h);
 	free(hb);
 	free(ha);
+	free(mode0);
+	free(moved);
 	klp_module_info__free(&mod);
 	klp_patch_entry__free(&pe);
 	return ret ? CLI_EXIT_ERROR : CLI_EXIT_OK;
