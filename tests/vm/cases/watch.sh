@@ -168,8 +168,10 @@ kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" || true
 [[ -e /sys/kernel/livepatch/lp_gate_ok ]] || fail "lp_gate_ok gone after the daemon was killed"
 t0=$SECONDS
 start_daemon daemon2.err
-# Attaching may first wait in the kernel for the killed daemon's probes to be
-# torn down (RCU-tasks grace periods): over 120 s once on 6.1 in CI. Then the
+# The restart can be slow in the lab: over 120 s once on 6.1 in CI. Not a
+# wait in the kernel, as first thought: the kernel stack sampled at 30 s
+# (printed below when it happens) showed it returning from a syscall, i.e.
+# busy in user space or waiting for the CPU behind the workload. Then the
 # judgement itself: transition, observe window, verdict.
 ( sleep 30; grep -q watching "$WORK/daemon2.err" ||
 	{ echo "restart still attaching after 30 s; its kernel stack:"; cat /proc/$DAEMON_PID/stack; } ) 2>&1 &
@@ -190,8 +192,7 @@ lat=$(audit_field lp_gate_ok "[c['detail'] for c in r['functions'][0]['checks'] 
 ok "killed with SIGKILL while judging lp_gate_ok; restarted in ${restart_s} s, state intact, kept: $lat"
 
 # SIGKILL at random points; every restart finds a sound state file.
-# (A restart's probes may wait in the kernel for the killed one's to be torn
-# down: RCU-tasks grace periods; once seen taking over a minute on 6.1.)
+# (A restart took over a minute on 6.1 in the lab; see above.)
 slowest=0
 for n in 1 2 3; do
 	sleep "0.$((RANDOM % 9 + 1))"
