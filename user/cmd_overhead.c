@@ -53,7 +53,15 @@ struct diff {
 struct calibration {
 	char patch[128], function[128];
 	struct window before, after;
-	struct diff redirection;
+	/*
+	 * redirection: the identical patch's cost per call as its caller sees it
+	 * (the driver's reads, timed in user space): ftrace sends the call to the
+	 * livepatch handler before any entry probe runs, so no probe sees that.
+	 * probe_visible: what the probes saw change for the same patch (their own
+	 * path through a patched call site), taken off a patch's added time.
+	 */
+	struct diff redirection, probe_visible;
+	double reads_before, reads_after;
 };
 
 #define TRANSITION_TIMEOUT_S 60.0
@@ -234,6 +242,8 @@ struct driver {
 	pthread_t thread;
 	int fd;
 	volatile int stop;
+	volatile int phase;		/* 0: not counted, 1: without the patch, 2: with it */
+	double n[3], mean[3], m2[3];	/* per phase, read after the join (Welford) */
 };
 
 static void *drive(void *arg)
@@ -241,10 +251,34 @@ static void *drive(void *arg)
 	struct driver *d = arg;
 	char buf[4096];
 
-	while (!d->stop)
+	while (!d->stop) {
+		int ph = d->phase;
+		double t0 = cli__now_s(), x, delta;
+
 		if (pread(d->fd, buf, sizeof(buf), 0) < 0)
 			break;
+		x = (cli__now_s() - t0) * 1e9;
+		if (!ph || ph != d->phase)
+			continue;	/* straddles a change of phase */
+		d->n[ph] += 1;
+		delta = x - d->mean[ph];
+		d->mean[ph] += delta / d->n[ph];
+		d->m2[ph] += delta * (x - d->mean[ph]);
+	}
 	return NULL;
+}
+
+/* With-patch phase less without, Welch's 95 % interval. */
+static struct diff driver_diff(const struct driver *d)
+{
+	struct diff r = { 0 };
+
+	if (d->n[1] < 2 || d->n[2] < 2)
+		return r;
+	r.known = true;
+	r.ns = d->mean[2] - d->mean[1];
+	r.ci95 = 1.96 * sqrt(d->m2[1] / (d->n[1] - 1) / d->n[1] + d->m2[2] / (d->n[2] - 1) / d->n[2]);
+	return r;
 }
 
 /* /proc/FILE behind FUNC, for FUNC named FILE_proc_show; -ENOENT otherwise. */
@@ -321,27 +355,34 @@ static int calibrate(const struct overhead_args *a, struct calibration *cal)
 	 * the run falls on both sides alike instead of on the difference.
 	 */
 	for (int r = 0; r < CALIBRATION_ROUNDS && !ret; r++) {
+		drv.phase = 1;
 		ret = measure(ps, win, &hb, &sb);
+		drv.phase = 0;
 		if (!ret) {
 			ret = load_patch(a->calibrate, mod.patch);
 			loaded = klp_control__module_loaded(mod.patch);
 		}
+		drv.phase = 2;
 		if (!ret)
 			ret = measure(ps, win, &ha, &sa);
+		drv.phase = 0;
 		if (!ret && loaded) {
 			ret = unload_patch(mod.patch);
 			loaded = ret != 0;
 		}
 	}
-	if (!ret) {
-		window_of(&cal->before, &hb, sb);
-		window_of(&cal->after, &ha, sa);
-		cal->redirection = diff_of(&cal->before, &cal->after);
-	}
 cleanup:
 	if (running) {
 		drv.stop = 1;
 		pthread_join(drv.thread, NULL);
+	}
+	if (!ret) {
+		window_of(&cal->before, &hb, sb);
+		window_of(&cal->after, &ha, sa);
+		cal->probe_visible = diff_of(&cal->before, &cal->after);
+		cal->redirection = driver_diff(&drv);
+		cal->reads_before = drv.n[1];
+		cal->reads_after = drv.n[2];
 	}
 	if (drv.fd >= 0)
 		close(drv.fd);
@@ -383,8 +424,22 @@ static void add_diff(struct json_object *o, const char *name, const struct diff 
 /* What one function's figures are, from its windows and the calibration. */
 struct func_cost {
 	double calls_per_s;
-	struct diff added, code, cpu;	/* cpu: share of one CPU (1.0 = a whole CPU) */
+	/*
+	 * added: as the probes see it; code: less what they saw change for the
+	 * identical patch; per_call: code plus the redirection, as callers see it.
+	 * cpu: share of one CPU (1.0 = a whole CPU).
+	 */
+	struct diff added, code, per_call, cpu;
 };
+
+static struct diff diff_sum(const struct diff *x, const struct diff *y, double sign)
+{
+	struct diff d = { .known = x->known && y->known };
+
+	d.ns = x->ns + sign * y->ns;
+	d.ci95 = sqrt(x->ci95 * x->ci95 + y->ci95 * y->ci95);
+	return d;
+}
 
 static struct func_cost cost_of(const struct window *b, const struct window *a,
 				const struct calibration *cal)
@@ -396,13 +451,12 @@ static struct func_cost cost_of(const struct window *b, const struct window *a,
 	if (b)
 		c.added = diff_of(b, a);
 	if (c.added.known && r) {
-		c.code.known = true;
-		c.code.ns = c.added.ns - r->ns;
-		c.code.ci95 = sqrt(c.added.ci95 * c.added.ci95 + r->ci95 * r->ci95);
+		c.code = diff_sum(&c.added, &cal->probe_visible, -1);
+		c.per_call = diff_sum(&c.code, r, 1);
 	}
 	/* Without a before (a patch loaded already), the redirection alone. */
 	if (c.added.known || r) {
-		const struct diff *src = c.added.known ? &c.added : r;
+		const struct diff *src = c.per_call.known ? &c.per_call : c.added.known ? &c.added : r;
 
 		c.cpu.known = true;
 		c.cpu.ns = c.calls_per_s * src->ns / 1e9;
@@ -431,6 +485,9 @@ static void print_json(const struct overhead_args *a, const char *patch, bool ha
 		json_object_object_add(c, "before", window_json(&cal->before));
 		json_object_object_add(c, "after", window_json(&cal->after));
 		add_diff(c, "redirection_ns", &cal->redirection);
+		add_diff(c, "probe_visible_ns", &cal->probe_visible);
+		json_object_object_add(c, "timed_reads", json_object_new_double(
+			cal->reads_before + cal->reads_after));
 		json_object_object_add(doc, "calibration", c);
 	} else {
 		json_object_object_add(doc, "calibration", NULL);
@@ -450,6 +507,7 @@ static void print_json(const struct overhead_args *a, const char *patch, bool ha
 		json_object_object_add(f, "redirection_ns", cal ?
 				       json_object_new_double(cal->redirection.ns) : NULL);
 		add_diff(f, "code_ns", &c.code);
+		add_diff(f, "per_call_ns", &c.per_call);
 		add_diff(f, "cpu_share", &c.cpu);
 		self_cost__add_function(f, sc, ps, i, &h[i]);
 		json_object_array_add(arr, f);
@@ -493,8 +551,9 @@ static void print_text(const char *patch, bool had_before, const bool *moved,
 	printf("overhead of %s (%s)\n", patch, action);
 	if (cal) {
 		fmt_diff(x, sizeof(x), &cal->redirection);
-		printf("redirection (calibrated with %s on %s): %s per call (95%%)\n", cal->patch,
-		       cal->function, x);
+		fmt_diff(y, sizeof(y), &cal->probe_visible);
+		printf("redirection (calibrated with %s on %s, timed by its caller): %s per call "
+		       "(95%%); the probes saw %s of it\n", cal->patch, cal->function, x, y);
 	}
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		struct func_cost c = cost_of(had_before && !moved[i] ? &before[i] : NULL, &after[i], cal);
@@ -505,9 +564,11 @@ static void print_text(const char *patch, bool had_before, const bool *moved,
 		} else if (had_before) {
 			fmt_diff(x, sizeof(x), &c.added);
 			printf(", added %s per call", x);
-			if (c.code.known) {
+			if (c.per_call.known) {
 				fmt_diff(y, sizeof(y), &c.code);
-				printf(" (new code %s)", y);
+				printf(" (new code %s", y);
+				fmt_diff(y, sizeof(y), &c.per_call);
+				printf("; with the redirection %s)", y);
 			}
 		} else {
 			printf(", no measurement before the patch (it was loaded already)");
