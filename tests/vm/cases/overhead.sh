@@ -33,7 +33,10 @@ python3 - "$added" "$ci" "$code" "$per" "$cpu" "$redir" "$rci" "$pvis" <<'PY' ||
 import sys
 added, ci, code, per, cpu, redir, rci, pvis = map(float, sys.argv[1:])
 assert added > 20000 and ci < added / 2, "added time not seen"
-assert abs(redir) < 10000 and rci > 0, "redirection implausible"
+# Under emulation the caller-timed redirection reads several us (20 us once
+# on 6.1: the ftrace path with a livepatch and a trampoline emulates slowly);
+# it must stay well below what 50 us of busy work adds.
+assert abs(redir) < added / 2 and rci > 0, "redirection implausible"
 assert abs(code - (added - pvis)) < 1e-6 and abs(per - (code + redir)) < 1e-6, "split wrong"
 assert cpu > 0, "CPU share"
 PY
