@@ -70,7 +70,20 @@ int klp_control__revert(const char *root, const char *patch, double timeout_s, c
 	if (ret)
 		return ret;
 	*step = "unload";
-	return klp_control__unload(patch);
+	/*
+	 * The sysfs directory goes before the patch drops its module reference
+	 * (the kernel frees the patch from a work item): an unload right after
+	 * can meet EAGAIN. Retried for up to 5 s, 50 ms apart.
+	 */
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
+
+		ret = klp_control__unload(patch);
+		if (ret != -EAGAIN && ret != -EBUSY)
+			return ret;
+		nanosleep(&ts, NULL);
+	}
+	return ret;
 }
 
 struct load_log {
