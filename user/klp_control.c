@@ -55,7 +55,21 @@ int klp_control__module_loaded(const char *name)
 
 int klp_control__unload(const char *name)
 {
-	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+	/*
+	 * The sysfs directory goes before the patch drops its module reference
+	 * (the kernel frees the patch from a work item): an unload right after
+	 * the unpatch can meet EAGAIN. Retried for up to 5 s, 50 ms apart.
+	 */
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
+
+		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
+			return 0;
+		if (errno != EAGAIN && errno != EBUSY)
+			return -errno;
+		nanosleep(&ts, NULL);
+	}
+	return -EAGAIN;
 }
 
 int klp_control__revert(const char *root, const char *patch, double timeout_s, const char **step)
@@ -70,20 +84,7 @@ int klp_control__revert(const char *root, const char *patch, double timeout_s, c
 	if (ret)
 		return ret;
 	*step = "unload";
-	/*
-	 * The sysfs directory goes before the patch drops its module reference
-	 * (the kernel frees the patch from a work item): an unload right after
-	 * can meet EAGAIN. Retried for up to 5 s, 50 ms apart.
-	 */
-	for (int i = 0; i < 100; i++) {
-		struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
-
-		ret = klp_control__unload(patch);
-		if (ret != -EAGAIN && ret != -EBUSY)
-			return ret;
-		nanosleep(&ts, NULL);
-	}
-	return ret;
+	return klp_control__unload(patch);
 }
 
 struct load_log {

@@ -12,7 +12,10 @@ int klp_control__write(const char *root, const char *patch, const char *attr, co
 int klp_control__wait_gone(const char *root, const char *patch, double timeout_s);
 /* Is the module loaded (/sys/module/<name>)? */
 int klp_control__module_loaded(const char *name);
-/* delete_module(2), without waiting; -errno on failure. */
+/*
+ * delete_module(2), O_NONBLOCK; a module still referenced just after its
+ * unpatch (EAGAIN, EBUSY) is retried for up to 5 s. -errno on failure.
+ */
 int klp_control__unload(const char *name);
 
 /*
