@@ -11,15 +11,19 @@ ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -Wall -Wextra -Werror=implicit-function-declaration \
-	      -Wno-missing-field-initializers -I$(OUT) -Ibpf -Iuser
+	      -Wno-missing-field-initializers -I$(OUT) -Ibpf $(addprefix -I,$(USER_DIRS))
 LDLIBS     := -lbpf -lelf -lz -ljson-c -lyaml -lmicrohttpd -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -I$(OUT) -Ibpf
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS  := $(wildcard user/*.c)
+# user/: one folder per part of the product (docs/design.md has the map).
+USER_DIRS  := $(sort $(dir $(wildcard user/*/*.c)))
+USER_DIRS  := $(USER_DIRS:/=)
+USER_SRCS  := $(wildcard user/*/*.c)
+USER_HDRS  := $(wildcard user/*/*.h)
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
-LIB_OBJS   := $(filter-out $(OUT)/main.o,$(USER_OBJS))
+LIB_OBJS   := $(filter-out $(OUT)/cmd/main.o,$(USER_OBJS))
 
 .SECONDARY:
 .PHONY: all deps test unit-test vm-test demo bench clean install calibration
@@ -40,7 +44,8 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c bpf/lpsentinel.h $(OUT)/vmlinux.h
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.o: user/%.c $(wildcard user/*.h) bpf/lpsentinel.h $(SKELS) | $(OUT)
+$(OUT)/%.o: user/%.c $(USER_HDRS) bpf/lpsentinel.h $(SKELS) | $(OUT)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 lpsentinel: $(USER_OBJS)

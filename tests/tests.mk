@@ -23,7 +23,8 @@ SAN_BINS   := $(patsubst tests/unit/%.c,$(OUT)/san/%,$(UNIT_SRCS))
 $(OUT)/san:
 	mkdir -p $@
 
-$(OUT)/san/%.o: user/%.c $(wildcard user/*.h) bpf/lpsentinel.h $(SKELS) | $(OUT)/san
+$(OUT)/san/%.o: user/%.c $(USER_HDRS) bpf/lpsentinel.h $(SKELS) | $(OUT)/san
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(OUT)/san/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUT)/san

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "judge.h"
+#include "rules.h"
 
 static void test_default_rules(void **state)
 {

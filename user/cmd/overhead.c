@@ -30,6 +30,8 @@
 #include "probes.h"
 #include "report.h"
 #include "self_cost.h"
+#include "clock.h"
+#include "stop.h"
 
 struct overhead_args {
 	const char *target;	/* a module file, or a loaded patch's name */
@@ -161,14 +163,14 @@ static int measure(struct probe_set *ps, double secs, struct lps_hist *acc, doub
 	ret = probe_set__read(ps, h0);
 	if (ret)
 		goto cleanup;
-	start = cli__now_s();
+	start = clock__now_s();
 	end = start + secs;
-	while (cli__now_s() < end) {
-		if (cli__stop_requested()) {
+	while (clock__now_s() < end) {
+		if (stop__requested()) {
 			ret = -EINTR;
 			goto cleanup;
 		}
-		cli__nap(fmin(0.2, end - cli__now_s()));
+		clock__nap(fmin(0.2, end - clock__now_s()));
 		ret = probe_set__verify(ps, &perr);
 		if (ret) {
 			lps_err("%s: %s", perr.func, perr.what);
@@ -185,7 +187,7 @@ static int measure(struct probe_set *ps, double secs, struct lps_hist *acc, doub
 		hist_add(&acc[i], &d);
 	}
 	if (acc_secs)
-		*acc_secs += cli__now_s() - start;
+		*acc_secs += clock__now_s() - start;
 cleanup:
 	free(h0);
 	free(h1);
@@ -196,7 +198,7 @@ cleanup:
 static int load_patch(const char *path, const char *patch)
 {
 	int kmsg_fd = kmsg__open("/dev/kmsg", true);
-	double end = cli__now_s() + TRANSITION_TIMEOUT_S;
+	double end = clock__now_s() + TRANSITION_TIMEOUT_S;
 	char why[640];
 	int ret = klp_control__load(path, patch, kmsg_fd, why, sizeof(why));
 
@@ -206,7 +208,7 @@ static int load_patch(const char *path, const char *patch)
 		lps_err("%s", why);
 		return ret;
 	}
-	while (cli__now_s() < end && !cli__stop_requested()) {
+	while (clock__now_s() < end && !stop__requested()) {
 		struct klp_patch_entry p;
 		bool done = false;
 
@@ -216,9 +218,9 @@ static int load_patch(const char *path, const char *patch)
 		}
 		if (done)
 			return 0;
-		cli__nap(0.05);
+		clock__nap(0.05);
 	}
-	if (cli__stop_requested())
+	if (stop__requested())
 		return -EINTR;	/* the caller says it, with what became of the patch */
 	lps_err("%s: the patching transition did not finish in %.0fs (see lpsentinel status)", patch,
 		TRANSITION_TIMEOUT_S);
@@ -253,11 +255,11 @@ static void *drive(void *arg)
 
 	while (!d->stop) {
 		int ph = d->phase;
-		double t0 = cli__now_s(), x, delta;
+		double t0 = clock__now_s(), x, delta;
 
 		if (pread(d->fd, buf, sizeof(buf), 0) < 0)
 			break;
-		x = (cli__now_s() - t0) * 1e9;
+		x = (clock__now_s() - t0) * 1e9;
 		if (!ph || ph != d->phase)
 			continue;	/* straddles a change of phase */
 		d->n[ph] += 1;
@@ -535,8 +537,8 @@ static void fmt_diff(char *buf, size_t len, const struct diff *d)
 		snprintf(buf, len, "unknown");
 		return;
 	}
-	report__fmt_ns(v, sizeof(v), fabs(d->ns));
-	report__fmt_ns(e, sizeof(e), d->ci95);
+	fmt_ns(v, sizeof(v), fabs(d->ns));
+	fmt_ns(e, sizeof(e), d->ci95);
 	snprintf(buf, len, "%s%s ± %s", d->ns < 0 ? "-" : "+", v, e);
 }
 
@@ -655,7 +657,7 @@ static int run_overhead(const struct overhead_args *a)
 		lps_err("out of memory");
 		goto cleanup;
 	}
-	cli__catch_stop_signals();
+	stop__catch_signals();
 	self_cost__start(&sc);
 	if (a->calibrate) {
 		ret = calibrate(a, &cal);

@@ -9,40 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
-#include <linux/types.h>
+#include "rules_set.h"
 
-struct rules_set {
-	double baseline_s, observe_s, transition_timeout_s, revert_timeout_s, look_interval_s;
-	__u64 min_calls;
-	bool inconclusive_revert;
-	double alpha;
-	struct {
-		bool enabled;
-		double ratio, min_delta_ns;
-	} latency;
-	struct {
-		bool enabled;
-		__u64 min_errors;
-		double rate_increase;
-	} errors;
-	struct {
-		bool enabled;
-		__u64 min_events;	/* per function: contentions inside it after... */
-		double rate_increase;	/* ...and their growth per call */
-		double sys_ratio;	/* system-wide: contentions per second after/before... */
-		__u64 sys_min_events;	/* ...and at least this many more */
-	} lock_contention;
-	struct {
-		bool enabled;
-		__u64 max_events;	/* kernel log faults tolerated in the observe window */
-		__u64 min_page_faults;	/* page faults inside a function after... */
-		double page_fault_rate_increase;	/* ...and their growth per call */
-	} kernel_faults;
-	struct {
-		bool enabled;
-		double ratio, min_delta_ns;
-	} runqueue_latency;
-};
 
 struct rules {
 	yaml_document_t doc;	/* kept: overrides are applied from its nodes */

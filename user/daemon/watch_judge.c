@@ -22,7 +22,7 @@
 #include "signals_report.h"
 #include "verdict_report.h"
 #include "watch.h"
-#include "cli.h"
+#include "clock.h"
 
 static double unix_now(void)
 {
@@ -139,7 +139,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->n = n;
 	j->sys_ok = watch__sys_baseline(w, &j->sys_base, &j->runq_base, &j->sys_base_s);
 	j->phase = PHASE_TRANSITION;
-	j->t_appeared = cli__now_s();
+	j->t_appeared = clock__now_s();
 	/* It appeared at most one tick ago; its faults count from then. */
 	j->since_usec = kmsg__now_usec() - (__u64)(w->tick_s * 1.5e6);
 	j->next = w->judging;
@@ -275,7 +275,7 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 			fn->have_saved = true;
 		} else if (!reverted && j->phase == PHASE_OBSERVING) {
 			fn->saved = j->obs[i];
-			fn->saved_s = cli__now_s() - j->t_obs_start;
+			fn->saved_s = clock__now_s() - j->t_obs_start;
 			fn->saved_mode = watch__fn_mode(fn);
 			fn->have_saved = true;
 		}
@@ -364,7 +364,7 @@ static enum verdict judge_window(struct watch *w, struct watch_judgement *j, dou
 		sb.seconds = j->sys_base_s;
 		sb.sig = &j->sys_base;
 		sb.runq = &j->runq_base;
-		so.seconds = cli__now_s() - j->t_obs_start;
+		so.seconds = clock__now_s() - j->t_obs_start;
 		so.sig = &sys_obs;
 		so.runq = &runq_obs;
 	}
@@ -379,7 +379,7 @@ static enum verdict judge_window(struct watch *w, struct watch_judgement *j, dou
 static bool step(struct watch *w, struct watch_judgement *j)
 {
 	struct klp_patch_entry p;
-	double now = cli__now_s(), t, share;
+	double now = clock__now_s(), t, share;
 	enum verdict v;
 
 	if (klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, j->patch, &p)) {

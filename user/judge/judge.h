@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "lpsentinel.h"
-#include "rules.h"
+#include "rules_set.h"
 
 enum verdict { VERDICT_PASS = 0, VERDICT_INCONCLUSIVE = 1, VERDICT_FAIL = 2 };
 

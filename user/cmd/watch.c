@@ -32,6 +32,8 @@
 #include "log.h"
 #include "metrics_http.h"
 #include "watch.h"
+#include "clock.h"
+#include "stop.h"
 
 #define SAVE_EVERY_S 10.0
 
@@ -378,7 +380,7 @@ static int read_signals(struct watch *w, struct watch_group *g, double dt)
 /* Reads every group; pushes each function's tick into its ring. -errno said once. */
 static int read_groups(struct watch *w)
 {
-	double now = cli__now_s();
+	double now = clock__now_s();
 	/* A tick lasts longer when the loop was held up (a revert): count what it was. */
 	double dt = w->last_read ? now - w->last_read : w->tick_s;
 
@@ -567,7 +569,7 @@ static int status_json(struct watch *w)
 
 	json_object_object_add(doc, "pid", json_object_new_int(getpid()));
 	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
-	json_object_object_add(doc, "uptime_s", json_object_new_double(cli__now_s() - w->started));
+	json_object_object_add(doc, "uptime_s", json_object_new_double(clock__now_s() - w->started));
 	json_object_object_add(doc, "listen", w->a.listen ? json_object_new_string(w->a.listen) : NULL);
 	for (size_t i = 0; i < w->nfns; i++) {
 		const struct watch_fn *fn = &w->fns[i];
@@ -720,7 +722,7 @@ static void take_request(struct watch *w, int fd, struct json_object *req)
 		client_error(w, c, "%s", why);
 		goto cleanup;
 	}
-	c->t_ready = cli__now_s() + need + w->tick_s;
+	c->t_ready = clock__now_s() + need + w->tick_s;
 	fprintf(stderr, "lpsentinel watch: gate request for %s (%zu functions), loading in %.0fs\n",
 		c->patch, mod.n, need + w->tick_s);
 cleanup:
@@ -756,12 +758,12 @@ static void serve_clients(struct watch *w)
 
 		next = c->next;
 		if (c->loaded && !watch_judge__active(w, c->patch) &&
-		    cli__now_s() - c->t_ready > 10 * w->tick_s + 5) {
+		    clock__now_s() - c->t_ready > 10 * w->tick_s + 5) {
 			client_error(w, c, "%s: loaded, but it never showed up in %s to be judged; "
 				     "see lpsentinel status", c->patch, KLP_SYSFS_ROOT_DEFAULT);
 			continue;
 		}
-		if (c->loaded || cli__now_s() < c->t_ready)
+		if (c->loaded || clock__now_s() < c->t_ready)
 			continue;
 		kfd = kmsg__open("/dev/kmsg", true);
 		ret = klp_control__load(c->module, c->patch, kfd, why, sizeof(why));
@@ -772,7 +774,7 @@ static void serve_clients(struct watch *w)
 			continue;
 		}
 		c->loaded = true;
-		c->t_ready = cli__now_s();	/* from now: the judgement must begin */
+		c->t_ready = clock__now_s();	/* from now: the judgement must begin */
 		fprintf(stderr, "lpsentinel watch: loaded %s for a gate\n", c->patch);
 	}
 }
@@ -1053,15 +1055,15 @@ static int run_watch(struct watch *w, struct metrics_http **http)
 
 	if (ret)
 		return CLI_EXIT_ERROR;
-	cli__catch_stop_signals();
+	stop__catch_signals();
 	sigaction(SIGHUP, &hup, NULL);
-	w->started = last_save = cli__now_s();
+	w->started = last_save = clock__now_s();
 	fprintf(stderr, "lpsentinel watch: watching %zu function%s; state in %s%s%s\n", w->nfns,
 		w->nfns == 1 ? "" : "s", w->a.state_dir, w->a.listen ? "; metrics on " : "",
 		w->a.listen ? w->a.listen : "");
 	syslog(LOG_NOTICE, "watch started: %zu functions, state in %s", w->nfns, w->a.state_dir);
-	while (!cli__stop_requested()) {
-		double next = cli__now_s() + w->tick_s;
+	while (!stop__requested()) {
+		double next = clock__now_s() + w->tick_s;
 
 		if (reload_requested)
 			reload_rules(w);
@@ -1085,10 +1087,10 @@ static int run_watch(struct watch *w, struct metrics_http **http)
 			accept_clients(w);
 			serve_clients(w);
 		}
-		if (w->dirty || cli__now_s() - last_save >= SAVE_EVERY_S) {
+		if (w->dirty || clock__now_s() - last_save >= SAVE_EVERY_S) {
 			save_state(w);
 			w->dirty = false;
-			last_save = cli__now_s();
+			last_save = clock__now_s();
 		}
 		if (status_json(w))
 			w->state_errors++;
@@ -1099,8 +1101,8 @@ static int run_watch(struct watch *w, struct metrics_http **http)
 			if (page)
 				metrics_http__publish(*http, page, len);
 		}
-		while (!cli__stop_requested() && !reload_requested && cli__now_s() < next)
-			cli__nap(fmin(0.1, next - cli__now_s()));
+		while (!stop__requested() && !reload_requested && clock__now_s() < next)
+			clock__nap(fmin(0.1, next - clock__now_s()));
 	}
 	/* A patch being judged stays as it is: it was not ours to load; a restart judges it. */
 	if (w->judging)

@@ -5,7 +5,6 @@
 #include <string.h>
 #include "hist.h"
 #include "judge.h"
-#include "report.h"
 #include "stats.h"
 
 /* Confidence of the quantile bounds used for the practical effect. */
@@ -47,8 +46,8 @@ static void check_distribution(const struct lps_hist *b, const struct lps_hist *
 		return;
 	}
 	c->p = m.p_greater;
-	report__fmt_ns(before, sizeof(before), hist_percentile(b, 0.5));
-	report__fmt_ns(after, sizeof(after), hist_percentile(o, 0.5));
+	fmt_ns(before, sizeof(before), hist_percentile(b, 0.5));
+	fmt_ns(after, sizeof(after), hist_percentile(o, 0.5));
 	snprintf(c->detail, sizeof(c->detail), "p50 %s -> %s, Mann-Whitney p=%.3g (alpha %.3g), "
 		 "P(after > before)=%.2f", before, after, m.p_greater, alpha, m.effect);
 	if (m.p_greater >= alpha)
@@ -61,8 +60,8 @@ static void check_distribution(const struct lps_hist *b, const struct lps_hist *
 		    stats__quantile_bounds(o, qs[i], QUANTILE_CONF, &olo, &ohi))
 			continue;
 		if (olo >= ratio * bhi && olo - bhi >= min_delta_ns) {
-			report__fmt_ns(before, sizeof(before), bhi);
-			report__fmt_ns(after, sizeof(after), olo);
+			fmt_ns(before, sizeof(before), bhi);
+			fmt_ns(after, sizeof(after), olo);
 			c->result = VERDICT_FAIL;
 			snprintf(c->detail, sizeof(c->detail), "p%.0f at least %s after vs at most %s "
 				 "before (x%.1f >= x%.2f, +%.0fns >= %.0fns), Mann-Whitney p=%.3g",
@@ -166,7 +165,7 @@ static void check_lock_contention(const struct func_window *b, const struct func
 	check_rate("contentions", b->sig->contended, b->hist->calls, o->sig->contended,
 		   o->hist->calls, r->lock_contention.min_events, r->lock_contention.rate_increase,
 		   alpha, c);
-	report__fmt_ns(wait, sizeof(wait), (double)o->sig->contention_ns);
+	fmt_ns(wait, sizeof(wait), (double)o->sig->contention_ns);
 	off = strlen(c->detail);
 	snprintf(c->detail + off, sizeof(c->detail) - off, ", %s waited after", wait);
 }

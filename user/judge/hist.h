@@ -4,6 +4,7 @@
 #define LPS_HIST_H
 
 #include <linux/types.h>
+#include <stddef.h>
 #include "lpsentinel.h"
 
 /* Inclusive lower and exclusive upper edge of bucket idx, in ns. */
@@ -35,5 +36,8 @@ double hist_mean(const struct lps_hist *h);
  * value wide); 0 below two recorded calls.
  */
 double hist_variance(const struct lps_hist *h);
+
+/* A duration as people read it: "812ns", "4.31us", "12.0ms", "1.20s". */
+void fmt_ns(char *buf, size_t len, double ns);
 
 #endif

@@ -7,7 +7,6 @@
 #include <json-c/json.h>
 #include "trigger.skel.h"
 #include "hist.h"
-#include "report.h"
 #include "self_cost.h"
 #include "signals.h"
 
@@ -213,7 +212,7 @@ void self_cost__text(FILE *f, const struct self_cost *sc, const struct probe_set
 		fprintf(f, "own cost: BPF statistics refused by the kernel (%s)\n",
 			strerror(-sc->stats_fd));
 	else if (!probe_set__run_stats(ps, &ns, &runs) && calls) {
-		report__fmt_ns(a, sizeof(a), (double)ns / (double)calls);
+		fmt_ns(a, sizeof(a), (double)ns / (double)calls);
 		fprintf(f, "own cost: probes ran %llu times, %s of BPF per traced call",
 			(unsigned long long)runs, a);
 		if (sig && !signals__run_stats(sig, &ns, &runs))
@@ -225,8 +224,8 @@ void self_cost__text(FILE *f, const struct self_cost *sc, const struct probe_set
 		const struct probe_floor *fl = &sc->floor[m];
 
 		if (fl->measured) {
-			report__fmt_ns(a, sizeof(a), fl->mean_ns);
-			report__fmt_ns(b, sizeof(b), fl->p50_ns);
+			fmt_ns(a, sizeof(a), fl->mean_ns);
+			fmt_ns(b, sizeof(b), fl->p50_ns);
 			fprintf(f, "probe floor (%s): %s mean, %s p50 inside every traced call "
 				"(measured on %s); included in the latencies above\n",
 				m ? "kprobe" : "fentry", a, b, FLOOR_FUNC);

@@ -22,7 +22,7 @@ void signals_report__text(FILE *f, const char *indent, const struct lps_func_sig
 {
 	char wait[32];
 
-	report__fmt_ns(wait, sizeof(wait), (double)s->contention_ns);
+	fmt_ns(wait, sizeof(wait), (double)s->contention_ns);
 	fprintf(f, "%slock contentions %llu (%s waited), page faults %llu\n", indent,
 		(unsigned long long)s->contended, wait, (unsigned long long)s->page_faults);
 }
@@ -51,9 +51,9 @@ void signals_report__system_text(FILE *f, const struct signals_snapshot *s)
 {
 	char p50[32], p99[32], wait[32];
 
-	report__fmt_ns(p50, sizeof(p50), hist_percentile(&s->runq, 0.5));
-	report__fmt_ns(p99, sizeof(p99), hist_percentile(&s->runq, 0.99));
-	report__fmt_ns(wait, sizeof(wait), (double)s->sys.contention_ns);
+	fmt_ns(p50, sizeof(p50), hist_percentile(&s->runq, 0.5));
+	fmt_ns(p99, sizeof(p99), hist_percentile(&s->runq, 0.99));
+	fmt_ns(wait, sizeof(wait), (double)s->sys.contention_ns);
 	fprintf(f, "system: run queue p50 %s p99 %s (%llu waits); lock contentions %llu (%s waited)\n",
 		p50, p99, (unsigned long long)s->runq.calls, (unsigned long long)s->sys.contended, wait);
 }

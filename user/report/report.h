@@ -16,7 +16,5 @@ struct json_object *report__function_json(const struct probe_info *info, const s
 /* Readable block for one function: summary line and a bar histogram. */
 void report__function_text(FILE *f, const struct probe_info *info, const struct lps_hist *h);
 
-/* Human-friendly duration: "812ns", "4.31us", "12.0ms", "1.20s". */
-void report__fmt_ns(char *buf, size_t len, double ns);
 
 #endif

@@ -16,6 +16,8 @@
 #include "report.h"
 #include "signals.h"
 #include "signals_report.h"
+#include "clock.h"
+#include "stop.h"
 
 struct trace_args {
 	double duration_s;	/* 0: until SIGINT/SIGTERM */
@@ -104,8 +106,8 @@ static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 /* Sleeps until the deadline or a stop signal; no SA_RESTART, so signals cut it short. */
 static void sleep_until(double deadline)
 {
-	while (!cli__stop_requested()) {
-		double left = deadline - cli__now_s();
+	while (!stop__requested()) {
+		double left = deadline - clock__now_s();
 		struct timespec ts;
 
 		if (left <= 0)
@@ -200,7 +202,7 @@ static int run_trace(const struct trace_args *a)
 		lps_err("out of memory for %zu histograms", n);
 		goto cleanup;
 	}
-	cli__catch_stop_signals();
+	stop__catch_signals();
 	/* Before attaching: every call the histograms count is a BPF run counted too. */
 	if (a->self_cost)
 		self_cost__start(&sc);
@@ -224,7 +226,7 @@ static int run_trace(const struct trace_args *a)
 	if (a->json)
 		intervals = json_object_new_array();
 
-	start = last_read = cli__now_s();
+	start = last_read = clock__now_s();
 	end = a->duration_s ? start + a->duration_s : INFINITY;
 	for (;;) {
 		/* The next interval report is due then; without -i, only at the end. */
@@ -233,16 +235,16 @@ static int run_trace(const struct trace_args *a)
 		 * Verify every second, and every 100 ms at first: a verified fentry
 		 * probe loses its kprobe witness, and until then each call pays for both.
 		 */
-		double step = cli__now_s() - start < FAST_VERIFY_S ? 0.1 : 1.0;
+		double step = clock__now_s() - start < FAST_VERIFY_S ? 0.1 : 1.0;
 		bool last;
 
-		next = fmin(fmin(cli__now_s() + step, due), end);
+		next = fmin(fmin(clock__now_s() + step, due), end);
 		sleep_until(next);
-		last = cli__stop_requested() || cli__now_s() >= end;
+		last = stop__requested() || clock__now_s() >= end;
 		ret = probe_set__verify(ps, &perr);
 		if (ret)
 			goto report_perr;
-		if (cli__now_s() < due - 1e-3 && !last)
+		if (clock__now_s() < due - 1e-3 && !last)
 			continue;
 		ret = probe_set__read(ps, now);
 		if (ret) {
@@ -275,7 +277,7 @@ static int run_trace(const struct trace_args *a)
 			if (a->json) {
 				struct json_object *iv = json_object_new_object();
 
-				json_object_object_add(iv, "t_s", json_object_new_double(cli__now_s() - start));
+				json_object_object_add(iv, "t_s", json_object_new_double(clock__now_s() - start));
 				json_object_object_add(iv, "functions",
 						       functions_json(ps, delta, sig ? &sdelta : NULL, NULL));
 				if (sig)
@@ -283,10 +285,10 @@ static int run_trace(const struct trace_args *a)
 						&sdelta, signals__lock_mode(sig)));
 				json_object_array_add(intervals, iv);
 			} else {
-				print_text(ps, delta, sig ? &sdelta : NULL, cli__now_s() - last_read,
+				print_text(ps, delta, sig ? &sdelta : NULL, clock__now_s() - last_read,
 					   "interval");
 			}
-			last_read = cli__now_s();
+			last_read = clock__now_s();
 		}
 		if (last)
 			break;
@@ -307,7 +309,7 @@ static int run_trace(const struct trace_args *a)
 	}
 	if (a->json) {
 		doc = json_object_new_object();
-		json_object_object_add(doc, "duration_s", json_object_new_double(cli__now_s() - start));
+		json_object_object_add(doc, "duration_s", json_object_new_double(clock__now_s() - start));
 		json_object_object_add(doc, "functions", functions_json(ps, now, sig ? &sdelta : NULL,
 									a->self_cost ? &sc : NULL));
 		if (a->self_cost)
@@ -320,7 +322,7 @@ static int run_trace(const struct trace_args *a)
 			intervals = NULL;
 		}
 	} else {
-		print_text(ps, now, sig ? &sdelta : NULL, cli__now_s() - start, "total");
+		print_text(ps, now, sig ? &sdelta : NULL, clock__now_s() - start, "total");
 		if (a->self_cost)
 			self_cost__text(stdout, &sc, ps, sig, now);
 	}

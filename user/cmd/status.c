@@ -17,6 +17,7 @@
 #include "klp_report.h"
 #include "klp_watch.h"
 #include "log.h"
+#include "stop.h"
 
 struct follow_ctx {
 	bool json;
@@ -64,9 +65,9 @@ static int follow(bool json)
 	struct follow_ctx c = { .json = json, .w = &w };
 	int ret = 0;
 
-	cli__catch_stop_signals();
+	stop__catch_signals();
 	klp_watch__init(&w, KLP_SYSFS_ROOT_DEFAULT);
-	while (!cli__stop_requested()) {
+	while (!stop__requested()) {
 		ret = klp_watch__poll(&w, print_event, &c);
 		if (ret) {
 			lps_err("cannot read %s: %s", KLP_SYSFS_ROOT_DEFAULT, strerror(-ret));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
+#include <stdio.h>
 #include "hist.h"
 
 __u64 hist_bucket_lower(__u32 idx)
@@ -124,4 +125,16 @@ double hist_variance(const struct lps_hist *h)
 		ss += (double)h->buckets[i] * d * d;
 	}
 	return ss / (double)(n - 1);
+}
+
+void fmt_ns(char *buf, size_t len, double ns)
+{
+	if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.2fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2fs", ns / 1e9);
 }

@@ -68,7 +68,7 @@ static void callers_text(const struct gate *g, long f, const char *indent)
 		char wait[32];
 		bool in_patch;
 
-		report__fmt_ns(wait, sizeof(wait), (double)top[i]->v.wait_ns);
+		fmt_ns(wait, sizeof(wait), (double)top[i]->v.wait_ns);
 		printf("%slock caller %s: %llu contentions, %s waited\n", indent,
 		       signals__caller_name(g->sig, top[i], NULL, &in_patch),
 		       (unsigned long long)top[i]->v.count, wait);
@@ -164,10 +164,10 @@ void gate__print(const struct gate *g)
 		const struct probe_info *pi = probe_set__info(g->ps, i);
 		char b50[32], o50[32], b99[32], o99[32];
 
-		report__fmt_ns(b50, sizeof(b50), hist_percentile(&g->base[i], 0.5));
-		report__fmt_ns(o50, sizeof(o50), hist_percentile(&g->obs[i], 0.5));
-		report__fmt_ns(b99, sizeof(b99), hist_percentile(&g->base[i], 0.99));
-		report__fmt_ns(o99, sizeof(o99), hist_percentile(&g->obs[i], 0.99));
+		fmt_ns(b50, sizeof(b50), hist_percentile(&g->base[i], 0.5));
+		fmt_ns(o50, sizeof(o50), hist_percentile(&g->obs[i], 0.5));
+		fmt_ns(b99, sizeof(b99), hist_percentile(&g->base[i], 0.99));
+		fmt_ns(o99, sizeof(o99), hist_percentile(&g->obs[i], 0.99));
 		printf("  %s: %s   before: %llu calls p50 %s p99 %s   after: %llu calls p50 %s p99 %s\n",
 		       pi->name, verdict__name(g->j[i].verdict),
 		       (unsigned long long)g->base[i].calls, b50, b99,

@@ -23,6 +23,8 @@
 #include "klp_control.h"
 #include "kmsg.h"
 #include "log.h"
+#include "clock.h"
+#include "stop.h"
 
 static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 {
@@ -120,12 +122,12 @@ static void read_faults(struct gate *g)
 /* Waits, verifying the probes every second; -EINTR when asked to stop. */
 static int wait_window(struct gate *g, double seconds, struct lps_hist *scratch)
 {
-	double end = cli__now_s() + seconds;
+	double end = clock__now_s() + seconds;
 
-	while (cli__now_s() < end) {
-		if (cli__stop_requested())
+	while (clock__now_s() < end) {
+		if (stop__requested())
 			return -EINTR;
-		cli__nap(fmin(0.2, end - cli__now_s()));
+		clock__nap(fmin(0.2, end - clock__now_s()));
 		if (snapshot(g, scratch))
 			return -EIO;
 	}
@@ -135,10 +137,10 @@ static int wait_window(struct gate *g, double seconds, struct lps_hist *scratch)
 /* Transition done: 0; stalled: -ETIMEDOUT (blockers in the detail). */
 static int wait_transition(struct gate *g)
 {
-	double end = cli__now_s() + g->def.transition_timeout_s;
+	double end = clock__now_s() + g->def.transition_timeout_s;
 	struct klp_patch_entry p;
 
-	while (cli__now_s() < end && !cli__stop_requested()) {
+	while (clock__now_s() < end && !stop__requested()) {
 		if (!klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, g->mod.patch, &p)) {
 			bool done = p.enabled == 1 && p.transition == 0;
 
@@ -149,9 +151,9 @@ static int wait_transition(struct gate *g)
 				return 0;
 			}
 		}
-		cli__nap(0.05);
+		clock__nap(0.05);
 	}
-	if (cli__stop_requested())
+	if (stop__requested())
 		return -EINTR;
 	g->transition_result = VERDICT_FAIL;
 	snprintf(g->transition_detail, sizeof(g->transition_detail),
@@ -361,20 +363,20 @@ static int run_gate(struct gate *g)
 	ret = prepare(g);
 	if (ret)
 		return CLI_EXIT_ERROR;
-	cli__catch_stop_signals();
+	stop__catch_signals();
 	if (!g->a.json)
 		fprintf(stderr, "gate %s: %zu function%s, baseline %.0fs\n", g->mod.patch, g->n,
 			g->n == 1 ? "" : "s", g->def.baseline_s);
 
 	/* Baseline: same probes that will see the patched code. */
-	start = cli__now_s();
+	start = clock__now_s();
 	if (snapshot(g, g->h0) || sig_snapshot(g, &g->s0) ||
 	    wait_window(g, g->def.baseline_s, g->h1) || snapshot(g, g->h1) ||
 	    sig_snapshot(g, &g->s1) || (g->sig && signals_snapshot__delta(&g->sbase, &g->s1, &g->s0))) {
 		lps_err("%s: stopped during the baseline; nothing was loaded", g->mod.patch);
 		return CLI_EXIT_ERROR;
 	}
-	g->t_base = cli__now_s() - start;
+	g->t_base = clock__now_s() - start;
 	for (size_t i = 0; i < g->n; i++)
 		hist_delta(&g->base[i], &g->h1[i], &g->h0[i]);
 
@@ -406,12 +408,12 @@ static int run_gate(struct gate *g)
 		fprintf(stderr, "gate %s: patched; observing %.0fs\n", g->mod.patch, g->def.observe_s);
 
 	/* Observe, judging at every look with its share of alpha. */
-	start = cli__now_s();
+	start = clock__now_s();
 	for (;;) {
 		double t;
 		enum verdict v;
 
-		ret = wait_window(g, fmin(g->def.look_interval_s, fmax(0, start + g->def.observe_s - cli__now_s())),
+		ret = wait_window(g, fmin(g->def.look_interval_s, fmax(0, start + g->def.observe_s - clock__now_s())),
 				  g->now);
 		if (ret || snapshot(g, g->now) || sig_snapshot(g, &g->snow)) {
 			g->verdict = VERDICT_INCONCLUSIVE;
@@ -419,7 +421,7 @@ static int run_gate(struct gate *g)
 			g->reason = ret == -EINTR ? "interrupted while observing" : "the probes failed";
 			goto revert;
 		}
-		g->t_obs = cli__now_s() - start;
+		g->t_obs = clock__now_s() - start;
 		t = fmin(1, g->t_obs / g->def.observe_s);
 		g->looks++;
 		if (calls_stopped(g, &last_calls)) {
@@ -553,10 +555,10 @@ static int gate_via_daemon(const struct gate_args *a, int fd)
 	if (!a->json)
 		fprintf(stderr, "gate %s: handed to the watch daemon (%s/%s); waiting for its verdict\n",
 			a->module, a->state_dir, CONTROL_SOCKET);
-	cli__catch_stop_signals();
+	stop__catch_signals();
 	doc = control__reply(fd);
 	if (!doc) {
-		lps_err(cli__stop_requested() ? "interrupted; the watch daemon keeps judging %s (see "
+		lps_err(stop__requested() ? "interrupted; the watch daemon keeps judging %s (see "
 			"lpsentinel status)" : "the watch daemon gave no verdict on %s: the connection "
 			"closed", a->module);
 		return CLI_EXIT_ERROR;

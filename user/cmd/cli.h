@@ -23,17 +23,6 @@ void cli__print_json(struct json_object *doc);
 /* 0 when BPF tracing is allowed by our credentials, else says why and returns -EPERM. */
 int cli__check_privileges(void);
 
-/*
- * SIGINT and SIGTERM set a flag instead of killing us (no SA_RESTART, so a
- * sleep is cut short): long-running verbs then detach or revert and exit.
- */
-void cli__catch_stop_signals(void);
-bool cli__stop_requested(void);
-/* CLOCK_MONOTONIC in seconds. */
-double cli__now_s(void);
-/* Sleeps s seconds; a signal cuts it short (callers loop on the clock). */
-void cli__nap(double s);
-
 int do_trace(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_inspect(int argc, char **argv);

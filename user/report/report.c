@@ -7,18 +7,6 @@
 #define TEXT_MAX_ROWS 24
 #define BAR_WIDTH 40
 
-void report__fmt_ns(char *buf, size_t len, double ns)
-{
-	if (ns < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-}
-
 static const char *ret_kind_name(__u32 kind)
 {
 	static const char *const names[] = {
@@ -118,11 +106,11 @@ void report__function_text(FILE *f, const struct probe_info *info, const struct 
 	__u64 peak = 0;
 	size_t n;
 
-	report__fmt_ns(mean, sizeof(mean), hist_mean(h));
-	report__fmt_ns(p50, sizeof(p50), hist_percentile(h, 0.50));
-	report__fmt_ns(p90, sizeof(p90), hist_percentile(h, 0.90));
-	report__fmt_ns(p99, sizeof(p99), hist_percentile(h, 0.99));
-	report__fmt_ns(max, sizeof(max), (double)h->max_ns);
+	fmt_ns(mean, sizeof(mean), hist_mean(h));
+	fmt_ns(p50, sizeof(p50), hist_percentile(h, 0.50));
+	fmt_ns(p90, sizeof(p90), hist_percentile(h, 0.90));
+	fmt_ns(p99, sizeof(p99), hist_percentile(h, 0.99));
+	fmt_ns(max, sizeof(max), (double)h->max_ns);
 	fprintf(f, "%s [%s, %s%s]\n", info->name, info->module ? info->module : "vmlinux",
 		attach_mode__name(info->mode), info->verified ? "" : ", unverified");
 	fprintf(f, "  calls %llu  errors %llu  mean %s  p50 %s  p90 %s  p99 %s  max %s\n",
@@ -139,8 +127,8 @@ void report__function_text(FILE *f, const struct probe_info *info, const struct 
 	for (size_t i = 0; i < n; i++) {
 		int bar = (int)(rows[i].count * BAR_WIDTH / peak);
 
-		report__fmt_ns(lo, sizeof(lo), (double)rows[i].lo);
-		report__fmt_ns(hi, sizeof(hi), (double)rows[i].hi);
+		fmt_ns(lo, sizeof(lo), (double)rows[i].lo);
+		fmt_ns(hi, sizeof(hi), (double)rows[i].hi);
 		fprintf(f, "  %9s .. %-9s %10llu |%-*.*s|\n", lo, hi,
 			(unsigned long long)rows[i].count, BAR_WIDTH, bar,
 			"****************************************");
