@@ -5,6 +5,7 @@
  * ring is thin, a frozen baseline holds while patches are judged; the page
  * passes `promtool check metrics` and its histogram buckets add up.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,31 +18,22 @@
 #include "hist.h"
 #include "watch.h"
 
+/* One tick of calls calls of ns each, pushed as the daemon pushes a probe read. */
 static void tick(struct watch_fn *fn, __u64 calls, __u64 ns)
 {
-	struct lps_hist *h = &fn->ring[fn->ring_pos];
+	struct lps_hist h = fn->cum;
 
-	memset(h, 0, sizeof(*h));
-	h->calls = calls;
-	h->buckets[lps_hist_bucket(ns)] = calls;
-	h->sum_ns = calls * ns;
-	h->max_ns = ns;
-	hist_add(&fn->cum, h);
-	fn->ring_s[fn->ring_pos] = 1.0;
-	fn->ring_pos = (fn->ring_pos + 1) % fn->ring_len;
-	if (fn->ring_fill < fn->ring_len)
-		fn->ring_fill++;
+	h.calls += calls;
+	h.buckets[lps_hist_bucket(ns)] += calls;
+	h.sum_ns += calls * ns;
+	if (ns > h.max_ns)
+		h.max_ns = ns;
+	watch_fn__push(fn, &h, 1.0);
 }
 
 static void make_fn(struct watch_fn *fn, const char *name, size_t len)
 {
-	memset(fn, 0, sizeof(*fn));
-	snprintf(fn->name, sizeof(fn->name), "%s", name);
-	fn->ring_len = len;
-	fn->ring = calloc(len, sizeof(*fn->ring));
-	fn->ring_s = calloc(len, sizeof(*fn->ring_s));
-	assert_non_null(fn->ring);
-	assert_non_null(fn->ring_s);
+	assert_int_equal(watch_fn__init(fn, name, len), 0);
 }
 
 static void init_watch(struct watch *w, struct watch_fn *fns, size_t n)
@@ -52,7 +44,7 @@ static void init_watch(struct watch *w, struct watch_fn *fns, size_t n)
 	w->tick_s = 1;
 	w->fns = fns;
 	w->nfns = n;
-	w->stats_fd = -1;
+	w->sc.stats_fd = -EBADF;
 }
 
 static void test_rolling_baseline(void **state)
@@ -103,8 +95,8 @@ static void test_metrics_page(void **state)
 {
 	struct watch_fn fns[2];
 	struct watch_patch patches[2] = {
-		{ .name = "lp_gate_slow", .state = "reverted", .verdict = VERDICT_FAIL, .judged = true, .at = 1764000000 },
-		{ .name = "lp_gate_ok", .state = "observing", .at = 1764000100 },
+		{ .name = "lp_gate_slow", .state = PATCH_REVERTED, .verdict = VERDICT_FAIL, .judged = true, .at = 1764000000 },
+		{ .name = "lp_gate_ok", .state = PATCH_OBSERVING, .at = 1764000100 },
 	};
 	struct watch w;
 	char path[] = "/tmp/lps-metrics-XXXXXX", cmd[256], *page;

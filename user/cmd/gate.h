@@ -5,10 +5,11 @@
 
 #include <stdbool.h>
 #include "hist.h"
+#include "engine.h"
 #include "judge.h"
 #include "kfaults.h"
 #include "klp_module.h"
-#include "klp_report.h"
+#include "lifecycle.h"
 #include "klp_sysfs.h"
 #include "probes.h"
 #include "rules.h"
@@ -27,6 +28,7 @@ struct gate {
 	struct rules rules;
 	struct rules_set def;
 	struct klp_module_info mod;
+	struct klp_life life;		/* opened once, inspected, loaded, reverted */
 	struct probe_set *ps;
 	struct self_cost sc;		/* BPF statistics on for the whole run */
 	size_t n;
@@ -46,18 +48,28 @@ struct gate {
 	struct func_judgement sysj;
 	enum verdict verdict;
 	const char *action, *reason;
-	char transition_detail[256];	/* as long as a check's detail */
-	enum verdict transition_result;
-	/* A stalled transition as it stood when the gate gave up on it. */
-	struct klp_patch_entry stalled;
-	struct klp_transition_info stall;
-	bool have_stall;
 	int looks;
-	bool loaded;
+	__u64 calls_seen;		/* calls of every function up to the last look */
 	bool operational;	/* reverted because the gate could not judge, not on a verdict */
 };
 
+/* Where one look stands in the observe window. */
+struct gate_look {
+	double t_prev, t, look_s;
+	enum engine_stop stop;
+};
+
+/*
+ * One look of the observe window: the evidence from g->now (cumulative
+ * histograms), g->snow (signals) and the kernel log, judged by the engine.
+ */
+void gate__look(struct gate *g, const struct gate_look *look, struct engine_decision *out);
+void gate__free(struct gate *g);
+
 /* The verdict, every function's checks and histograms: JSON or text on stdout. */
 void gate__print(const struct gate *g);
+
+/* Hands the patch to the watch daemon on fd and prints its verdict; the exit code. */
+int gate__via_daemon(const struct gate_args *a, int fd);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include "cli.h"
 #include "gate.h"
+#include "klp_report.h"
 #include "report.h"
 #include "signals_report.h"
 #include "verdict_report.h"
@@ -77,7 +78,8 @@ static void callers_text(const struct gate *g, long f, const char *indent)
 
 void gate__print(const struct gate *g)
 {
-	struct check_result sys = { .check = "transition", .result = g->transition_result, .p = 1 };
+	struct check_result sys = { .check = "transition", .p = 1,
+				    .result = g->life.was_stalled ? VERDICT_FAIL : VERDICT_PASS };
 	/* Calls to this moment, as the BPF run counts are read: the own cost per call. */
 	struct lps_hist *total = calloc(g->n ? g->n : 1, sizeof(*total));
 
@@ -86,8 +88,8 @@ void gate__print(const struct gate *g)
 		total = NULL;
 	}
 
-	snprintf(sys.detail, sizeof(sys.detail), "%s", g->transition_detail[0] ?
-		 g->transition_detail : "not reached");
+	snprintf(sys.detail, sizeof(sys.detail), "%s", g->life.detail[0] ? g->life.detail :
+		 "not reached");
 	if (g->a.json) {
 		struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
 				   *system = json_object_new_object();
@@ -138,9 +140,9 @@ void gate__print(const struct gate *g)
 			json_object_object_add(system, "stale_frames", json_object_new_uint64(
 				g->s2.drops[LPS_SDROP_STALE_FRAMES] + g->sobs.drops[LPS_SDROP_STALE_FRAMES]));
 		}
-		if (g->have_stall)	/* the patch as it stood, with blockers and their stacks */
+		if (g->life.have_stall)	/* the patch as it stood, with blockers and their stacks */
 			json_object_object_add(system, "stalled_transition",
-					       klp_report__patch_json(&g->stalled, &g->stall));
+					       klp_report__patch_json(&g->life.stalled, &g->life.stall));
 		json_object_object_add(doc, "system", system);
 		if (total)
 			json_object_object_add(doc, "self_cost", self_cost__json(&g->sc, g->ps, g->sig, total));
@@ -158,8 +160,8 @@ void gate__print(const struct gate *g)
 		printf("  kernel log: %s\n", g->faults.v[k].line);
 	if (g->sig && g->sobs.funcs)
 		callers_text(g, ALL_FUNCS, "  ");
-	if (g->have_stall)
-		klp_report__blockers_text(stdout, &g->stall);
+	if (g->life.have_stall)
+		klp_report__blockers_text(stdout, &g->life.stall);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct probe_info *pi = probe_set__info(g->ps, i);
 		char b50[32], o50[32], b99[32], o99[32];

@@ -21,11 +21,13 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "cli.h"
+#include "overhead.h"
 #include "hist.h"
+#include "engine.h"
 #include "klp_control.h"
+#include "lifecycle.h"
 #include "klp_module.h"
 #include "klp_sysfs.h"
-#include "kmsg.h"
 #include "log.h"
 #include "probes.h"
 #include "report.h"
@@ -33,42 +35,7 @@
 #include "clock.h"
 #include "stop.h"
 
-struct overhead_args {
-	const char *target;	/* a module file, or a loaded patch's name */
-	const char *calibrate;	/* the calibration patch module, or NULL */
-	double window_s;
-	bool keep, json;
-};
-
-/* Mean latency of one window and what its precision rests on. */
-struct window {
-	__u64 calls, recorded;
-	double secs, mean_ns, var_ns2, p50_ns;
-};
-
-/* after - before, with a 95 % interval (Welch: the two windows' variances). */
-struct diff {
-	bool known;
-	double ns, ci95;
-};
-
-struct calibration {
-	char patch[128], function[128];
-	struct window before, after;
-	/*
-	 * redirection: the identical patch's cost per call as its caller sees it
-	 * (the driver's reads, timed in user space): ftrace sends the call to the
-	 * livepatch handler before any entry probe runs, so no probe sees that.
-	 * probe_visible: what the probes saw change for the same patch (their own
-	 * path through a patched call site), taken off a patch's added time.
-	 */
-	struct diff redirection, probe_visible;
-	double reads_before, reads_after;
-};
-
 #define TRANSITION_TIMEOUT_S 60.0
-/* Calibration windows: this many without the patch and as many with it, alternating. */
-#define CALIBRATION_ROUNDS 3
 #define REVERT_TIMEOUT_S 60.0
 
 static void overhead_usage(FILE *f)
@@ -123,28 +90,6 @@ static int parse_overhead_args(int argc, char **argv, struct overhead_args *a)
 	return 0;
 }
 
-static void window_of(struct window *w, const struct lps_hist *h, double secs)
-{
-	w->calls = h->calls;
-	w->recorded = hist_recorded(h);
-	w->secs = secs;
-	w->mean_ns = hist_mean(h);
-	w->var_ns2 = hist_variance(h);
-	w->p50_ns = hist_percentile(h, 0.5);
-}
-
-static struct diff diff_of(const struct window *b, const struct window *a)
-{
-	struct diff d = { 0 };
-
-	if (b->recorded < 2 || a->recorded < 2)
-		return d;
-	d.known = true;
-	d.ns = a->mean_ns - b->mean_ns;
-	d.ci95 = 1.96 * sqrt(b->var_ns2 / (double)b->recorded + a->var_ns2 / (double)a->recorded);
-	return d;
-}
-
 /*
  * Measures `secs` on every function of ps and adds what it saw to acc[] (and
  * the time to *acc_secs; either may be NULL for a warm-up), checking the
@@ -155,29 +100,20 @@ static int measure(struct probe_set *ps, double secs, struct lps_hist *acc, doub
 	size_t n = probe_set__count(ps);
 	struct lps_hist *h0 = calloc(n, sizeof(*h0)), *h1 = calloc(n, sizeof(*h1));
 	struct probe_err perr = { 0 };
-	double start, end;
+	double start = clock__now_s();
 	int ret = -ENOMEM;
 
 	if (!h0 || !h1)
 		goto cleanup;
 	ret = probe_set__read(ps, h0);
-	if (ret)
-		goto cleanup;
-	start = clock__now_s();
-	end = start + secs;
-	while (clock__now_s() < end) {
-		if (stop__requested()) {
-			ret = -EINTR;
-			goto cleanup;
-		}
-		clock__nap(fmin(0.2, end - clock__now_s()));
-		ret = probe_set__verify(ps, &perr);
-		if (ret) {
-			lps_err("%s: %s", perr.func, perr.what);
-			goto cleanup;
-		}
+	if (!ret)
+		ret = probe_set__observe(ps, secs, stop__requested, &perr);
+	if (ret && ret != -EINTR) {
+		lps_err("%s: %s", perr.func, perr.what);
+		ret = -EIO;
 	}
-	ret = probe_set__read(ps, h1);
+	if (!ret)
+		ret = probe_set__read(ps, h1);
 	if (ret)
 		goto cleanup;
 	for (size_t i = 0; acc && i < n; i++) {
@@ -194,49 +130,38 @@ cleanup:
 	return ret;
 }
 
-/* Loads a patch module and waits for its transition; -errno said once. */
-static int load_patch(const char *path, const char *patch)
+/* Loads the patch from its opened file and waits for its transition; -errno said once. */
+static int load_patch(struct klp_life *l)
 {
-	int kmsg_fd = kmsg__open("/dev/kmsg", true);
-	double end = clock__now_s() + TRANSITION_TIMEOUT_S;
 	char why[640];
-	int ret = klp_control__load(path, patch, kmsg_fd, why, sizeof(why));
+	int ret = klp_life__load(l, why, sizeof(why));
 
-	if (kmsg_fd >= 0)
-		close(kmsg_fd);
 	if (ret) {
 		lps_err("%s", why);
 		return ret;
 	}
-	while (clock__now_s() < end && !stop__requested()) {
-		struct klp_patch_entry p;
-		bool done = false;
-
-		if (!klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, patch, &p)) {
-			done = p.enabled == 1 && p.transition == 0;
-			klp_patch_entry__free(&p);
-		}
-		if (done)
-			return 0;
-		clock__nap(0.05);
-	}
-	if (stop__requested())
-		return -EINTR;	/* the caller says it, with what became of the patch */
-	lps_err("%s: the patching transition did not finish in %.0fs (see lpsentinel status)", patch,
-		TRANSITION_TIMEOUT_S);
-	return -ETIMEDOUT;
+	ret = klp_life__wait(l, TRANSITION_TIMEOUT_S, stop__requested);
+	if (ret && ret != -EINTR)	/* interrupted: the caller says it, with what became of it */
+		lps_err("%s: %s (see lpsentinel status)", l->patch, ret == -ETIMEDOUT ? l->detail :
+			"the patch went away while patching");
+	return ret;
 }
 
 /* Disables and unloads a patch we loaded; -errno said once. */
-static int unload_patch(const char *patch)
+static int unload_patch(struct klp_life *l)
 {
-	const char *step;
-	int ret = klp_control__revert(KLP_SYSFS_ROOT_DEFAULT, patch, REVERT_TIMEOUT_S, &step);
+	char why[512];
+	int ret = klp_life__take_out(l, REVERT_TIMEOUT_S, why, sizeof(why));
 
 	if (ret)
-		lps_err("%s: could not take the patch back out (%s failed: %s); see lpsentinel status",
-			patch, step, strerror(-ret));
+		lps_err("%s", why);
 	return ret;
+}
+
+/* Is the patch in because we loaded it? */
+static bool loaded_by_us(const struct klp_life *l)
+{
+	return l->state >= KLP_LIFE_PATCHING && l->state <= KLP_LIFE_GONE;
 }
 
 /* The calibration's workload: reads /proc/<name> (X_proc_show) until told to stop. */
@@ -302,17 +227,19 @@ static int calibrate(const struct overhead_args *a, struct calibration *cal)
 {
 	struct probe_set_opts popts = { .mode = ATTACH_AUTO, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
 	struct klp_module_info mod = { 0 };
+	struct klp_life life = { .fd = -1 };
 	struct driver drv = { .fd = -1 };
 	struct probe_err perr = { 0 };
 	struct probe_set *ps = NULL;
 	struct lps_hist hb = { 0 }, ha = { 0 };
 	double sb = 0, sa = 0, win = fmax(1.0, a->window_s / CALIBRATION_ROUNDS);
 	const char *func;
-	bool running = false, loaded = false;
+	bool running = false;
 	char why[256], path[160];
 	int ret;
 
-	ret = klp_module__inspect(a->calibrate, &mod, why, sizeof(why));
+	/* Opened once: every round loads the file inspected here. */
+	ret = klp_life__open(&life, a->calibrate, &mod, why, sizeof(why));
 	if (ret) {
 		lps_err("%s: %s", a->calibrate, why);
 		return ret;
@@ -360,18 +287,14 @@ static int calibrate(const struct overhead_args *a, struct calibration *cal)
 		drv.phase = 1;
 		ret = measure(ps, win, &hb, &sb);
 		drv.phase = 0;
-		if (!ret) {
-			ret = load_patch(a->calibrate, mod.patch);
-			loaded = klp_control__module_loaded(mod.patch);
-		}
+		if (!ret)
+			ret = load_patch(&life);
 		drv.phase = 2;
 		if (!ret)
 			ret = measure(ps, win, &ha, &sa);
 		drv.phase = 0;
-		if (!ret && loaded) {
-			ret = unload_patch(mod.patch);
-			loaded = ret != 0;
-		}
+		if (!ret && loaded_by_us(&life))
+			ret = unload_patch(&life);
 	}
 cleanup:
 	if (running) {
@@ -379,9 +302,9 @@ cleanup:
 		pthread_join(drv.thread, NULL);
 	}
 	if (!ret) {
-		window_of(&cal->before, &hb, sb);
-		window_of(&cal->after, &ha, sa);
-		cal->probe_visible = diff_of(&cal->before, &cal->after);
+		overhead__window_of(&cal->before, &hb, sb);
+		overhead__window_of(&cal->after, &ha, sa);
+		cal->probe_visible = overhead__diff_of(&cal->before, &cal->after);
 		cal->redirection = driver_diff(&drv);
 		cal->reads_before = drv.n[1];
 		cal->reads_after = drv.n[2];
@@ -389,8 +312,9 @@ cleanup:
 	if (drv.fd >= 0)
 		close(drv.fd);
 	probe_set__destroy(ps);
-	if (loaded && unload_patch(mod.patch) && !ret)
+	if (loaded_by_us(&life) && unload_patch(&life) && !ret)
 		ret = -EIO;
+	klp_life__close(&life);
 	klp_module_info__free(&mod);
 	if (ret == -EINTR)
 		lps_err("%s: interrupted while calibrating; the calibration patch is out", a->calibrate);
@@ -401,197 +325,12 @@ cleanup:
 	return ret;
 }
 
-static struct json_object *window_json(const struct window *w)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "seconds", json_object_new_double(w->secs));
-	json_object_object_add(o, "calls", json_object_new_uint64(w->calls));
-	json_object_object_add(o, "calls_per_s", json_object_new_double(w->secs > 0 ?
-			       (double)w->calls / w->secs : 0));
-	json_object_object_add(o, "mean_ns", w->recorded ? json_object_new_double(w->mean_ns) : NULL);
-	json_object_object_add(o, "p50_ns", w->recorded ? json_object_new_double(w->p50_ns) : NULL);
-	return o;
-}
-
-static void add_diff(struct json_object *o, const char *name, const struct diff *d)
-{
-	char key[64];
-
-	json_object_object_add(o, name, d->known ? json_object_new_double(d->ns) : NULL);
-	snprintf(key, sizeof(key), "%s_ci95", name);
-	json_object_object_add(o, key, d->known ? json_object_new_double(d->ci95) : NULL);
-}
-
-/* What one function's figures are, from its windows and the calibration. */
-struct func_cost {
-	double calls_per_s;
-	/*
-	 * added: as the probes see it; code: less what they saw change for the
-	 * identical patch; per_call: code plus the redirection, as callers see it.
-	 * cpu: share of one CPU (1.0 = a whole CPU).
-	 */
-	struct diff added, code, per_call, cpu;
-};
-
-static struct diff diff_sum(const struct diff *x, const struct diff *y, double sign)
-{
-	struct diff d = { .known = x->known && y->known };
-
-	d.ns = x->ns + sign * y->ns;
-	d.ci95 = sqrt(x->ci95 * x->ci95 + y->ci95 * y->ci95);
-	return d;
-}
-
-static struct func_cost cost_of(const struct window *b, const struct window *a,
-				const struct calibration *cal)
-{
-	struct func_cost c = { 0 };
-	const struct diff *r = cal ? &cal->redirection : NULL;
-
-	c.calls_per_s = a->secs > 0 ? (double)a->calls / a->secs : 0;
-	if (b)
-		c.added = diff_of(b, a);
-	if (c.added.known && r) {
-		c.code = diff_sum(&c.added, &cal->probe_visible, -1);
-		c.per_call = diff_sum(&c.code, r, 1);
-	}
-	/* Without a before (a patch loaded already), the redirection alone. */
-	if (c.added.known || r) {
-		const struct diff *src = c.per_call.known ? &c.per_call : c.added.known ? &c.added : r;
-
-		c.cpu.known = true;
-		c.cpu.ns = c.calls_per_s * src->ns / 1e9;
-		c.cpu.ci95 = c.calls_per_s * src->ci95 / 1e9;
-	}
-	return c;
-}
-
-/* moved[i]: function i's probe changed method between the windows (not compared). */
-static void print_json(const struct overhead_args *a, const char *patch, bool had_before,
-		       const bool *moved, const struct probe_set *ps, const struct window *before,
-		       const struct window *after, const struct calibration *cal,
-		       const struct self_cost *sc, const struct lps_hist *h, const char *action)
-{
-	struct json_object *doc = json_object_new_object(), *arr = json_object_new_array();
-	double total = 0, total_ci2 = 0;
-	bool total_known = true;
-
-	json_object_object_add(doc, "patch", json_object_new_string(patch));
-	json_object_object_add(doc, "window_s", json_object_new_double(a->window_s));
-	if (cal) {
-		struct json_object *c = json_object_new_object();
-
-		json_object_object_add(c, "patch", json_object_new_string(cal->patch));
-		json_object_object_add(c, "function", json_object_new_string(cal->function));
-		json_object_object_add(c, "before", window_json(&cal->before));
-		json_object_object_add(c, "after", window_json(&cal->after));
-		add_diff(c, "redirection_ns", &cal->redirection);
-		add_diff(c, "probe_visible_ns", &cal->probe_visible);
-		json_object_object_add(c, "timed_reads", json_object_new_double(
-			cal->reads_before + cal->reads_after));
-		json_object_object_add(doc, "calibration", c);
-	} else {
-		json_object_object_add(doc, "calibration", NULL);
-	}
-	for (size_t i = 0; i < probe_set__count(ps); i++) {
-		const struct probe_info *info = probe_set__info(ps, i);
-		struct func_cost c = cost_of(had_before && !moved[i] ? &before[i] : NULL, &after[i], cal);
-		struct json_object *f = json_object_new_object();
-
-		json_object_object_add(f, "function", json_object_new_string(info->name));
-		json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(info->mode)));
-		json_object_object_add(f, "compared", json_object_new_boolean(had_before && !moved[i]));
-		json_object_object_add(f, "calls_per_s", json_object_new_double(c.calls_per_s));
-		json_object_object_add(f, "before", had_before ? window_json(&before[i]) : NULL);
-		json_object_object_add(f, "after", window_json(&after[i]));
-		add_diff(f, "added_ns", &c.added);
-		json_object_object_add(f, "redirection_ns", cal ?
-				       json_object_new_double(cal->redirection.ns) : NULL);
-		add_diff(f, "code_ns", &c.code);
-		add_diff(f, "per_call_ns", &c.per_call);
-		add_diff(f, "cpu_share", &c.cpu);
-		self_cost__add_function(f, sc, ps, i, &h[i]);
-		json_object_array_add(arr, f);
-		total_known &= c.cpu.known;
-		total += c.cpu.ns;
-		total_ci2 += c.cpu.ci95 * c.cpu.ci95;
-	}
-	json_object_object_add(doc, "functions", arr);
-	json_object_object_add(doc, "cpu_share", total_known ? json_object_new_double(total) : NULL);
-	json_object_object_add(doc, "cpu_share_ci95", total_known ?
-			       json_object_new_double(sqrt(total_ci2)) : NULL);
-	json_object_object_add(doc, "cpu_share_of", json_object_new_string(had_before ?
-			       "the whole patch" : cal ? "the redirection alone" : "unknown"));
-	json_object_object_add(doc, "action", json_object_new_string(action));
-	json_object_object_add(doc, "self_cost", self_cost__json(sc, ps, NULL, h));
-	cli__print_json(doc);
-	json_object_put(doc);
-}
-
-static void fmt_diff(char *buf, size_t len, const struct diff *d)
-{
-	char v[32], e[32];
-
-	if (!d->known) {
-		snprintf(buf, len, "unknown");
-		return;
-	}
-	fmt_ns(v, sizeof(v), fabs(d->ns));
-	fmt_ns(e, sizeof(e), d->ci95);
-	snprintf(buf, len, "%s%s ± %s", d->ns < 0 ? "-" : "+", v, e);
-}
-
-static void print_text(const char *patch, bool had_before, const bool *moved,
-		       const struct probe_set *ps,
-		       const struct window *before, const struct window *after,
-		       const struct calibration *cal, const struct self_cost *sc,
-		       const struct lps_hist *h, const char *action)
-{
-	char x[96], y[96];
-
-	printf("overhead of %s (%s)\n", patch, action);
-	if (cal) {
-		fmt_diff(x, sizeof(x), &cal->redirection);
-		fmt_diff(y, sizeof(y), &cal->probe_visible);
-		printf("redirection (calibrated with %s on %s, timed by its caller): %s per call "
-		       "(95%%); the probes saw %s of it\n", cal->patch, cal->function, x, y);
-	}
-	for (size_t i = 0; i < probe_set__count(ps); i++) {
-		struct func_cost c = cost_of(had_before && !moved[i] ? &before[i] : NULL, &after[i], cal);
-
-		printf("  %s: %.0f calls/s", probe_set__info(ps, i)->name, c.calls_per_s);
-		if (had_before && moved[i]) {
-			printf(", not compared (its probe changed method between the windows)");
-		} else if (had_before) {
-			fmt_diff(x, sizeof(x), &c.added);
-			printf(", added %s per call", x);
-			if (c.per_call.known) {
-				fmt_diff(y, sizeof(y), &c.code);
-				printf(" (new code %s", y);
-				fmt_diff(y, sizeof(y), &c.per_call);
-				printf("; with the redirection %s)", y);
-			}
-		} else {
-			printf(", no measurement before the patch (it was loaded already)");
-		}
-		if (c.cpu.known)
-			printf(", %s%.4f%% ± %.4f%% of a CPU%s", c.cpu.ns < 0 ? "" : "+", c.cpu.ns * 100,
-			       c.cpu.ci95 * 100, c.added.known ? "" : " for the redirection");
-		putchar('\n');
-	}
-	self_cost__text(stdout, sc, ps, NULL, h);
-	printf("(same probes before and after: their own cost cancels in the differences. "
-	       "± is a 95%% interval from the windows' spread; drift of the machine between the "
-	       "windows is not in it, which is why the calibration alternates %d rounds)\n",
-	       CALIBRATION_ROUNDS);
-}
-
 static int run_overhead(const struct overhead_args *a)
 {
 	struct probe_set_opts popts = { .mode = ATTACH_AUTO, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
 	struct self_cost sc = { .stats_fd = -EBADF };
 	struct klp_module_info mod = { 0 };
+	struct klp_life life = { .fd = -1 };
 	struct window *before = NULL, *after = NULL;
 	struct calibration cal = { 0 };
 	struct probe_err perr = { 0 };
@@ -603,13 +342,13 @@ static int run_overhead(const struct overhead_args *a)
 	bool *moved = NULL;
 	const char **names = NULL;
 	const char *patch, *action;
-	bool is_module = access(a->target, F_OK) == 0, loaded = false;
+	bool is_module = access(a->target, F_OK) == 0;
 	char why[256];
 	size_t n;
 	int ret;
 
 	if (is_module) {
-		ret = klp_module__inspect(a->target, &mod, why, sizeof(why));
+		ret = klp_life__open(&life, a->target, &mod, why, sizeof(why));
 		if (ret) {
 			lps_err("%s: %s", a->target, why);
 			return CLI_EXIT_ERROR;
@@ -679,17 +418,15 @@ static int run_overhead(const struct overhead_args *a)
 		ret = measure(ps, a->window_s, hb, &sb);
 	for (size_t i = 0; !ret && i < n; i++)
 		mode0[i] = probe_set__info(ps, i)->mode;
-	if (!ret && is_module) {
-		ret = load_patch(a->target, patch);
-		loaded = klp_control__module_loaded(patch);
-	}
+	if (!ret && is_module)
+		ret = load_patch(&life);
 	if (!ret)
 		ret = measure(ps, a->window_s, ha, &sa);
 	for (size_t i = 0; !ret && i < n; i++) {
 		const struct probe_info *pi = probe_set__info(ps, i);
 
-		window_of(&before[i], &hb[i], sb);
-		window_of(&after[i], &ha[i], sa);
+		overhead__window_of(&before[i], &hb[i], sb);
+		overhead__window_of(&after[i], &ha[i], sa);
 		/* A fentry probe the kernel broke moved to kprobes: other probe costs, no difference. */
 		moved[i] = is_module && pi->mode != mode0[i];
 		if (moved[i])
@@ -698,18 +435,23 @@ static int run_overhead(const struct overhead_args *a)
 				 attach_mode__name(pi->mode));
 	}
 	if (ret) {
-		if (ret == -EINTR)
-			lps_err("%s: interrupted%s", patch, loaded ? "; the patch is taken back out" : "");
-		else if (ret != -ETIMEDOUT && ret != -EEXIST)
+		struct engine_decision d;
+
+		/* The engine words a stop as it does for gate and watch. */
+		engine__stop(ret == -EINTR ? ENGINE_STOP_INTERRUPTED : ENGINE_STOP_PROBES_DEAD,
+			     loaded_by_us(&life), &d);
+		if (ret == -EINTR || ret == -EIO)
+			lps_err("%s: %s%s", patch, d.reason, loaded_by_us(&life) ?
+				"; the patch is taken back out" : "");
+		else if (ret != -ETIMEDOUT && ret != -EEXIST && ret != -ENOENT)
 			lps_err("%s: cannot measure: %s", patch, strerror(-ret));
 		goto cleanup;
 	}
 	action = !is_module ? "left as it was" : a->keep ? "kept loaded" : "taken back out";
-	if (loaded && !a->keep) {
-		ret = unload_patch(patch);
+	if (loaded_by_us(&life) && !a->keep) {
+		ret = unload_patch(&life);
 		if (ret)
 			goto cleanup;
-		loaded = false;
 	}
 	/* Calls to this moment, as the BPF run counts are read: the own cost per call. */
 	ret = probe_set__read(ps, h);
@@ -718,16 +460,16 @@ static int run_overhead(const struct overhead_args *a)
 		goto cleanup;
 	}
 	if (a->json)
-		print_json(a, patch, is_module, moved, ps, before, after, a->calibrate ? &cal : NULL, &sc,
+		overhead__print_json(a, patch, is_module, moved, ps, before, after, a->calibrate ? &cal : NULL, &sc,
 			   h, action);
 	else
-		print_text(patch, is_module, moved, ps, before, after, a->calibrate ? &cal : NULL, &sc,
+		overhead__print_text(patch, is_module, moved, ps, before, after, a->calibrate ? &cal : NULL, &sc,
 			   h, action);
-	loaded = false;
 cleanup:
 	/* Measuring never leaves a patch it loaded half-handled: out on any failure. */
-	if (loaded)
-		unload_patch(patch);
+	if (ret && loaded_by_us(&life))
+		unload_patch(&life);
+	klp_life__close(&life);
 	probe_set__destroy(ps);
 	self_cost__stop(&sc);
 	free(names);

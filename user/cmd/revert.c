@@ -6,12 +6,14 @@
  * the kernel has it; `force` is written only when --force asks for it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "klp_control.h"
+#include "lifecycle.h"
 #include "klp_report.h"
 #include "log.h"
 
@@ -61,118 +63,68 @@ static int parse_revert_args(int argc, char **argv, struct revert_args *a)
 	return 0;
 }
 
-static double since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* The stall report: blockers and stacks on stdout (text or JSON). */
-static void report_stall(const struct revert_args *a, const struct klp_patch_entry *p)
+static void report_stall(const struct revert_args *a, const struct klp_revert_result *r)
 {
-	struct klp_transition_info t;
-
-	if (klp_transition_info__read(p, &t))
+	if (!r->have_stall)
 		return;
 	if (a->json) {
 		struct json_object *doc = json_object_new_object();
 
 		json_object_object_add(doc, "patch", json_object_new_string(a->patch));
 		json_object_object_add(doc, "result", json_object_new_string("stalled"));
-		json_object_object_add(doc, "state", klp_report__patch_json(p, &t));
+		json_object_object_add(doc, "state", klp_report__patch_json(&r->stalled, &r->stall));
 		cli__print_json(doc);
 		json_object_put(doc);
 	} else {
-		klp_report__patch_text(stdout, p, &t);
+		klp_report__patch_text(stdout, &r->stalled, &r->stall);
 	}
-	klp_transition_info__free(&t);
 }
 
 static int run_revert(const struct revert_args *a)
 {
 	const char *root = KLP_SYSFS_ROOT_DEFAULT;
-	struct klp_patch_entry p = { 0 };
-	bool forced = false, unloaded = false, was_loaded;
-	struct timespec t0;
+	struct klp_revert_opts o = { .timeout_s = a->timeout_s, .force = a->force, .unload = a->unload };
+	struct klp_revert_result r;
+	char why[512], dir[PATH_MAX];
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = klp_sysfs__read_patch(root, a->patch, &p);
-	was_loaded = ret == 0;
-	if (ret == -ENOENT && !(a->unload && klp_control__module_loaded(a->patch))) {
+	snprintf(dir, sizeof(dir), "%s/%s", root, a->patch);
+	if (access(dir, F_OK) &&
+	    !(a->unload && klp_control__module_loaded(a->patch))) {
 		lps_err("%s: no such livepatch is loaded (nothing under %s)", a->patch, root);
 		return CLI_EXIT_ERROR;
 	}
-	if (ret && ret != -ENOENT) {
-		lps_err("%s: cannot read its state: %s", a->patch, strerror(-ret));
-		return CLI_EXIT_ERROR;
-	}
-	/* Enabled (or still patching): 0 starts, or reverses into, the unpatch. */
-	if (was_loaded && p.enabled == 1) {
-		ret = klp_control__write(root, a->patch, "enabled", "0");
-		if (ret) {
-			lps_err("%s: the kernel refused to disable it: %s", a->patch, strerror(-ret));
-			goto cleanup;
-		}
-	}
-	if (was_loaded)
-		ret = klp_control__wait_gone(root, a->patch, a->timeout_s);
-	if (ret == -ETIMEDOUT) {
-		klp_patch_entry__free(&p);
-		if (klp_sysfs__read_patch(root, a->patch, &p) == 0)
-			report_stall(a, &p);
-		if (!a->force) {
-			lps_err("%s: the unpatch transition did not finish in %.0fs; tasks above "
-				"still run patched code (left as is; --force would write 'force', "
-				"after which the module can never be removed)", a->patch, a->timeout_s);
-			goto cleanup;
-		}
-		/* Asked for: complete the transition whatever the blockers do. */
-		ret = klp_control__write(root, a->patch, "force", "1");
-		if (ret) {
-			lps_err("%s: the kernel refused 'force': %s", a->patch, strerror(-ret));
-			goto cleanup;
-		}
-		forced = true;
+	ret = klp_life__revert(root, a->patch, &o, &r);
+	/* Who blocked the unpatch, whether or not force then got past them. */
+	report_stall(a, &r);
+	if (r.forced)
 		fprintf(stderr, "lpsentinel: warning: %s: forced the transition: tasks that were "
 			"blocking it may still run patched code, and the module %s can never be "
 			"removed until reboot\n", a->patch, a->patch);
-		ret = klp_control__wait_gone(root, a->patch, a->timeout_s);
-		if (ret) {
-			lps_err("%s: still not unpatched after 'force'", a->patch);
-			goto cleanup;
-		}
-	}
-	if (a->unload && !forced) {
-		ret = klp_control__unload(a->patch);
-		if (ret) {
-			lps_err("%s: reverted, but the module cannot be unloaded: %s", a->patch,
-				strerror(-ret));
-			goto cleanup;
-		}
-		unloaded = true;
+	if (ret) {
+		klp_revert_result__why(&r, a->patch, &o, why, sizeof(why));
+		lps_err("%s", why);
+		goto cleanup;
 	}
 	if (a->json) {
 		struct json_object *doc = json_object_new_object();
 
 		json_object_object_add(doc, "patch", json_object_new_string(a->patch));
 		json_object_object_add(doc, "result", json_object_new_string("reverted"));
-		json_object_object_add(doc, "was_enabled", json_object_new_boolean(was_loaded));
-		json_object_object_add(doc, "forced", json_object_new_boolean(forced));
-		json_object_object_add(doc, "unloaded", json_object_new_boolean(unloaded));
-		json_object_object_add(doc, "elapsed_s", json_object_new_double(since(&t0)));
+		json_object_object_add(doc, "was_enabled", json_object_new_boolean(r.was_loaded));
+		json_object_object_add(doc, "forced", json_object_new_boolean(r.forced));
+		json_object_object_add(doc, "unloaded", json_object_new_boolean(r.unloaded));
+		json_object_object_add(doc, "elapsed_s", json_object_new_double(r.elapsed_s));
 		cli__print_json(doc);
 		json_object_put(doc);
 	} else {
-		printf("%s: reverted in %.2fs%s%s\n", a->patch, since(&t0),
-		       forced ? " (forced: the module stays loaded for good)" : "",
-		       unloaded ? ", module unloaded" : "");
+		printf("%s: reverted in %.2fs%s%s\n", a->patch, r.elapsed_s,
+		       r.forced ? " (forced: the module stays loaded for good)" : "",
+		       r.unloaded ? ", module unloaded" : "");
 	}
-	ret = 0;
 cleanup:
-	klp_patch_entry__free(&p);
+	klp_revert_result__free(&r);
 	return ret ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 

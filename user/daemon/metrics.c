@@ -182,17 +182,14 @@ static void functions(FILE *f, const struct watch *w)
 
 static void patches(FILE *f, const struct watch *w)
 {
-	static const char *const states[] = { "transition", "observing", "kept", "reverted",
-					      "gone", "failed", "present", "judging" };
-
 	family(f, "lpsentinel_patch_state", "gauge",
 	       "1 for the state the daemon last saw each livepatch in.");
 	for (size_t i = 0; i < w->npatches; i++) {
-		for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++) {
+		for (int s = 0; s < PATCH_STATE_NR; s++) {
 			fprintf(f, "lpsentinel_patch_state{patch=\"");
 			label(f, w->patches[i].name);
-			fprintf(f, "\",state=\"%s\"} %d\n", states[s],
-				!strcmp(states[s], w->patches[i].state));
+			fprintf(f, "\",state=\"%s\"} %d\n", patch_state__name(s),
+				w->patches[i].state == (enum patch_state)s);
 		}
 	}
 	family(f, "lpsentinel_patch_verdict", "gauge",
@@ -276,7 +273,7 @@ static void self(FILE *f, const struct watch *w)
 	fprintf(f, "lpsentinel_bpf_runs_total %llu\n", (unsigned long long)runs);
 	family(f, "lpsentinel_bpf_stats_enabled", "gauge",
 	       "1 when the kernel counts BPF run time for the daemon (bpf_enable_stats held).");
-	fprintf(f, "lpsentinel_bpf_stats_enabled %d\n", w->stats_fd >= 0);
+	fprintf(f, "lpsentinel_bpf_stats_enabled %d\n", w->sc.stats_fd >= 0);
 	getrusage(RUSAGE_SELF, &ru);
 	family(f, "lpsentinel_cpu_seconds_total", "counter", "CPU time of the daemon, user and system.");
 	fprintf(f, "lpsentinel_cpu_seconds_total{mode=\"user\"} %.6f\n",

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The watch daemon's state in memory, shared by its loop (cmd_watch.c), its
- * judgements (watch_judge.c), its metrics (metrics.c) and its status file.
+ * The watch daemon's model: watched functions with rolling baselines, probe
+ * groups, patches and their states, judgements, gate clients. Shared by its
+ * parts: the model (watch_model.c), the loop (watch_loop.c), judgements
+ * (watch_judge.c), gate clients (watch_clients.c), the state and status files
+ * (watch_persist.c) and metrics (metrics.c). cmd/watch.c is only the verb.
  */
 #ifndef LPS_WATCH_H
 #define LPS_WATCH_H
@@ -11,9 +14,13 @@
 #include "audit.h"
 #include "judge.h"
 #include "kfaults.h"
+#include "engine.h"
 #include "klp_watch.h"
+#include "lifecycle.h"
 #include "probes.h"
+#include "ring.h"
 #include "rules.h"
+#include "self_cost.h"
 #include "signals.h"
 #include "watch_state.h"
 
@@ -37,9 +44,9 @@ struct watch_fn {
 	struct watch_group *grp;
 	size_t idx;			/* its probe in grp */
 	struct lps_hist cum;		/* counters since its probe was attached */
+	struct ring tick;		/* the cursor over the per-tick arrays below */
 	struct lps_hist *ring;		/* per-tick deltas, the last baseline_s of them */
 	double *ring_s;			/* how long each tick really lasted */
-	size_t ring_len, ring_pos, ring_fill;
 	struct lps_hist saved;		/* baseline from the state file, if any */
 	double saved_s;
 	bool have_saved;
@@ -60,24 +67,22 @@ struct watch_sys {
 	struct signals *sig;		/* NULL: not available (why says so) */
 	struct watch_group *grp;	/* the group whose task stacks it shares */
 	char why[200];
+	struct ring tick;
 	struct lps_func_signals cum, *ring;
 	struct lps_hist runq_cum, *runq_ring;
 	double *ring_s;
-	size_t ring_len, ring_pos, ring_fill;
 	__u64 drops;
 };
-
-enum watch_phase { PHASE_TRANSITION, PHASE_OBSERVING };
 
 /* A gate that handed its patch to the daemon (control.c), waiting for the verdict. */
 struct watch_client {
 	int fd;
 	char patch[WATCH_NAME_MAX];
 	char module[4096];
+	struct klp_life life;		/* the module, opened once: inspected, then loaded */
 	struct rules rules;		/* the gate's --rules, when it gave one */
 	struct rules_set def;		/* with its --baseline and --observe */
 	double t_ready;			/* baselines long enough from then on */
-	bool loaded;
 	struct watch_client *next;
 };
 
@@ -85,8 +90,9 @@ struct watch_client {
 struct watch_judgement {
 	char patch[WATCH_NAME_MAX];
 	struct rules_set def;		/* the daemon's, or a handing gate's */
-	enum watch_phase phase;
-	double t_appeared, t_obs_start, t_prev;
+	struct klp_life life;		/* followed from its appearance, reverted by us if it fails */
+	double t_obs_start, t_prev, t_look;
+	__u64 calls_seen;		/* its functions' calls up to the previous look */
 	__u64 since_usec;		/* kernel log records from here belong to it */
 	size_t n;
 	size_t *fn;			/* its functions, indices into watch.fns */
@@ -103,7 +109,6 @@ struct watch_judgement {
 	struct kfault_log faults;
 	const char **names;		/* per function: old name, NULL, NULL (kfault__names) */
 	int looks;
-	char transition_detail[256];
 	/* Signals: per function (when it has them) and system-wide, as the histograms. */
 	struct lps_func_signals *sstart, *sobs;
 	struct lps_func_signals sys_base, sys_start;
@@ -113,15 +118,28 @@ struct watch_judgement {
 	struct watch_judgement *next;
 };
 
-/* What the daemon last did with a patch, for metrics and status. */
+/* What the daemon last did with a patch: its state in metrics, status and the state file. */
+enum patch_state {
+	PATCH_TRANSITION,	/* appeared; its transition runs */
+	PATCH_OBSERVING,	/* patched; its observe window runs */
+	PATCH_KEPT,
+	PATCH_REVERTED,
+	PATCH_GONE,		/* went away without our revert */
+	PATCH_FAILED,		/* our revert did not finish */
+	PATCH_PRESENT,		/* there before the daemon started: watched, not judged */
+	PATCH_JUDGING,		/* left half-judged by a previous run: judged again */
+	PATCH_STATE_NR,
+};
+
+const char *patch_state__name(enum patch_state s);
+/* The state a name read from a file stands for; unknown names read as PATCH_GONE. */
+enum patch_state patch_state__parse(const char *name);
+/* Transition or observing: a restart must judge it again. */
+bool patch_state__judging(enum patch_state s);
+
 struct watch_patch {
 	char name[WATCH_NAME_MAX];
-	/*
-	 * "transition", "observing", "kept", "reverted", "gone", "failed" (a
-	 * revert that did not finish), "present" (there before the daemon, not
-	 * judged), "judging" (left half-judged by a previous run)
-	 */
-	const char *state;
+	enum patch_state state;
 	enum verdict verdict;
 	bool judged;
 	double at;			/* unix seconds of the last change */
@@ -141,7 +159,7 @@ struct watch {
 	size_t npatches;
 	struct klp_watch kw;
 	int kmsg_fd, log_err;
-	int stats_fd;			/* bpf_enable_stats: BPF run time is counted while held */
+	struct self_cost sc;		/* BPF run-time statistics on while the daemon runs */
 	struct audit audit;
 	struct watch_sys sys;
 	int ctl_fd;			/* the control socket, -1 when not listening */
@@ -154,18 +172,52 @@ struct watch {
 	double last_read;		/* when the probes were last read */
 };
 
+/* The daemon (watch_loop.c): runs until SIGTERM/SIGINT; the exit code. */
+int watch__run(struct watch_args *a);
+
 /* Judgement (watch_judge.c): a patch appeared, every tick, and when it is done. */
 int watch_judge__start(struct watch *w, const struct klp_patch_entry *p);
 /* Advances every judgement; returns after acting on any that finished. */
 void watch_judge__tick(struct watch *w);
 void watch_judge__feed_log(struct watch *w, const char *text, __u64 ts_usec);
 void watch_judge__free_all(struct watch *w);
+/*
+ * One look of judgement j at now: the evidence of its functions and the
+ * system since it began observing, decided by the engine.
+ */
+void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
+		       struct engine_decision *out);
 /* Is this patch being judged? */
 bool watch_judge__active(const struct watch *w, const char *patch);
 /* The gate client waiting for this patch's verdict, or NULL. */
 struct watch_client *watch__client(struct watch *w, const char *patch);
 /* Sends doc to the client, closes and frees it. */
 void watch__client_done(struct watch *w, struct watch_client *c, struct json_object *doc);
+
+/* Gate clients (watch_clients.c): new connections, and loading what is ready. */
+void watch_clients__accept(struct watch *w);
+void watch_clients__serve(struct watch *w);
+/* Answers a client with an error (one line in its words) and drops it. */
+__attribute__((format(printf, 3, 4)))
+void watch_clients__error(struct watch *w, struct watch_client *c, const char *fmt, ...);
+
+/* State file and status.json (watch_persist.c). */
+int watch_persist__save(struct watch *w);
+/* What a previous run left (baselines and verdicts); functions re-traced. Never fails. */
+void watch_persist__restore(struct watch *w);
+int watch_persist__status(struct watch *w);
+
+/* Model (watch_model.c). A new function record with its rings; -ENOMEM. */
+int watch_fn__init(struct watch_fn *fn, const char *name, size_t ring_len);
+/* One tick: what fn's probe counted since the last (cum_now less fn->cum), dt seconds long. */
+void watch_fn__push(struct watch_fn *fn, const struct lps_hist *cum_now, double dt);
+void watch_fn__free(struct watch_fn *fn);
+/* Reads every group and pushes each function's tick; -errno said once. */
+int watch__read_groups(struct watch *w);
+/* Probes on names, dropping (with a warning) any the kernel will not let us trace. */
+int watch__add_group_tolerant(struct watch *w, const char **names, size_t n);
+/* Frees groups, functions, patches and the system signals. */
+void watch__free_model(struct watch *w);
 
 /* The watched function of that name, or NULL. */
 struct watch_fn *watch__find_fn(struct watch *w, const char *name);

@@ -14,7 +14,6 @@
 #include <syslog.h>
 #include <time.h>
 #include "hist.h"
-#include "klp_control.h"
 #include "klp_report.h"
 #include "kmsg.h"
 #include "log.h"
@@ -23,14 +22,6 @@
 #include "verdict_report.h"
 #include "watch.h"
 #include "clock.h"
-
-static double unix_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void judgement_free(struct watch_judgement *j)
 {
@@ -49,6 +40,7 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->sbase_ok);
 	free(j->base_mode);
 	kfault_log__free(&j->faults);
+	klp_life__close(&j->life);
 	free(j);
 }
 
@@ -138,17 +130,16 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	}
 	j->n = n;
 	j->sys_ok = watch__sys_baseline(w, &j->sys_base, &j->runq_base, &j->sys_base_s);
-	j->phase = PHASE_TRANSITION;
-	j->t_appeared = clock__now_s();
+	klp_life__adopt(&j->life, p->name, clock__now_s());
 	/* It appeared at most one tick ago; its faults count from then. */
 	j->since_usec = kmsg__now_usec() - (__u64)(w->tick_s * 1.5e6);
 	j->next = w->judging;
 	w->judging = j;
 	rec = watch__patch(w, p->name);
 	if (rec) {
-		rec->state = "transition";
+		rec->state = PATCH_TRANSITION;
 		rec->judged = false;
-		rec->at = unix_now();
+		rec->at = clock__unix_s();
 	}
 	w->dirty = true;	/* saved this tick: a daemon killed now judges it again on restart */
 	j = NULL;
@@ -207,15 +198,15 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 		json_object_array_add(fns, f);
 	}
 	json_object_object_add(doc, "functions", fns);
-	tr.result = j->phase == PHASE_TRANSITION && v == VERDICT_FAIL ? VERDICT_FAIL : VERDICT_PASS;
-	snprintf(tr.detail, sizeof(tr.detail), "%s", j->transition_detail[0] ? j->transition_detail :
+	tr.result = j->life.was_stalled ? VERDICT_FAIL : VERDICT_PASS;
+	snprintf(tr.detail, sizeof(tr.detail), "%s", j->life.detail[0] ? j->life.detail :
 		 "patching transition completed");
 	checks = verdict_report__system_checks_json(&tr, &j->sysj);
 	json_object_object_add(sys, "checks", checks);
 	json_object_object_add(sys, "kernel_faults", verdict_report__faults_json(&j->faults));
 	json_object_object_add(sys, "signals", json_object_new_string(
 		w->sys.sig ? signals__lock_mode(w->sys.sig) : w->sys.why));
-	if (j->sys_ok && j->phase == PHASE_OBSERVING) {
+	if (j->sys_ok && j->t_obs_start > 0) {
 		struct lps_func_signals so;
 		struct lps_hist ro;
 
@@ -231,9 +222,11 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 }
 
 /* Records the decision, updates counters, unfreezes the functions; frees j. */
-static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, const char *action,
-		   const char *reason, bool reverted)
+static void finish(struct watch *w, struct watch_judgement *j, enum verdict v,
+		   enum patch_state state, const char *reason)
 {
+	const char *action = patch_state__name(state);
+	bool reverted = state == PATCH_REVERTED;
 	struct json_object *doc = decision_json(w, j, v, action, reason);
 	struct watch_patch *rec = watch__patch(w, j->patch);
 	char summary[512];
@@ -251,10 +244,10 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 	}
 	json_object_put(doc);
 	if (rec) {
-		rec->state = action;
+		rec->state = state;
 		rec->verdict = v;
 		rec->judged = true;
-		rec->at = unix_now();
+		rec->at = clock__unix_s();
 	}
 	w->verdicts[v]++;
 	for (size_t i = 0; i < j->n; i++) {
@@ -267,13 +260,13 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 		 * the code that now runs: the observed window if kept, the frozen
 		 * baseline if reverted, until the ring has refilled.
 		 */
-		fn->ring_fill = 0;
+		ring__reset(&fn->tick);
 		if (reverted && !j->base_none[i]) {
 			fn->saved = j->base[i];
 			fn->saved_s = j->base_s[i];
 			fn->saved_mode = j->base_mode[i];
 			fn->have_saved = true;
-		} else if (!reverted && j->phase == PHASE_OBSERVING) {
+		} else if (!reverted && j->t_obs_start > 0) {
 			fn->saved = j->obs[i];
 			fn->saved_s = clock__now_s() - j->t_obs_start;
 			fn->saved_mode = watch__fn_mode(fn);
@@ -284,150 +277,148 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v, c
 	judgement_free(j);
 }
 
+/* Takes the patch back out (no force) and records the decision, whatever came of the revert. */
 static void revert(struct watch *w, struct watch_judgement *j, enum verdict v, const char *reason)
 {
-	const char *step;
-	int ret = klp_control__revert(KLP_SYSFS_ROOT_DEFAULT, j->patch, j->def.revert_timeout_s, &step);
-	char why[256];
+	char why[512], full[768];
+	int ret = klp_life__take_out(&j->life, j->def.revert_timeout_s, why, sizeof(why));
 
-	if (!ret || !strcmp(step, "unload")) {
+	if (!ret || j->life.state == KLP_LIFE_REVERTED) {
 		w->reverts++;
 		if (ret)
-			lps_warn("%s: reverted, but the module stays loaded: %s", j->patch, strerror(-ret));
-		finish(w, j, v, "reverted", reason, true);
+			lps_warn("%s", why);
+		finish(w, j, v, PATCH_REVERTED, reason);
 		return;
 	}
 	w->revert_failures++;
-	snprintf(why, sizeof(why), "%s; revert failed at %s: %s (see lpsentinel status)", reason, step,
-		 strerror(-ret));
-	finish(w, j, v, "failed", why, false);
+	snprintf(full, sizeof(full), "%s; revert failed: %s (see lpsentinel status)", reason, why);
+	finish(w, j, v, PATCH_FAILED, full);
 }
 
-/* The transition stalled: name the blockers in the detail, as gate does. */
-static void describe_stall(struct watch_judgement *j, const struct klp_patch_entry *p, double s)
-{
-	struct klp_transition_info ti = { 0 };
-	size_t off;
-
-	snprintf(j->transition_detail, sizeof(j->transition_detail), "transition stalled for %.0fs", s);
-	if (klp_transition_info__read(p, &ti))
-		return;
-	off = strlen(j->transition_detail);
-	for (size_t i = 0; i < ti.nblockers && off < sizeof(j->transition_detail); i++)
-		off += (size_t)snprintf(j->transition_detail + off, sizeof(j->transition_detail) - off,
-					"%s pid %d (%s)", i ? "," : "; blocked by", ti.blockers[i].pid,
-					ti.blockers[i].comm);
-	klp_transition_info__free(&ti);
-}
-
-static enum verdict judge_window(struct watch *w, struct watch_judgement *j, double share)
+void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
+		       struct engine_decision *out)
 {
 	struct sys_window sb = { 0 }, so = { 0 };
+	struct func_window *b = calloc(j->n + 1, sizeof(*b)), *o = calloc(j->n + 1, sizeof(*o));
 	struct lps_func_signals sys_obs;
 	struct lps_hist runq_obs;
-	enum verdict worst = VERDICT_PASS;
+	double t = fmin(1, (now - j->t_obs_start) / j->def.observe_s);
+	struct engine_look in = {
+		.t_prev = j->t_prev, .t = t, .look_s = now - j->t_look, .observing = true,
+		.n = j->n, .base = b, .obs = o, .fr = j->fr, .sys_base = &sb, .sys_obs = &so,
+		.def = &j->def,
+	};
+	__u64 total = 0;
 
+	j->t_prev = t;
+	j->t_look = now;
+	if (!b || !o) {
+		in.stop = ENGINE_STOP_PROBES_DEAD;
+		goto decide;
+	}
 	for (size_t i = 0; i < j->n; i++) {
 		struct watch_fn *fn = &w->fns[j->fn[i]];
-		struct func_window b = { .hist = &j->base[i], .none = j->base_none[i] },
-				   o = { .hist = &j->obs[i] };
-		enum attach_mode now = watch__fn_mode(fn);
+		enum attach_mode mode = watch__fn_mode(fn);
 
+		b[i] = (struct func_window){ .hist = &j->base[i], .seconds = j->base_s[i],
+					     .none = j->base_none[i] };
+		o[i] = (struct func_window){ .hist = &j->obs[i], .seconds = now - j->t_obs_start };
 		/*
 		 * fentry and kprobes add different costs to every call: a baseline of
 		 * one and an observation of the other differ by that alone (a restart
 		 * with the patch live traces it with kprobes).
 		 */
-		if (j->base_mode[i] != ATTACH_AUTO && now != ATTACH_AUTO && j->base_mode[i] != now)
-			b.incomparable = now == ATTACH_KPROBE ?
+		if (j->base_mode[i] != ATTACH_AUTO && mode != ATTACH_AUTO && j->base_mode[i] != mode)
+			b[i].incomparable = mode == ATTACH_KPROBE ?
 				"baseline measured with fentry probes, the patched code with kprobes: "
 				"latencies not comparable" :
 				"baseline measured with kprobes, the patched code with fentry probes: "
 				"latencies not comparable";
-
 		/* By name, not pointer: w->fns moves when functions are added. */
 		j->names[3 * i] = fn->name;
 		hist_delta(&j->obs[i], &fn->cum, &j->start[i]);
+		total += fn->cum.calls;
 		if (j->sbase_ok[i]) {
 			signals__sub(&j->sobs[i], &fn->scum, &j->sstart[i]);
-			b.sig = &j->sbase[i];
-			o.sig = &j->sobs[i];
+			b[i].sig = &j->sbase[i];
+			o[i].sig = &j->sobs[i];
 		}
-		o.faults = kfault_log__count_naming(&j->faults, &j->names[3 * i], &o.fault_line);
-		judge__function(&b, &o, &j->fr[i], j->fr[i].alpha * share, &j->j[i]);
-		if (j->j[i].verdict > worst)
-			worst = j->j[i].verdict;
+		o[i].faults = kfault_log__count_naming(&j->faults, &j->names[3 * i], &o[i].fault_line);
 	}
+	in.calls_in_look = total - j->calls_seen;
+	j->calls_seen = total;
 	if (j->sys_ok) {
 		signals__sub(&sys_obs, &w->sys.cum, &j->sys_start);
 		hist_delta(&runq_obs, &w->sys.runq_cum, &j->runq_start);
 		sb.seconds = j->sys_base_s;
 		sb.sig = &j->sys_base;
 		sb.runq = &j->runq_base;
-		so.seconds = clock__now_s() - j->t_obs_start;
+		so.seconds = now - j->t_obs_start;
 		so.sig = &sys_obs;
 		so.runq = &runq_obs;
 	}
 	so.faults = j->faults.n;
 	so.fault_line = j->faults.n ? j->faults.v[0].line : NULL;
 	so.log_unreadable = w->kmsg_fd < 0 || w->log_err;
-	judge__system(&sb, &so, &j->def, j->def.alpha * share, &j->sysj);
-	return j->sysj.verdict > worst ? j->sysj.verdict : worst;
+decide:
+	engine__look(&in, j->j, &j->sysj, out);
+	free(b);
+	free(o);
+}
+
+/* The transition is complete: observing starts from the counters as they are now. */
+static void begin_observing(struct watch *w, struct watch_judgement *j, double now)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		j->start[i] = w->fns[j->fn[i]].cum;
+		j->sstart[i] = w->fns[j->fn[i]].scum;
+		j->calls_seen += j->start[i].calls;
+	}
+	j->sys_start = w->sys.cum;
+	j->runq_start = w->sys.runq_cum;
+	j->t_obs_start = j->t_look = now;
+	if (watch__patch(w, j->patch))
+		watch__patch(w, j->patch)->state = PATCH_OBSERVING;
 }
 
 /* One judgement's step; true when it finished (and was freed). */
 static bool step(struct watch *w, struct watch_judgement *j)
 {
-	struct klp_patch_entry p;
-	double now = clock__now_s(), t, share;
-	enum verdict v;
+	bool observing = j->life.state == KLP_LIFE_PATCHED;
+	double now = clock__now_s();
+	struct engine_decision d;
+	int ret = klp_life__poll(&j->life, j->def.transition_timeout_s);
 
-	if (klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, j->patch, &p)) {
-		finish(w, j, VERDICT_INCONCLUSIVE, "gone", "the patch went away before it was judged",
-		       false);
+	if (ret == -ENOENT) {
+		engine__stop(ENGINE_STOP_GONE, observing, &d);
+		finish(w, j, VERDICT_INCONCLUSIVE, PATCH_GONE, d.reason);
 		return true;
 	}
-	if (j->phase == PHASE_TRANSITION) {
-		if (p.enabled == 1 && p.transition == 0) {
-			for (size_t i = 0; i < j->n; i++) {
-				j->start[i] = w->fns[j->fn[i]].cum;
-				j->sstart[i] = w->fns[j->fn[i]].scum;
-			}
-			j->sys_start = w->sys.cum;
-			j->runq_start = w->sys.runq_cum;
-			j->t_obs_start = now;
-			j->phase = PHASE_OBSERVING;
-			snprintf(j->transition_detail, sizeof(j->transition_detail),
-				 "patching transition completed in %.1fs", now - j->t_appeared);
-			if (watch__patch(w, j->patch))
-				watch__patch(w, j->patch)->state = "observing";
-		} else if (p.enabled == 1 && now - j->t_appeared > j->def.transition_timeout_s) {
-			describe_stall(j, &p, now - j->t_appeared);
-			klp_patch_entry__free(&p);
-			revert(w, j, VERDICT_FAIL, "the patch transition stalled");
-			return true;
-		}
-		klp_patch_entry__free(&p);
+	if (ret == -ETIMEDOUT) {
+		engine__stop(ENGINE_STOP_STALLED, false, &d);
+		revert(w, j, d.verdict, d.reason);
+		return true;
+	}
+	if (!ret)
+		return false;	/* still patching */
+	if (!observing) {
+		begin_observing(w, j, now);
 		return false;
 	}
-	klp_patch_entry__free(&p);
-	t = fmin(1, (now - j->t_obs_start) / j->def.observe_s);
-	share = judge__alpha_for_look(1.0, j->t_prev, t);
-	j->t_prev = t;
 	j->looks++;
-	v = judge_window(w, j, share);
-	if (v == VERDICT_FAIL) {
-		revert(w, j, v, t < 1 ? "regression found before the end of the window" : "regression");
+	watch_judge__look(w, j, now, &d);
+	switch (d.action) {
+	case ENGINE_CONTINUE:
+		return false;
+	case ENGINE_KEEP:
+		finish(w, j, d.verdict, PATCH_KEPT, d.reason);
+		return true;
+	case ENGINE_REVERT:
+	case ENGINE_INCONCLUSIVE:
+		revert(w, j, d.verdict, d.reason);
 		return true;
 	}
-	if (t < 1)
-		return false;
-	if (v == VERDICT_INCONCLUSIVE && j->def.inconclusive_revert)
-		revert(w, j, v, "inconclusive, and the rules say revert");
-	else
-		finish(w, j, v, "kept", v == VERDICT_INCONCLUSIVE ?
-		       "inconclusive, and the rules say keep" : "no regression", false);
-	return true;
+	return false;
 }
 
 void watch_judge__tick(struct watch *w)

@@ -32,6 +32,7 @@ struct func_judgement {
 /* One function's window: what its checks compare. */
 struct func_window {
 	const struct lps_hist *hist;
+	double seconds;				/* how long the window lasted; 0: unknown */
 	const struct lps_func_signals *sig;	/* NULL: signals not recorded */
 	size_t faults;				/* kernel log faults pinned on it */
 	const char *fault_line;			/* the first one's opening line */

@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "klp_control.h"
-#include "kmsg.h"
 
 int klp_control__write(const char *root, const char *patch, const char *attr, const char *value)
 {
@@ -70,64 +69,4 @@ int klp_control__unload(const char *name)
 		nanosleep(&ts, NULL);
 	}
 	return -EAGAIN;
-}
-
-int klp_control__revert(const char *root, const char *patch, double timeout_s, const char **step)
-{
-	int ret = klp_control__write(root, patch, "enabled", "0");
-
-	*step = "disable";
-	if (ret && ret != -ENOENT)
-		return ret;
-	*step = "wait";
-	ret = klp_control__wait_gone(root, patch, timeout_s);
-	if (ret)
-		return ret;
-	*step = "unload";
-	return klp_control__unload(patch);
-}
-
-struct load_log {
-	const char *patch;
-	char text[384];
-};
-
-/* Collects what the kernel said about the patch since the load began. */
-static int collect_load_log(const char *text, __u64 ts, void *arg)
-{
-	struct load_log *l = arg;
-	size_t off = strlen(l->text);
-
-	(void)ts;
-	/* Routine lines (the announcement, taint notices) would bury the reason. */
-	if (strstr(text, "enabling patch") || strstr(text, "taint") ||
-	    (!strstr(text, "livepatch") && !strstr(text, l->patch)))
-		return 0;
-	snprintf(l->text + off, sizeof(l->text) - off, "%s%s", off ? "; " : "", text);
-	return 0;
-}
-
-int klp_control__load(const char *path, const char *patch, int kmsg_fd, char *why, size_t len)
-{
-	struct load_log log = { .patch = patch };
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(why, len, "%s: %s", path, strerror(-ret));
-		return ret;
-	}
-	if (syscall(SYS_finit_module, fd, "", 0))
-		ret = -errno;
-	close(fd);
-	if (!ret)
-		return 0;
-	if (kmsg_fd >= 0)
-		kmsg__read(kmsg_fd, collect_load_log, &log);
-	snprintf(why, len, "%s: the kernel refused to load it: %s%s%s%s; %s", path, strerror(-ret),
-		 log.text[0] ? " (kernel: " : "", log.text, log.text[0] ? ")" : "",
-		 klp_control__module_loaded(patch) ?
-		 "but a module of its name is loaded: see lpsentinel status" :
-		 "nothing was left behind");
-	return ret;
 }

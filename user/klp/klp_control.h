@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Changing livepatch state: disable, wait for the transition, force, unload. */
+/* The sysfs writes and module calls the lifecycle (lifecycle.c) is made of. */
 #ifndef LPS_KLP_CONTROL_H
 #define LPS_KLP_CONTROL_H
 
@@ -17,20 +17,5 @@ int klp_control__module_loaded(const char *name);
  * unpatch (EAGAIN, EBUSY) is retried for up to 5 s. -errno on failure.
  */
 int klp_control__unload(const char *name);
-
-/*
- * Loads a patch module (finit_module). On refusal why gets one sentence with
- * the errno and what the kernel logged about it, read from kmsg_fd (the
- * kernel log opened at its end before the call; -1 if unreadable), and
- * whether anything was left behind; -errno.
- */
-int klp_control__load(const char *path, const char *patch, int kmsg_fd, char *why, size_t len);
-
-/*
- * The whole revert: disable (a patch already gone is fine), wait up to
- * timeout_s for the unpatch transition, unload the module. On failure *step
- * says which of "disable", "wait" or "unload" failed; -errno.
- */
-int klp_control__revert(const char *root, const char *patch, double timeout_s, const char **step);
 
 #endif

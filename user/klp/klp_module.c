@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include "klp_module.h"
 #include "klp_sysfs.h"
 #include "ko_elf.h"
@@ -257,6 +259,20 @@ static int find_klp_patch(const struct ko_elf *k, struct klp_module_info *m, cha
 
 int klp_module__inspect(const char *path, struct klp_module_info *out, char *why, size_t len)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		memset(out, 0, sizeof(*out));
+		return fail(why, len, -errno, "%s", strerror(errno));
+	}
+	ret = klp_module__inspect_fd(fd, path, out, why, len);
+	close(fd);
+	return ret;
+}
+
+int klp_module__inspect_fd(int fd, const char *path, struct klp_module_info *out, char *why,
+			   size_t len)
+{
 	const char *reason = NULL, *lp, *name;
 	struct ko_elf k;
 	size_t ksec;
@@ -264,7 +280,7 @@ int klp_module__inspect(const char *path, struct klp_module_info *out, char *why
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ret = ko_elf__open(&k, path, &reason);
+	ret = ko_elf__open_fd(&k, fd, &reason);
 	if (ret)
 		return fail(why, len, ret, "%s", reason);
 	lp = modinfo(&k, "livepatch");

@@ -26,6 +26,9 @@ struct klp_module_info {
 
 /* Reads path; on failure why (len bytes) says what is wrong, in one line. */
 int klp_module__inspect(const char *path, struct klp_module_info *out, char *why, size_t len);
+/* The same from an open descriptor (path only names the patch when modinfo does not). */
+int klp_module__inspect_fd(int fd, const char *path, struct klp_module_info *out, char *why,
+			   size_t len);
 void klp_module_info__free(struct klp_module_info *m);
 
 #endif

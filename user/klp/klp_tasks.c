@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "klp_tasks.h"
+#include "kmsg.h"
 
 static int read_small(const char *path, char *buf, size_t len)
 {
@@ -131,4 +132,38 @@ void klp_blockers__free(struct klp_blocker *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(b[i].stack);
 	free(b);
+}
+
+struct transition_start {
+	char needle[160];
+	__u64 ts;
+};
+
+/* Remembers the last "'<patch>': starting (un)patching transition" record. */
+static int find_start(const char *text, __u64 ts, void *arg)
+{
+	struct transition_start *s = arg;
+
+	if (strstr(text, s->needle) && strstr(text, "patching transition"))
+		s->ts = ts;
+	return 0;
+}
+
+int klp_transition_info__read(const struct klp_patch_entry *p, struct klp_transition_info *t)
+{
+	struct transition_start s = { 0 };
+
+	memset(t, 0, sizeof(*t));
+	t->target = p->enabled ? 1 : 0;
+	t->elapsed_s = -1;
+	snprintf(s.needle, sizeof(s.needle), "'%s': starting ", p->name);
+	if (!kmsg__scan("/dev/kmsg", find_start, &s) && s.ts)
+		t->elapsed_s = (double)(kmsg__now_usec() - s.ts) / 1e6;
+	return klp_tasks__blockers("/proc", t->target, &t->blockers, &t->nblockers);
+}
+
+void klp_transition_info__free(struct klp_transition_info *t)
+{
+	klp_blockers__free(t->blockers, t->nblockers);
+	memset(t, 0, sizeof(*t));
 }

@@ -8,6 +8,7 @@
 #define LPS_KLP_TASKS_H
 
 #include <stddef.h>
+#include "klp_sysfs.h"
 
 struct klp_blocker {
 	int pid, tid;
@@ -24,5 +25,16 @@ struct klp_blocker {
 int klp_tasks__blockers(const char *proc_root, int target_state, struct klp_blocker **out,
 			size_t *n);
 void klp_blockers__free(struct klp_blocker *b, size_t n);
+
+/* What holds up one patch's transition right now. */
+struct klp_transition_info {
+	int target;		/* 1 patching, 0 unpatching */
+	double elapsed_s;	/* since the kernel logged its start; < 0 unknown */
+	struct klp_blocker *blockers;
+	size_t nblockers;
+};
+
+int klp_transition_info__read(const struct klp_patch_entry *p, struct klp_transition_info *t);
+void klp_transition_info__free(struct klp_transition_info *t);
 
 #endif

@@ -95,11 +95,27 @@ static int index_sections(struct ko_elf *k, const char **why)
 
 int ko_elf__open(struct ko_elf *k, const char *path, const char **why)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		memset(k, 0, sizeof(*k));
+		*why = strerror(errno);
+		return ret;
+	}
+	ret = ko_elf__open_fd(k, fd, why);
+	close(fd);
+	return ret;
+}
+
+int ko_elf__open_fd(struct ko_elf *k, int fd, const char **why)
+{
 	GElf_Ehdr eh;
 	int ret;
 
 	memset(k, 0, sizeof(*k));
-	k->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Our own descriptor: the caller's stays open, for finit_module of the same file. */
+	k->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (k->fd < 0) {
 		ret = -errno;
 		*why = strerror(errno);

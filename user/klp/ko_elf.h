@@ -31,6 +31,8 @@ struct ko_elf {
 
 /* Opens and indexes path; on failure *why says what is wrong with the file. */
 int ko_elf__open(struct ko_elf *k, const char *path, const char **why);
+/* The same from an open descriptor, which stays the caller's. */
+int ko_elf__open_fd(struct ko_elf *k, int fd, const char **why);
 void ko_elf__close(struct ko_elf *k);
 
 const char *ko_elf__section_name(const struct ko_elf *k, size_t sec);

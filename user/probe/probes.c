@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "kretprobe.h"
 #include "ksyms.h"
 #include "probes.h"
+#include "clock.h"
 #include "self_cost.h"
 
 struct probe {
@@ -451,6 +453,24 @@ static __u64 sum_u64(struct probe_set *ps)
 	for (int c = 0; c < ps->ncpus; c++)
 		sum += v[c];
 	return sum;
+}
+
+int probe_set__observe(struct probe_set *ps, double seconds, bool (*stop)(void),
+		       struct probe_err *err)
+{
+	double end = clock__now_s() + seconds;
+
+	while (clock__now_s() < end) {
+		int ret;
+
+		if (stop && stop())
+			return -EINTR;
+		clock__nap(fmin(0.2, end - clock__now_s()));
+		ret = probe_set__verify(ps, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 int probe_set__read(struct probe_set *ps, struct lps_hist *out)

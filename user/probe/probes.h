@@ -58,6 +58,13 @@ int probe_set__attach(struct probe_set *ps, struct probe_err *err);
  * (forced fentry). Verified witnesses are detached. Call once per interval.
  */
 int probe_set__verify(struct probe_set *ps, struct probe_err *err);
+/*
+ * Waits seconds, verifying the probes every 200 ms (a fentry probe proves
+ * itself, or is replaced by kprobes): 0; -EINTR as soon as stop() says so;
+ * a failed verification's -errno, with err saying which probe and why.
+ */
+int probe_set__observe(struct probe_set *ps, double seconds, bool (*stop)(void),
+		       struct probe_err *err);
 /* Sums the per-CPU histograms of every function into out[0..n). */
 int probe_set__read(struct probe_set *ps, struct lps_hist *out);
 /* Events the probes had to drop, summed over CPUs (enum lps_drop). */

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Gates that hand their patch to the daemon (control.c carries the requests):
+ * the module is opened and inspected once, functions not watched yet are
+ * traced, and the patch is loaded from that same descriptor once every
+ * function has a full baseline; its judgement then follows as for any patch.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "control.h"
+#include "klp_control.h"
+#include "log.h"
+#include "clock.h"
+#include "watch.h"
+
+struct watch_client *watch__client(struct watch *w, const char *patch)
+{
+	for (struct watch_client *c = w->clients; c; c = c->next)
+		if (!strcmp(c->patch, patch))
+			return c;
+	return NULL;
+}
+
+void watch__client_done(struct watch *w, struct watch_client *c, struct json_object *doc)
+{
+	struct watch_client **pp = &w->clients;
+
+	/* A gate that went away meanwhile only misses the reply: the audit trail has it. */
+	control__send(c->fd, doc);
+	close(c->fd);
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	klp_life__close(&c->life);
+	rules__free(&c->rules);
+	free(c);
+}
+
+void watch_clients__error(struct watch *w, struct watch_client *c, const char *fmt, ...)
+{
+	struct json_object *doc = json_object_new_object();
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(doc, "error", json_object_new_string(msg));
+	fprintf(stderr, "lpsentinel watch: gate request: %s\n", msg);
+	watch__client_done(w, c, doc);
+	json_object_put(doc);
+}
+
+static double req_seconds(struct json_object *req, const char *key, double dflt)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) || !v)
+		return dflt;
+	return json_object_get_double(v) > 0 ? json_object_get_double(v) : dflt;
+}
+
+/*
+ * A gate hands over its patch: inspect it, trace what is not watched yet,
+ * and load it once every function has a full baseline (watch_clients__serve).
+ */
+static void take_request(struct watch *w, int fd, struct json_object *req)
+{
+	struct watch_client *c = calloc(1, sizeof(*c));
+	struct klp_module_info mod = { 0 };
+	struct json_object *v;
+	const char **fresh = NULL;
+	double need = 0;
+	size_t nfresh = 0;
+	char why[512];
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->life.fd = -1;
+	c->next = w->clients;
+	w->clients = c;
+	c->def = w->def;
+	if (!json_object_object_get_ex(req, "op", &v) || !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), "gate") ||
+	    !json_object_object_get_ex(req, "module", &v) || !json_object_is_type(v, json_type_string)) {
+		watch_clients__error(w, c, "malformed request");
+		return;
+	}
+	snprintf(c->module, sizeof(c->module), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(req, "rules", &v) && v) {
+		if (rules__load(json_object_get_string(v), &c->rules, why, sizeof(why))) {
+			watch_clients__error(w, c, "rules: %s", why);
+			return;
+		}
+		c->def = c->rules.defaults;
+	}
+	c->def.baseline_s = req_seconds(req, "baseline_s", c->def.baseline_s);
+	c->def.observe_s = req_seconds(req, "observe_s", c->def.observe_s);
+	/* Opened once: what is inspected now is what is loaded when the baselines are ready. */
+	if (klp_life__open(&c->life, c->module, &mod, why, sizeof(why))) {
+		watch_clients__error(w, c, "%s: %s", c->module, why);
+		return;
+	}
+	snprintf(c->patch, sizeof(c->patch), "%s", mod.patch);
+	for (struct watch_client *o = c->next; o; o = o->next)
+		if (!strcmp(o->patch, c->patch)) {
+			watch_clients__error(w, c, "%s: another gate already handed this patch over",
+					     c->patch);
+			goto cleanup;
+		}
+	if (klp_control__module_loaded(mod.patch)) {
+		watch_clients__error(w, c, "%s: a module of that name is already loaded", mod.patch);
+		goto cleanup;
+	}
+	fresh = calloc(mod.n + 1, sizeof(*fresh));
+	for (size_t i = 0; fresh && i < mod.n; i++) {
+		struct watch_fn *fn = watch__find_fn(w, mod.targets[i].function);
+		double have = fn ? (double)ring__older(&fn->tick) * w->tick_s : 0;
+
+		if (!fn)
+			fresh[nfresh++] = mod.targets[i].function;
+		/* The ring holds at most the daemon's baseline_s: a longer one is not waited for. */
+		need = fmax(need, fmin(c->def.baseline_s, w->def.baseline_s) - have);
+	}
+	if (nfresh && watch__add_group(w, fresh, nfresh, why, sizeof(why))) {
+		watch_clients__error(w, c, "%s", why);
+		goto cleanup;
+	}
+	c->t_ready = clock__now_s() + need + w->tick_s;
+	fprintf(stderr, "lpsentinel watch: gate request for %s (%zu functions), loading in %.0fs\n",
+		c->patch, mod.n, need + w->tick_s);
+cleanup:
+	free(fresh);
+	klp_module_info__free(&mod);
+}
+
+void watch_clients__accept(struct watch *w)
+{
+	for (;;) {
+		struct json_object *req = NULL;
+		int fd, ret = control__accept(w->ctl_fd, &fd, &req);
+
+		if (ret == -EAGAIN)
+			return;
+		if (ret) {
+			lps_warn("control socket: refused a connection: %s", strerror(-ret));
+			continue;
+		}
+		take_request(w, fd, req);
+		json_object_put(req);
+	}
+}
+
+void watch_clients__serve(struct watch *w)
+{
+	struct watch_client *c = w->clients, *next;
+
+	for (; c; c = next) {
+		bool loaded = c->life.state != KLP_LIFE_OPENED;
+		char why[640];
+
+		next = c->next;
+		if (loaded && !watch_judge__active(w, c->patch) &&
+		    clock__now_s() - c->t_ready > 10 * w->tick_s + 5) {
+			watch_clients__error(w, c, "%s: loaded, but it never showed up in %s to be "
+					     "judged; see lpsentinel status", c->patch,
+					     KLP_SYSFS_ROOT_DEFAULT);
+			continue;
+		}
+		if (loaded || clock__now_s() < c->t_ready)
+			continue;
+		if (klp_life__load(&c->life, why, sizeof(why))) {
+			watch_clients__error(w, c, "%s", why);
+			continue;
+		}
+		c->t_ready = clock__now_s();	/* from now: the judgement must begin */
+		fprintf(stderr, "lpsentinel watch: loaded %s for a gate\n", c->patch);
+	}
+}

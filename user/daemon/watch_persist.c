@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the daemon keeps across restarts (the state file: baselines and
+ * verdicts, watch_state.c) and what it shows while it runs (status.json,
+ * read by `lpsentinel status --state DIR`).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "hist.h"
+#include "log.h"
+#include "clock.h"
+#include "daemon_status.h"
+#include "watch.h"
+
+static void boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	if (!f || !fgets(buf, (int)len, f))
+		buf[0] = 0;
+	if (f)
+		fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+int watch_persist__save(struct watch *w)
+{
+	struct watch_state st = { 0 };
+	size_t np = 0;
+	int ret;
+
+	snprintf(st.kernel, sizeof(st.kernel), "%s", w->kernel);
+	boot_id(st.boot_id, sizeof(st.boot_id));
+	st.funcs = calloc(w->nfns + 1, sizeof(*st.funcs));
+	st.patches = calloc(w->npatches + 1, sizeof(*st.patches));
+	if (!st.funcs || !st.patches) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < w->nfns; i++) {
+		struct state_baseline *b = &st.funcs[st.nfuncs];
+
+		if (!watch__baseline(w, &w->fns[i], &b->hist, &b->seconds))
+			continue;
+		snprintf(b->function, sizeof(b->function), "%s", w->fns[i].name);
+		snprintf(b->attach, sizeof(b->attach), "%s",
+			 attach_mode__name(watch__baseline_mode(w, &w->fns[i])));
+		st.nfuncs++;
+	}
+	for (size_t i = 0; i < w->npatches; i++) {
+		const struct watch_patch *p = &w->patches[i];
+		bool judging = patch_state__judging(p->state);
+
+		if (!p->judged && !judging)
+			continue;	/* seen only: nothing a restart needs */
+		snprintf(st.patches[np].patch, sizeof(st.patches[np].patch), "%s", p->name);
+		st.patches[np].verdict = p->verdict;
+		/* One being judged is judged again by the next run; the rest are remembered. */
+		snprintf(st.patches[np].state, sizeof(st.patches[np].state), "%s",
+			 patch_state__name(judging ? PATCH_JUDGING : p->state));
+		st.patches[np].judged_at = (__s64)p->at;
+		np++;
+	}
+	st.npatches = np;
+	ret = watch_state__save(w->a.state_dir, &st);
+cleanup:
+	if (ret) {
+		w->state_errors++;
+		lps_warn("state: cannot save in %s: %s", w->a.state_dir, strerror(-ret));
+	} else {
+		w->state_saves++;
+	}
+	free(st.funcs);
+	free(st.patches);
+	return ret;
+}
+
+/*
+ * What a previous run left: baselines taken on this kernel, and verdicts
+ * given in this boot. A damaged file is set aside, said, and never trusted.
+ */
+static void load(struct watch *w, struct watch_state *st)
+{
+	char why[128] = "", boot[40], path[4096], bad[4200];
+	int ret = watch_state__load(w->a.state_dir, st, why, sizeof(why));
+
+	snprintf(path, sizeof(path), "%s/%s", w->a.state_dir, WATCH_STATE_FILE);
+	if (ret == -ENOENT)
+		return;
+	if (ret == -EBADMSG) {
+		snprintf(bad, sizeof(bad), "%s.bad", path);
+		lps_warn("state: %s: %s; ignored (kept as %s)", path, why, bad);
+		rename(path, bad);
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	if (ret) {	/* unreadable now, maybe sound: left as it is, not trusted either */
+		lps_warn("state: %s: %s; ignored", path, strerror(-ret));
+		memset(st, 0, sizeof(*st));
+		return;
+	}
+	if (strcmp(st->kernel, w->kernel)) {
+		lps_warn("state: baselines were taken on kernel %s, not %s; ignored", st->kernel,
+			 w->kernel);
+		free(st->funcs);
+		st->funcs = NULL;
+		st->nfuncs = 0;
+	}
+	boot_id(boot, sizeof(boot));
+	if (strcmp(st->boot_id, boot)) {
+		free(st->patches);
+		st->patches = NULL;
+		st->npatches = 0;
+	}
+	fprintf(stderr, "lpsentinel watch: state: %zu baselines, %zu verdicts from %s\n",
+		st->nfuncs, st->npatches, path);
+}
+
+void watch_persist__restore(struct watch *w)
+{
+	struct watch_state st = { 0 };
+	const char **names;
+	size_t n = 0;
+	int ret;
+
+	load(w, &st);
+	for (size_t i = 0; i < st.npatches; i++) {
+		struct watch_patch *rec = watch__patch(w, st.patches[i].patch);
+
+		if (!rec)
+			continue;
+		rec->verdict = st.patches[i].verdict <= VERDICT_FAIL ? st.patches[i].verdict :
+			       VERDICT_INCONCLUSIVE;
+		rec->state = patch_state__parse(st.patches[i].state);
+		/* Only these are written: anything else is what a newer or damaged file says. */
+		if (rec->state != PATCH_KEPT && rec->state != PATCH_REVERTED &&
+		    rec->state != PATCH_FAILED && rec->state != PATCH_JUDGING)
+			rec->state = PATCH_GONE;
+		rec->judged = rec->state != PATCH_JUDGING;
+		rec->at = (double)st.patches[i].judged_at;
+	}
+	/* Every function a previous run had a baseline for, as far as it still can be traced. */
+	names = calloc(st.nfuncs + 1, sizeof(*names));
+	for (size_t i = 0; names && i < st.nfuncs; i++)
+		if (!watch__find_fn(w, st.funcs[i].function))
+			names[n++] = st.funcs[i].function;
+	ret = !names ? -ENOMEM : n ? watch__add_group_tolerant(w, names, n) : 0;
+	free(names);
+	for (size_t i = 0; i < st.nfuncs; i++) {
+		struct watch_fn *fn = watch__find_fn(w, st.funcs[i].function);
+
+		if (!fn)
+			continue;
+		fn->saved = st.funcs[i].hist;
+		fn->saved_s = st.funcs[i].seconds;
+		fn->have_saved = true;
+		fn->saved_mode = !strcmp(st.funcs[i].attach, "fentry") ? ATTACH_FENTRY :
+				 !strcmp(st.funcs[i].attach, "kprobe") ? ATTACH_KPROBE : ATTACH_AUTO;
+	}
+	watch_state__free(&st);
+	if (ret)
+		lps_warn("the functions of the state file are not watched again");
+}
+
+int watch_persist__status(struct watch *w)
+{
+	struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
+			   *pv = json_object_new_array();
+	const char *js;
+	int ret;
+
+	json_object_object_add(doc, "pid", json_object_new_int(getpid()));
+	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
+	json_object_object_add(doc, "uptime_s", json_object_new_double(clock__now_s() - w->started));
+	json_object_object_add(doc, "listen", w->a.listen ? json_object_new_string(w->a.listen) : NULL);
+	for (size_t i = 0; i < w->nfns; i++) {
+		const struct watch_fn *fn = &w->fns[i];
+		struct json_object *f = json_object_new_object();
+		struct lps_hist b;
+		double s;
+		bool have = watch__baseline(w, fn, &b, &s);
+
+		json_object_object_add(f, "function", json_object_new_string(fn->name));
+		json_object_object_add(f, "attach", json_object_new_string(
+			attach_mode__name(watch__fn_mode(fn))));
+		json_object_object_add(f, "calls", json_object_new_uint64(fn->cum.calls));
+		json_object_object_add(f, "errors", json_object_new_uint64(fn->cum.errors));
+		json_object_object_add(f, "baseline_calls", json_object_new_uint64(have ? b.calls : 0));
+		json_object_object_add(f, "baseline_p50_ns",
+				       json_object_new_double(have ? hist_percentile(&b, 0.5) : 0));
+		json_object_object_add(f, "judging", json_object_new_boolean(fn->judging));
+		json_object_array_add(fns, f);
+	}
+	for (size_t i = 0; i < w->npatches; i++) {
+		const struct watch_patch *p = &w->patches[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "patch", json_object_new_string(p->name));
+		json_object_object_add(o, "state", json_object_new_string(patch_state__name(p->state)));
+		json_object_object_add(o, "verdict", p->judged ?
+				       json_object_new_string(verdict__name(p->verdict)) : NULL);
+		json_object_object_add(o, "at", json_object_new_double(p->at));
+		json_object_array_add(pv, o);
+	}
+	json_object_object_add(doc, "functions", fns);
+	json_object_object_add(doc, "patches", pv);
+	js = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	ret = watch_state__write_atomic(w->a.state_dir, WATCH_STATUS_FILE, js, strlen(js));
+	json_object_put(doc);
+	return ret;
+}

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "clock.h"
+#include "klp_control.h"
+#include "kmsg.h"
+#include "lifecycle.h"
+
+const char *klp_life_state__name(enum klp_life_state s)
+{
+	static const char *const names[] = {
+		[KLP_LIFE_OPENED] = "opened", [KLP_LIFE_PATCHING] = "patching",
+		[KLP_LIFE_PATCHED] = "patched", [KLP_LIFE_STALLED] = "stalled",
+		[KLP_LIFE_GONE] = "gone", [KLP_LIFE_REVERTED] = "reverted",
+		[KLP_LIFE_UNLOADED] = "unloaded", [KLP_LIFE_FAILED] = "failed",
+	};
+
+	return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+int klp_life__open(struct klp_life *l, const char *path, struct klp_module_info *mod, char *why,
+		   size_t len)
+{
+	struct stat st;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->root = KLP_SYSFS_ROOT_DEFAULT;
+	l->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (l->fd < 0) {
+		ret = -errno;
+		memset(mod, 0, sizeof(*mod));
+		snprintf(why, len, "%s", strerror(-ret));
+		return ret;
+	}
+	if (fstat(l->fd, &st) || !S_ISREG(st.st_mode)) {
+		memset(mod, 0, sizeof(*mod));
+		snprintf(why, len, "not a regular file");
+		klp_life__close(l);
+		return -EINVAL;
+	}
+	ret = klp_module__inspect_fd(l->fd, path, mod, why, len);
+	if (ret) {
+		klp_life__close(l);
+		return ret;
+	}
+	snprintf(l->patch, sizeof(l->patch), "%s", mod->patch);
+	l->state = KLP_LIFE_OPENED;
+	return 0;
+}
+
+void klp_life__adopt(struct klp_life *l, const char *patch, double t_start)
+{
+	memset(l, 0, sizeof(*l));
+	l->root = KLP_SYSFS_ROOT_DEFAULT;
+	l->fd = -1;
+	snprintf(l->patch, sizeof(l->patch), "%s", patch);
+	l->state = KLP_LIFE_PATCHING;
+	l->t_start = t_start;
+}
+
+struct load_log {
+	const char *patch;
+	char text[384];
+};
+
+/* Collects what the kernel said about the patch since the load began. */
+static int collect_load_log(const char *text, __u64 ts, void *arg)
+{
+	struct load_log *lg = arg;
+	size_t off = strlen(lg->text);
+
+	(void)ts;
+	/* Routine lines (the announcement, taint notices) would bury the reason. */
+	if (strstr(text, "enabling patch") || strstr(text, "taint") ||
+	    (!strstr(text, "livepatch") && !strstr(text, lg->patch)))
+		return 0;
+	snprintf(lg->text + off, sizeof(lg->text) - off, "%s%s", off ? "; " : "", text);
+	return 0;
+}
+
+int klp_life__load(struct klp_life *l, char *why, size_t len)
+{
+	/* Opened before the call: what the kernel says about a refusal follows. */
+	int kmsg_fd = kmsg__open("/dev/kmsg", true), ret = 0;
+	struct load_log lg = { .patch = l->patch };
+
+	if (syscall(SYS_finit_module, l->fd, "", 0))
+		ret = -errno;
+	if (!ret) {
+		l->state = KLP_LIFE_PATCHING;
+		l->t_start = clock__now_s();
+		goto cleanup;
+	}
+	if (kmsg_fd >= 0)
+		kmsg__read(kmsg_fd, collect_load_log, &lg);
+	snprintf(why, len, "%s: the kernel refused to load it: %s%s%s%s; %s", l->patch,
+		 strerror(-ret), lg.text[0] ? " (kernel: " : "", lg.text, lg.text[0] ? ")" : "",
+		 klp_control__module_loaded(l->patch) ?
+		 "but a module of its name is loaded: see lpsentinel status" :
+		 "nothing was left behind");
+cleanup:
+	if (kmsg_fd >= 0)
+		close(kmsg_fd);
+	return ret;
+}
+
+/* The stall for people and for the report: its age and who blocks it. */
+static void describe_stall(struct klp_life *l, double age)
+{
+	size_t off;
+
+	snprintf(l->detail, sizeof(l->detail), "transition stalled for %.0fs", age);
+	if (klp_sysfs__read_patch(l->root, l->patch, &l->stalled))
+		return;
+	if (klp_transition_info__read(&l->stalled, &l->stall))
+		return;
+	l->have_stall = true;
+	off = strlen(l->detail);
+	for (size_t i = 0; i < l->stall.nblockers && off < sizeof(l->detail); i++)
+		off += (size_t)snprintf(l->detail + off, sizeof(l->detail) - off, "%s pid %d (%s)",
+					i ? "," : "; blocked by", l->stall.blockers[i].pid,
+					l->stall.blockers[i].comm);
+}
+
+int klp_life__poll(struct klp_life *l, double timeout_s)
+{
+	double age = clock__now_s() - l->t_start;
+	struct klp_patch_entry p;
+	bool done, enabled;
+
+	if (l->state == KLP_LIFE_PATCHED)
+		return 1;
+	if (klp_sysfs__read_patch(l->root, l->patch, &p)) {
+		l->state = KLP_LIFE_GONE;
+		return -ENOENT;
+	}
+	done = p.enabled == 1 && p.transition == 0;
+	enabled = p.enabled == 1;
+	klp_patch_entry__free(&p);
+	if (done) {
+		l->state = KLP_LIFE_PATCHED;
+		snprintf(l->detail, sizeof(l->detail), "patching transition completed in %.1fs", age);
+		return 1;
+	}
+	/* Disabled meanwhile: someone reverses it; that is not a stall of the patch. */
+	if (enabled && age > timeout_s) {
+		l->state = KLP_LIFE_STALLED;
+		l->was_stalled = true;
+		describe_stall(l, age);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int klp_life__wait(struct klp_life *l, double timeout_s, bool (*stop)(void))
+{
+	for (;;) {
+		int ret = klp_life__poll(l, timeout_s);
+
+		if (ret)
+			return ret > 0 ? 0 : ret;
+		if (stop && stop())
+			return -EINTR;
+		clock__nap(0.05);
+	}
+}
+
+void klp_life__close(struct klp_life *l)
+{
+	if (l->fd > 0)
+		close(l->fd);
+	l->fd = -1;
+	klp_transition_info__free(&l->stall);	/* both safe on zeroed structs */
+	klp_patch_entry__free(&l->stalled);
+	l->have_stall = false;
+}
+
+/* The unpatch stalled: keep who blocks it, for the caller's report. */
+static void keep_stall(const char *root, const char *patch, struct klp_revert_result *r)
+{
+	klp_revert_result__free(r);
+	if (klp_sysfs__read_patch(root, patch, &r->stalled))
+		return;
+	r->have_stall = !klp_transition_info__read(&r->stalled, &r->stall);
+}
+
+int klp_life__revert(const char *root, const char *patch, const struct klp_revert_opts *o,
+		     struct klp_revert_result *r)
+{
+	double t0 = clock__now_s();
+	struct klp_patch_entry p;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->was_loaded = !klp_sysfs__read_patch(root, patch, &p);
+	/* Enabled (or still patching): 0 starts, or reverses into, the unpatch. */
+	if (r->was_loaded && p.enabled == 1) {
+		ret = klp_control__write(root, patch, "enabled", "0");
+		if (ret && ret != -ENOENT) {
+			r->failed = KLP_REVERT_DISABLE;
+			goto out;
+		}
+	}
+	ret = r->was_loaded ? klp_control__wait_gone(root, patch, o->timeout_s) : 0;
+	if (ret == -ETIMEDOUT) {
+		keep_stall(root, patch, r);
+		if (!o->force) {
+			r->failed = KLP_REVERT_WAIT;
+			goto out;
+		}
+		/* Asked for: complete the transition whatever the blockers do. */
+		ret = klp_control__write(root, patch, "force", "1");
+		if (!ret)
+			ret = klp_control__wait_gone(root, patch, o->timeout_s);
+		if (ret) {
+			r->failed = KLP_REVERT_FORCE;
+			goto out;
+		}
+		r->forced = true;
+	}
+	/* After a force the kernel keeps a reference for good: no unload then. */
+	if (o->unload && !r->forced && klp_control__module_loaded(patch)) {
+		ret = klp_control__unload(patch);
+		if (ret) {
+			r->failed = KLP_REVERT_UNLOAD;
+			goto out;
+		}
+		r->unloaded = true;
+	}
+	ret = 0;
+out:
+	if (r->was_loaded)
+		klp_patch_entry__free(&p);
+	r->err = ret;
+	r->elapsed_s = clock__now_s() - t0;
+	return ret;
+}
+
+int klp_life__take_out(struct klp_life *l, double timeout_s, char *why, size_t len)
+{
+	struct klp_revert_opts o = { .timeout_s = timeout_s, .unload = true };
+	struct klp_revert_result r;
+	int ret = klp_life__revert(l->root, l->patch, &o, &r);
+
+	if (ret)
+		klp_revert_result__why(&r, l->patch, &o, why, len);
+	l->state = !ret ? KLP_LIFE_UNLOADED : klp_revert_result__unpatched(&r) ? KLP_LIFE_REVERTED :
+		   KLP_LIFE_FAILED;
+	klp_revert_result__free(&r);
+	return ret;
+}
+
+bool klp_revert_result__unpatched(const struct klp_revert_result *r)
+{
+	return r->failed == KLP_REVERT_DONE || r->failed == KLP_REVERT_UNLOAD;
+}
+
+void klp_revert_result__why(const struct klp_revert_result *r, const char *patch,
+			    const struct klp_revert_opts *o, char *buf, size_t len)
+{
+	switch (r->failed) {
+	case KLP_REVERT_DONE:
+		snprintf(buf, len, "%s: reverted", patch);
+		break;
+	case KLP_REVERT_DISABLE:
+		snprintf(buf, len, "%s: the kernel refused to disable it: %s", patch, strerror(-r->err));
+		break;
+	case KLP_REVERT_WAIT:
+		snprintf(buf, len, "%s: the unpatch transition did not finish in %.0fs; tasks still "
+			 "run patched code (left as is, module loaded; see lpsentinel status%s)", patch,
+			 o->timeout_s, o->force ? "" : "; --force would write 'force', after which the "
+			 "module can never be removed");
+		break;
+	case KLP_REVERT_FORCE:
+		snprintf(buf, len, "%s: %s", patch, r->err == -ETIMEDOUT ?
+			 "still not unpatched after 'force'" : "the kernel refused 'force'");
+		break;
+	case KLP_REVERT_UNLOAD:
+		snprintf(buf, len, "%s: reverted, but the module cannot be unloaded: %s", patch,
+			 strerror(-r->err));
+		break;
+	}
+}
+
+void klp_revert_result__free(struct klp_revert_result *r)
+{
+	klp_transition_info__free(&r->stall);
+	klp_patch_entry__free(&r->stalled);
+	r->have_stall = false;
+}
