@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The judgement engine: a table of scenarios (stops, calls stopped, a
+ * regression early and late, the end of the window under each policy, a
+ * kernel fault), and the same recorded evidence fed to gate's look and to the
+ * watch daemon's look, which must decide alike.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "engine.h"
+#include "gate.h"
+#include "hist.h"
+#include "rules.h"
+#include "watch.h"
+
+static __u64 rng;
+
+static double unif(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (double)(rng >> 11) / 9007199254740992.0 + 1e-18;
+}
+
+/* n calls, lognormal around 2.4 us times scale, plus add_ns; errors of them fail. */
+static void draw(struct lps_hist *h, size_t n, double scale, double add_ns, size_t errors)
+{
+	for (size_t i = 0; i < n; i++) {
+		double z = sqrt(-2 * log(unif())) * cos(2 * M_PI * unif());
+		__u64 v = (__u64)(scale * exp(7.8 + 0.5 * z) + add_ns);
+
+		h->buckets[lps_hist_bucket(v)]++;
+		h->calls++;
+		h->sum_ns += v;
+		if (v > h->max_ns)
+			h->max_ns = v;
+	}
+	h->errors += errors;
+}
+
+struct scenario {
+	const char *name;
+	enum engine_stop stop;
+	bool transition;		/* still patching */
+	size_t base_calls, obs_calls, obs_errors;
+	double add_ns;			/* what the patch adds per call */
+	double t_prev, t;
+	__u64 calls_in_look;		/* 0: obs_calls */
+	bool no_calls_in_look;
+	size_t sys_faults;
+	bool revert_inconclusive;
+	/* Expected */
+	enum engine_action action;
+	enum verdict verdict;
+	bool operational;
+	const char *reason;		/* a part of it; NULL: no reason */
+};
+
+static const struct scenario scenarios[] = {
+	{ "transition runs", .transition = true, .action = ENGINE_CONTINUE },
+	{ "stalled", .stop = ENGINE_STOP_STALLED, .transition = true, .action = ENGINE_REVERT,
+	  .verdict = VERDICT_FAIL, .reason = "transition stalled" },
+	{ "interrupted while patching", .stop = ENGINE_STOP_INTERRUPTED, .transition = true,
+	  .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE, .operational = true,
+	  .reason = "interrupted before the patch settled" },
+	{ "interrupted while observing", .stop = ENGINE_STOP_INTERRUPTED, .base_calls = 3000,
+	  .obs_calls = 300, .t = 0.1, .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE,
+	  .operational = true, .reason = "interrupted while observing" },
+	{ "dead probes", .stop = ENGINE_STOP_PROBES_DEAD, .base_calls = 3000, .obs_calls = 300,
+	  .t = 0.1, .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE,
+	  .operational = true, .reason = "probes failed" },
+	{ "patch gone", .stop = ENGINE_STOP_GONE, .base_calls = 3000, .t = 0.1,
+	  .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE, .operational = true,
+	  .reason = "went away" },
+	{ "calls stopped", .base_calls = 3000, .obs_calls = 600, .no_calls_in_look = true,
+	  .t_prev = 0.2, .t = 0.3, .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE,
+	  .operational = true, .reason = "calls stopped" },
+	/* 210 calls in 10 s: 2.1 expected in a 0.1 s look, so none is no sign of anything. */
+	{ "a rare function is not 'stopped'", .base_calls = 210, .obs_calls = 10,
+	  .no_calls_in_look = true, .t_prev = 0.29, .t = 0.3, .action = ENGINE_CONTINUE,
+	  .verdict = VERDICT_INCONCLUSIVE },
+	{ "harmless, mid-window", .base_calls = 3000, .obs_calls = 1500, .t_prev = 0.4, .t = 0.5,
+	  .action = ENGINE_CONTINUE },
+	{ "harmless, end of window", .base_calls = 3000, .obs_calls = 3000, .t_prev = 0.9, .t = 1,
+	  .action = ENGINE_KEEP, .reason = "no regression" },
+	{ "ftrace-sized cost, end of window", .base_calls = 3000, .obs_calls = 3000, .add_ns = 40,
+	  .t_prev = 0.9, .t = 1, .action = ENGINE_KEEP, .reason = "no regression" },
+	{ "+50us at the first look", .base_calls = 3000, .obs_calls = 300, .add_ns = 50000,
+	  .t = 0.1, .action = ENGINE_REVERT, .verdict = VERDICT_FAIL,
+	  .reason = "before the end of the window" },
+	{ "+50us at the end", .base_calls = 3000, .obs_calls = 3000, .add_ns = 50000, .t_prev = 0.9,
+	  .t = 1, .action = ENGINE_REVERT, .verdict = VERDICT_FAIL, .reason = "regression" },
+	{ "errors after the patch", .base_calls = 3000, .obs_calls = 1000, .obs_errors = 1000,
+	  .t_prev = 0.2, .t = 0.3, .action = ENGINE_REVERT, .verdict = VERDICT_FAIL },
+	{ "too few calls, policy keep", .base_calls = 3000, .obs_calls = 50, .t_prev = 0.9, .t = 1,
+	  .action = ENGINE_KEEP, .verdict = VERDICT_INCONCLUSIVE, .reason = "rules say keep" },
+	{ "too few calls, policy revert", .base_calls = 3000, .obs_calls = 50, .t_prev = 0.9, .t = 1,
+	  .revert_inconclusive = true, .action = ENGINE_REVERT, .verdict = VERDICT_INCONCLUSIVE,
+	  .reason = "rules say revert" },
+	{ "a kernel fault", .base_calls = 3000, .obs_calls = 1000, .sys_faults = 1, .t_prev = 0.2,
+	  .t = 0.3, .action = ENGINE_REVERT, .verdict = VERDICT_FAIL },
+};
+
+static void run_scenario(const struct scenario *sc)
+{
+	struct lps_hist base = { 0 }, obs = { 0 };
+	struct rules_set r;
+	struct func_window b = { .hist = &base, .seconds = 10 }, o = { .hist = &obs };
+	struct sys_window sb = { .seconds = 10 }, so = { 0 };
+	struct func_judgement fj, sysj;
+	struct engine_decision d;
+	struct engine_look in;
+
+	rng = 88172645463325252ULL;
+	rules__builtin(&r);
+	r.inconclusive_revert = sc->revert_inconclusive;
+	draw(&base, sc->base_calls, 1, 0, 0);
+	draw(&obs, sc->obs_calls, 1, sc->add_ns, sc->obs_errors);
+	o.seconds = so.seconds = sc->t * r.observe_s;
+	so.faults = sc->sys_faults;
+	so.fault_line = sc->sys_faults ? "WARNING: CPU: 0 PID: 1 at lib/x.c:1" : NULL;
+	in = (struct engine_look){
+		.t_prev = sc->t_prev, .t = sc->t, .look_s = (sc->t - sc->t_prev) * r.observe_s,
+		.observing = !sc->transition, .stop = sc->stop, .n = 1, .base = &b, .obs = &o,
+		.fr = &r, .sys_base = &sb, .sys_obs = &so, .def = &r,
+		.calls_in_look = sc->no_calls_in_look ? 0 : sc->calls_in_look ? sc->calls_in_look :
+				 sc->obs_calls,
+	};
+	engine__look(&in, &fj, &sysj, &d);
+	if (d.action != sc->action || d.verdict != sc->verdict || d.operational != sc->operational ||
+	    (sc->reason && (!d.reason || !strstr(d.reason, sc->reason))) ||
+	    (!sc->reason && sc->action == ENGINE_CONTINUE && d.reason)) {
+		print_error("%s: got %s/%s%s (%s), want %s/%s%s (%s)\n", sc->name,
+			    engine_action__name(d.action), verdict__name(d.verdict),
+			    d.operational ? "/operational" : "", d.reason ? d.reason : "-",
+			    engine_action__name(sc->action), verdict__name(sc->verdict),
+			    sc->operational ? "/operational" : "", sc->reason ? sc->reason : "-");
+		fail();
+	}
+}
+
+static void test_scenarios(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		run_scenario(&scenarios[i]);
+}
+
+/* The same recorded evidence: two functions, one unchanged, one +add_ns, errors on the second. */
+struct evidence {
+	struct lps_hist base[2], start[2], now[2];
+	double base_s, obs_s, t_prev;
+};
+
+static void record(struct evidence *e, double add_ns, size_t errors)
+{
+	memset(e, 0, sizeof(*e));
+	rng = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 2; i++) {
+		struct lps_hist after = { 0 };
+
+		draw(&e->base[i], 4000, 1, 0, 0);
+		e->start[i] = e->base[i];	/* cumulative at the observe window's start */
+		draw(&after, 1500, 1, i ? add_ns : 0, i ? errors : 0);
+		e->now[i] = e->start[i];
+		hist_add(&e->now[i], &after);
+	}
+	e->base_s = 10;
+	e->obs_s = 5;
+	e->t_prev = 0.4;
+}
+
+static void gate_path(const struct evidence *e, struct engine_decision *d, struct func_judgement *fj)
+{
+	static const char *names[2] = { "version_proc_show", "loadavg_proc_show" };
+	struct gate g = { .kmsg_fd = -EBADF, .n = 2 };
+	struct gate_look look = { .t_prev = e->t_prev, .t = e->obs_s / 10, .look_s = 1 };
+	const char *fnames[6] = { names[0], NULL, NULL, names[1], NULL, NULL };
+	struct lps_hist h2[2], now[2], base[2], obs[2];
+	struct rules_set fr[2];
+
+	rules__builtin(&g.def);
+	fr[0] = fr[1] = g.def;
+	memcpy(h2, e->start, sizeof(h2));
+	memcpy(now, e->now, sizeof(now));
+	memcpy(base, e->base, sizeof(base));
+	g.h2 = h2;
+	g.now = now;
+	g.base = base;
+	g.obs = obs;
+	g.fr = fr;
+	g.j = fj;
+	g.names = fnames;
+	g.t_base = e->base_s;
+	g.t_obs = e->obs_s;
+	g.calls_seen = e->now[0].calls + e->now[1].calls - 400;	/* 400 calls in this look */
+	gate__look(&g, &look, d);
+	kfault_log__free(&g.faults);
+}
+
+static void watch_path(const struct evidence *e, struct engine_decision *d, struct func_judgement *fj)
+{
+	struct watch w = { .kmsg_fd = -1 };
+	struct watch_judgement j = { .n = 2 };
+	struct watch_fn fns[2] = { 0 };
+	size_t fn[2] = { 0, 1 };
+	struct lps_hist start[2], obs[2], base[2];
+	double base_s[2] = { e->base_s, e->base_s };
+	bool base_none[2] = { false, false }, sbase_ok[2] = { false, false };
+	enum attach_mode mode[2] = { ATTACH_AUTO, ATTACH_AUTO };
+	struct lps_func_signals sstart[2], sobs[2], sbase[2];
+	struct rules_set fr[2];
+	const char *names[6] = { 0 };
+	double now = 100;
+
+	rules__builtin(&w.def);
+	j.def = w.def;
+	fr[0] = fr[1] = w.def;
+	snprintf(fns[0].name, sizeof(fns[0].name), "version_proc_show");
+	snprintf(fns[1].name, sizeof(fns[1].name), "loadavg_proc_show");
+	fns[0].cum = e->now[0];
+	fns[1].cum = e->now[1];
+	w.fns = fns;
+	w.nfns = 2;
+	memcpy(start, e->start, sizeof(start));
+	memcpy(base, e->base, sizeof(base));
+	j.fn = fn;
+	j.start = start;
+	j.obs = obs;
+	j.base = base;
+	j.base_s = base_s;
+	j.base_none = base_none;
+	j.sbase = sbase;
+	j.sbase_ok = sbase_ok;
+	j.sstart = sstart;
+	j.sobs = sobs;
+	j.base_mode = mode;
+	j.fr = fr;
+	j.j = fj;
+	j.names = names;
+	j.t_obs_start = now - e->obs_s;
+	j.t_prev = e->t_prev;
+	j.t_look = now - 1;
+	j.calls_seen = e->now[0].calls + e->now[1].calls - 400;
+	watch_judge__look(&w, &j, now, d);
+	kfault_log__free(&j.faults);
+}
+
+static void same_decision(double add_ns, size_t errors, enum engine_action want)
+{
+	struct func_judgement gj[2], wj[2];
+	struct engine_decision gd, wd;
+	struct evidence e;
+
+	record(&e, add_ns, errors);
+	gate_path(&e, &gd, gj);
+	watch_path(&e, &wd, wj);
+	assert_int_equal(gd.action, want);
+	assert_int_equal(gd.action, wd.action);
+	assert_int_equal(gd.verdict, wd.verdict);
+	assert_int_equal(gd.operational, wd.operational);
+	assert_string_equal(gd.reason ? gd.reason : "", wd.reason ? wd.reason : "");
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(gj[i].n, wj[i].n);
+		assert_int_equal(gj[i].verdict, wj[i].verdict);
+		for (size_t k = 0; k < gj[i].n; k++) {
+			assert_string_equal(gj[i].checks[k].check, wj[i].checks[k].check);
+			assert_int_equal(gj[i].checks[k].result, wj[i].checks[k].result);
+			assert_string_equal(gj[i].checks[k].detail, wj[i].checks[k].detail);
+		}
+	}
+}
+
+static void test_gate_and_watch_decide_alike(void **state)
+{
+	(void)state;
+	same_decision(0, 0, ENGINE_CONTINUE);		/* harmless, mid-window */
+	same_decision(60000, 0, ENGINE_REVERT);		/* +60 us on the second function */
+	same_decision(0, 900, ENGINE_REVERT);		/* errors on the second function */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scenarios),
+		cmocka_unit_test(test_gate_and_watch_decide_alike),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
