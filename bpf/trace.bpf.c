@@ -43,7 +43,7 @@ struct {
 /*
  * Witness: a plain kprobe counter attached beside a fentry probe until both have
  * seen calls. A kernel can accept a fentry attachment and then never run it (see
- * KERNEL-FACTS.md); a witness that counts calls the probe missed unmasks that.
+ * docs/kernel-facts.md); a witness that counts calls the probe missed unmasks that.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -54,7 +54,7 @@ int cli__check_privileges(void)
 
 	if (geteuid() == 0)
 		return 0;
-	/* Without root, tracing kernel functions needs all three (DESIGN.md). */
+	/* Without root, tracing kernel functions needs all three (docs/operations.md). */
 	if (syscall(SYS_capget, &hdr, data) == 0 && has_cap(data, CAP_SYS_ADMIN) &&
 	    has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))
 		return 0;

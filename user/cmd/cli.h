@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-/* Exit status contract (DESIGN.md). */
+/* Exit status contract (docs/verbs.md). */
 enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_ERROR = 1,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* What gate prints: the DESIGN.md JSON document, or text with histograms side by side. */
+/* What gate prints: the docs/verbs.md JSON document, or text with histograms side by side. */
 #include <stdlib.h>
 #include <stdio.h>
 #include "cli.h"

@@ -175,7 +175,7 @@ static int resolve_one(struct probe *p, const struct name_table *ksyms,
 	default:
 		/*
 		 * fentry is cheaper, but attaching it to a function that a livepatch
-		 * already redirects is broken on some kernels (KERNEL-FACTS.md):
+		 * already redirects is broken on some kernels (docs/kernel-facts.md):
 		 * kprobes are right there.
 		 */
 		p->info.mode = probes__auto_mode(name, ret == 0, opts->klp_root);

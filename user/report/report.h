@@ -8,7 +8,7 @@
 #include "lpsentinel.h"
 #include "probes.h"
 
-/* The STATS object DESIGN.md fixes: calls, errors, mean/p50/p90/p99/max, histogram. */
+/* The STATS object docs/verbs.md fixes: calls, errors, mean/p50/p90/p99/max, histogram. */
 struct json_object *report__stats_json(const struct lps_hist *h);
 /* One function's entry in `trace` output: STATS plus who and how it was traced. */
 struct json_object *report__function_json(const struct probe_info *info, const struct lps_hist *h);

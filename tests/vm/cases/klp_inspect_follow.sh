@@ -35,7 +35,7 @@ for f in before["functions"]:
     assert f["exists"] and f["traceable"], f
     assert f["attach"] in ("fentry", "kprobe"), f
 for f in after["functions"]:
-    # once patched, trace must not use fentry on it (KERNEL-FACTS.md)
+    # once patched, trace must not use fentry on it (docs/kernel-facts.md)
     assert f["attach"] == "kprobe", f
 if sysfs["replace"] is not None:
     assert sysfs["replace"] == before["replace"], (sysfs["replace"], before["replace"])

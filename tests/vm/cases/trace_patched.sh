@@ -3,7 +3,7 @@
 #  1. probes attached before the patch is enabled, kept across the enable;
 #  2. auto mode on an already patched function (must pick kprobes);
 #  3. fentry forced on an already patched function: some kernels (6.1) accept
-#     it and never run it (KERNEL-FACTS.md); lpsentinel must then fail loudly
+#     it and never run it (docs/kernel-facts.md); lpsentinel must then fail loudly
 #     through its kprobe witness, never report a silent zero.
 # Counts must be exact wherever lpsentinel reports success.
 . "$(dirname "$0")/lib.sh"
