@@ -62,6 +62,7 @@ install: lpsentinel
 		install -D -m 0644 rules/default.yaml $(DESTDIR)/etc/lpsentinel/rules.yaml
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/lpsentinel/dashboards dashboards/*.json
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/lpsentinel/README.md
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/lpsentinel/docs docs/*.md
 
 # The calibration livepatch for `lpsentinel overhead --calibrate`, built
 # against the running kernel's headers (KREL=... for another installed one).
