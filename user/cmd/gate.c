@@ -191,15 +191,10 @@ static int prepare(struct gate *g)
 	int ret;
 
 	/* Rules first: a bad file must stop us before anything is loaded. */
-	if (g->a.rules_path) {
-		ret = rules__load(g->a.rules_path, &g->rules, why, sizeof(why));
-		if (ret) {
-			lps_err("rules: %s", why);
-			return ret;
-		}
-		g->def = g->rules.defaults;
-	} else {
-		rules__builtin(&g->def);
+	ret = rules__load_or_builtin(g->a.rules_path, &g->rules, &g->def, why, sizeof(why));
+	if (ret) {
+		lps_err("rules: %s", why);
+		return ret;
 	}
 	if (g->a.baseline_s)
 		g->def.baseline_s = g->a.baseline_s;

@@ -155,15 +155,10 @@ static int setup(struct watch *w, struct metrics_http **http)
 	size_t n;
 	int ret;
 
-	if (w->a.rules_path) {
-		ret = rules__load(w->a.rules_path, &w->rules, why, sizeof(why));
-		if (ret) {
-			lps_err("rules: %s", why);
-			return ret;
-		}
-		w->def = w->rules.defaults;
-	} else {
-		rules__builtin(&w->def);
+	ret = rules__load_or_builtin(w->a.rules_path, &w->rules, &w->def, why, sizeof(why));
+	if (ret) {
+		lps_err("rules: %s", why);
+		return ret;
 	}
 	w->tick_s = w->def.look_interval_s;
 	uname(&u);

@@ -375,3 +375,18 @@ void rules__free(struct rules *r)
 	free(r->watch);
 	memset(r, 0, sizeof(*r));
 }
+
+int rules__load_or_builtin(const char *path, struct rules *r, struct rules_set *def, char *why,
+			   size_t len)
+{
+	int ret;
+
+	if (!path) {
+		rules__builtin(def);
+		return 0;
+	}
+	ret = rules__load(path, r, why, len);
+	if (!ret)
+		*def = r->defaults;
+	return ret;
+}

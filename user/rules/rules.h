@@ -27,6 +27,12 @@ struct rules {
 void rules__builtin(struct rules_set *s);
 /* Parses and validates path; on error why says "path:line: reason". */
 int rules__load(const char *path, struct rules *r, char *why, size_t len);
+/*
+ * The rules of path, or the built-in ones when path is NULL; *def gets their
+ * defaults. On error why says "path:line: reason" and nothing is kept.
+ */
+int rules__load_or_builtin(const char *path, struct rules *r, struct rules_set *def, char *why,
+			   size_t len);
 /* The rules for one function: defaults, then every matching override. */
 void rules__for_function(const struct rules *r, const char *func, struct rules_set *out);
 void rules__free(struct rules *r);
