@@ -38,6 +38,7 @@ unit-test: $(UNIT_BINS) $(SAN_BINS) lpsentinel
 	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; \
 		LPS_FIXTURE_DIR=$(OUT)/fixtures/$(FIXTURE_KREL) $$t; done
 	./tests/install/check-install.sh
+	./tests/docs/check-usage.py ./lpsentinel
 
 vm-test: lpsentinel $(OUT)/lpload
 	./tests/vm/run-cases.sh
