@@ -37,6 +37,12 @@ static const struct cli_opt gate_opts[] = {
 	{ 0 },
 };
 
+const struct cli_verb cli_verb_gate = {
+	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate,
+	.summary = "Baseline, load, observe, judge: keep the patch, or revert and unload it",
+	.min_args = 1, .max_args = 1, .args_error = "gate needs exactly one PATCH.ko",
+};
+
 static int gate_opt(int key, const char *arg, void *data)
 {
 	struct gate_args *a = data;
@@ -51,12 +57,6 @@ static int gate_opt(int key, const char *arg, void *data)
 	}
 	return 0;
 }
-
-const struct cli_verb cli_verb_gate = {
-	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate,
-	.summary = "Baseline, load, observe, judge: keep the patch, or revert and unload it",
-	.min_args = 1, .max_args = 1, .args_error = "gate needs exactly one PATCH.ko",
-};
 
 static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 {

@@ -62,14 +62,6 @@ static const struct cli_opt inspect_opts[] = {
 	{ 0 },
 };
 
-static int inspect_opt(int key, const char *arg, void *data)
-{
-	(void)arg;
-	if (key == 'j')
-		*(bool *)data = true;
-	return 0;
-}
-
 const struct cli_verb cli_verb_inspect = {
 	.name = "inspect", .args = "PATCH.ko", .opts = inspect_opts, .run = do_inspect,
 	.summary = "What a livepatch module replaces, from the .ko alone, and how the running "
@@ -77,6 +69,14 @@ const struct cli_verb cli_verb_inspect = {
 	.min_args = 1, .max_args = 1, .args_error = "inspect needs exactly one PATCH.ko",
 	.bad_option = "unknown option",
 };
+
+static int inspect_opt(int key, const char *arg, void *data)
+{
+	(void)arg;
+	if (key == 'j')
+		*(bool *)data = true;
+	return 0;
+}
 
 int do_inspect(int argc, char **argv)
 {

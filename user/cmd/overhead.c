@@ -81,6 +81,15 @@ static const struct cli_opt overhead_opts[] = {
 	{ 0 },
 };
 
+const struct cli_verb cli_verb_overhead = {
+	.name = "overhead", .args = "PATCH.ko|PATCH", .opts = overhead_opts, .run = do_overhead,
+	.summary = "What a livepatch costs per call and in CPU, with the redirection "
+		   "calibrated apart from the new code",
+	.min_args = 1, .max_args = 1,
+	.args_error = "overhead needs one patch module or loaded patch name "
+		      "(see lpsentinel overhead --help)",
+};
+
 static int overhead_opt(int key, const char *arg, void *data)
 {
 	struct overhead_args *a = data;
@@ -94,15 +103,6 @@ static int overhead_opt(int key, const char *arg, void *data)
 	}
 	return 0;
 }
-
-const struct cli_verb cli_verb_overhead = {
-	.name = "overhead", .args = "PATCH.ko|PATCH", .opts = overhead_opts, .run = do_overhead,
-	.summary = "What a livepatch costs per call and in CPU, with the redirection "
-		   "calibrated apart from the new code",
-	.min_args = 1, .max_args = 1,
-	.args_error = "overhead needs one patch module or loaded patch name "
-		      "(see lpsentinel overhead --help)",
-};
 
 static int parse_overhead_args(int argc, char **argv, struct overhead_args *a)
 {

@@ -30,6 +30,13 @@ static const struct cli_opt revert_opts[] = {
 	{ 0 },
 };
 
+const struct cli_verb cli_verb_revert = {
+	.name = "revert", .args = "PATCH", .opts = revert_opts, .run = do_revert,
+	.summary = "Disable a livepatch, wait for the unpatch, optionally unload its module",
+	.min_args = 1, .max_args = 1,
+	.args_error = "revert needs exactly one PATCH (name or module file)",
+};
+
 static int revert_opt(int key, const char *arg, void *data)
 {
 	struct revert_args *a = data;
@@ -44,13 +51,6 @@ static int revert_opt(int key, const char *arg, void *data)
 	}
 	return 0;
 }
-
-const struct cli_verb cli_verb_revert = {
-	.name = "revert", .args = "PATCH", .opts = revert_opts, .run = do_revert,
-	.summary = "Disable a livepatch, wait for the unpatch, optionally unload its module",
-	.min_args = 1, .max_args = 1,
-	.args_error = "revert needs exactly one PATCH (name or module file)",
-};
 
 static int parse_revert_args(int argc, char **argv, struct revert_args *a)
 {

@@ -92,6 +92,14 @@ static const struct cli_opt status_opts[] = {
 	{ 0 },
 };
 
+const struct cli_verb cli_verb_status = {
+	.name = "status", .args = "", .opts = status_opts, .run = do_status,
+	.summary = "Every loaded livepatch, who blocks a transition, and what a running watch "
+		   "daemon watches",
+	.min_args = 0, .max_args = 0, .args_error = "status takes no arguments, not '%s'",
+	.bad_option = "unknown option",
+};
+
 static int status_opt(int key, const char *arg, void *data)
 {
 	struct status_args *a = data;
@@ -103,14 +111,6 @@ static int status_opt(int key, const char *arg, void *data)
 	}
 	return 0;
 }
-
-const struct cli_verb cli_verb_status = {
-	.name = "status", .args = "", .opts = status_opts, .run = do_status,
-	.summary = "Every loaded livepatch, who blocks a transition, and what a running watch "
-		   "daemon watches",
-	.min_args = 0, .max_args = 0, .args_error = "status takes no arguments, not '%s'",
-	.bad_option = "unknown option",
-};
 
 int do_status(int argc, char **argv)
 {

@@ -43,6 +43,14 @@ static const struct cli_opt trace_opts[] = {
 	{ 0 },
 };
 
+const struct cli_verb cli_verb_trace = {
+	.name = "trace", .args = "FUNC...", .opts = trace_opts, .run = do_trace,
+	.summary = "Exact call and error counts and latency histograms of kernel functions, "
+		   "with every probe checked to run",
+	.min_args = 1, .max_args = -1,
+	.args_error = "trace needs at least one function (see lpsentinel trace --help)",
+};
+
 static int trace_opt(int key, const char *arg, void *data)
 {
 	struct trace_args *a = data;
@@ -68,14 +76,6 @@ static int trace_opt(int key, const char *arg, void *data)
 	}
 	return 0;
 }
-
-const struct cli_verb cli_verb_trace = {
-	.name = "trace", .args = "FUNC...", .opts = trace_opts, .run = do_trace,
-	.summary = "Exact call and error counts and latency histograms of kernel functions, "
-		   "with every probe checked to run",
-	.min_args = 1, .max_args = -1,
-	.args_error = "trace needs at least one function (see lpsentinel trace --help)",
-};
 
 static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 {

@@ -54,6 +54,13 @@ static const struct cli_opt watch_opts[] = {
 	{ 0 },
 };
 
+const struct cli_verb cli_verb_watch = {
+	.name = "watch", .args = "", .opts = watch_opts, .run = do_watch,
+	.summary = "The daemon: rolling baselines; every livepatch that appears is judged, and "
+		   "reverted on failure",
+	.min_args = 0, .max_args = 0, .args_error = "watch takes no arguments, only options ('%s')",
+};
+
 static int watch_opt(int key, const char *arg, void *data)
 {
 	struct watch_args *a = data;
@@ -71,13 +78,6 @@ static int watch_opt(int key, const char *arg, void *data)
 	}
 	return 0;
 }
-
-const struct cli_verb cli_verb_watch = {
-	.name = "watch", .args = "", .opts = watch_opts, .run = do_watch,
-	.summary = "The daemon: rolling baselines; every livepatch that appears is judged, and "
-		   "reverted on failure",
-	.min_args = 0, .max_args = 0, .args_error = "watch takes no arguments, only options ('%s')",
-};
 
 static int parse_watch_args(int argc, char **argv, struct watch_args *a)
 {
