@@ -1,6 +1,7 @@
 # lpsentinel: BPF objects (clang, CO-RE), skeletons (bpftool), userspace (gcc).
 # `make` builds ./lpsentinel; `make test` runs unit and VM tests; `make demo`
 # boots the VM lab and shows the main job; `make bench` writes benchmark figures.
+# `make docs` writes docs/usage.md (every verb's options) from the binary.
 
 OUT        := build
 CC         ?= gcc
@@ -26,7 +27,7 @@ USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/cmd/main.o,$(USER_OBJS))
 
 .SECONDARY:
-.PHONY: all deps test unit-test vm-test demo bench clean install calibration
+.PHONY: all deps test unit-test vm-test demo bench clean install calibration docs
 all: lpsentinel
 
 deps:
@@ -52,6 +53,12 @@ lpsentinel: $(USER_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 include tests/tests.mk
+
+# docs/usage.md: every verb's synopsis and options, printed by the binary from
+# the option tables in user/cmd/*.c (`make unit-test` checks it is current).
+docs: lpsentinel
+	@mkdir -p docs
+	./lpsentinel help --markdown > docs/usage.md.tmp && mv docs/usage.md.tmp docs/usage.md
 
 # make install: the binary, the service, default rules (kept if present), dashboards.
 PREFIX  ?= /usr/local

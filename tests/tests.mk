@@ -39,6 +39,7 @@ unit-test: $(UNIT_BINS) $(SAN_BINS) lpsentinel
 		LPS_FIXTURE_DIR=$(OUT)/fixtures/$(FIXTURE_KREL) $$t; done
 	./tests/install/check-install.sh
 	python3 tests/layout/check-layout.py
+	./tests/docs/check-usage.py ./lpsentinel
 
 vm-test: lpsentinel $(OUT)/lpload
 	./tests/vm/run-cases.sh

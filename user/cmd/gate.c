@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,53 +23,51 @@
 #include "klp_control.h"
 #include "kmsg.h"
 #include "log.h"
+#include "opts.h"
 #include "clock.h"
 #include "stop.h"
 
+static const struct cli_opt gate_opts[] = {
+	{ "baseline", 'b', "SECONDS", "baseline window before the load (default: the rules')" },
+	{ "observe", 'o', "SECONDS", "observe window after the transition (default: the rules')" },
+	{ "rules", 'r', "FILE", "rules file (default: the built-in rules)" },
+	{ "json", 'j', NULL, "one JSON document on stdout" },
+	{ "state", 's', "DIR", "where a running watch daemon's control socket is (default "
+	  WATCH_DEFAULT_STATE_DIR ")" },
+	{ "standalone", 'S', NULL, "judge here even when a watch daemon runs" },
+	{ 0 },
+};
+
+const struct cli_verb cli_verb_gate = {
+	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate,
+	.summary = "Baseline, load, observe, judge: keep the patch, or revert and unload it",
+	.min_args = 1, .max_args = 1, .args_error = "gate needs exactly one PATCH.ko",
+};
+
+static int gate_opt(int key, const char *arg, void *data)
+{
+	struct gate_args *a = data;
+
+	switch (key) {
+	case 'b': return cli__opt_seconds(arg, &a->baseline_s, "--baseline wants seconds");
+	case 'o': return cli__opt_seconds(arg, &a->observe_s, "--observe wants seconds");
+	case 'r': a->rules_path = arg; break;
+	case 'j': a->json = true; break;
+	case 's': a->state_dir = arg; break;
+	case 'S': a->standalone = true; break;
+	}
+	return 0;
+}
+
 static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 {
-	static const struct option opts[] = {
-		{ "baseline", required_argument, NULL, 'b' },
-		{ "observe", required_argument, NULL, 'o' },
-		{ "rules", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "state", required_argument, NULL, 's' },
-		{ "standalone", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	int first, ret;
 
-	optind = 1;
-	opterr = 0;
 	a->state_dir = WATCH_DEFAULT_STATE_DIR;
-	while ((c = getopt_long(argc, argv, "b:o:r:js:Sh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			if (cli__parse_seconds(optarg, &a->baseline_s))
-				return cli__usage_error("--baseline wants seconds, not '%s'", optarg);
-			break;
-		case 'o':
-			if (cli__parse_seconds(optarg, &a->observe_s))
-				return cli__usage_error("--observe wants seconds, not '%s'", optarg);
-			break;
-		case 'r': a->rules_path = optarg; break;
-		case 'j': a->json = true; break;
-		case 's': a->state_dir = optarg; break;
-		case 'S': a->standalone = true; break;
-		case 'h':
-			printf("usage: lpsentinel gate PATCH.ko [--baseline SECONDS] [--observe SECONDS] "
-			       "[--rules FILE] [--json] [--state DIR] [--standalone]\n");
-			return 1;
-		default:
-			return cli__usage_error("gate: unknown or incomplete option '%s' "
-						"(see lpsentinel gate --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli__usage_error("gate needs exactly one PATCH.ko");
-	a->module = argv[optind];
-	return 0;
+	ret = cli__parse(&cli_verb_gate, argc, argv, gate_opt, a, &first);
+	if (!ret)
+		a->module = argv[first];
+	return ret;
 }
 
 static int feed_fault(const char *text, __u64 ts, void *arg)

@@ -5,7 +5,6 @@
  * function exists there, can be traced, and how `trace` would attach to it.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -15,6 +14,7 @@
 #include "klp_sysfs.h"
 #include "ksyms.h"
 #include "log.h"
+#include "opts.h"
 #include "probes.h"
 
 /* What the running kernel says about one target. */
@@ -57,41 +57,42 @@ static void check_target(const struct klp_target *t, const struct name_table *ks
 			func_btf__ret_kind(t->function, mod, &kind) == 0, KLP_SYSFS_ROOT_DEFAULT));
 }
 
+static const struct cli_opt inspect_opts[] = {
+	{ "json", 'j', NULL, "one JSON document on stdout" },
+	{ 0 },
+};
+
+const struct cli_verb cli_verb_inspect = {
+	.name = "inspect", .args = "PATCH.ko", .opts = inspect_opts, .run = do_inspect,
+	.summary = "What a livepatch module replaces, from the .ko alone, and how the running "
+		   "kernel would trace each function",
+	.min_args = 1, .max_args = 1, .args_error = "inspect needs exactly one PATCH.ko",
+	.bad_option = "unknown option",
+};
+
+static int inspect_opt(int key, const char *arg, void *data)
+{
+	(void)arg;
+	if (key == 'j')
+		*(bool *)data = true;
+	return 0;
+}
+
 int do_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct name_table *ksyms = NULL, *ftrace = NULL;
 	struct klp_module_info m;
 	struct json_object *doc = NULL, *fns = NULL;
 	char why[256];
 	bool json = false;
-	int c, ret;
+	int first, ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-		} else if (c == 'h') {
-			printf("usage: lpsentinel inspect PATCH.ko [--json]\n");
-			return CLI_EXIT_OK;
-		} else {
-			cli__usage_error("inspect: unknown option '%s' (see lpsentinel inspect --help)",
-					 argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
-		cli__usage_error("inspect needs exactly one PATCH.ko");
-		return CLI_EXIT_USAGE;
-	}
-	ret = klp_module__inspect(argv[optind], &m, why, sizeof(why));
+	ret = cli__parse(&cli_verb_inspect, argc, argv, inspect_opt, &json, &first);
+	if (ret)
+		return ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	ret = klp_module__inspect(argv[first], &m, why, sizeof(why));
 	if (ret) {
-		lps_err("%s: %s", argv[optind], why);
+		lps_err("%s: %s", argv[first], why);
 		return CLI_EXIT_ERROR;
 	}
 	/* The running kernel's view is extra: without it the file still speaks. */
@@ -103,7 +104,7 @@ int do_inspect(int argc, char **argv)
 		doc = json_object_new_object();
 		fns = json_object_new_array();
 		json_object_object_add(doc, "patch", json_object_new_string(m.patch));
-		json_object_object_add(doc, "module", json_object_new_string(argv[optind]));
+		json_object_object_add(doc, "module", json_object_new_string(argv[first]));
 		json_object_object_add(doc, "style", json_object_new_string(m.style));
 		json_object_object_add(doc, "replace",
 				       m.replace < 0 ? NULL : json_object_new_boolean(m.replace));
@@ -111,7 +112,7 @@ int do_inspect(int argc, char **argv)
 	} else {
 		printf("patch %s (%s-style%s) from %s\n", m.patch, m.style,
 		       m.replace < 0 ? "" : m.replace ? ", atomic replace" : ", no atomic replace",
-		       argv[optind]);
+		       argv[first]);
 		printf("  %-12s %-32s %6s  %-32s %s\n", "OBJECT", "FUNCTION", "SYMPOS",
 		       "REPLACEMENT", "RUNNING KERNEL");
 	}

@@ -1,33 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lpsentinel: livepatch safety monitor. Dispatches to one do_<verb> per command. */
+/*
+ * lpsentinel: livepatch safety monitor. Dispatches to one do_<verb> per command;
+ * each verb's options are a table next to it (opts.h). `lpsentinel help
+ * --markdown` prints them all as markdown: docs/usage.md, `make docs`.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include "cli.h"
 #include "log.h"
+#include "opts.h"
 
-struct verb {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *synopsis;
+/* The verbs, in the order `lpsentinel --help` and docs/usage.md list them. */
+static const struct cli_verb *const verbs[] = {
+	&cli_verb_inspect, &cli_verb_trace, &cli_verb_gate, &cli_verb_watch,
+	&cli_verb_status, &cli_verb_overhead, &cli_verb_revert,
 };
-
-static const struct verb verbs[] = {
-	{ "inspect", do_inspect, "inspect PATCH.ko [--json]" },
-	{ "trace", do_trace, "trace FUNC... [-d SECONDS] [-i SECONDS] [--mode auto|fentry|kprobe] [--json]" },
-	{ "gate", do_gate, "gate PATCH.ko [--baseline SECONDS] [--observe SECONDS] [--rules FILE] [--json] [--state DIR] [--standalone]" },
-	{ "watch", do_watch, "watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] [--function NAME]..." },
-	{ "status", do_status, "status [--json] [--follow] [--state DIR]" },
-	{ "overhead", do_overhead, "overhead PATCH.ko|PATCH [-d SECONDS] [--calibrate NOOP.ko] [--keep] [--json]" },
-	{ "revert", do_revert, "revert PATCH [--timeout SECONDS] [--force] [--unload] [--json]" },
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: lpsentinel COMMAND [ARGS]\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  lpsentinel %s\n", verbs[i].synopsis);
-}
+#define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 /*
  * Each traced function holds a dozen descriptors (programs, links, maps, BTF);
@@ -49,15 +38,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lpsentinel: usage error: no command (see lpsentinel --help)\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") && argc > 2 && !strcmp(argv[2], "--markdown")) {
+		cli__markdown(stdout, verbs, NVERBS);
+		return CLI_EXIT_OK;
+	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-		usage(stdout);
+		cli__usage(stdout, verbs, NVERBS);
 		return CLI_EXIT_OK;
 	}
 	lps_silence_libbpf();
 	raise_fd_limit();
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < NVERBS; i++)
+		if (!strcmp(argv[1], verbs[i]->name))
+			return verbs[i]->run(argc - 1, argv + 1);
 	fprintf(stderr, "lpsentinel: usage error: unknown command '%s' (see lpsentinel --help)\n",
 		argv[1]);
 	return CLI_EXIT_USAGE;

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "klp_module.h"
 #include "klp_sysfs.h"
 #include "log.h"
+#include "opts.h"
 #include "probes.h"
 #include "report.h"
 #include "self_cost.h"
@@ -38,56 +38,48 @@
 #define TRANSITION_TIMEOUT_S 60.0
 #define REVERT_TIMEOUT_S 60.0
 
-static void overhead_usage(FILE *f)
+static const struct cli_opt overhead_opts[] = {
+	{ "duration", 'd', "SECONDS", "length of each window, before and with the patch "
+	  "(default 10)" },
+	{ "calibrate", 0, "NOOP.ko", "measure the livepatch redirection alone with this "
+	  "identical-code patch", .key = 'c' },
+	{ "keep", 0, NULL, "leave the patch loaded afterwards", .key = 'k' },
+	{ "json", 0, NULL, "one JSON document on stdout", .key = 'j' },
+	{ 0 },
+};
+
+const struct cli_verb cli_verb_overhead = {
+	.name = "overhead", .args = "PATCH.ko|PATCH", .opts = overhead_opts, .run = do_overhead,
+	.summary = "What a livepatch costs per call and in CPU, with the redirection "
+		   "calibrated apart from the new code",
+	.min_args = 1, .max_args = 1,
+	.args_error = "overhead needs one patch module or loaded patch name "
+		      "(see lpsentinel overhead --help)",
+};
+
+static int overhead_opt(int key, const char *arg, void *data)
 {
-	fprintf(f, "usage: lpsentinel overhead PATCH.ko|PATCH [-d SECONDS] [--calibrate NOOP.ko] "
-		"[--keep] [--json]\n");
+	struct overhead_args *a = data;
+
+	switch (key) {
+	case 'd':
+		return cli__opt_seconds(arg, &a->window_s, "-d wants a positive number of seconds");
+	case 'c': a->calibrate = arg; break;
+	case 'k': a->keep = true; break;
+	case 'j': a->json = true; break;
+	}
+	return 0;
 }
 
 static int parse_overhead_args(int argc, char **argv, struct overhead_args *a)
 {
-	static const struct option opts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "calibrate", required_argument, NULL, 'c' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	int first, ret;
 
 	a->window_s = 10;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (cli__parse_seconds(optarg, &a->window_s))
-				return cli__usage_error("-d wants a positive number of seconds, not '%s'",
-							optarg);
-			break;
-		case 'c':
-			a->calibrate = optarg;
-			break;
-		case 'k':
-			a->keep = true;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'h':
-			overhead_usage(stdout);
-			return 1;
-		default:
-			return cli__usage_error("overhead: unknown or incomplete option '%s' "
-						"(see lpsentinel overhead --help)", argv[optind - 1]);
-		}
-	}
-	if (optind != argc - 1)
-		return cli__usage_error("overhead needs one patch module or loaded patch name "
-					"(see lpsentinel overhead --help)");
-	a->target = argv[optind];
-	return 0;
+	ret = cli__parse(&cli_verb_overhead, argc, argv, overhead_opt, a, &first);
+	if (!ret)
+		a->target = argv[first];
+	return ret;
 }
 
 /*

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <getopt.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "lifecycle.h"
 #include "klp_report.h"
 #include "log.h"
+#include "opts.h"
 
 struct revert_args {
 	char patch[128];
@@ -23,44 +23,46 @@ struct revert_args {
 	bool force, unload, json;
 };
 
+static const struct cli_opt revert_opts[] = {
+	{ "timeout", 't', "SECONDS", "wait this long for the unpatch (default 60)" },
+	{ "force", 'f', NULL, "past the timeout, write force (the module can then never be "
+	  "removed)" },
+	{ "unload", 'u', NULL, "then remove the module" },
+	{ "json", 'j', NULL, "one JSON document on stdout" },
+	{ 0 },
+};
+
+const struct cli_verb cli_verb_revert = {
+	.name = "revert", .args = "PATCH", .opts = revert_opts, .run = do_revert,
+	.summary = "Disable a livepatch, wait for the unpatch, optionally unload its module",
+	.min_args = 1, .max_args = 1,
+	.args_error = "revert needs exactly one PATCH (name or module file)",
+};
+
+static int revert_opt(int key, const char *arg, void *data)
+{
+	struct revert_args *a = data;
+
+	switch (key) {
+	case 't':
+		return cli__opt_seconds(arg, &a->timeout_s,
+					"--timeout wants a positive number of seconds");
+	case 'f': a->force = true; break;
+	case 'u': a->unload = true; break;
+	case 'j': a->json = true; break;
+	}
+	return 0;
+}
+
 static int parse_revert_args(int argc, char **argv, struct revert_args *a)
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "unload", no_argument, NULL, 'u' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	int first, ret;
 
 	a->timeout_s = 60;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:fujh", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (cli__parse_seconds(optarg, &a->timeout_s))
-				return cli__usage_error("--timeout wants a positive number of seconds, "
-							"not '%s'", optarg);
-			break;
-		case 'f': a->force = true; break;
-		case 'u': a->unload = true; break;
-		case 'j': a->json = true; break;
-		case 'h':
-			printf("usage: lpsentinel revert PATCH [--timeout SECONDS] [--force] "
-			       "[--unload] [--json]\n");
-			return 1;
-		default:
-			return cli__usage_error("revert: unknown or incomplete option '%s' "
-						"(see lpsentinel revert --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
-		return cli__usage_error("revert needs exactly one PATCH (name or module file)");
-	klp_patch_name(argv[optind], a->patch, sizeof(a->patch));
-	return 0;
+	ret = cli__parse(&cli_verb_revert, argc, argv, revert_opt, a, &first);
+	if (!ret)
+		klp_patch_name(argv[first], a->patch, sizeof(a->patch));
+	return ret;
 }
 
 /* The stall report: blockers and stacks on stdout (text or JSON). */

@@ -6,7 +6,6 @@
  * they come and go.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include "klp_report.h"
 #include "klp_watch.h"
 #include "log.h"
+#include "opts.h"
 #include "stop.h"
 
 struct follow_ctx {
@@ -79,43 +79,54 @@ static int follow(bool json)
 	return ret ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
+struct status_args {
+	bool json, follow;
+	const char *state_dir;
+};
+
+static const struct cli_opt status_opts[] = {
+	{ "json", 'j', NULL, "JSON on stdout (with --follow: one JSON line per event)" },
+	{ "follow", 'f', NULL, "one line per patch that appears, settles or goes, until a signal" },
+	{ "state", 's', "DIR", "a running watch daemon's state directory (default "
+	  WATCH_DEFAULT_STATE_DIR ")" },
+	{ 0 },
+};
+
+const struct cli_verb cli_verb_status = {
+	.name = "status", .args = "", .opts = status_opts, .run = do_status,
+	.summary = "Every loaded livepatch, who blocks a transition, and what a running watch "
+		   "daemon watches",
+	.min_args = 0, .max_args = 0, .args_error = "status takes no arguments, not '%s'",
+	.bad_option = "unknown option",
+};
+
+static int status_opt(int key, const char *arg, void *data)
+{
+	struct status_args *a = data;
+
+	switch (key) {
+	case 'j': a->json = true; break;
+	case 'f': a->follow = true; break;
+	case 's': a->state_dir = arg; break;
+	}
+	return 0;
+}
+
 int do_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "state", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct status_args a = { .state_dir = WATCH_DEFAULT_STATE_DIR };
 	struct json_object *doc = NULL, *arr = NULL, *daemon;
-	const char *state_dir = WATCH_DEFAULT_STATE_DIR;
+	const char *state_dir;
 	struct klp_patch_list l = { 0 };
-	bool json = false, follow_mode = false;
-	int c, ret;
+	bool json, follow_mode;
+	int ret;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jfs:h", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = true;
-		} else if (c == 'f') {
-			follow_mode = true;
-		} else if (c == 's') {
-			state_dir = optarg;
-		} else if (c == 'h') {
-			printf("usage: lpsentinel status [--json] [--follow] [--state DIR]\n");
-			return CLI_EXIT_OK;
-		} else {
-			cli__usage_error("status: unknown option '%s' (see lpsentinel status --help)",
-					 argv[optind - 1]);
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		cli__usage_error("status takes no arguments, not '%s'", argv[optind]);
-		return CLI_EXIT_USAGE;
-	}
+	ret = cli__parse(&cli_verb_status, argc, argv, status_opt, &a, NULL);
+	if (ret)
+		return ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	json = a.json;
+	follow_mode = a.follow;
+	state_dir = a.state_dir;
 	if (access(KLP_SYSFS_ROOT_DEFAULT, F_OK)) {
 		lps_err("this kernel has no livepatch support (%s is missing)",
 			KLP_SYSFS_ROOT_DEFAULT);

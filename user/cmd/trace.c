@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lpsentinel trace FUNC... [-d SECONDS] [-i SECONDS] [--mode fentry|kprobe] [--json] */
+/* lpsentinel trace FUNC...: options in trace_opts below (lpsentinel trace --help) */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "hist.h"
 #include "klp_sysfs.h"
 #include "log.h"
+#include "opts.h"
 #include "probes.h"
 #include "self_cost.h"
 #include "report.h"
@@ -30,73 +30,61 @@ struct trace_args {
 	size_t nfuncs;
 };
 
-static void trace_usage(FILE *f)
+static const struct cli_opt trace_opts[] = {
+	{ "duration", 'd', "SECONDS", "stop after SECONDS (default: at SIGINT or SIGTERM)" },
+	{ "interval", 'i', "SECONDS", "also report every SECONDS (default: at the end only)" },
+	{ "mode", 'm', "auto|fentry|kprobe", "how to attach (default auto: fentry where the "
+	  "function has BTF and no livepatch replaces it, else kprobe)" },
+	{ "no-signals", 0, NULL, "latency, calls and errors only: no lock, page fault or "
+	  "run queue signals", .key = 'S' },
+	{ "self-cost", 0, NULL, "BPF run-time statistics on, and the probe floor measured first",
+	  .key = 'C' },
+	{ "json", 'j', NULL, "one JSON document on stdout" },
+	{ 0 },
+};
+
+const struct cli_verb cli_verb_trace = {
+	.name = "trace", .args = "FUNC...", .opts = trace_opts, .run = do_trace,
+	.summary = "Exact call and error counts and latency histograms of kernel functions, "
+		   "with every probe checked to run",
+	.min_args = 1, .max_args = -1,
+	.args_error = "trace needs at least one function (see lpsentinel trace --help)",
+};
+
+static int trace_opt(int key, const char *arg, void *data)
 {
-	fprintf(f, "usage: lpsentinel trace FUNC... [-d SECONDS] [-i SECONDS] "
-		"[--mode auto|fentry|kprobe] [--no-signals] [--self-cost] [--json]\n");
+	struct trace_args *a = data;
+
+	switch (key) {
+	case 'd':
+		return cli__opt_seconds(arg, &a->duration_s, "-d wants a positive number of seconds");
+	case 'i':
+		return cli__opt_seconds(arg, &a->interval_s, "-i wants a positive number of seconds");
+	case 'm':
+		if (!strcmp(arg, "fentry"))
+			a->mode = ATTACH_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			a->mode = ATTACH_KPROBE;
+		else if (!strcmp(arg, "auto"))
+			a->mode = ATTACH_AUTO;
+		else
+			return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'", arg);
+		break;
+	case 'S': a->no_signals = true; break;
+	case 'C': a->self_cost = true; break;
+	case 'j': a->json = true; break;
+	}
+	return 0;
 }
 
 static int parse_trace_args(int argc, char **argv, struct trace_args *a)
 {
-	static const struct option opts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "no-signals", no_argument, NULL, 'S' },
-		{ "self-cost", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
+	int first, ret = cli__parse(&cli_verb_trace, argc, argv, trace_opt, a, &first);
 
-	optind = 1;
-	opterr = 0;	/* we say it ourselves, in one line */
-	while ((c = getopt_long(argc, argv, "d:i:m:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			if (cli__parse_seconds(optarg, &a->duration_s))
-				return cli__usage_error("-d wants a positive number of seconds, not '%s'",
-							optarg);
-			break;
-		case 'i':
-			if (cli__parse_seconds(optarg, &a->interval_s))
-				return cli__usage_error("-i wants a positive number of seconds, not '%s'",
-							optarg);
-			break;
-		case 'm':
-			if (!strcmp(optarg, "fentry"))
-				a->mode = ATTACH_FENTRY;
-			else if (!strcmp(optarg, "kprobe"))
-				a->mode = ATTACH_KPROBE;
-			else if (!strcmp(optarg, "auto"))
-				a->mode = ATTACH_AUTO;
-			else
-				return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'",
-							optarg);
-			break;
-		case 'S':
-			a->no_signals = true;
-			break;
-		case 'C':
-			a->self_cost = true;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'h':
-			trace_usage(stdout);
-			return 1;
-		default:
-			return cli__usage_error("trace: unknown or incomplete option '%s' "
-						"(see lpsentinel trace --help)", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
-		return cli__usage_error("trace needs at least one function "
-					"(see lpsentinel trace --help)");
-	a->funcs = (const char *const *)&argv[optind];
-	a->nfuncs = (size_t)(argc - optind);
+	if (ret)
+		return ret;
+	a->funcs = (const char *const *)&argv[first];
+	a->nfuncs = (size_t)(argc - first);
 	return 0;
 }
 

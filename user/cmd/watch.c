@@ -4,56 +4,55 @@
  * The verb: its options, then the daemon (user/daemon/watch_loop.c).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "daemon_status.h"
+#include "opts.h"
 #include "watch.h"
+
+static const struct cli_opt watch_opts[] = {
+	{ "rules", 'r', "FILE", "rules file, reloaded on SIGHUP (default: the built-in rules)" },
+	{ "state", 's', "DIR", "state file, audit trail, status and control socket (default "
+	  WATCH_DEFAULT_STATE_DIR ")" },
+	{ "listen", 'l', "ADDR:PORT", "serve Prometheus /metrics there" },
+	{ "function", 'f', "NAME", "keep a baseline for this function too", .many = true },
+	{ 0 },
+};
+
+const struct cli_verb cli_verb_watch = {
+	.name = "watch", .args = "", .opts = watch_opts, .run = do_watch,
+	.summary = "The daemon: rolling baselines; every livepatch that appears is judged, and "
+		   "reverted on failure",
+	.min_args = 0, .max_args = 0, .args_error = "watch takes no arguments, only options ('%s')",
+};
+
+static int watch_opt(int key, const char *arg, void *data)
+{
+	struct watch_args *a = data;
+
+	switch (key) {
+	case 'r': a->rules_path = arg; break;
+	case 's': a->state_dir = arg; break;
+	case 'l': a->listen = arg; break;
+	case 'f':
+		for (size_t k = 0; k < a->nfunctions; k++)
+			if (!strcmp(a->functions[k], arg))
+				return 0;
+		a->functions[a->nfunctions++] = arg;
+		break;
+	}
+	return 0;
+}
 
 static int parse_watch_args(int argc, char **argv, struct watch_args *a)
 {
-	static const struct option opts[] = {
-		{ "rules", required_argument, NULL, 'r' },
-		{ "state", required_argument, NULL, 's' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "function", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int c;
-
-	optind = 1;
-	opterr = 0;
 	a->state_dir = WATCH_DEFAULT_STATE_DIR;
 	a->functions = calloc((size_t)argc + 1, sizeof(*a->functions));
 	if (!a->functions)
 		return -ENOMEM;
-	while ((c = getopt_long(argc, argv, "r:s:l:f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': a->rules_path = optarg; break;
-		case 's': a->state_dir = optarg; break;
-		case 'l': a->listen = optarg; break;
-		case 'f':
-			for (size_t k = 0; k < a->nfunctions; k++)
-				if (!strcmp(a->functions[k], optarg))
-					optarg = NULL;
-			if (optarg)
-				a->functions[a->nfunctions++] = optarg;
-			break;
-		case 'h':
-			printf("usage: lpsentinel watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] "
-			       "[--function NAME]...\n");
-			return 1;
-		default:
-			return cli__usage_error("watch: unknown or incomplete option '%s' "
-						"(see lpsentinel watch --help)", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
-		return cli__usage_error("watch takes no arguments, only options ('%s')", argv[optind]);
-	return 0;
+	return cli__parse(&cli_verb_watch, argc, argv, watch_opt, a, NULL);
 }
 
 int do_watch(int argc, char **argv)

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The verbs' option tables at work: one parser loop, --help, usage, markdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "opts.h"
+
+/* getopt_long's val for a table's i-th long option (short ones return their letter). */
+#define LONG_BASE 256
+#define BAD_OPTION "unknown or incomplete option"
+
+static const struct cli_opt help_opt = { "help", 'h', NULL, "print this help and exit" };
+
+static size_t count_opts(const struct cli_verb *v)
+{
+	size_t n = 0;
+
+	while (v->opts && v->opts[n].name)
+		n++;
+	return n;
+}
+
+/* The i-th option of v, the last (i == n) being --help. */
+static const struct cli_opt *opt_at(const struct cli_verb *v, size_t n, size_t i)
+{
+	return i < n ? &v->opts[i] : &help_opt;
+}
+
+/* What getopt_long returned, as a table entry; NULL for '?' (bad or incomplete). */
+static const struct cli_opt *opt_of(const struct cli_verb *v, size_t n, int c)
+{
+	if (c >= LONG_BASE && (size_t)(c - LONG_BASE) <= n)
+		return opt_at(v, n, (size_t)(c - LONG_BASE));
+	for (size_t i = 0; c != '?' && c != ':' && i <= n; i++)
+		if (opt_at(v, n, i)->short_name == c)
+			return opt_at(v, n, i);
+	return NULL;
+}
+
+/*
+ * The word a bad option stands in, for its usage error: the one before optind,
+ * except for a short option in the middle of a cluster ("-xj"), which getopt
+ * has not moved past yet.
+ */
+static const char *bad_word(int argc, char **argv)
+{
+	const char *prev = argv[optind - 1];
+
+	if (optopt > 0 && optopt < LONG_BASE && optind < argc &&
+	    !(prev[0] == '-' && prev[1] != '-' && strchr(prev + 1, optopt)))
+		return argv[optind];
+	return prev;
+}
+
+/* v's usage error for a wrong count of positionals; "%s" in it is extra. */
+static int args_error(const struct cli_verb *v, const char *extra)
+{
+	const char *at = strstr(v->args_error, "%s");
+
+	if (!at)
+		return cli__usage_error("%s", v->args_error);
+	return cli__usage_error("%.*s%s%s", (int)(at - v->args_error), v->args_error,
+				extra ? extra : "", at + 2);
+}
+
+int cli__opt_seconds(const char *arg, double *out, const char *what)
+{
+	if (cli__parse_seconds(arg, out))
+		return cli__usage_error("%s, not '%s'", what, arg);
+	return 0;
+}
+
+int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, void *data,
+	       int *first)
+{
+	struct option lo[CLI_MAX_OPTS + 2];
+	char so[3 * (CLI_MAX_OPTS + 1) + 1], *s = so;
+	size_t n = count_opts(v);
+	int c, count, ret;
+
+	if (n > CLI_MAX_OPTS) {
+		fprintf(stderr, "lpsentinel: error: %s has more than %d options\n", v->name,
+			CLI_MAX_OPTS);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i <= n; i++) {
+		const struct cli_opt *o = opt_at(v, n, i);
+
+		lo[i] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL,
+					 LONG_BASE + (int)i };
+		if (o->short_name) {
+			*s++ = o->short_name;
+			if (o->arg)
+				*s++ = ':';
+		}
+	}
+	lo[n + 1] = (struct option){ 0 };
+	*s = '\0';
+	optind = 0;	/* 0, not 1: glibc forgets a half-read cluster of an earlier parse */
+	opterr = 0;	/* we say it ourselves, in one line */
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		const struct cli_opt *o = opt_of(v, n, c);
+
+		if (!o)
+			return cli__usage_error("%s: %s '%s' (see lpsentinel %s --help)", v->name,
+						v->bad_option ? v->bad_option : BAD_OPTION,
+						bad_word(argc, argv), v->name);
+		if (o == &help_opt) {
+			cli__help(stdout, v);
+			return 1;
+		}
+		ret = fn(o->key ? o->key : o->short_name, optarg, data);
+		if (ret)
+			return ret;
+	}
+	count = argc - optind;
+	if (count < v->min_args)
+		return args_error(v, NULL);
+	if (v->max_args >= 0 && count > v->max_args)
+		return args_error(v, argv[optind + v->max_args]);
+	if (first)
+		*first = optind;
+	return 0;
+}
+
+void cli__synopsis(FILE *f, const struct cli_verb *v)
+{
+	fprintf(f, "lpsentinel %s", v->name);
+	if (v->args && *v->args)
+		fprintf(f, " %s", v->args);
+	for (size_t i = 0; i < count_opts(v); i++) {
+		const struct cli_opt *o = &v->opts[i];
+
+		fprintf(f, " [--%s%s%s]%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
+			o->many ? "..." : "");
+	}
+}
+
+/* "-d, --duration SECONDS" or "    --json"; md: as markdown code spans. */
+static void opt_label(char *buf, size_t len, const struct cli_opt *o, bool md)
+{
+	const char *q = md ? "`" : "";
+	char sh[8] = "";
+
+	if (o->short_name)
+		snprintf(sh, sizeof(sh), "%s-%c%s, ", q, o->short_name, q);
+	else if (!md)
+		snprintf(sh, sizeof(sh), "    ");
+	snprintf(buf, len, "%s%s--%s%s%s%s", sh, q, o->name, o->arg ? " " : "",
+		 o->arg ? o->arg : "", q);
+}
+
+void cli__help(FILE *f, const struct cli_verb *v)
+{
+	size_t n = count_opts(v);
+	char label[128];
+	int width = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		opt_label(label, sizeof(label), opt_at(v, n, i), false);
+		if ((int)strlen(label) > width)
+			width = (int)strlen(label);
+	}
+	fprintf(f, "usage: ");
+	cli__synopsis(f, v);
+	fprintf(f, "\n\n%s.\n\noptions:\n", v->summary);
+	for (size_t i = 0; i <= n; i++) {
+		const struct cli_opt *o = opt_at(v, n, i);
+
+		opt_label(label, sizeof(label), o, false);
+		fprintf(f, "  %-*s  %s%s\n", width, label, o->help, o->many ? " (repeatable)" : "");
+	}
+}
+
+void cli__usage(FILE *f, const struct cli_verb *const *verbs, size_t n)
+{
+	fprintf(f, "usage: lpsentinel COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "  ");
+		cli__synopsis(f, verbs[i]);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "\nlpsentinel COMMAND --help: what a command does and its options.\n"
+		"lpsentinel help --markdown: every command's, as markdown (docs/usage.md).\n");
+}
+
+void cli__markdown(FILE *f, const struct cli_verb *const *verbs, size_t n)
+{
+	char label[128];
+
+	fprintf(f, "<!-- Generated by `lpsentinel help --markdown` (`make docs`): edit the option\n"
+		"     tables in user/cmd/*.c, not this file. -->\n"
+		"# lpsentinel commands and options\n\n"
+		"Exit status: 0 success, 1 operational error (one line on stderr), 2 usage\n"
+		"error; `gate` 3: the patch regressed and was reverted.\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct cli_verb *v = verbs[i];
+		size_t nopts = count_opts(v);
+
+		fprintf(f, "\n## lpsentinel %s\n\n%s.\n\n```synopsis\n", v->name, v->summary);
+		cli__synopsis(f, v);
+		fprintf(f, "\n```\n\n");
+		for (size_t k = 0; k <= nopts; k++) {
+			const struct cli_opt *o = opt_at(v, nopts, k);
+
+			opt_label(label, sizeof(label), o, true);
+			fprintf(f, "- %s: %s%s\n", label, o->help, o->many ? " (repeatable)" : "");
+		}
+	}
+}

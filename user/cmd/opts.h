@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every verb's options as one table (struct cli_verb), from which come its
+ * parsing (getopt_long's option array and short-option string), its --help,
+ * its line in `lpsentinel --help` and its section of docs/usage.md
+ * (`lpsentinel help --markdown`). Like bpftool's do_help: one synopsis per
+ * command, everything else derived from it.
+ */
+#ifndef LPS_OPTS_H
+#define LPS_OPTS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* One option. Every verb also gets -h/--help, which is not in its table. */
+struct cli_opt {
+	const char *name;	/* the long name, without "--" */
+	char short_name;	/* -x; 0: long only */
+	const char *arg;	/* the argument's name (SECONDS, FILE); NULL: a flag */
+	const char *help;	/* one line, lower case, no full stop */
+	int key;		/* what the callback gets; 0: short_name */
+	bool many;		/* may be repeated: "[--x ARG]..." in the synopsis */
+};
+
+/* One verb. Its options end with an entry whose name is NULL. */
+struct cli_verb {
+	const char *name;
+	const char *args;	/* positional synopsis ("PATCH.ko", "FUNC..."); "" for none */
+	const char *summary;	/* one line, for --help and the docs */
+	const struct cli_opt *opts;
+	int min_args, max_args;	/* how many positionals; max_args -1: no limit */
+	/* The usage error for any other count; a "%s" in it is the first one too many. */
+	const char *args_error;
+	/* What a bad option is called in its usage error; NULL: "unknown or incomplete option". */
+	const char *bad_option;
+	int (*run)(int argc, char **argv);
+};
+
+/* Called per option in command-line order; 0, or a negative errno (usage error said). */
+typedef int cli_opt_fn(int key, const char *arg, void *data);
+
+/* For callbacks: seconds into *out (cli__parse_seconds), or the usage error "WHAT, not 'ARG'". */
+int cli__opt_seconds(const char *arg, double *out, const char *what);
+
+#define CLI_MAX_OPTS 24
+
+/*
+ * Parses argv[1..argc) (argv[0] is the verb) against v's table, calling fn for
+ * each option. Returns 0 with the positionals in argv[*first..argc) (their
+ * count already checked; first may be NULL); 1 when --help was printed on stdout; -EINVAL after
+ * one line `lpsentinel: usage error: ...` on stderr (or fn's own error).
+ */
+int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, void *data,
+	       int *first);
+
+/* "lpsentinel VERB ARGS [--opt ARG]...", no newline. */
+void cli__synopsis(FILE *f, const struct cli_verb *v);
+/* The verb's --help: usage line, summary, one line per option. */
+void cli__help(FILE *f, const struct cli_verb *v);
+/* `lpsentinel --help`: one synopsis per verb. */
+void cli__usage(FILE *f, const struct cli_verb *const *verbs, size_t n);
+/* Every verb's synopsis and options as markdown (docs/usage.md). */
+void cli__markdown(FILE *f, const struct cli_verb *const *verbs, size_t n);
+
+extern const struct cli_verb cli_verb_inspect, cli_verb_trace, cli_verb_gate, cli_verb_watch,
+	cli_verb_status, cli_verb_overhead, cli_verb_revert;
+
+#endif
