@@ -145,6 +145,11 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 	};
 	__u64 total = 0;
 
+	/* A stopped look judges nothing: obs and the checks keep the last look judged. */
+	if (look->stop != ENGINE_STOP_NONE) {
+		engine__stop(look->stop, true, out);
+		goto cleanup;
+	}
 	if (!b || !o || (g->sig && (signals_snapshot__free(&g->sobs),
 				     signals_snapshot__delta(&g->sobs, &g->snow, &g->s2)))) {
 		in.stop = ENGINE_STOP_PROBES_DEAD;
@@ -175,6 +180,7 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 	so.fault_line = g->faults.n ? g->faults.v[0].line : NULL;
 decide:
 	engine__look(&in, g->j, &g->sysj, out);
+cleanup:
 	free(b);
 	free(o);
 }

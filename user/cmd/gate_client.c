@@ -68,6 +68,7 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 	struct json_object *req = json_object_new_object(), *doc, *v;
 	char path[4096], rpath[4096], why[256];
 	const char *action;
+	bool operational;
 	struct rules rules;
 	int ret;
 
@@ -122,11 +123,15 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 		return CLI_EXIT_ERROR;
 	}
 	print_daemon_verdict(a, doc);
+	/* As standalone: a revert because it could not be judged is an operational stop (1). */
+	operational = json_object_object_get_ex(doc, "operational", &v) &&
+		      json_object_get_boolean(v);
 	ret = !strcmp(action, "kept") ? CLI_EXIT_OK :
-	      !strcmp(action, "reverted") ? CLI_EXIT_REGRESSED : CLI_EXIT_ERROR;
+	      !strcmp(action, "reverted") && !operational ? CLI_EXIT_REGRESSED : CLI_EXIT_ERROR;
 	if (ret == CLI_EXIT_ERROR)
-		lps_err("%s: %s", a->module,
-			json_object_get_string(json_object_object_get(doc, "reason")));
+		lps_err("%s: %s%s", a->module,
+			json_object_get_string(json_object_object_get(doc, "reason")),
+			!strcmp(action, "reverted") ? "; the patch was reverted" : "");
 	json_object_put(doc);
 	return ret;
 }

@@ -98,8 +98,9 @@ static int measure(struct probe_set *ps, double secs, struct lps_hist *acc, doub
 	if (!h0 || !h1)
 		goto cleanup;
 	ret = probe_set__read(ps, h0);
-	if (!ret)
-		ret = probe_set__observe(ps, secs, stop__requested, &perr);
+	if (ret)
+		goto cleanup;
+	ret = probe_set__observe(ps, secs, stop__requested, &perr);
 	if (ret && ret != -EINTR) {
 		lps_err("%s: %s", perr.func, perr.what);
 		ret = -EIO;
@@ -430,8 +431,9 @@ static int run_overhead(const struct overhead_args *a)
 		struct engine_decision d;
 
 		/* The engine words a stop as it does for gate and watch. */
+		/* Measuring is observing, except while the patch's transition runs. */
 		engine__stop(ret == -EINTR ? ENGINE_STOP_INTERRUPTED : ENGINE_STOP_PROBES_DEAD,
-			     loaded_by_us(&life), &d);
+			     life.state != KLP_LIFE_PATCHING, &d);
 		if (ret == -EINTR || ret == -EIO)
 			lps_err("%s: %s%s", patch, d.reason, loaded_by_us(&life) ?
 				"; the patch is taken back out" : "");

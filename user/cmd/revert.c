@@ -100,7 +100,7 @@ static int run_revert(const struct revert_args *a)
 	ret = klp_life__revert(root, a->patch, &o, &r);
 	/* Who blocked the unpatch, whether or not force then got past them. */
 	report_stall(a, &r);
-	if (r.forced)
+	if (r.force_written)
 		fprintf(stderr, "lpsentinel: warning: %s: forced the transition: tasks that were "
 			"blocking it may still run patched code, and the module %s can never be "
 			"removed until reboot\n", a->patch, a->patch);

@@ -58,6 +58,8 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	total = ret < 0 ? 0 : (size_t)ret;
 	fresh = calloc(total + 1, sizeof(*fresh));
 	j = calloc(1, sizeof(*j));
+	if (j)
+		j->life.fd = -1;	/* nothing to close until adopted */
 	if (ret < 0 || !fresh || !j) {
 		ret = -ENOMEM;
 		goto cleanup;
@@ -159,7 +161,8 @@ void watch_judge__feed_log(struct watch *w, const char *text, __u64 ts_usec)
 }
 
 static struct json_object *decision_json(const struct watch *w, const struct watch_judgement *j,
-					 enum verdict v, const char *action, const char *reason)
+					 enum verdict v, const char *action, const char *reason,
+					 bool operational)
 {
 	struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
 			   *sys = json_object_new_object(), *checks;
@@ -175,6 +178,8 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 	json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(v)));
 	json_object_object_add(doc, "action", json_object_new_string(action));
 	json_object_object_add(doc, "reason", json_object_new_string(reason));
+	/* Reverted because it could not be judged, not on a verdict: gate exits 1 for it. */
+	json_object_object_add(doc, "operational", json_object_new_boolean(operational));
 	json_object_object_add(doc, "inconclusive_policy",
 			       json_object_new_string(j->def.inconclusive_revert ? "revert" : "keep"));
 	json_object_object_add(doc, "looks", json_object_new_int(j->looks));
@@ -222,12 +227,13 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 }
 
 /* Records the decision, updates counters, unfreezes the functions; frees j. */
-static void finish(struct watch *w, struct watch_judgement *j, enum verdict v,
+static void finish(struct watch *w, struct watch_judgement *j, const struct engine_decision *d,
 		   enum patch_state state, const char *reason)
 {
 	const char *action = patch_state__name(state);
 	bool reverted = state == PATCH_REVERTED;
-	struct json_object *doc = decision_json(w, j, v, action, reason);
+	enum verdict v = d->verdict;
+	struct json_object *doc = decision_json(w, j, v, action, reason, d->operational);
 	struct watch_patch *rec = watch__patch(w, j->patch);
 	char summary[512];
 	int ret;
@@ -266,7 +272,7 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v,
 			fn->saved_s = j->base_s[i];
 			fn->saved_mode = j->base_mode[i];
 			fn->have_saved = true;
-		} else if (!reverted && j->t_obs_start > 0) {
+		} else if (state == PATCH_KEPT && j->t_obs_start > 0) {
 			fn->saved = j->obs[i];
 			fn->saved_s = clock__now_s() - j->t_obs_start;
 			fn->saved_mode = watch__fn_mode(fn);
@@ -278,7 +284,7 @@ static void finish(struct watch *w, struct watch_judgement *j, enum verdict v,
 }
 
 /* Takes the patch back out (no force) and records the decision, whatever came of the revert. */
-static void revert(struct watch *w, struct watch_judgement *j, enum verdict v, const char *reason)
+static void revert(struct watch *w, struct watch_judgement *j, const struct engine_decision *d)
 {
 	char why[512], full[768];
 	int ret = klp_life__take_out(&j->life, j->def.revert_timeout_s, why, sizeof(why));
@@ -287,12 +293,12 @@ static void revert(struct watch *w, struct watch_judgement *j, enum verdict v, c
 		w->reverts++;
 		if (ret)
 			lps_warn("%s", why);
-		finish(w, j, v, PATCH_REVERTED, reason);
+		finish(w, j, d, PATCH_REVERTED, d->reason);
 		return;
 	}
 	w->revert_failures++;
-	snprintf(full, sizeof(full), "%s; revert failed: %s (see lpsentinel status)", reason, why);
-	finish(w, j, v, PATCH_FAILED, full);
+	snprintf(full, sizeof(full), "%s; revert failed: %s", d->reason, why);
+	finish(w, j, d, PATCH_FAILED, full);
 }
 
 void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
@@ -385,18 +391,19 @@ static void begin_observing(struct watch *w, struct watch_judgement *j, double n
 static bool step(struct watch *w, struct watch_judgement *j)
 {
 	bool observing = j->life.state == KLP_LIFE_PATCHED;
-	double now = clock__now_s();
+	/* When the counters were read: a look's length is the time they cover. */
+	double now = w->last_read ? w->last_read : clock__now_s();
 	struct engine_decision d;
 	int ret = klp_life__poll(&j->life, j->def.transition_timeout_s);
 
 	if (ret == -ENOENT) {
 		engine__stop(ENGINE_STOP_GONE, observing, &d);
-		finish(w, j, VERDICT_INCONCLUSIVE, PATCH_GONE, d.reason);
+		finish(w, j, &d, PATCH_GONE, d.reason);
 		return true;
 	}
 	if (ret == -ETIMEDOUT) {
 		engine__stop(ENGINE_STOP_STALLED, false, &d);
-		revert(w, j, d.verdict, d.reason);
+		revert(w, j, &d);
 		return true;
 	}
 	if (!ret)
@@ -411,11 +418,11 @@ static bool step(struct watch *w, struct watch_judgement *j)
 	case ENGINE_CONTINUE:
 		return false;
 	case ENGINE_KEEP:
-		finish(w, j, d.verdict, PATCH_KEPT, d.reason);
+		finish(w, j, &d, PATCH_KEPT, d.reason);
 		return true;
 	case ENGINE_REVERT:
 	case ENGINE_INCONCLUSIVE:
-		revert(w, j, d.verdict, d.reason);
+		revert(w, j, &d);
 		return true;
 	}
 	return false;

@@ -99,6 +99,9 @@ int klp_life__load(struct klp_life *l, char *why, size_t len)
 	}
 	if (kmsg_fd >= 0)
 		kmsg__read(kmsg_fd, collect_load_log, &lg);
+	/* Refused, yet a module of its name is in: a half-load its caller must take out. */
+	if (klp_control__module_loaded(l->patch))
+		l->state = KLP_LIFE_GONE;
 	snprintf(why, len, "%s: the kernel refused to load it: %s%s%s%s; %s", l->patch,
 		 strerror(-ret), lg.text[0] ? " (kernel: " : "", lg.text, lg.text[0] ? ")" : "",
 		 klp_control__module_loaded(l->patch) ?
@@ -128,33 +131,42 @@ static void describe_stall(struct klp_life *l, double age)
 					l->stall.blockers[i].comm);
 }
 
+/* The stall: state, flag and description. */
+static int stalled(struct klp_life *l, double age)
+{
+	l->state = KLP_LIFE_STALLED;
+	l->was_stalled = true;
+	describe_stall(l, age);
+	return -ETIMEDOUT;
+}
+
 int klp_life__poll(struct klp_life *l, double timeout_s)
 {
 	double age = clock__now_s() - l->t_start;
 	struct klp_patch_entry p;
 	bool done, enabled;
+	int ret = klp_sysfs__read_patch(l->root, l->patch, &p);
 
-	if (l->state == KLP_LIFE_PATCHED)
-		return 1;
-	if (klp_sysfs__read_patch(l->root, l->patch, &p)) {
+	/* Read every time, settled or not: a patch can go away while it is observed. */
+	if (ret == -ENOENT) {
 		l->state = KLP_LIFE_GONE;
 		return -ENOENT;
 	}
+	if (ret)	/* unreadable now (ENOMEM, EMFILE): not a sign of anything; next time */
+		return l->state == KLP_LIFE_PATCHED ? 1 : 0;
 	done = p.enabled == 1 && p.transition == 0;
 	enabled = p.enabled == 1;
 	klp_patch_entry__free(&p);
+	if (l->state == KLP_LIFE_PATCHED)
+		return 1;
 	if (done) {
 		l->state = KLP_LIFE_PATCHED;
 		snprintf(l->detail, sizeof(l->detail), "patching transition completed in %.1fs", age);
 		return 1;
 	}
 	/* Disabled meanwhile: someone reverses it; that is not a stall of the patch. */
-	if (enabled && age > timeout_s) {
-		l->state = KLP_LIFE_STALLED;
-		l->was_stalled = true;
-		describe_stall(l, age);
-		return -ETIMEDOUT;
-	}
+	if (enabled && age > timeout_s)
+		return stalled(l, age);
 	return 0;
 }
 
@@ -167,13 +179,16 @@ int klp_life__wait(struct klp_life *l, double timeout_s, bool (*stop)(void))
 			return ret > 0 ? 0 : ret;
 		if (stop && stop())
 			return -EINTR;
+		/* Whoever disabled it meanwhile, a waiter has a deadline all the same. */
+		if (clock__now_s() - l->t_start > timeout_s)
+			return stalled(l, clock__now_s() - l->t_start);
 		clock__nap(0.05);
 	}
 }
 
 void klp_life__close(struct klp_life *l)
 {
-	if (l->fd > 0)
+	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;
 	klp_transition_info__free(&l->stall);	/* both safe on zeroed structs */
@@ -198,7 +213,12 @@ int klp_life__revert(const char *root, const char *patch, const struct klp_rever
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	r->was_loaded = !klp_sysfs__read_patch(root, patch, &p);
+	ret = klp_sysfs__read_patch(root, patch, &p);
+	r->was_loaded = !ret;
+	if (ret && ret != -ENOENT) {	/* unreadable is not "not loaded" */
+		r->failed = KLP_REVERT_READ;
+		goto out;
+	}
 	/* Enabled (or still patching): 0 starts, or reverses into, the unpatch. */
 	if (r->was_loaded && p.enabled == 1) {
 		ret = klp_control__write(root, patch, "enabled", "0");
@@ -216,6 +236,7 @@ int klp_life__revert(const char *root, const char *patch, const struct klp_rever
 		}
 		/* Asked for: complete the transition whatever the blockers do. */
 		ret = klp_control__write(root, patch, "force", "1");
+		r->force_written = !ret;
 		if (!ret)
 			ret = klp_control__wait_gone(root, patch, o->timeout_s);
 		if (ret) {
@@ -268,18 +289,24 @@ void klp_revert_result__why(const struct klp_revert_result *r, const char *patch
 	case KLP_REVERT_DONE:
 		snprintf(buf, len, "%s: reverted", patch);
 		break;
+	case KLP_REVERT_READ:
+		snprintf(buf, len, "%s: cannot read its state: %s", patch, strerror(-r->err));
+		break;
 	case KLP_REVERT_DISABLE:
 		snprintf(buf, len, "%s: the kernel refused to disable it: %s", patch, strerror(-r->err));
 		break;
 	case KLP_REVERT_WAIT:
 		snprintf(buf, len, "%s: the unpatch transition did not finish in %.0fs; tasks still "
 			 "run patched code (left as is, module loaded; see lpsentinel status%s)", patch,
-			 o->timeout_s, o->force ? "" : "; --force would write 'force', after which the "
-			 "module can never be removed");
+			 o->timeout_s, o->force ? "" : "; lpsentinel revert --force would write 'force', "
+			 "after which the module can never be removed");
 		break;
 	case KLP_REVERT_FORCE:
-		snprintf(buf, len, "%s: %s", patch, r->err == -ETIMEDOUT ?
-			 "still not unpatched after 'force'" : "the kernel refused 'force'");
+		if (r->force_written)
+			snprintf(buf, len, "%s: still not unpatched after 'force'", patch);
+		else
+			snprintf(buf, len, "%s: the kernel refused 'force': %s", patch,
+				 strerror(-r->err));
 		break;
 	case KLP_REVERT_UNLOAD:
 		snprintf(buf, len, "%s: reverted, but the module cannot be unloaded: %s", patch,

@@ -58,17 +58,23 @@ void klp_life__adopt(struct klp_life *l, const char *patch, double t_start);
  */
 int klp_life__load(struct klp_life *l, char *why, size_t len);
 /*
- * One look at the transition: 1 when complete, 0 while running, -ENOENT when
- * the patch went away, -ETIMEDOUT once it has run for timeout_s with the patch
- * still enabled (the stall is described in l->detail and l->stall).
+ * One look at the patch: 1 when its transition is complete (read again every
+ * time: -ENOENT once it has gone, even after it settled), 0 while running,
+ * -ETIMEDOUT once it has run for timeout_s with the patch still enabled (the
+ * stall is described in l->detail and l->stall). A refused load that left a
+ * module of its name behind leaves l in KLP_LIFE_GONE, for its caller to take out.
  */
 int klp_life__poll(struct klp_life *l, double timeout_s);
-/* Polls every 50 ms until done (0), stalled (-ETIMEDOUT), gone (-ENOENT) or stop() (-EINTR). */
+/*
+ * Polls every 50 ms until done (0), gone (-ENOENT), stop() (-EINTR), or
+ * timeout_s after the load (-ETIMEDOUT, described as a stall), enabled or not.
+ */
 int klp_life__wait(struct klp_life *l, double timeout_s, bool (*stop)(void));
 void klp_life__close(struct klp_life *l);
 
 enum klp_revert_step {
 	KLP_REVERT_DONE,
+	KLP_REVERT_READ,	/* its sysfs state could not be read (not: it is not there) */
 	KLP_REVERT_DISABLE,	/* writing 0 to enabled failed */
 	KLP_REVERT_WAIT,	/* the unpatch transition did not finish in time */
 	KLP_REVERT_FORCE,	/* writing force failed, or the forced transition did not finish */
@@ -85,6 +91,7 @@ struct klp_revert_result {
 	enum klp_revert_step failed;	/* KLP_REVERT_DONE on success */
 	int err;			/* -errno of the failed step */
 	bool was_loaded, forced, unloaded;
+	bool force_written;		/* 'force' was written: the module stays for good, whatever followed */
 	double elapsed_s;
 	/* A stalled unpatch, as it stood when it timed out (have_stall). */
 	struct klp_patch_entry stalled;
