@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
