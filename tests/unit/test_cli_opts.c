@@ -43,139 +43,194 @@ static int t_opt(int key, const char *arg, void *data)
 	return 0;
 }
 
-/* Runs cli__parse on the words, capturing what it writes to fd (stdout or stderr). */
-static int parse(int fd, char *said, size_t said_len, struct seen *s, int *first, ...)
+/* One parse, of verb v's words (fn and data to cli__parse; data NULL: s). */
+struct run {
+	const struct cli_verb *v;
+	cli_opt_fn *fn;
+	void *data;
+	struct seen s;		/* what t_opt saw */
+	char said[2048];	/* what the parse wrote on the stream watched */
+	int first;		/* where the positionals start, after a parse that took them */
+};
+
+/* Runs cli__parse on the words, capturing what it writes to fd (1 stdout, 2 stderr). */
+static int vparse(struct run *r, int fd, va_list ap)
 {
-	char *argv[16] = { "t" };
+	char *argv[16] = { (char *)r->v->name };
 	int argc = 1, saved, ret;
 	FILE *tmp = tmpfile();
-	va_list ap;
 	size_t n;
 
-	va_start(ap, first);
 	while ((argv[argc] = va_arg(ap, char *)))
 		argc++;
-	va_end(ap);
 	assert_non_null(tmp);
 	fflush(fd == 1 ? stdout : stderr);
 	saved = dup(fd);
 	dup2(fileno(tmp), fd);
-	memset(s, 0, sizeof(*s));
-	ret = cli__parse(&t_verb, argc, argv, t_opt, s, first);
+	memset(&r->s, 0, sizeof(r->s));
+	ret = cli__parse(r->v, argc, argv, r->fn, r->data ? r->data : &r->s, &r->first);
 	fflush(fd == 1 ? stdout : stderr);
 	dup2(saved, fd);
 	close(saved);
 	rewind(tmp);
-	n = fread(said, 1, said_len - 1, tmp);
-	said[n] = '\0';
+	n = fread(r->said, 1, sizeof(r->said) - 1, tmp);
+	r->said[n] = '\0';
 	fclose(tmp);
 	return ret;
 }
 
+/* The words, NULL after the last, parsed; what the parse wrote on fd in r->said. */
+static int parse(struct run *r, int fd, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fd);
+	ret = vparse(r, fd, ap);
+	va_end(ap);
+	return ret;
+}
+
+/* The words are a usage error (-EINVAL); returns what stderr said. */
+static const char *refused(struct run *r, ...)
+{
+	va_list ap;
+
+	va_start(ap, r);
+	assert_int_equal(vparse(r, 2, ap), -EINVAL);
+	va_end(ap);
+	return r->said;
+}
+
+/* t's usage error for a bad or incomplete option, as it was written. */
+static const char *bad_option(const char *word)
+{
+	static char msg[160];
+
+	snprintf(msg, sizeof(msg), "lpsentinel: usage error: t: unknown or incomplete option "
+		 "'%s' (see lpsentinel t --help)\n", word);
+	return msg;
+}
+
 static void test_flags_and_arguments(void **state)
 {
-	char err[512];
-	struct seen s;
-	int first = -1;
+	struct run r = { &t_verb, t_opt, .first = -1 };
 
 	(void)state;
 	/* Short, long, attached, long-only, repeated; positionals moved to the end. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "-j", "a", "-d", "5",
-			       "--duration=7", "--keep", "-nx", "--name", "y", "b", NULL), 0);
-	assert_string_equal(err, "");
-	assert_string_equal(s.log, "j d=5 d=7 k n=x n=y");
-	assert_int_equal(first, 9);
+	assert_int_equal(parse(&r, 2, "-j", "a", "-d", "5", "--duration=7", "--keep", "-nx",
+			       "--name", "y", "b", NULL), 0);
+	assert_string_equal(r.said, "");
+	assert_string_equal(r.s.log, "j d=5 d=7 k n=x n=y");
+	assert_int_equal(r.first, 9);
 	/* Unambiguous abbreviations, as getopt_long allows. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "--dur=3", "--ke", "a", NULL), 0);
-	assert_string_equal(s.log, "d=3 k");
+	assert_int_equal(parse(&r, 2, "--dur=3", "--ke", "a", NULL), 0);
+	assert_string_equal(r.s.log, "d=3 k");
 }
 
 static void test_positionals_counted(void **state)
 {
-	char err[512];
-	struct seen s;
-	int first = -1;
+	struct run r = { &t_verb, t_opt, .first = -1 };
 
 	(void)state;
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "-j", "one", NULL), 0);
-	assert_int_equal(first, 2);
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "one", "two", NULL), 0);
-	assert_int_equal(first, 1);
+	assert_int_equal(parse(&r, 2, "-j", "one", NULL), 0);
+	assert_int_equal(r.first, 2);
+	assert_int_equal(parse(&r, 2, "one", "two", NULL), 0);
+	assert_int_equal(r.first, 1);
 	/* Too few: the message without the argument. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "-j", NULL), -EINVAL);
-	assert_string_equal(err, "lpsentinel: usage error: t wants one or two FILEs, not ''\n");
+	assert_string_equal(refused(&r, "-j", NULL),
+			    "lpsentinel: usage error: t wants one or two FILEs, not ''\n");
 	/* Too many: "%s" is the first one too many. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "1", "2", "3", "4", NULL),
-			 -EINVAL);
-	assert_string_equal(err, "lpsentinel: usage error: t wants one or two FILEs, not '3'\n");
+	assert_string_equal(refused(&r, "1", "2", "3", "4", NULL),
+			    "lpsentinel: usage error: t wants one or two FILEs, not '3'\n");
 }
 
 static void test_bad_option(void **state)
 {
-	char err[512];
-	struct seen s;
-	int first = -1;
+	struct run r = { &t_verb, t_opt, .first = -1 };
 
 	(void)state;
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "--bogus", "a", NULL), -EINVAL);
-	assert_string_equal(err, "lpsentinel: usage error: t: unknown or incomplete option "
-			    "'--bogus' (see lpsentinel t --help)\n");
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "-x", "a", NULL), -EINVAL);
-	assert_string_equal(err, "lpsentinel: usage error: t: unknown or incomplete option "
-			    "'-x' (see lpsentinel t --help)\n");
+	assert_string_equal(refused(&r, "--bogus", "a", NULL), bad_option("--bogus"));
+	assert_string_equal(refused(&r, "-x", "a", NULL), bad_option("-x"));
 	/* A flag given an argument. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "--json=1", "a", NULL), -EINVAL);
-	assert_non_null(strstr(err, "'--json=1'"));
+	assert_non_null(strstr(refused(&r, "--json=1", "a", NULL), "'--json=1'"));
 	/* A long-only option has no short form: -k is unknown. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "-k", "a", NULL), -EINVAL);
-	assert_non_null(strstr(err, "'-k'"));
+	assert_non_null(strstr(refused(&r, "-k", "a", NULL), "'-k'"));
 	/* In the middle of a cluster: the cluster, not the word before it. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "a", "-xj", NULL), -EINVAL);
-	assert_non_null(strstr(err, "option '-xj'"));
+	assert_non_null(strstr(refused(&r, "a", "-xj", NULL), "option '-xj'"));
 	/* Options before the bad one were handed over, none after. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "-j", "--bogus", "--keep", "a",
-			       NULL), -EINVAL);
-	assert_string_equal(s.log, "j");
+	refused(&r, "-j", "--bogus", "--keep", "a", NULL);
+	assert_string_equal(r.s.log, "j");
 	/* The callback's own refusal stops the parse. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "--fail", "bad", "-j", "a", NULL),
-			 -EINVAL);
-	assert_string_equal(s.log, "");
+	refused(&r, "--fail", "bad", "-j", "a", NULL);
+	assert_string_equal(r.s.log, "");
 }
 
 static void test_missing_argument(void **state)
 {
-	char err[512];
-	struct seen s;
-	int first = -1;
+	struct run r = { &t_verb, t_opt, .first = -1 };
 
 	(void)state;
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "a", "-d", NULL), -EINVAL);
-	assert_string_equal(err, "lpsentinel: usage error: t: unknown or incomplete option "
-			    "'-d' (see lpsentinel t --help)\n");
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "a", "--duration", NULL), -EINVAL);
-	assert_non_null(strstr(err, "option '--duration'"));
+	assert_string_equal(refused(&r, "a", "-d", NULL), bad_option("-d"));
+	assert_non_null(strstr(refused(&r, "a", "--duration", NULL), "option '--duration'"));
 	/* An abbreviation too, named as written. */
-	assert_int_equal(parse(2, err, sizeof(err), &s, &first, "a", "--dur", NULL), -EINVAL);
-	assert_non_null(strstr(err, "option '--dur'"));
+	assert_non_null(strstr(refused(&r, "a", "--dur", NULL), "option '--dur'"));
 }
 
 static void test_help(void **state)
 {
-	char out[2048];
-	struct seen s;
-	int first = -1;
+	struct run r = { &t_verb, t_opt, .first = -1 };
 
 	(void)state;
 	/* --help wins over a missing positional, and what follows is not read. */
-	assert_int_equal(parse(1, out, sizeof(out), &s, &first, "-j", "--help", "--bogus", NULL),
-			 1);
-	assert_string_equal(s.log, "j");
-	assert_non_null(strstr(out, "usage: lpsentinel t FILE... [--json] [--duration SECONDS] "
+	assert_int_equal(parse(&r, 1, "-j", "--help", "--bogus", NULL), 1);
+	assert_string_equal(r.s.log, "j");
+	assert_non_null(strstr(r.said, "usage: lpsentinel t FILE... [--json] [--duration SECONDS] "
 			       "[--keep] [--name NAME]... [--fail X]\n"));
-	assert_non_null(strstr(out, "\n  -d, --duration SECONDS  how long\n"));
-	assert_non_null(strstr(out, "\n      --keep              long only\n"));
-	assert_non_null(strstr(out, "\n  -h, --help              print this help and exit\n"));
-	assert_int_equal(parse(1, out, sizeof(out), &s, &first, "-h", NULL), 1);
+	assert_non_null(strstr(r.said, "\n  -d, --duration SECONDS  how long\n"));
+	assert_non_null(strstr(r.said, "\n      --keep              long only\n"));
+	assert_non_null(strstr(r.said, "\n  -h, --help              print this help and exit\n"));
+	assert_int_equal(parse(&r, 1, "-h", NULL), 1);
+}
+
+/* Options whose table entry sets a field: no callback. */
+struct s_args {
+	bool flag;
+	const char *name;
+	double secs;
+};
+
+static const struct cli_opt s_opts[] = {
+	{ "flag", 'f', NULL, "a flag", CLI_SET_FLAG(struct s_args, flag) },
+	{ "name", 0, "NAME", "a name", CLI_SET_STRING(struct s_args, name) },
+	{ "secs", 's', "SECONDS", "some seconds", CLI_SET_SECONDS(struct s_args, secs,
+								  "--secs wants seconds") },
+	{ 0 },
+};
+
+static const struct cli_verb s_verb = {
+	.name = "s", .args = "", .summary = "A verb whose table sets its fields", .opts = s_opts,
+	.min_args = 0, .max_args = 0, .args_error = "s takes no arguments",
+};
+
+static void test_table_sets_fields(void **state)
+{
+	struct s_args a = { 0 };
+	struct run r = { &s_verb, NULL, &a };
+
+	(void)state;
+	assert_int_equal(parse(&r, 2, "--name", "x", "-s", "2.5", NULL), 0);
+	assert_false(a.flag);
+	assert_string_equal(a.name, "x");
+	assert_true(a.secs == 2.5);
+	assert_int_equal(parse(&r, 2, "-f", "--name=y", NULL), 0);
+	assert_true(a.flag);
+	assert_string_equal(a.name, "y");
+	assert_string_equal(refused(&r, "--secs", "-1", NULL),
+			    "lpsentinel: usage error: --secs wants seconds, not '-1'\n");
+	assert_string_equal(refused(&r, "-s", "soon", NULL),
+			    "lpsentinel: usage error: --secs wants seconds, not 'soon'\n");
+	assert_true(a.secs == 2.5);
 }
 
 static void test_markdown(void **state)
@@ -206,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_bad_option),
 		cmocka_unit_test(test_missing_argument),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_table_sets_fields),
 		cmocka_unit_test(test_markdown),
 	};
 

@@ -179,41 +179,35 @@ static void record(struct evidence *e, double add_ns, size_t errors)
 	e->t_prev = 0.4;
 }
 
+/* Each path judges its own copy of the evidence: judging may write in it. */
 static void gate_path(const struct evidence *e, struct engine_decision *d, struct func_judgement *fj)
 {
 	static const char *names[2] = { "version_proc_show", "loadavg_proc_show" };
-	struct gate g = { .kmsg_fd = -EBADF, .n = 2 };
-	struct gate_look look = { .t_prev = e->t_prev, .t = e->obs_s / 10, .look_s = 1 };
 	const char *fnames[6] = { names[0], NULL, NULL, names[1], NULL, NULL };
-	struct lps_hist h2[2], now[2], base[2], obs[2];
+	struct evidence c = *e;
+	struct lps_hist obs[2];
 	struct rules_set fr[2];
+	struct gate g = {
+		.kmsg_fd = -EBADF, .n = 2, .h2 = c.start, .now = c.now, .base = c.base, .obs = obs,
+		.fr = fr, .j = fj, .names = fnames, .t_base = e->base_s, .t_obs = e->obs_s,
+		.calls_seen = e->now[0].calls + e->now[1].calls - 400,	/* 400 calls in this look */
+	};
+	struct gate_look look = { .t_prev = e->t_prev, .t = e->obs_s / 10, .look_s = 1 };
 
 	rules__builtin(&g.def);
 	fr[0] = fr[1] = g.def;
-	memcpy(h2, e->start, sizeof(h2));
-	memcpy(now, e->now, sizeof(now));
-	memcpy(base, e->base, sizeof(base));
-	g.h2 = h2;
-	g.now = now;
-	g.base = base;
-	g.obs = obs;
-	g.fr = fr;
-	g.j = fj;
-	g.names = fnames;
-	g.t_base = e->base_s;
-	g.t_obs = e->obs_s;
-	g.calls_seen = e->now[0].calls + e->now[1].calls - 400;	/* 400 calls in this look */
 	gate__look(&g, &look, d);
 	kfault_log__free(&g.faults);
 }
 
 static void watch_path(const struct evidence *e, struct engine_decision *d, struct func_judgement *fj)
 {
-	struct watch w = { .kmsg_fd = -1 };
-	struct watch_judgement j = { .n = 2 };
-	struct watch_fn fns[2] = { 0 };
+	struct watch_fn fns[2] = { { .name = "version_proc_show", .cum = e->now[0] },
+				   { .name = "loadavg_proc_show", .cum = e->now[1] } };
+	struct watch w = { .kmsg_fd = -1, .fns = fns, .nfns = 2 };
+	struct evidence c = *e;
 	size_t fn[2] = { 0, 1 };
-	struct lps_hist start[2], obs[2], base[2];
+	struct lps_hist obs[2];
 	double base_s[2] = { e->base_s, e->base_s };
 	bool base_none[2] = { false, false }, sbase_ok[2] = { false, false };
 	enum attach_mode mode[2] = { ATTACH_AUTO, ATTACH_AUTO };
@@ -221,36 +215,17 @@ static void watch_path(const struct evidence *e, struct engine_decision *d, stru
 	struct rules_set fr[2];
 	const char *names[6] = { 0 };
 	double now = 100;
+	struct watch_judgement j = {
+		.n = 2, .fn = fn, .start = c.start, .obs = obs, .base = c.base, .base_s = base_s,
+		.base_none = base_none, .sbase = sbase, .sbase_ok = sbase_ok, .sstart = sstart,
+		.sobs = sobs, .base_mode = mode, .fr = fr, .j = fj, .names = names,
+		.t_obs_start = now - e->obs_s, .t_prev = e->t_prev, .t_look = now - 1,
+		.calls_seen = e->now[0].calls + e->now[1].calls - 400,
+	};
 
 	rules__builtin(&w.def);
 	j.def = w.def;
 	fr[0] = fr[1] = w.def;
-	snprintf(fns[0].name, sizeof(fns[0].name), "version_proc_show");
-	snprintf(fns[1].name, sizeof(fns[1].name), "loadavg_proc_show");
-	fns[0].cum = e->now[0];
-	fns[1].cum = e->now[1];
-	w.fns = fns;
-	w.nfns = 2;
-	memcpy(start, e->start, sizeof(start));
-	memcpy(base, e->base, sizeof(base));
-	j.fn = fn;
-	j.start = start;
-	j.obs = obs;
-	j.base = base;
-	j.base_s = base_s;
-	j.base_none = base_none;
-	j.sbase = sbase;
-	j.sbase_ok = sbase_ok;
-	j.sstart = sstart;
-	j.sobs = sobs;
-	j.base_mode = mode;
-	j.fr = fr;
-	j.j = fj;
-	j.names = names;
-	j.t_obs_start = now - e->obs_s;
-	j.t_prev = e->t_prev;
-	j.t_look = now - 1;
-	j.calls_seen = e->now[0].calls + e->now[1].calls - 400;
 	watch_judge__look(&w, &j, now, d);
 	kfault_log__free(&j.faults);
 }

@@ -1,16 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Symbol tables, BTF return-type classification and livepatch sysfs lookups. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <bpf/btf.h>
 #include "func_btf.h"
 #include "klp_sysfs.h"
@@ -19,15 +13,9 @@
 #include "ksyms.h"
 #include "lpsentinel.h"
 
-static char tmpdir[64];
-
 static void write_file(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	unit__write_file(path, text, strlen(text));
 }
 
 static void test_kallsyms_table(void **state)
@@ -37,7 +25,7 @@ static void test_kallsyms_table(void **state)
 	char path[128];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/kallsyms", tmpdir);
+	snprintf(path, sizeof(path), "%s/kallsyms", unit_tmpdir);
 	write_file(path,
 		   "ffffffff81000000 T _stext\n"
 		   "ffffffff81001000 t version_proc_show\n"
@@ -72,7 +60,7 @@ static void test_ftrace_table(void **state)
 	char path[128];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/aff", tmpdir);
+	snprintf(path, sizeof(path), "%s/aff", unit_tmpdir);
 	write_file(path, "version_proc_show\nlps_fail_check [lps_fail]\n");
 	assert_int_equal(name_table__load_file(path, false, &t), 0);
 	assert_int_equal(name_table__count(t, "version_proc_show", NULL), 1);
@@ -125,28 +113,28 @@ static void test_klp_sysfs_is_patched(void **state)
 	char path[256];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/lp/patch_a/vmlinux/cmdline_proc_show,1", tmpdir);
+	snprintf(path, sizeof(path), "%s/lp/patch_a/vmlinux/cmdline_proc_show,1", unit_tmpdir);
 	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		mkdir(path, 0755);
 		*p = '/';
 	}
 	assert_int_equal(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/lp/patch_a/enabled", tmpdir);
+	snprintf(path, sizeof(path), "%s/lp/patch_a/enabled", unit_tmpdir);
 	write_file(path, "1\n");
-	snprintf(path, sizeof(path), "%s/lp", tmpdir);
+	snprintf(path, sizeof(path), "%s/lp", unit_tmpdir);
 	assert_true(klp_sysfs__is_patched(path, "cmdline_proc_show"));
 	assert_false(klp_sysfs__is_patched(path, "cmdline_proc"));	/* prefix only */
 	assert_false(klp_sysfs__is_patched(path, "version_proc_show"));
 	assert_false(klp_sysfs__is_patched("/nonexistent", "cmdline_proc_show"));
 }
 
-/* mkdir -p for a path under tmpdir */
+/* mkdir -p for a path under unit_tmpdir */
 static void mkpath(const char *rel)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, rel);
 	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		mkdir(path, 0755);
@@ -159,7 +147,7 @@ static void put(const char *rel, const char *text)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, rel);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, rel);
 	write_file(path, text);
 }
 
@@ -180,7 +168,7 @@ static void test_klp_sysfs_list(void **state)
 	put("ls/lp_a/enabled", "1\n");
 	put("ls/lp_a/transition", "0\n");
 	mkpath("ls/not_a_patch_dir");	/* no enabled: vanished mid-read */
-	snprintf(root, sizeof(root), "%s/ls", tmpdir);
+	snprintf(root, sizeof(root), "%s/ls", unit_tmpdir);
 	assert_int_equal(klp_sysfs__list(root, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_string_equal(l.v[0].name, "lp_a");
@@ -197,7 +185,7 @@ static void test_klp_sysfs_list(void **state)
 
 	/* Stack order from the module list, newest first. */
 	put("modules", "lp_b 16384 1 - Live 0x0 (OEK)\nxfs 1 0 - Live 0x0\nlp_a 16384 1 - Live 0x0 (OEK)\n");
-	snprintf(mods, sizeof(mods), "%s/modules", tmpdir);
+	snprintf(mods, sizeof(mods), "%s/modules", unit_tmpdir);
 	klp_sysfs__fill_stack_order(&l, mods);
 	assert_int_equal(l.v[1].stack_order, 2);	/* lp_b, loaded last */
 	assert_int_equal(l.v[0].stack_order, 1);
@@ -242,7 +230,7 @@ static void test_blockers(void **state)
 	mkpath("proc/11/task/11");
 	put("proc/11/task/11/patch_state", "-1\n");
 	mkpath("proc/self");	/* not a pid */
-	snprintf(proc, sizeof(proc), "%s/proc", tmpdir);
+	snprintf(proc, sizeof(proc), "%s/proc", unit_tmpdir);
 	assert_int_equal(klp_tasks__blockers(proc, 1, &b, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(b[0].pid, 10);
@@ -268,22 +256,6 @@ static void test_patch_name(void **state)
 	assert_string_equal(out, "lp_cmdline");
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/lps-unit-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,5 +269,5 @@ int main(void)
 		cmocka_unit_test(test_patch_name),
 	};
 
-	return cmocka_run_group_tests_name("kernel_info", tests, setup, teardown);
+	return cmocka_run_group_tests_name("kernel_info", tests, unit__tmpdir_setup, unit__tmpdir_teardown);
 }

@@ -8,10 +8,29 @@
 #include <cmocka.h>
 #include "kfaults.h"
 
-static void feed_all(struct kfault_log *l, const char *const *recs)
+/* A log fed the records, NULL after the last, one by one; it found nfaults. */
+static struct kfault_log fed(const char *const *recs, size_t nfaults)
 {
+	struct kfault_log l = { 0 };
+
 	for (size_t i = 0; recs[i]; i++)
-		assert_int_equal(kfault_log__feed(l, recs[i]), 0);
+		assert_int_equal(kfault_log__feed(&l, recs[i]), 0);
+	assert_int_equal(l.n, nfaults);
+	return l;
+}
+
+/* A log fed the records holds faults of these kinds, in order (NULL after the last). */
+static void assert_kinds(const char *const *recs, const char *const *kinds)
+{
+	size_t n = 0;
+	struct kfault_log l;
+
+	while (kinds[n])
+		n++;
+	l = fed(recs, n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(l.v[i].kind, kinds[i]);
+	kfault_log__free(&l);
 }
 
 /* A WARN() from a livepatch replacement, as 6.12 logs it (one record per line). */
@@ -40,11 +59,9 @@ static void test_warning_pinned(void **state)
 {
 	static const char *const names[] = { "version_proc_show", "lp_gate_warn_version_show", NULL };
 	static const char *const other[] = { "loadavg_proc_show", "lp_x_loadavg", NULL };
-	struct kfault_log l = { 0 };
+	struct kfault_log l = fed(warn_report, 1);
 
 	(void)state;
-	feed_all(&l, warn_report);
-	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].kind, "warning");
 	assert_non_null(strstr(l.v[0].line, "lp_gate_warn.c:17"));
 	assert_string_equal(kfault__names(&l.v[0], names), "lp_gate_warn_version_show");
@@ -68,11 +85,9 @@ static void test_guesses_and_report_end(void **state)
 		NULL,
 	};
 	static const char *const hot[] = { "lp_hot_show", NULL }, *const other[] = { "unrelated_dump", NULL };
-	struct kfault_log l = { 0 };
+	struct kfault_log l = fed(recs, 1);
 
 	(void)state;
-	feed_all(&l, recs);
-	assert_int_equal(l.n, 1);
 	assert_int_equal(l.v[0].ntrace, 1);
 	assert_string_equal(l.v[0].trace[0], "do_idle");
 	assert_null(kfault__names(&l.v[0], hot));
@@ -82,7 +97,8 @@ static void test_guesses_and_report_end(void **state)
 
 static void test_kinds(void **state)
 {
-	static const char *const recs[] = {
+	(void)state;
+	assert_kinds((const char *const[]){
 		"watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [lpload:120]",
 		"BUG: kernel NULL pointer dereference, address: 0000000000000008",
 		"Oops: 0000 [#1] PREEMPT SMP NOPTI",
@@ -92,32 +108,18 @@ static void test_kinds(void **state)
 		"lp_cmdline: loading out-of-tree module taints kernel.",
 		"livepatch: 'lp_cmdline': patching complete",
 		NULL,
-	};
-	static const char *const kinds[] = { "soft_lockup", "bug", "oops", "rcu_stall", "hung_task", "bug" };
-	struct kfault_log l = { 0 };
-
-	(void)state;
-	feed_all(&l, recs);
-	assert_int_equal(l.n, 6);
-	for (size_t i = 0; i < 6; i++)
-		assert_string_equal(l.v[i].kind, kinds[i]);
-	kfault_log__free(&l);
+	}, (const char *const[]){ "soft_lockup", "bug", "oops", "rcu_stall", "hung_task", "bug", NULL });
 }
 
 static void test_noise_is_not_a_fault(void **state)
 {
-	static const char *const recs[] = {
+	(void)state;
+	assert_kinds((const char *const[]){
 		"livepatch: enabling patch 'lp_gate_ok'",
 		" some_function+0x10/0x20",	/* a trace line with no fault before it */
 		"audit: type=1400 audit(0.0:2): apparmor=\"DENIED\"",
 		NULL,
-	};
-	struct kfault_log l = { 0 };
-
-	(void)state;
-	feed_all(&l, recs);
-	assert_int_equal(l.n, 0);
-	kfault_log__free(&l);
+	}, (const char *const[]){ NULL });
 }
 
 int main(void)

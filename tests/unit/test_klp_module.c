@@ -5,19 +5,13 @@
  * random, truncated at many points, corrupted at random. Run under ASan/UBSan
  * too (make unit-test), so an overread is a failure, not luck.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <cmocka.h>
+#include "unit.h"
 #include "klp_module.h"
 
-static char dir[512], tmp[64];
+static char dir[512];
 
 static char *fixture(const char *name)
 {
@@ -25,33 +19,6 @@ static char *fixture(const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
 	return path;
-}
-
-static void *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf;
-	long n;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spit(const char *path, const void *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(buf, 1, len, f), len);
-	fclose(f);
 }
 
 static void expect_target(const struct klp_module_info *m, size_t i, const char *obj,
@@ -124,13 +91,13 @@ static void test_bad_files(void **state)
 
 	(void)state;
 	expect_refused("/nonexistent/patch.ko", "No such file");
-	snprintf(path, sizeof(path), "%s/empty.ko", tmp);
-	spit(path, "", 0);
+	snprintf(path, sizeof(path), "%s/empty.ko", unit_tmpdir);
+	unit__write_file(path, "", 0);
 	expect_refused(path, "not an ELF");
 	for (size_t i = 0; i < sizeof(junk); i++)
 		junk[i] = (unsigned char)rand_r(&seed);
-	snprintf(path, sizeof(path), "%s/random.ko", tmp);
-	spit(path, junk, sizeof(junk));
+	snprintf(path, sizeof(path), "%s/random.ko", unit_tmpdir);
+	unit__write_file(path, junk, sizeof(junk));
 	expect_refused(path, "not an ELF");
 	expect_refused(fixture("lps_fail"), "not a livepatch");
 	expect_refused(dir, "");	/* a directory */
@@ -139,17 +106,17 @@ static void test_bad_files(void **state)
 static void test_truncated(void **state)
 {
 	size_t len, step;
-	char *buf = slurp(fixture("lp_multi"), &len), path[128];
+	char *buf = unit__read_file(fixture("lp_multi"), &len), path[128];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/trunc.ko", tmp);
+	snprintf(path, sizeof(path), "%s/trunc.ko", unit_tmpdir);
 	/* ~300 cut points, plus each of the first 128 bytes (the headers) */
 	step = len / 300 + 1;
 	for (size_t cut = 0; cut < len; cut += cut < 128 ? 1 : step) {
 		struct klp_module_info m;
 		char why[256];
 
-		spit(path, buf, cut);
+		unit__write_file(path, buf, cut);
 		/* The section table sits at the end: any cut loses it. */
 		if (klp_module__inspect(path, &m, why, sizeof(why)) == 0) {
 			print_error("truncated at %zu of %zu was accepted\n", cut, len);
@@ -162,12 +129,12 @@ static void test_truncated(void **state)
 static void test_corrupted(void **state)
 {
 	size_t len, accepted = 0;
-	char *orig = slurp(fixture("lp_multi"), &len), *buf = malloc(len), path[128];
+	char *orig = unit__read_file(fixture("lp_multi"), &len), *buf = malloc(len), path[128];
 	unsigned int seed = 42;
 
 	(void)state;
 	assert_non_null(buf);
-	snprintf(path, sizeof(path), "%s/corrupt.ko", tmp);
+	snprintf(path, sizeof(path), "%s/corrupt.ko", unit_tmpdir);
 	for (int round = 0; round < 400; round++) {
 		struct klp_module_info m;
 		char why[256];
@@ -180,7 +147,7 @@ static void test_corrupted(void **state)
 
 			buf[at] ^= (char)(1 + rand_r(&seed) % 255);
 		}
-		spit(path, buf, len);
+		unit__write_file(path, buf, len);
 		if (klp_module__inspect(path, &m, why, sizeof(why)) == 0) {
 			/* Accepted: whatever it found must be well-formed. */
 			accepted++;
@@ -208,17 +175,7 @@ static int setup(void **state)
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s", d);
-	snprintf(tmp, sizeof(tmp), "/tmp/lps-ko-XXXXXX");
-	return mkdtemp(tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit__tmpdir_setup(state);
 }
 
 int main(void)
@@ -230,5 +187,5 @@ int main(void)
 		cmocka_unit_test(test_corrupted),
 	};
 
-	return cmocka_run_group_tests_name("klp_module", tests, setup, teardown);
+	return cmocka_run_group_tests_name("klp_module", tests, setup, unit__tmpdir_teardown);
 }

@@ -3,16 +3,10 @@
  * The watch daemon's state file: what is saved comes back exactly, and every
  * truncation and every corruption of a real saved file is refused, not read.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
-#include <cmocka.h>
+#include "unit.h"
 #include "watch_state.h"
 
 static void fill(struct watch_state *st, struct state_baseline *f, struct state_patch *p)
@@ -41,26 +35,6 @@ static void fill(struct watch_state *st, struct state_baseline *f, struct state_
 	st->npatches = 1;
 }
 
-static char dir[] = "/tmp/lps-state-test.XXXXXX";
-
-static unsigned char *read_file(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long sz;
-
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	sz = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)sz);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)sz, f), (size_t)sz);
-	fclose(f);
-	*n = (size_t)sz;
-	return buf;
-}
-
 static void test_roundtrip(void **state)
 {
 	struct state_baseline f[3];
@@ -70,8 +44,8 @@ static void test_roundtrip(void **state)
 
 	(void)state;
 	fill(&st, f, &p);
-	assert_int_equal(watch_state__save(dir, &st), 0);
-	assert_int_equal(watch_state__load(dir, &back, why, sizeof(why)), 0);
+	assert_int_equal(watch_state__save(unit_tmpdir, &st), 0);
+	assert_int_equal(watch_state__load(unit_tmpdir, &back, why, sizeof(why)), 0);
 	assert_string_equal(back.kernel, st.kernel);
 	assert_string_equal(back.boot_id, st.boot_id);
 	assert_int_equal(back.nfuncs, 3);
@@ -90,21 +64,29 @@ static void test_missing(void **state)
 	assert_int_equal(watch_state__load("/nonexistent-lps-dir", &back, why, sizeof(why)), -ENOENT);
 }
 
-/* Every prefix of a real file is refused. */
-static void test_truncations(void **state)
+/* A real state file: fill()'s state saved, read back whole. */
+static unsigned char *saved_state_file(size_t *n)
 {
 	struct state_baseline f[3];
 	struct state_patch p;
-	struct watch_state st, back;
-	char path[256], why[128];
-	unsigned char *buf;
+	struct watch_state st;
+	char path[256];
+
+	fill(&st, f, &p);
+	assert_int_equal(watch_state__save(unit_tmpdir, &st), 0);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, WATCH_STATE_FILE);
+	return unit__read_file(path, n);
+}
+
+/* Every prefix of a real file is refused. */
+static void test_truncations(void **state)
+{
+	struct watch_state back;
+	char why[128];
 	size_t n;
+	unsigned char *buf = saved_state_file(&n);
 
 	(void)state;
-	fill(&st, f, &p);
-	assert_int_equal(watch_state__save(dir, &st), 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, WATCH_STATE_FILE);
-	buf = read_file(path, &n);
 	for (size_t k = 0; k < n; k++) {
 		why[0] = 0;
 		assert_int_equal(watch_state__decode(buf, k, &back, why, sizeof(why)), -EBADMSG);
@@ -119,18 +101,12 @@ static void test_truncations(void **state)
 /* Every bit flip in a real file is refused. */
 static void test_corruptions(void **state)
 {
-	struct state_baseline f[3];
-	struct state_patch p;
-	struct watch_state st, back;
-	char path[256], why[128];
-	unsigned char *buf;
+	struct watch_state back;
+	char why[128];
 	size_t n, refused = 0;
+	unsigned char *buf = saved_state_file(&n);
 
 	(void)state;
-	fill(&st, f, &p);
-	assert_int_equal(watch_state__save(dir, &st), 0);
-	snprintf(path, sizeof(path), "%s/%s", dir, WATCH_STATE_FILE);
-	buf = read_file(path, &n);
 	for (size_t k = 0; k < n; k++) {
 		for (unsigned bit = 0; bit < 8; bit++) {
 			int ret;
@@ -157,24 +133,9 @@ static void test_atomic_no_leftovers(void **state)
 
 	(void)state;
 	assert_int_equal(watch_state__write_atomic("/nonexistent-lps-dir", "x", "a", 1), -ENOENT);
-	assert_int_equal(watch_state__write_atomic(dir, "x", "abc", 3), 0);
-	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | grep -c '^\\.') -eq 0", dir);
+	assert_int_equal(watch_state__write_atomic(unit_tmpdir, "x", "abc", 3), 0);
+	snprintf(cmd, sizeof(cmd), "test $(ls -A %s | grep -c '^\\.') -eq 0", unit_tmpdir);
 	assert_int_equal(system(cmd), 0);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[256];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
@@ -187,5 +148,5 @@ int main(void)
 		cmocka_unit_test(test_atomic_no_leftovers),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, unit__tmpdir_setup, unit__tmpdir_teardown);
 }

@@ -28,43 +28,32 @@
 #include "stop.h"
 
 static const struct cli_opt gate_opts[] = {
-	{ "baseline", 'b', "SECONDS", "baseline window before the load (default: the rules')" },
-	{ "observe", 'o', "SECONDS", "observe window after the transition (default: the rules')" },
-	{ "rules", 'r', "FILE", "rules file (default: the built-in rules)" },
-	{ "json", 'j', NULL, "one JSON document on stdout" },
+	{ "baseline", 'b', "SECONDS", "baseline window before the load (default: the rules')",
+	  CLI_SET_SECONDS(struct gate_args, baseline_s, "--baseline wants seconds") },
+	{ "observe", 'o', "SECONDS", "observe window after the transition (default: the rules')",
+	  CLI_SET_SECONDS(struct gate_args, observe_s, "--observe wants seconds") },
+	{ "rules", 'r', "FILE", "rules file (default: the built-in rules)",
+	  CLI_SET_STRING(struct gate_args, rules_path) },
+	{ "json", 'j', NULL, "one JSON document on stdout", CLI_SET_FLAG(struct gate_args, json) },
 	{ "state", 's', "DIR", "where a running watch daemon's control socket is (default "
-	  WATCH_DEFAULT_STATE_DIR ")" },
-	{ "standalone", 'S', NULL, "judge here even when a watch daemon runs" },
+	  WATCH_DEFAULT_STATE_DIR ")", CLI_SET_STRING(struct gate_args, state_dir) },
+	{ "standalone", 'S', NULL, "judge here even when a watch daemon runs",
+	  CLI_SET_FLAG(struct gate_args, standalone) },
 	{ 0 },
 };
 
 const struct cli_verb cli_verb_gate = {
-	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate,
+	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate, .traces = true,
 	.summary = "Baseline, load, observe, judge: keep the patch, or revert and unload it",
 	.min_args = 1, .max_args = 1, .args_error = "gate needs exactly one PATCH.ko",
 };
-
-static int gate_opt(int key, const char *arg, void *data)
-{
-	struct gate_args *a = data;
-
-	switch (key) {
-	case 'b': return cli__opt_seconds(arg, &a->baseline_s, "--baseline wants seconds");
-	case 'o': return cli__opt_seconds(arg, &a->observe_s, "--observe wants seconds");
-	case 'r': a->rules_path = arg; break;
-	case 'j': a->json = true; break;
-	case 's': a->state_dir = arg; break;
-	case 'S': a->standalone = true; break;
-	}
-	return 0;
-}
 
 static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 {
 	int first, ret;
 
 	a->state_dir = WATCH_DEFAULT_STATE_DIR;
-	ret = cli__parse(&cli_verb_gate, argc, argv, gate_opt, a, &first);
+	ret = cli__parse(&cli_verb_gate, argc, argv, NULL, a, &first);
 	if (!ret)
 		a->module = argv[first];
 	return ret;
@@ -400,14 +389,10 @@ static int run_gate(struct gate *g)
 int do_gate(int argc, char **argv)
 {
 	struct gate g = { .kmsg_fd = -1, .sc.stats_fd = -EBADF, .life.fd = -1 };
-	int ret = parse_gate_args(argc, argv, &g.a);
+	int ret = cli__parsed(&cli_verb_gate, parse_gate_args(argc, argv, &g.a));
 
-	if (ret > 0)
-		return CLI_EXIT_OK;
-	if (ret)
-		return CLI_EXIT_USAGE;
-	if (cli__check_privileges())
-		return CLI_EXIT_ERROR;
+	if (ret != CLI_RUN)
+		return ret;
 	if (!g.a.standalone) {
 		int fd = control__connect(g.a.state_dir);
 

@@ -57,8 +57,12 @@ static void check_target(const struct klp_target *t, const struct name_table *ks
 			func_btf__ret_kind(t->function, mod, &kind) == 0, KLP_SYSFS_ROOT_DEFAULT));
 }
 
+struct inspect_args {
+	bool json;
+};
+
 static const struct cli_opt inspect_opts[] = {
-	{ "json", 'j', NULL, "one JSON document on stdout" },
+	{ "json", 'j', NULL, "one JSON document on stdout", CLI_SET_FLAG(struct inspect_args, json) },
 	{ 0 },
 };
 
@@ -70,28 +74,20 @@ const struct cli_verb cli_verb_inspect = {
 	.bad_option = "unknown option",
 };
 
-static int inspect_opt(int key, const char *arg, void *data)
-{
-	(void)arg;
-	if (key == 'j')
-		*(bool *)data = true;
-	return 0;
-}
-
 int do_inspect(int argc, char **argv)
 {
 	struct name_table *ksyms = NULL, *ftrace = NULL;
 	struct klp_module_info m;
 	struct json_object *doc = NULL, *fns = NULL;
+	struct inspect_args a = { 0 };
 	char why[256];
-	bool json = false;
 	int first, ret;
 
-	ret = cli__parse(&cli_verb_inspect, argc, argv, inspect_opt, &json, &first);
-	if (ret)
-		return ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	ret = klp_module__inspect(argv[first], &m, why, sizeof(why));
-	if (ret) {
+	ret = cli__parsed(&cli_verb_inspect,
+			  cli__parse(&cli_verb_inspect, argc, argv, NULL, &a, &first));
+	if (ret != CLI_RUN)
+		return ret;
+	if (klp_module__inspect(argv[first], &m, why, sizeof(why))) {
 		lps_err("%s: %s", argv[first], why);
 		return CLI_EXIT_ERROR;
 	}
@@ -100,7 +96,7 @@ int do_inspect(int argc, char **argv)
 		ksyms = NULL;
 	if (ftrace_funcs__load(&ftrace))
 		ftrace = NULL;
-	if (json) {
+	if (a.json) {
 		doc = json_object_new_object();
 		fns = json_object_new_array();
 		json_object_object_add(doc, "patch", json_object_new_string(m.patch));
@@ -121,7 +117,7 @@ int do_inspect(int argc, char **argv)
 		struct target_check ck;
 
 		check_target(t, ksyms, ftrace, &ck);
-		if (json) {
+		if (a.json) {
 			struct json_object *f = json_object_new_object();
 
 			json_object_object_add(f, "object", json_object_new_string(t->object));

@@ -72,6 +72,26 @@ int cli__opt_seconds(const char *arg, double *out, const char *what)
 	return 0;
 }
 
+/* o's value into its field of data, or to fn: 0 or a usage error. */
+static int take(const struct cli_opt *o, const char *arg, cli_opt_fn *fn, void *data)
+{
+	void *field = (char *)data + o->offset;
+
+	switch (o->store) {
+	case CLI_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case CLI_STRING:
+		*(const char **)field = arg;
+		return 0;
+	case CLI_SECONDS:
+		return cli__opt_seconds(arg, field, o->bad);
+	case CLI_CALL:
+		break;
+	}
+	return fn(o->key ? o->key : o->short_name, arg, data);
+}
+
 int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, void *data,
 	       int *first)
 {
@@ -111,7 +131,7 @@ int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, 
 			cli__help(stdout, v);
 			return 1;
 		}
-		ret = fn(o->key ? o->key : o->short_name, optarg, data);
+		ret = take(o, optarg, fn, data);
 		if (ret)
 			return ret;
 	}
@@ -123,6 +143,15 @@ int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, 
 	if (first)
 		*first = optind;
 	return 0;
+}
+
+int cli__parsed(const struct cli_verb *v, int parsed)
+{
+	if (parsed)
+		return parsed > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	if (v->traces && cli__check_privileges())
+		return CLI_EXIT_ERROR;
+	return CLI_RUN;
 }
 
 void cli__synopsis(FILE *f, const struct cli_verb *v)

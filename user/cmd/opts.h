@@ -10,7 +10,17 @@
 #define LPS_OPTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+
+/* What cli__parse does with an option it meets. */
+enum cli_store {
+	CLI_CALL,	/* hands it to the verb's callback */
+	/* Sets a field of the verb's arguments (the data given to cli__parse): */
+	CLI_FLAG,	/* a bool, to true */
+	CLI_STRING,	/* a const char *, to the argument */
+	CLI_SECONDS,	/* a double, to the argument (cli__opt_seconds, bad its usage error) */
+};
 
 /* One option. Every verb also gets -h/--help, which is not in its table. */
 struct cli_opt {
@@ -20,7 +30,22 @@ struct cli_opt {
 	const char *help;	/* one line, lower case, no full stop */
 	int key;		/* what the callback gets; 0: short_name */
 	bool many;		/* may be repeated: "[--x ARG]..." in the synopsis */
+	enum cli_store store;
+	size_t offset;		/* of the field it sets, in the verb's arguments */
+	const char *bad;	/* CLI_SECONDS: the start of its usage error ("-d wants seconds") */
 };
+
+/* 0, or (a build error) when type's field is not a ctype. */
+#define CLI_FIELD_IS(type, field, ctype) \
+	(sizeof(char[__builtin_types_compatible_p(__typeof__(((type *)0)->field), ctype) ? 1 : -1]) - 1)
+#define CLI_AT(type, field, ctype) \
+	.offset = offsetof(type, field) + CLI_FIELD_IS(type, field, ctype)
+
+/* Table entries' tails: the option sets type's field (a bool, a string, seconds). */
+#define CLI_SET_FLAG(type, field) .store = CLI_FLAG, CLI_AT(type, field, bool)
+#define CLI_SET_STRING(type, field) .store = CLI_STRING, CLI_AT(type, field, const char *)
+#define CLI_SET_SECONDS(type, field, usage_error) \
+	.store = CLI_SECONDS, CLI_AT(type, field, double), .bad = usage_error
 
 /* One verb. Its options end with an entry whose name is NULL. */
 struct cli_verb {
@@ -33,6 +58,8 @@ struct cli_verb {
 	const char *args_error;
 	/* What a bad option is called in its usage error; NULL: "unknown or incomplete option". */
 	const char *bad_option;
+	/* Runs only with the privileges tracing kernel functions needs (cli__check_privileges). */
+	bool traces;
 	int (*run)(int argc, char **argv);
 };
 
@@ -45,13 +72,25 @@ int cli__opt_seconds(const char *arg, double *out, const char *what);
 #define CLI_MAX_OPTS 24
 
 /*
- * Parses argv[1..argc) (argv[0] is the verb) against v's table, calling fn for
- * each option. Returns 0 with the positionals in argv[*first..argc) (their
+ * Parses argv[1..argc) (argv[0] is the verb) against v's table: each option in
+ * turn sets its field of data or, CLI_CALL ones, goes to fn (NULL where there are
+ * none). Returns 0 with the positionals in argv[*first..argc) (their
  * count already checked; first may be NULL); 1 when --help was printed on stdout; -EINVAL after
  * one line `lpsentinel: usage error: ...` on stderr (or fn's own error).
  */
 int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, void *data,
 	       int *first);
+
+/* cli__parsed's "go on with the verb"; not an exit status. */
+#define CLI_RUN (-1)
+
+/*
+ * What every verb does with what its parse returned (cli__parse's 0, 1 or
+ * -errno): CLI_RUN to go on, or the exit status to return now: CLI_EXIT_OK
+ * after --help, CLI_EXIT_USAGE after a usage error, CLI_EXIT_ERROR when v
+ * traces and the privileges fall short (said on stderr).
+ */
+int cli__parsed(const struct cli_verb *v, int parsed);
 
 /* "lpsentinel VERB ARGS [--opt ARG]...", no newline. */
 void cli__synopsis(FILE *f, const struct cli_verb *v);

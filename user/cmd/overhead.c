@@ -40,16 +40,19 @@
 
 static const struct cli_opt overhead_opts[] = {
 	{ "duration", 'd', "SECONDS", "length of each window, before and with the patch "
-	  "(default 10)" },
+	  "(default 10)", CLI_SET_SECONDS(struct overhead_args, window_s,
+					  "-d wants a positive number of seconds") },
 	{ "calibrate", 0, "NOOP.ko", "measure the livepatch redirection alone with this "
-	  "identical-code patch", .key = 'c' },
-	{ "keep", 0, NULL, "leave the patch loaded afterwards", .key = 'k' },
-	{ "json", 0, NULL, "one JSON document on stdout", .key = 'j' },
+	  "identical-code patch", CLI_SET_STRING(struct overhead_args, calibrate) },
+	{ "keep", 0, NULL, "leave the patch loaded afterwards",
+	  CLI_SET_FLAG(struct overhead_args, keep) },
+	{ "json", 0, NULL, "one JSON document on stdout", CLI_SET_FLAG(struct overhead_args, json) },
 	{ 0 },
 };
 
 const struct cli_verb cli_verb_overhead = {
 	.name = "overhead", .args = "PATCH.ko|PATCH", .opts = overhead_opts, .run = do_overhead,
+	.traces = true,
 	.summary = "What a livepatch costs per call and in CPU, with the redirection "
 		   "calibrated apart from the new code",
 	.min_args = 1, .max_args = 1,
@@ -57,26 +60,12 @@ const struct cli_verb cli_verb_overhead = {
 		      "(see lpsentinel overhead --help)",
 };
 
-static int overhead_opt(int key, const char *arg, void *data)
-{
-	struct overhead_args *a = data;
-
-	switch (key) {
-	case 'd':
-		return cli__opt_seconds(arg, &a->window_s, "-d wants a positive number of seconds");
-	case 'c': a->calibrate = arg; break;
-	case 'k': a->keep = true; break;
-	case 'j': a->json = true; break;
-	}
-	return 0;
-}
-
 static int parse_overhead_args(int argc, char **argv, struct overhead_args *a)
 {
 	int first, ret;
 
 	a->window_s = 10;
-	ret = cli__parse(&cli_verb_overhead, argc, argv, overhead_opt, a, &first);
+	ret = cli__parse(&cli_verb_overhead, argc, argv, NULL, a, &first);
 	if (!ret)
 		a->target = argv[first];
 	return ret;
@@ -482,14 +471,7 @@ cleanup:
 int do_overhead(int argc, char **argv)
 {
 	struct overhead_args a = { 0 };
-	int ret = parse_overhead_args(argc, argv, &a);
+	int ret = cli__parsed(&cli_verb_overhead, parse_overhead_args(argc, argv, &a));
 
-	if (ret > 0)
-		return CLI_EXIT_OK;	/* --help */
-	if (ret)
-		return CLI_EXIT_USAGE;
-	ret = cli__check_privileges();
-	if (ret)
-		return CLI_EXIT_ERROR;
-	return run_overhead(&a);
+	return ret == CLI_RUN ? run_overhead(&a) : ret;
 }

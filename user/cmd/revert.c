@@ -24,11 +24,13 @@ struct revert_args {
 };
 
 static const struct cli_opt revert_opts[] = {
-	{ "timeout", 't', "SECONDS", "wait this long for the unpatch (default 60)" },
+	{ "timeout", 't', "SECONDS", "wait this long for the unpatch (default 60)",
+	  CLI_SET_SECONDS(struct revert_args, timeout_s,
+			  "--timeout wants a positive number of seconds") },
 	{ "force", 'f', NULL, "past the timeout, write force (the module can then never be "
-	  "removed)" },
-	{ "unload", 'u', NULL, "then remove the module" },
-	{ "json", 'j', NULL, "one JSON document on stdout" },
+	  "removed)", CLI_SET_FLAG(struct revert_args, force) },
+	{ "unload", 'u', NULL, "then remove the module", CLI_SET_FLAG(struct revert_args, unload) },
+	{ "json", 'j', NULL, "one JSON document on stdout", CLI_SET_FLAG(struct revert_args, json) },
 	{ 0 },
 };
 
@@ -39,27 +41,12 @@ const struct cli_verb cli_verb_revert = {
 	.args_error = "revert needs exactly one PATCH (name or module file)",
 };
 
-static int revert_opt(int key, const char *arg, void *data)
-{
-	struct revert_args *a = data;
-
-	switch (key) {
-	case 't':
-		return cli__opt_seconds(arg, &a->timeout_s,
-					"--timeout wants a positive number of seconds");
-	case 'f': a->force = true; break;
-	case 'u': a->unload = true; break;
-	case 'j': a->json = true; break;
-	}
-	return 0;
-}
-
 static int parse_revert_args(int argc, char **argv, struct revert_args *a)
 {
 	int first, ret;
 
 	a->timeout_s = 60;
-	ret = cli__parse(&cli_verb_revert, argc, argv, revert_opt, a, &first);
+	ret = cli__parse(&cli_verb_revert, argc, argv, NULL, a, &first);
 	if (!ret)
 		klp_patch_name(argv[first], a->patch, sizeof(a->patch));
 	return ret;
@@ -133,12 +120,10 @@ cleanup:
 int do_revert(int argc, char **argv)
 {
 	struct revert_args a = { 0 };
-	int ret = parse_revert_args(argc, argv, &a);
+	int ret = cli__parsed(&cli_verb_revert, parse_revert_args(argc, argv, &a));
 
-	if (ret > 0)
-		return CLI_EXIT_OK;
-	if (ret)
-		return CLI_EXIT_USAGE;
+	if (ret != CLI_RUN)
+		return ret;
 	if (geteuid() != 0) {
 		lps_err("permission denied: reverting a livepatch needs root");
 		return CLI_EXIT_ERROR;

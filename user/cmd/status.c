@@ -85,10 +85,12 @@ struct status_args {
 };
 
 static const struct cli_opt status_opts[] = {
-	{ "json", 'j', NULL, "JSON on stdout (with --follow: one JSON line per event)" },
-	{ "follow", 'f', NULL, "one line per patch that appears, settles or goes, until a signal" },
+	{ "json", 'j', NULL, "JSON on stdout (with --follow: one JSON line per event)",
+	  CLI_SET_FLAG(struct status_args, json) },
+	{ "follow", 'f', NULL, "one line per patch that appears, settles or goes, until a signal",
+	  CLI_SET_FLAG(struct status_args, follow) },
 	{ "state", 's', "DIR", "a running watch daemon's state directory (default "
-	  WATCH_DEFAULT_STATE_DIR ")" },
+	  WATCH_DEFAULT_STATE_DIR ")", CLI_SET_STRING(struct status_args, state_dir) },
 	{ 0 },
 };
 
@@ -100,18 +102,6 @@ const struct cli_verb cli_verb_status = {
 	.bad_option = "unknown option",
 };
 
-static int status_opt(int key, const char *arg, void *data)
-{
-	struct status_args *a = data;
-
-	switch (key) {
-	case 'j': a->json = true; break;
-	case 'f': a->follow = true; break;
-	case 's': a->state_dir = arg; break;
-	}
-	return 0;
-}
-
 int do_status(int argc, char **argv)
 {
 	struct status_args a = { .state_dir = WATCH_DEFAULT_STATE_DIR };
@@ -121,9 +111,10 @@ int do_status(int argc, char **argv)
 	bool json, follow_mode;
 	int ret;
 
-	ret = cli__parse(&cli_verb_status, argc, argv, status_opt, &a, NULL);
-	if (ret)
-		return ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+	ret = cli__parsed(&cli_verb_status,
+			  cli__parse(&cli_verb_status, argc, argv, NULL, &a, NULL));
+	if (ret != CLI_RUN)
+		return ret;
 	json = a.json;
 	follow_mode = a.follow;
 	state_dir = a.state_dir;

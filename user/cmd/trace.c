@@ -31,49 +31,42 @@ struct trace_args {
 };
 
 static const struct cli_opt trace_opts[] = {
-	{ "duration", 'd', "SECONDS", "stop after SECONDS (default: at SIGINT or SIGTERM)" },
-	{ "interval", 'i', "SECONDS", "also report every SECONDS (default: at the end only)" },
+	{ "duration", 'd', "SECONDS", "stop after SECONDS (default: at SIGINT or SIGTERM)",
+	  CLI_SET_SECONDS(struct trace_args, duration_s, "-d wants a positive number of seconds") },
+	{ "interval", 'i', "SECONDS", "also report every SECONDS (default: at the end only)",
+	  CLI_SET_SECONDS(struct trace_args, interval_s, "-i wants a positive number of seconds") },
 	{ "mode", 'm', "auto|fentry|kprobe", "how to attach (default auto: fentry where the "
 	  "function has BTF and no livepatch replaces it, else kprobe)" },
 	{ "no-signals", 0, NULL, "latency, calls and errors only: no lock, page fault or "
-	  "run queue signals", .key = 'S' },
+	  "run queue signals", CLI_SET_FLAG(struct trace_args, no_signals) },
 	{ "self-cost", 0, NULL, "BPF run-time statistics on, and the probe floor measured first",
-	  .key = 'C' },
-	{ "json", 'j', NULL, "one JSON document on stdout" },
+	  CLI_SET_FLAG(struct trace_args, self_cost) },
+	{ "json", 'j', NULL, "one JSON document on stdout", CLI_SET_FLAG(struct trace_args, json) },
 	{ 0 },
 };
 
 const struct cli_verb cli_verb_trace = {
-	.name = "trace", .args = "FUNC...", .opts = trace_opts, .run = do_trace,
+	.name = "trace", .args = "FUNC...", .opts = trace_opts, .run = do_trace, .traces = true,
 	.summary = "Exact call and error counts and latency histograms of kernel functions, "
 		   "with every probe checked to run",
 	.min_args = 1, .max_args = -1,
 	.args_error = "trace needs at least one function (see lpsentinel trace --help)",
 };
 
+/* --mode, the one option the table cannot set. */
 static int trace_opt(int key, const char *arg, void *data)
 {
 	struct trace_args *a = data;
 
-	switch (key) {
-	case 'd':
-		return cli__opt_seconds(arg, &a->duration_s, "-d wants a positive number of seconds");
-	case 'i':
-		return cli__opt_seconds(arg, &a->interval_s, "-i wants a positive number of seconds");
-	case 'm':
-		if (!strcmp(arg, "fentry"))
-			a->mode = ATTACH_FENTRY;
-		else if (!strcmp(arg, "kprobe"))
-			a->mode = ATTACH_KPROBE;
-		else if (!strcmp(arg, "auto"))
-			a->mode = ATTACH_AUTO;
-		else
-			return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'", arg);
-		break;
-	case 'S': a->no_signals = true; break;
-	case 'C': a->self_cost = true; break;
-	case 'j': a->json = true; break;
-	}
+	(void)key;
+	if (!strcmp(arg, "fentry"))
+		a->mode = ATTACH_FENTRY;
+	else if (!strcmp(arg, "kprobe"))
+		a->mode = ATTACH_KPROBE;
+	else if (!strcmp(arg, "auto"))
+		a->mode = ATTACH_AUTO;
+	else
+		return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'", arg);
 	return 0;
 }
 
@@ -347,14 +340,7 @@ cleanup:
 int do_trace(int argc, char **argv)
 {
 	struct trace_args a = { 0 };
-	int ret = parse_trace_args(argc, argv, &a);
+	int ret = cli__parsed(&cli_verb_trace, parse_trace_args(argc, argv, &a));
 
-	if (ret > 0)
-		return CLI_EXIT_OK;	/* --help */
-	if (ret)
-		return CLI_EXIT_USAGE;
-	ret = cli__check_privileges();
-	if (ret)
-		return CLI_EXIT_ERROR;
-	return run_trace(&a);
+	return ret == CLI_RUN ? run_trace(&a) : ret;
 }

@@ -13,36 +13,33 @@
 #include "watch.h"
 
 static const struct cli_opt watch_opts[] = {
-	{ "rules", 'r', "FILE", "rules file, reloaded on SIGHUP (default: the built-in rules)" },
+	{ "rules", 'r', "FILE", "rules file, reloaded on SIGHUP (default: the built-in rules)",
+	  CLI_SET_STRING(struct watch_args, rules_path) },
 	{ "state", 's', "DIR", "state file, audit trail, status and control socket (default "
-	  WATCH_DEFAULT_STATE_DIR ")" },
-	{ "listen", 'l', "ADDR:PORT", "serve Prometheus /metrics there" },
+	  WATCH_DEFAULT_STATE_DIR ")", CLI_SET_STRING(struct watch_args, state_dir) },
+	{ "listen", 'l', "ADDR:PORT", "serve Prometheus /metrics there",
+	  CLI_SET_STRING(struct watch_args, listen) },
 	{ "function", 'f', "NAME", "keep a baseline for this function too", .many = true },
 	{ 0 },
 };
 
 const struct cli_verb cli_verb_watch = {
-	.name = "watch", .args = "", .opts = watch_opts, .run = do_watch,
+	.name = "watch", .args = "", .opts = watch_opts, .run = do_watch, .traces = true,
 	.summary = "The daemon: rolling baselines; every livepatch that appears is judged, and "
 		   "reverted on failure",
 	.min_args = 0, .max_args = 0, .args_error = "watch takes no arguments, only options ('%s')",
 };
 
+/* --function, once per name. */
 static int watch_opt(int key, const char *arg, void *data)
 {
 	struct watch_args *a = data;
 
-	switch (key) {
-	case 'r': a->rules_path = arg; break;
-	case 's': a->state_dir = arg; break;
-	case 'l': a->listen = arg; break;
-	case 'f':
-		for (size_t k = 0; k < a->nfunctions; k++)
-			if (!strcmp(a->functions[k], arg))
-				return 0;
-		a->functions[a->nfunctions++] = arg;
-		break;
-	}
+	(void)key;
+	for (size_t k = 0; k < a->nfunctions; k++)
+		if (!strcmp(a->functions[k], arg))
+			return 0;
+	a->functions[a->nfunctions++] = arg;
 	return 0;
 }
 
@@ -58,13 +55,9 @@ static int parse_watch_args(int argc, char **argv, struct watch_args *a)
 int do_watch(int argc, char **argv)
 {
 	struct watch_args a = { 0 };
-	int ret = parse_watch_args(argc, argv, &a);
+	int ret = cli__parsed(&cli_verb_watch, parse_watch_args(argc, argv, &a));
 
-	if (ret)
-		ret = ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-	else if (cli__check_privileges())
-		ret = CLI_EXIT_ERROR;
-	else
+	if (ret == CLI_RUN)
 		ret = watch__run(&a) ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 	free(a.functions);
 	return ret;

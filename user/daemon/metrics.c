@@ -6,6 +6,7 @@
  * exported counts are exact sums of the probes' log-linear buckets.
  */
 #define _GNU_SOURCE
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,40 +91,53 @@ static void histogram(FILE *f, const char *name, const char *fn, const struct lp
 	fprintf(f, " %llu\n", (unsigned long long)hist_recorded(h));
 }
 
+/* The families read straight from each watched function's counters. */
+enum fn_value { FN_COUNT, FN_NS_AS_SECONDS, FN_HISTOGRAM };
+#define WF(field) offsetof(struct watch_fn, field)
+static const struct fn_family {
+	const char *name, *type, *help;
+	enum fn_value kind;
+	size_t off;	/* in struct watch_fn: a __u64, or the struct lps_hist of FN_HISTOGRAM */
+	bool sig;	/* from the signal probes: functions without them have no sample */
+} fn_families[] = {
+	{ "lpsentinel_function_calls_total", "counter",
+	  "Calls of a watched function counted by its probes since they were attached.",
+	  FN_COUNT, WF(cum.calls) },
+	{ "lpsentinel_function_errors_total", "counter",
+	  "Calls of a watched function that returned an error.", FN_COUNT, WF(cum.errors) },
+	{ "lpsentinel_function_latency_seconds", "histogram",
+	  "Latency of a watched function, entry to return.", FN_HISTOGRAM, WF(cum) },
+	{ "lpsentinel_function_lock_contentions_total", "counter",
+	  "Lock contentions begun while a task was inside the function (functions with signal probes).",
+	  FN_COUNT, WF(scum.contended), true },
+	{ "lpsentinel_function_lock_wait_seconds_total", "counter",
+	  "Time spent waiting in those contentions.", FN_NS_AS_SECONDS, WF(scum.contention_ns), true },
+	{ "lpsentinel_function_page_faults_total", "counter",
+	  "Kernel-mode page faults taken inside the function.", FN_COUNT, WF(scum.page_faults), true },
+};
+
+static void fn_family_samples(FILE *f, const struct watch *w, const struct fn_family *ff)
+{
+	family(f, ff->name, ff->type, ff->help);
+	for (size_t i = 0; i < w->nfns; i++) {
+		const struct watch_fn *fn = &w->fns[i];
+		const void *v = (const char *)fn + ff->off;
+
+		if (ff->sig && !fn->has_sig)
+			continue;
+		if (ff->kind == FN_HISTOGRAM)
+			histogram(f, ff->name, fn->name, v);
+		else if (ff->kind == FN_NS_AS_SECONDS)
+			fn_seconds(f, ff->name, fn->name, (double)*(const __u64 *)v);
+		else
+			fn_sample(f, ff->name, fn->name, *(const __u64 *)v);
+	}
+}
+
 static void functions(FILE *f, const struct watch *w)
 {
-	family(f, "lpsentinel_function_calls_total", "counter",
-	       "Calls of a watched function counted by its probes since they were attached.");
-	for (size_t i = 0; i < w->nfns; i++)
-		fn_sample(f, "lpsentinel_function_calls_total", w->fns[i].name, w->fns[i].cum.calls);
-	family(f, "lpsentinel_function_errors_total", "counter",
-	       "Calls of a watched function that returned an error.");
-	for (size_t i = 0; i < w->nfns; i++)
-		fn_sample(f, "lpsentinel_function_errors_total", w->fns[i].name, w->fns[i].cum.errors);
-	family(f, "lpsentinel_function_latency_seconds", "histogram",
-	       "Latency of a watched function, entry to return.");
-	for (size_t i = 0; i < w->nfns; i++)
-		histogram(f, "lpsentinel_function_latency_seconds", w->fns[i].name, &w->fns[i].cum);
-	family(f, "lpsentinel_function_lock_contentions_total", "counter",
-	       "Lock contentions begun while a task was inside the function (functions with signal probes).");
-	for (size_t i = 0; i < w->nfns; i++)
-		if (w->fns[i].has_sig)
-			fn_sample(f, "lpsentinel_function_lock_contentions_total", w->fns[i].name,
-				  w->fns[i].scum.contended);
-	family(f, "lpsentinel_function_lock_wait_seconds_total", "counter",
-	       "Time spent waiting in those contentions.");
-	for (size_t i = 0; i < w->nfns; i++) {
-		if (!w->fns[i].has_sig)
-			continue;
-		fn_seconds(f, "lpsentinel_function_lock_wait_seconds_total", w->fns[i].name,
-			   (double)w->fns[i].scum.contention_ns);
-	}
-	family(f, "lpsentinel_function_page_faults_total", "counter",
-	       "Kernel-mode page faults taken inside the function.");
-	for (size_t i = 0; i < w->nfns; i++)
-		if (w->fns[i].has_sig)
-			fn_sample(f, "lpsentinel_function_page_faults_total", w->fns[i].name,
-				  w->fns[i].scum.page_faults);
+	for (size_t k = 0; k < sizeof(fn_families) / sizeof(fn_families[0]); k++)
+		fn_family_samples(f, w, &fn_families[k]);
 	family(f, "lpsentinel_function_baseline_calls", "gauge",
 	       "Calls in the function's current baseline window (frozen while a patch is judged).");
 	for (size_t i = 0; i < w->nfns; i++) {
@@ -180,30 +194,29 @@ static void functions(FILE *f, const struct watch *w)
 		fn_sample(f, "lpsentinel_function_judging", w->fns[i].name, w->fns[i].judging > 0);
 }
 
+/* metric{patch="p",key="value"} 1 or 0: one sample of a per-patch one-hot gauge. */
+static void patch_sample(FILE *f, const char *metric, const struct watch_patch *p,
+			 const char *key, const char *value, bool on)
+{
+	fprintf(f, "%s{patch=\"", metric);
+	label(f, p->name);
+	fprintf(f, "\",%s=\"%s\"} %d\n", key, value, on);
+}
+
 static void patches(FILE *f, const struct watch *w)
 {
 	family(f, "lpsentinel_patch_state", "gauge",
 	       "1 for the state the daemon last saw each livepatch in.");
-	for (size_t i = 0; i < w->npatches; i++) {
-		for (int s = 0; s < PATCH_STATE_NR; s++) {
-			fprintf(f, "lpsentinel_patch_state{patch=\"");
-			label(f, w->patches[i].name);
-			fprintf(f, "\",state=\"%s\"} %d\n", patch_state__name(s),
-				w->patches[i].state == (enum patch_state)s);
-		}
-	}
+	for (size_t i = 0; i < w->npatches; i++)
+		for (int s = 0; s < PATCH_STATE_NR; s++)
+			patch_sample(f, "lpsentinel_patch_state", &w->patches[i], "state",
+				     patch_state__name(s), w->patches[i].state == (enum patch_state)s);
 	family(f, "lpsentinel_patch_verdict", "gauge",
 	       "1 for the verdict of each judged livepatch.");
-	for (size_t i = 0; i < w->npatches; i++) {
-		if (!w->patches[i].judged)
-			continue;
-		for (int v = VERDICT_PASS; v <= VERDICT_FAIL; v++) {
-			fprintf(f, "lpsentinel_patch_verdict{patch=\"");
-			label(f, w->patches[i].name);
-			fprintf(f, "\",verdict=\"%s\"} %d\n", verdict__name(v),
-				w->patches[i].verdict == (enum verdict)v);
-		}
-	}
+	for (size_t i = 0; i < w->npatches; i++)
+		for (int v = VERDICT_PASS; w->patches[i].judged && v <= VERDICT_FAIL; v++)
+			patch_sample(f, "lpsentinel_patch_verdict", &w->patches[i], "verdict",
+				     verdict__name(v), w->patches[i].verdict == (enum verdict)v);
 	family(f, "lpsentinel_patch_state_timestamp_seconds", "gauge",
 	       "When the daemon last changed its view of each livepatch.");
 	for (size_t i = 0; i < w->npatches; i++) {

@@ -3,27 +3,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "kfile.h"
 #include "klp_control.h"
 
 int klp_control__write(const char *root, const char *patch, const char *attr, const char *value)
 {
 	char path[PATH_MAX];
-	ssize_t n;
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s/%s", root, patch, attr);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return kfile__write(path, 0, value);
 }
 
 int klp_control__wait_gone(const char *root, const char *patch, double timeout_s)

@@ -83,49 +83,76 @@ static void free_names(char **v, size_t n)
 	free(v);
 }
 
-/* "<function>,<sympos>" directories of one object. */
-static int read_object(const char *dir, const char *name, struct klp_object_entry *o)
+/* Fills entry from subdirectory name of dir: 0, 1 to leave it out, or -errno. */
+typedef int read_entry_fn(const char *dir, char *name, void *entry);
+
+/*
+ * One entry per subdirectory of dir, in name order: *out gets a zeroed array
+ * of elem-sized entries with room for all (at least one), *count the entries
+ * read and the one that failed, if one did: what the caller frees.
+ */
+static int read_subdirs(const char *dir, size_t elem, read_entry_fn *read, void **out,
+			size_t *count)
 {
 	char **names = NULL;
 	size_t n = 0;
+	int ret = list_subdirs(dir, &names, &n);
+
+	*out = NULL;
+	*count = 0;
+	if (ret)
+		return ret;
+	*out = calloc(n ? n : 1, elem);
+	if (!*out)
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < n; i++) {
+		ret = read(dir, names[i], (char *)*out + *count * elem);
+		if (ret <= 0)
+			(*count)++;
+		if (ret > 0)
+			ret = 0;
+	}
+	free_names(names, n);
+	return ret;
+}
+
+/* A "<function>,<sympos>" directory. */
+static int read_func(const char *dir, char *name, void *entry)
+{
+	struct klp_func_entry *f = entry;
+	char *comma = strrchr(name, ',');
+
+	(void)dir;
+	if (!comma)
+		return 1;
+	*comma = '\0';
+	f->sympos = strtoul(comma + 1, NULL, 10);
+	f->name = strdup(name);
+	return f->name ? 0 : -ENOMEM;
+}
+
+/* An object of the patch in patch_dir, and its functions. */
+static int read_object(const char *patch_dir, char *name, void *entry)
+{
+	struct klp_object_entry *o = entry;
+	char dir[PATH_MAX + NAME_MAX + 2];
+	void *funcs;
 	int ret;
 
+	snprintf(dir, sizeof(dir), "%s/%s", patch_dir, name);
 	o->name = strdup(name);
 	o->patched = read_int_attr(dir, "patched");
 	if (!o->name)
 		return -ENOMEM;
-	ret = list_subdirs(dir, &names, &n);
-	if (ret)
-		return ret;
-	o->funcs = calloc(n ? n : 1, sizeof(*o->funcs));
-	if (!o->funcs) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *comma = strrchr(names[i], ',');
-
-		if (!comma)
-			continue;
-		*comma = '\0';
-		o->funcs[o->nfuncs].sympos = strtoul(comma + 1, NULL, 10);
-		o->funcs[o->nfuncs].name = strdup(names[i]);
-		if (!o->funcs[o->nfuncs].name) {
-			ret = -ENOMEM;
-			goto cleanup;
-		}
-		o->nfuncs++;
-	}
-cleanup:
-	free_names(names, n);
+	ret = read_subdirs(dir, sizeof(*o->funcs), read_func, &funcs, &o->nfuncs);
+	o->funcs = funcs;
 	return ret;
 }
 
 int klp_sysfs__read_patch(const char *root, const char *name, struct klp_patch_entry *p)
 {
-	char dir[PATH_MAX], obj[PATH_MAX + NAME_MAX + 2];
-	char **names = NULL;
-	size_t n = 0;
+	char dir[PATH_MAX];
+	void *objs;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
@@ -139,22 +166,8 @@ int klp_sysfs__read_patch(const char *root, const char *name, struct klp_patch_e
 	p->name = strdup(name);
 	if (!p->name)
 		return -ENOMEM;
-	ret = list_subdirs(dir, &names, &n);
-	if (ret)
-		goto cleanup;
-	p->objs = calloc(n ? n : 1, sizeof(*p->objs));
-	if (!p->objs) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n; i++) {
-		snprintf(obj, sizeof(obj), "%s/%s", dir, names[i]);
-		ret = read_object(obj, names[i], &p->objs[p->nobjs++]);
-		if (ret)
-			goto cleanup;
-	}
-cleanup:
-	free_names(names, n);
+	ret = read_subdirs(dir, sizeof(*p->objs), read_object, &objs, &p->nobjs);
+	p->objs = objs;
 	if (ret)
 		klp_patch_entry__free(p);
 	return ret;
@@ -182,33 +195,20 @@ void klp_patch_list__free(struct klp_patch_list *l)
 	l->n = 0;
 }
 
+/* A patch of the list; one gone since readdir (unpatched meanwhile) is left out. */
+static int read_listed_patch(const char *root, char *name, void *entry)
+{
+	int ret = klp_sysfs__read_patch(root, name, entry);
+
+	return ret == -ENOENT ? 1 : ret;
+}
+
 int klp_sysfs__list(const char *root, struct klp_patch_list *out)
 {
-	char **names = NULL;
-	size_t n = 0;
-	int ret;
+	void *v;
+	int ret = read_subdirs(root, sizeof(*out->v), read_listed_patch, &v, &out->n);
 
-	memset(out, 0, sizeof(*out));
-	ret = list_subdirs(root, &names, &n);
-	if (ret)
-		return ret;
-	out->v = calloc(n ? n : 1, sizeof(*out->v));
-	if (!out->v) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ret = klp_sysfs__read_patch(root, names[i], &out->v[out->n]);
-		if (ret == -ENOENT) {	/* gone since readdir: unpatched meanwhile */
-			ret = 0;
-			continue;
-		}
-		if (ret)
-			goto cleanup;
-		out->n++;
-	}
-cleanup:
-	free_names(names, n);
+	out->v = v;
 	if (ret)
 		klp_patch_list__free(out);
 	return ret;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <bpf/libbpf.h>
+#include "kfile.h"
 #include "kretprobe.h"
 
 #define EVENT_GROUP "lpsentinel"
@@ -22,18 +23,9 @@ static const char *tracefs(void)
 static int append_kprobe_events(const char *line)
 {
 	char path[128];
-	ssize_t n;
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs());
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, line, strlen(line));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return kfile__write(path, O_APPEND, line);
 }
 
 static int read_event_id(const char *event)

@@ -241,60 +241,73 @@ static int apply(const struct ctx *c, yaml_node_t *map, struct rules_set *s, boo
 	return 0;
 }
 
-static int read_functions(const struct ctx *c, yaml_node_t *seq, struct rules *r)
+/*
+ * A list section (functions:, watch:): room(r, n) makes room for its n items,
+ * then each goes to item() in order with its node id. must: the error when
+ * the section is no list.
+ */
+static int read_list(const struct ctx *c, const yaml_node_t *seq, struct rules *r,
+		     const char *must, int (*room)(struct rules *r, size_t n),
+		     int (*item)(const struct ctx *c, yaml_node_t *e, int id, struct rules *r))
 {
-	size_t n;
+	const yaml_node_item_t *it;
+	int ret;
 
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return bad(c, seq, "functions must be a list");
-	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+		return bad(c, seq, "%s", must);
+	it = seq->data.sequence.items.start;
+	ret = room(r, (size_t)(seq->data.sequence.items.top - it));
+	for (; !ret && it < seq->data.sequence.items.top; it++)
+		ret = item(c, yaml_document_get_node(c->doc, *it), *it, r);
+	return ret;
+}
+
+static int functions_room(struct rules *r, size_t n)
+{
 	r->overrides = calloc(n ? n : 1, sizeof(*r->overrides));
 	r->globs = calloc(n ? n : 1, sizeof(*r->globs));
-	if (!r->overrides || !r->globs)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		int id = seq->data.sequence.items.start[i];
-		yaml_node_t *e = yaml_document_get_node(c->doc, id), *k, *v;
-		struct rules_set scratch = r->defaults;
-		const char *glob = NULL;
-		int ret;
+	r->noverrides = 0;
+	return r->overrides && r->globs ? 0 : -ENOMEM;
+}
 
-		if (!e || e->type != YAML_MAPPING_NODE)
-			return bad(c, e, "each functions entry is a mapping with match:");
-		FOR_PAIRS(c, e, k, v)
-			if (scalar(k) && !strcmp(scalar(k), "match"))
-				glob = scalar(v);
-		if (!glob || !*glob)
-			return bad(c, e, "functions entry without a match: glob");
-		ret = apply(c, e, &scratch, true);	/* validates it now, not at gate time */
-		if (ret)
-			return ret;
-		r->overrides[i] = id;
-		r->globs[i] = (char *)glob;
-		r->noverrides = i + 1;
-	}
+/* functions: one entry, a mapping with match: and settings that override the defaults. */
+static int functions_item(const struct ctx *c, yaml_node_t *e, int id, struct rules *r)
+{
+	struct rules_set scratch = r->defaults;
+	const char *glob = NULL;
+	yaml_node_t *k, *v;
+	int ret;
+
+	if (!e || e->type != YAML_MAPPING_NODE)
+		return bad(c, e, "each functions entry is a mapping with match:");
+	FOR_PAIRS(c, e, k, v)
+		if (scalar(k) && !strcmp(scalar(k), "match"))
+			glob = scalar(v);
+	if (!glob || !*glob)
+		return bad(c, e, "functions entry without a match: glob");
+	ret = apply(c, e, &scratch, true);	/* validates it now, not at gate time */
+	if (ret)
+		return ret;
+	r->overrides[r->noverrides] = id;
+	r->globs[r->noverrides++] = (char *)glob;
 	return 0;
 }
 
-/* watch: the functions the daemon keeps baselines for, a list of names. */
-static int read_watch(const struct ctx *c, yaml_node_t *seq, struct rules *r)
+static int watch_room(struct rules *r, size_t n)
 {
-	size_t n;
-
-	if (seq->type != YAML_SEQUENCE_NODE)
-		return bad(c, seq, "watch must be a list of function names");
-	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
 	r->watch = calloc(n + 1, sizeof(*r->watch));
-	if (!r->watch)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *e = yaml_document_get_node(c->doc, seq->data.sequence.items.start[i]);
-		const char *name = e ? scalar(e) : NULL;
+	return r->watch ? 0 : -ENOMEM;
+}
 
-		if (!name || !*name || strpbrk(name, " \t*?[/"))
-			return bad(c, e, "watch entries are plain function names");
-		r->watch[r->nwatch++] = name;
-	}
+/* watch: the functions the daemon keeps baselines for, a list of names. */
+static int watch_item(const struct ctx *c, yaml_node_t *e, int id, struct rules *r)
+{
+	const char *name = e ? scalar(e) : NULL;
+
+	(void)id;
+	if (!name || !*name || strpbrk(name, " \t*?[/"))
+		return bad(c, e, "watch entries are plain function names");
+	r->watch[r->nwatch++] = name;
 	return 0;
 }
 
@@ -337,9 +350,11 @@ int rules__load(const char *path, struct rules *r, char *why, size_t len)
 		if (key && !strcmp(key, "defaults"))
 			ret = apply(&c, v, &r->defaults, false);
 		else if (key && !strcmp(key, "functions"))
-			ret = read_functions(&c, v, r);
+			ret = read_list(&c, v, r, "functions must be a list", functions_room,
+					functions_item);
 		else if (key && !strcmp(key, "watch"))
-			ret = read_watch(&c, v, r);
+			ret = read_list(&c, v, r, "watch must be a list of function names", watch_room,
+					watch_item);
 		else
 			ret = bad(&c, k, "unknown section '%s' (defaults, functions, watch)", key ? key : "?");
 		if (ret)
