@@ -90,11 +90,12 @@ int klp_life__load(struct klp_life *l, char *why, size_t len)
 	int kmsg_fd = kmsg__open("/dev/kmsg", true), ret = 0;
 	struct load_log lg = { .patch = l->patch };
 
+	/* The transition starts inside the load (the module's init enables the patch). */
+	l->t_start = clock__now_s();
 	if (syscall(SYS_finit_module, l->fd, "", 0))
 		ret = -errno;
 	if (!ret) {
 		l->state = KLP_LIFE_PATCHING;
-		l->t_start = clock__now_s();
 		goto cleanup;
 	}
 	if (kmsg_fd >= 0)
