@@ -5,6 +5,11 @@
 # run on), survives kill -9 with its state intact and judges the patch it was
 # judging when it died, and exits 0 on SIGTERM with every probe detached.
 # vm-timeout: 1200
+# Exclusive: the daemon's verdicts compare rolling baselines with observe
+# windows; lp_gate_ok must be kept after the restart, so its system
+# run-queue check must pass (a loaded host once failed it, x2.1), and the
+# revert time after insmod is reported.
+# vm-exclusive: yes
 . "$(dirname "$0")/lib.sh"
 S=$WORK/state
 FX=build/fixtures/$LPS_KREL
