@@ -40,6 +40,14 @@ stop_trace() {
 	[[ $rc == 0 ]] || { cat "$WORK/$TRACE_NAME.err"; fail "trace exited with $rc after SIGINT"; }
 }
 
+# stop_load PID: stops a background lpload started with a long --seconds, and
+# its workers (the parent does not pass a signal on).
+stop_load() {
+	pkill -P "$1" 2>/dev/null || true
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # jq-like access without jq: json FILE 'python expression over d'
 json() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
