@@ -33,7 +33,7 @@ read -r added ci code per cpu redir rci pvis action < <(num slow "' '.join(str(x
 	d['functions'][0]['per_call_ns'], d['functions'][0]['cpu_share'], d['calibration']['redirection_ns'],
 	d['calibration']['redirection_ns_ci95'], d['calibration']['probe_visible_ns'],
 	d['action'].replace(' ', '_')))")
-python3 - "$added" "$ci" "$code" "$per" "$cpu" "$redir" "$rci" "$pvis" <<'PY' || fail "lp_gate_slow: $(cat "$WORK/slow.json")"
+py - "$added" "$ci" "$code" "$per" "$cpu" "$redir" "$rci" "$pvis" <<'PY' || fail "lp_gate_slow: $(cat "$WORK/slow.json")"
 import sys
 added, ci, code, per, cpu, redir, rci, pvis = map(float, sys.argv[1:])
 assert added > 20000 and ci < added / 2, "added time not seen"
@@ -45,7 +45,7 @@ assert abs(code - (added - pvis)) < 1e-6 and abs(per - (code + redir)) < 1e-6, "
 assert cpu > 0, "CPU share"
 PY
 [[ $action == taken_back_out ]] || fail "lp_gate_slow: action $action"
-ok "lp_gate_slow: +$(printf %.0f "$added") ns per call (± $(printf %.0f "$ci")), redirection $(printf %.0f "$redir") ns (± $(printf %.0f "$rci")) timed by the caller, $(printf %.0f "$pvis") ns seen by the probes, $(python3 -c "print('%.2f' % ($cpu * 100))")% of a CPU"
+ok "lp_gate_slow: +$(printf %.0f "$added") ns per call (± $(printf %.0f "$ci")), redirection $(printf %.0f "$redir") ns (± $(printf %.0f "$rci")) timed by the caller, $(printf %.0f "$pvis") ns seen by the probes, $(py -c "print('%.2f' % ($cpu * 100))")% of a CPU"
 
 # The equivalent patch: no added time of that size.
 "$LPS" overhead "$FX/lp_gate_ok.ko" -d 4 --json >"$WORK/ok.json" 2>"$WORK/ok.err" ||
@@ -53,7 +53,7 @@ ok "lp_gate_slow: +$(printf %.0f "$added") ns per call (± $(printf %.0f "$ci"))
 okadd=$(num ok "d['functions'][0]['added_ns']")
 # Emulator drift between the windows reached 13 us on a loaded lab host: the
 # bound is relative to what the slow patch showed in the same run.
-python3 -c "import sys; sys.exit(abs($okadd) >= max(20000, $added / 3))" || fail "lp_gate_ok: added $okadd ns (slow: $added)"
+py -c "import sys; sys.exit(abs($okadd) >= max(20000, $added / 3))" || fail "lp_gate_ok: added $okadd ns (slow: $added)"
 [[ $(num ok "d['calibration'], d['cpu_share_of']") == "(None, 'the whole patch')" ]] ||
 	fail "lp_gate_ok: $(cat "$WORK/ok.json")"
 ok "lp_gate_ok: $(printf %.0f "$okadd") ns per call, not a regression's size"
