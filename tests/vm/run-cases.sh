@@ -2,6 +2,16 @@
 # Runs VM test cases, one fresh guest per case and kernel, so a hang costs one
 # test. usage: run-cases.sh [-k KREL]... [CASE...]   (default: every case in
 # tests/vm/cases on every lab kernel). Exit 0 only if every case passed.
+#
+# Two guests run at once (VM_JOBS, default 2 on a host with 2 or more cores:
+# a guest runs single-threaded TCG, about one host core). A case whose
+# assertions depend on the host's timing says "# vm-exclusive: yes" in its
+# header and runs alone: the runner lets the running guests finish first and
+# starts nothing beside it. Exclusive cases run first, then the others longest
+# first (by the times of the previous run, build/vm/case-times.tsv, when there
+# is one). Each case's output goes to a file and is printed in one piece when
+# the case ends; at the end comes a table of every case's time, slowest first.
+# The last line is always "vm tests: N passed, N failed[: name@krel ...]".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -16,26 +26,146 @@ while (($#)); do
 done
 ((${#krels[@]})) || mapfile -t krels < <("$here/kernels.sh")
 ((${#krels[@]})) || { echo "vm: no lab kernels installed (run: make deps)" >&2; exit 1; }
-((${#cases[@]})) || mapfile -t cases < <(ls tests/vm/cases/*.sh | grep -v '/lib\.sh$')
+if ((${#cases[@]} == 0)); then
+	for c in tests/vm/cases/*.sh; do [[ $c == */lib.sh ]] || cases+=("$c"); done
+fi
+for c in "${cases[@]}"; do [[ -f $c ]] || { echo "vm: no case $c" >&2; exit 2; }; done
 
-failed=() passed=0
+if [[ -n ${VM_JOBS:-} ]]; then
+	[[ $VM_JOBS =~ ^[1-9][0-9]*$ ]] || { echo "vm: VM_JOBS must be a positive number" >&2; exit 2; }
+	jobs_max=$VM_JOBS
+else
+	jobs_max=$(($(nproc) >= 2 ? 2 : 1))
+fi
+
+hdr() { sed -n "s/^# $1: \\(.*\\)\$/\\1/p" "$2" | head -n1; }	# hdr KEY CASE: a header value
+
+run_t0=$(date +%s)
+# Everything the guests share is made before any of them starts: the fixtures
+# and the initramfs of every kernel (two guests must not build them at once).
 for krel in "${krels[@]}"; do
 	"$here/build-fixtures.sh" "$krel" >/dev/null
-	for c in "${cases[@]}"; do
-		name=$(basename "$c" .sh)
-		echo "=== $name on $krel"
-		t0=$(date +%s)
-		# A case may ask for more vCPUs ("# vm-smp: N") or more time ("# vm-timeout: S").
-		smp=$(sed -n 's/^# vm-smp: \([0-9]*\)$/\1/p' "$c")
-		tmo=$(sed -n 's/^# vm-timeout: \([0-9]*\)$/\1/p' "$c")
-		if VM_SMP=${smp:-${VM_SMP:-2}} "$here/run-in-vm.sh" -t "${VM_CASE_TIMEOUT:-${tmo:-600}}" "$krel" "bash $c"; then
-			passed=$((passed + 1))
-			echo "=== PASS $name on $krel ($(($(date +%s) - t0)) s)"
+	"$here/initramfs.sh" "$krel" "$top/build/vm/initramfs-$krel.gz"
+done
+
+# The jobs: one per case and kernel. Order: exclusive ones first, in the order
+# given, then the rest by the previous run's time, longest first (unknown
+# ones first of all, then the order given), so the last to finish are short.
+times_file=$top/build/vm/case-times.tsv
+declare -A prev=()
+if [[ -s $times_file ]]; then
+	while IFS=$'\t' read -r n k s _; do [[ $s =~ ^[0-9]+$ ]] && prev["$n@$k"]=$s; done <"$times_file"
+fi
+excl_jobs=() shared_keyed=()
+i=0
+for c in "${cases[@]}"; do
+	name=$(basename "$c" .sh)
+	for krel in "${krels[@]}"; do
+		if [[ $(hdr vm-exclusive "$c") == yes ]]; then
+			excl_jobs+=("$krel|$c")
 		else
-			failed+=("$name@$krel")
-			echo "=== FAIL $name on $krel ($(($(date +%s) - t0)) s)"
+			printf -v key '%08d.%06d' "$((99999999 - ${prev["$name@$krel"]:-99999999}))" "$i"
+			shared_keyed+=("$key $krel|$c")
 		fi
+		i=$((i + 1))
 	done
 done
+order=("${excl_jobs[@]}")
+((${#shared_keyed[@]} == 0)) || mapfile -t -O "${#order[@]}" order < <(printf '%s\n' "${shared_keyed[@]}" | sort | cut -d' ' -f2-)
+
+logdir=$top/build/vm/runs/$(date +%Y%m%d-%H%M%S)-$$
+mkdir -p "$logdir"
+
+declare -A pid_job=() pid_t0=() pid_mode=()
+running=0 failed=() passed=0 rows=()
+
+# run_job KREL CASE LOG: one guest; its output and the runner's notes go to LOG.
+run_job() {
+	local krel=$1 c=$2 log=$3 smp tmo
+	# A case may ask for more vCPUs ("# vm-smp: N") or more time ("# vm-timeout: S").
+	smp=$(hdr vm-smp "$c") tmo=$(hdr vm-timeout "$c")
+	VM_SMP=${smp:-${VM_SMP:-2}} "$here/run-in-vm.sh" -t "${VM_CASE_TIMEOUT:-${tmo:-600}}" \
+		"$krel" "bash $c" >"$log" 2>&1
+}
+
+start_job() {	# start_job "KREL|CASE" MODE
+	local krel=${1%%|*} c=${1#*|} name log
+	name=$(basename "$c" .sh)
+	log=$logdir/$name@$krel.log
+	run_job "$krel" "$c" "$log" &
+	pid_job[$!]="$krel|$c" pid_t0[$!]=$(date +%s) pid_mode[$!]=$2
+	running=$((running + 1))
+	return 0
+}
+
+finish_job() {	# finish_job PID RC: prints the case's output in one piece
+	local pid=$1 rc=$2 krel c name s
+	krel=${pid_job[$pid]%%|*} c=${pid_job[$pid]#*|}
+	name=$(basename "$c" .sh)
+	s=$(($(date +%s) - pid_t0[$pid]))
+	echo "=== $name on $krel"
+	cat "$logdir/$name@$krel.log"
+	if ((rc == 0)); then
+		passed=$((passed + 1))
+		echo "=== PASS $name on $krel ($s s)"
+		rows+=("$name"$'\t'"$krel"$'\t'"$s"$'\t'PASS$'\t'"${pid_mode[$pid]}")
+	else
+		failed+=("$name@$krel")
+		echo "=== FAIL $name on $krel ($s s)"
+		rows+=("$name"$'\t'"$krel"$'\t'"$s"$'\t'"FAIL(rc $rc)"$'\t'"${pid_mode[$pid]}")
+	fi
+	unset "pid_job[$pid]" "pid_t0[$pid]" "pid_mode[$pid]"
+	running=$((running - 1))
+}
+
+wait_one() {
+	local pid rc=0
+	wait -n -p pid "${!pid_job[@]}" || rc=$?
+	finish_job "$pid" "$rc"
+}
+
+# Ctrl-C reaches the guests through the process group (run-in-vm.sh keeps
+# qemu in the foreground group); a TERM to the runner stops its guests here.
+kill_tree() { local c; for c in $(pgrep -P "$1" || true); do kill_tree "$c"; done; kill "$1" 2>/dev/null || true; }
+stop_all() { local p; for p in "${!pid_job[@]}"; do kill_tree "$p"; done; exit 143; }
+trap stop_all TERM
+
+for job in "${order[@]}"; do
+	c=${job#*|}
+	if [[ $(hdr vm-exclusive "$c") == yes ]]; then
+		while ((running > 0)); do wait_one; done
+		start_job "$job" alone
+		wait_one
+	else
+		while ((running >= jobs_max)); do wait_one; done
+		start_job "$job" shared
+	fi
+done
+while ((running > 0)); do wait_one; done
+wall=$(($(date +%s) - run_t0))
+
+# The time table, slowest first, with each case's time in the previous run
+# that had it (prev): drift shows run to run, and against tests/vm/README.md.
+# mode: alone (an exclusive case) or shared (another guest may have run beside it).
+sorted=$(printf '%s\n' "${rows[@]}" | sort -t$'\t' -k3,3nr -k1,1 -k2,2)
+printf '%s\n' "$sorted" >"$logdir/case-times.tsv"
+cp "$times_file" "$logdir/case-times.prev.tsv" 2>/dev/null || : >"$logdir/case-times.prev.tsv"
+{
+	printf '%s\n' "$sorted"
+	# cases not run this time keep their last time, for the next run's order
+	awk -F'\t' 'NR == FNR { ran[$1 "@" $2] = 1; next } !ran[$1 "@" $2]' \
+		<(printf '%s\n' "$sorted") "$logdir/case-times.prev.tsv"
+} | sort -t$'\t' -k3,3nr -k1,1 -k2,2 >"$times_file.tmp" && mv "$times_file.tmp" "$times_file"
+echo
+echo "=== time table (slowest first; up to $jobs_max guests at once; logs in ${logdir#"$top"/})"
+awk -F'\t' -v wall="$wall" '
+	NR == FNR { prev[$1 "@" $2] = $3; next }
+	FNR == 1 { printf "%-20s %-24s %7s %6s  %-6s %s\n", "case", "kernel", "seconds", "prev", "mode", "result" }
+	{
+		p = ($1 "@" $2) in prev ? prev[$1 "@" $2] : "-"
+		printf "%-20s %-24s %7d %6s  %-6s %s\n", $1, $2, $3, p, $5, $4; sum += $3
+	}
+	END { printf "total wall: %d s (%.1f min), fixtures and initramfs included; sum of case times: %d s (%.1f min)\n",
+		wall, wall / 60, sum, sum / 60 }' "$logdir/case-times.prev.tsv" <(printf '%s\n' "$sorted")
 echo "vm tests: $passed passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"
 ((${#failed[@]} == 0))

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# gate's verdicts, with a workload running throughout: an equivalent patch is
-# kept; a slow one and a failing one are reverted and unloaded; of two
-# functions, exactly the regressing one is blamed.
+# gate's verdicts that must not revert, with a workload running throughout:
+# an equivalent patch is kept; of two functions, exactly the regressing one is
+# blamed (the other must not fail). The slow and the failing patch, which must
+# be reverted and unloaded, are in gate_revert.sh.
+# Exclusive: lp_gate_ok must be kept and lp_gate_two's version_proc_show must
+# not fail, verdicts that compare a 4 s baseline window with a 6 s observe
+# window: latency (p50/p90 x1.5 and 20 us) and the system run queue (p50/p90
+# x2 and 1 ms). The guest's clock is the host's (TCG), so a second guest
+# booting or loading the host in only one of the windows moves those figures
+# by milliseconds.
+# vm-exclusive: yes
 . "$(dirname "$0")/lib.sh"
 start_gate_workload
 
@@ -11,20 +19,7 @@ gate_case lp_gate_ok 0
 "$LPS" revert lp_gate_ok --unload >/dev/null
 ok "equivalent patch kept: $(check_of lp_gate_ok version_proc_show latency) latency"
 
-gate_case lp_gate_slow 3
-[[ $(verdict lp_gate_slow) == "('fail', 'reverted')" ]] || fail "lp_gate_slow: $(verdict lp_gate_slow)"
-[[ $(check_of lp_gate_slow version_proc_show latency) == fail ]] || fail "slow patch: latency did not fail"
-[[ -e /sys/module/lp_gate_slow ]] && fail "reverted module still loaded"
-looks=$(json "$WORK/lp_gate_slow.json" "d['looks']")
-ok "slow patch reverted after $looks look(s): $(check_detail lp_gate_slow latency)"
-
-gate_case lp_gate_err 3
-[[ $(check_of lp_gate_err version_proc_show errors) == fail ]] || fail "failing patch: errors did not fail"
-[[ -e /sys/module/lp_gate_err ]] && fail "reverted module still loaded"
-ok "failing patch reverted: $(check_detail lp_gate_err errors)"
-
 gate_case lp_gate_two 3
 [[ $(check_of lp_gate_two loadavg_proc_show latency) == fail ]] || fail "two: loadavg not blamed"
 [[ $(check_of lp_gate_two version_proc_show latency) != fail ]] || fail "two: version blamed too"
 ok "two-function patch: loadavg_proc_show blamed, version_proc_show $(check_of lp_gate_two version_proc_show latency)"
-

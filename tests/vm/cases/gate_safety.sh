@@ -24,7 +24,7 @@ printf 'defaults:\n  transition_timeout_s: 5\n' >"$WORK/stall.yaml"
 rc=0; timeout 120 "$LPS" gate "$FX/lp_busy.ko" --baseline 1 --observe 2 --rules "$WORK/stall.yaml" --json \
 	>"$WORK/stall.json" 2>"$WORK/stall.err" || rc=$?
 [[ $rc == 3 ]] || { cat "$WORK/stall.err" "$WORK/stall.json"; dmesg | grep livepatch | tail; fail "stalled gate: exit $rc, want 3"; }
-python3 - "$WORK/stall.json" "$parked" <<'PY' || fail "stalled gate report"
+py - "$WORK/stall.json" "$parked" <<'PY' || fail "stalled gate report"
 import json, sys
 d = json.load(open(sys.argv[1])); parked = int(sys.argv[2])
 assert (d["verdict"], d["action"]) == ("fail", "reverted"), d
@@ -45,7 +45,7 @@ for _ in $(seq 1 1200); do grep -q "patched; observing" "$WORK/int.err" && break
 sleep 2
 kill -INT $g
 rc=0; wait $g || rc=$?
-[[ $rc == 1 ]] || { cat "$WORK/int.err"; fail "interrupted gate: exit $rc, want 1"; }
+[[ $rc == 1 ]] || { cat "$WORK/int.err" "$WORK/int.out"; fail "interrupted gate: exit $rc, want 1"; }
 grep -q "interrupted while observing; the patch was reverted" "$WORK/int.err" || fail "interrupted gate: $(cat "$WORK/int.err")"
 [[ -e /sys/module/lp_gate_ok ]] && fail "interrupted gate left the module loaded"
 ok "SIGINT while observing: $(tail -1 "$WORK/int.err")"
@@ -57,7 +57,7 @@ for _ in $(seq 1 1200); do grep -q "patched; observing" "$WORK/stop.err" && brea
 sleep 2
 pkill -x lpload; wait "${LPLOAD_PIDS[@]}" 2>/dev/null || true	# the workers too, not just the parents
 rc=0; wait $g || rc=$?
-[[ $rc == 1 ]] || { cat "$WORK/stop.err"; fail "stopped workload: exit $rc, want 1"; }
+[[ $rc == 1 ]] || { cat "$WORK/stop.err" "$WORK/stop.out"; fail "stopped workload: exit $rc, want 1"; }
 grep -q "calls stopped while observing" "$WORK/stop.err" || fail "stopped workload: $(cat "$WORK/stop.err")"
 grep -q "^gate lp_gate_ok: inconclusive, reverted" "$WORK/stop.out" || fail "stopped workload: $(head -1 "$WORK/stop.out")"
 [[ -e /sys/module/lp_gate_ok ]] && fail "stopped workload left the module loaded"

@@ -11,6 +11,11 @@
 # hides the hypervisor bit: on a CPUID hypervisor without paravirt spinlocks
 # the kernel uses a plain test-and-set lock with no tracepoint at all.
 # vm-smp: 4
+# Exclusive: lp_gate_ok must pass lock_contention and runqueue_latency, both
+# comparisons of the observe window with the baseline (contentions per second
+# x3, run-queue latency x2 and 1 ms), and four vCPUs share one TCG thread;
+# a second guest on the host changes those rates between the windows.
+# vm-exclusive: yes
 . "$(dirname "$0")/lib.sh"
 start_gate_workload 4
 

@@ -21,7 +21,7 @@ for p in lp_cmdline lp_cmdline2 lp_multi lp_repl_a lp_repl_b lp_busy; do
 	wait_settled $p
 	"$LPS" inspect --json $FX/$p.ko >"$WORK/after.json" || fail "inspect $p (loaded)"
 	"$LPS" status --json >"$WORK/st.json"
-	python3 - "$WORK/before.json" "$WORK/after.json" "$WORK/st.json" "$p" <<'PY' || fail "inspect of $p does not match sysfs"
+	py - "$WORK/before.json" "$WORK/after.json" "$WORK/st.json" "$p" <<'PY' || fail "inspect of $p does not match sysfs"
 import json, sys
 before, after, st, name = (json.load(open(a)) for a in sys.argv[1:4]), None, None, sys.argv[4]
 before, after, st = [json.load(open(a)) for a in sys.argv[1:4]]
@@ -49,15 +49,22 @@ rmmod lps_busy
 "$LPS" status --follow --json >"$WORK/follow" 2>"$WORK/follow.err" &
 fpid=$!
 sleep 1
+# follow_saw EVENT PATCH: waits (up to 30 s) until status --follow reported it,
+# instead of a fixed pause; the checks below say what is missing, if anything.
+follow_saw() {
+	local end=$((SECONDS + 30))
+	while ((SECONDS < end)) && ! file_has "$WORK/follow" "{\"event\":\"$1\",\"patch\":\"$2\""; do nap 0.1; done
+}
 insmod $FX/lp_repl_a.ko; wait_settled lp_repl_a
 insmod $FX/lp_repl_b.ko; wait_settled lp_repl_b
 for _ in $(seq 1 50); do [[ -e $SYS/lp_repl_a ]] || break; sleep 0.1; done
-sleep 0.5
+follow_saw settled lp_repl_b
+follow_saw gone lp_repl_a
 "$LPS" revert lp_repl_b --unload >/dev/null || fail "revert lp_repl_b"
 rmmod lp_repl_a
-sleep 0.5
+follow_saw gone lp_repl_b
 kill -INT $fpid; wait $fpid || fail "status --follow exited with $?"
-python3 - "$WORK/follow" <<'PY' || { cat "$WORK/follow" "$WORK/follow.err"; fail "follow events"; }
+py - "$WORK/follow" <<'PY' || { cat "$WORK/follow" "$WORK/follow.err"; fail "follow events"; }
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 seq = [(e["event"], e["patch"]) for e in ev]

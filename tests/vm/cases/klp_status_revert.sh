@@ -14,6 +14,12 @@ wait_settled() {	# wait_settled PATCH: its transition finished
 	fail "$1: transition did not finish"
 }
 status_json() { "$LPS" status --json >"$WORK/st.json" || fail "status failed"; }
+# wait_parked PID: the task is asleep in lps_busy_park (or lp_busy's
+# replacement of it); gives up after 30 s and lets the checks that follow say what is wrong.
+wait_parked() {
+	local end=$((SECONDS + 30))
+	while ((SECONDS < end)) && ! file_has "/proc/$1/stack" busy_park; do nap 0.1; done
+}
 
 # No patch loaded yet
 [[ $("$LPS" status) == "no livepatches loaded" ]] || fail "status on an empty kernel"
@@ -21,7 +27,7 @@ status_json() { "$LPS" status --json >"$WORK/st.json" || fail "status failed"; }
 # 1. single function
 insmod $FX/lp_cmdline.ko; wait_settled lp_cmdline
 status_json
-python3 - "$WORK/st.json" <<'PY' || fail "status of lp_cmdline"
+py - "$WORK/st.json" <<'PY' || fail "status of lp_cmdline"
 import json, sys
 p = json.load(open(sys.argv[1]))["patches"]
 assert [x["patch"] for x in p] == ["lp_cmdline"], p
@@ -36,7 +42,7 @@ insmod $FX/lp_multi.ko; wait_settled lp_multi
 insmod $FX/lp_cmdline2.ko; wait_settled lp_cmdline2
 grep -q lp_cmdline2 /proc/cmdline || fail "lp_cmdline2 not on top"
 status_json
-python3 - "$WORK/st.json" <<'PY' || fail "status of multi and stacked patches"
+py - "$WORK/st.json" <<'PY' || fail "status of multi and stacked patches"
 import json, sys
 p = {x["patch"]: x for x in json.load(open(sys.argv[1]))["patches"]}
 assert sorted(p) == ["lp_cmdline", "lp_cmdline2", "lp_multi"], list(p)
@@ -63,7 +69,7 @@ insmod $FX/lp_repl_a.ko; wait_settled lp_repl_a
 insmod $FX/lp_repl_b.ko; wait_settled lp_repl_b
 for _ in $(seq 1 50); do [[ -e $SYS/lp_repl_a ]] || break; sleep 0.1; done
 status_json
-python3 - "$WORK/st.json" <<'PY' || fail "status after atomic replace"
+py - "$WORK/st.json" <<'PY' || fail "status after atomic replace"
 import json, sys
 p = json.load(open(sys.argv[1]))["patches"]
 assert [x["patch"] for x in p] == ["lp_repl_b"], [x["patch"] for x in p]
@@ -78,12 +84,12 @@ ok "atomic replace: lp_repl_b replaced lp_repl_a"
 insmod $FX/lps_busy.ko
 bash -c 'echo 1 > /proc/lps_busy' &
 parked=$!
-sleep 1
+wait_parked $parked
 insmod $FX/lp_busy.ko
 sleep 2
 [[ $(cat $SYS/lp_busy/transition) == 1 ]] || fail "patching did not stall with a parked task"
 status_json
-python3 - "$WORK/st.json" "$parked" <<'PY' || fail "status of a stalled patching transition"
+py - "$WORK/st.json" "$parked" <<'PY' || fail "status of a stalled patching transition"
 import json, sys
 p = json.load(open(sys.argv[1]))["patches"][0]
 t = p["transition_info"]
@@ -101,7 +107,7 @@ wait_settled lp_busy
 # unpatch stalled by a task parked in the replacement
 bash -c 'echo 1 > /proc/lps_busy' &
 parked=$!
-sleep 1
+wait_parked $parked
 rc=0
 "$LPS" revert lp_busy --timeout 3 >"$WORK/stall.out" 2>"$WORK/stall.err" || rc=$?
 [[ $rc == 1 ]] || fail "stalled revert: exit $rc, want 1"
@@ -119,7 +125,7 @@ ok "after the blocker left: $(cat "$WORK/rv")"
 insmod $FX/lp_busy.ko; wait_settled lp_busy
 bash -c 'echo 1 > /proc/lps_busy' &
 parked=$!
-sleep 1
+wait_parked $parked
 "$LPS" revert lp_busy --timeout 2 --force --unload >"$WORK/force.out" 2>"$WORK/force.err" ||
 	{ cat "$WORK/force.err"; fail "forced revert failed"; }
 grep -q "can never be removed" "$WORK/force.err" || fail "forced revert does not say what it costs"

@@ -7,11 +7,45 @@ LPLOAD=${LPLOAD:-build/lpload}
 WORK=$(mktemp -d /tmp/lpstest.XXXXXX)
 TRACE_PID=
 # A fifo nobody writes: `read -t` on it is a sleep without exec.
-mkfifo "$WORK/nap"
-exec {NAP_FD}<>"$WORK/nap"
+mkfifo "$WORK/nap" "$WORK/py.req" "$WORK/py.resp"
 
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
+
+# py -c CODE ARG... | py - ARG... <<SCRIPT: what python3 -c / python3 - would
+# do (stdout, stderr, exit status), run by one python that serves the whole
+# case (tests/vm/pyserve.py): starting python3 takes seconds in a guest whose
+# CPUs the workload keeps busy. One call at a time. The server is up (its own
+# file opens done) before the case goes on, so it adds nothing to what a
+# traced window counts.
+python3 tests/vm/pyserve.py "$WORK/py.req" "$WORK/py.resp" </dev/null >"$WORK/pyserve.log" 2>&1 &
+PY_PID=$!
+IFS= read -r -d '' _ <"$WORK/py.resp" || fail "tests/vm/pyserve.py did not start"
+py() {
+	local code a0 rc out err
+	case ${1:-} in
+	-c) code=$2 a0=-c; shift 2 ;;
+	-) IFS= read -r -d '' code || true; a0=-; shift ;;
+	*) echo "py: usage: py -c CODE ARG... | py - ARG... <<SCRIPT" >&2; return 2 ;;
+	esac
+	kill -0 "$PY_PID" 2>/dev/null || { cat "$WORK/pyserve.log" >&2; echo "py: tests/vm/pyserve.py is gone" >&2; return 1; }
+	printf '%s\0' "$code" "$a0" "$@" >"$WORK/py.req"
+	{ IFS= read -r -d '' rc && IFS= read -r -d '' out && IFS= read -r -d '' err; } <"$WORK/py.resp" ||
+		{ cat "$WORK/pyserve.log" >&2; echo "py: no answer from tests/vm/pyserve.py" >&2; return 1; }
+	printf '%s' "$out"
+	printf '%s' "$err" >&2
+	return "$rc"
+}
+exec {NAP_FD}<>"$WORK/nap"
+nap() { read -r -t "$1" -u "$NAP_FD" _ || true; }	# nap SECONDS: sleep, builtin only
+# file_has FILE TEXT: FILE exists and contains TEXT (grep -qF without an exec,
+# for polling loops in a guest whose CPUs are busy).
+file_has() {
+	local s=
+	[[ -e $1 ]] || return 1
+	IFS= read -r -d '' s <"$1" || true
+	[[ $s == *"$2"* ]]
+}
 
 # start_trace NAME ARGS...: runs `lpsentinel trace ARGS` in the background with
 # stdout in $WORK/NAME.out and stderr in $WORK/NAME.err, and returns once its
@@ -27,7 +61,7 @@ start_trace() {
 	for ((i = 0; i < 600; i++)); do
 		[[ -s $WORK/$name.err ]] && IFS= read -r line <"$WORK/$name.err" && [[ $line == Tracing* ]] && return 0
 		kill -0 "$TRACE_PID" 2>/dev/null || { cat "$WORK/$name.err"; fail "trace $* exited before attaching"; }
-		read -r -t 0.2 -u "$NAP_FD" _ || true
+		nap 0.2
 	done
 	fail "trace $* did not attach within 120 s"
 }
@@ -40,9 +74,17 @@ stop_trace() {
 	[[ $rc == 0 ]] || { cat "$WORK/$TRACE_NAME.err"; fail "trace exited with $rc after SIGINT"; }
 }
 
+# stop_load PID: stops a background lpload started with a long --seconds, and
+# its workers (the parent does not pass a signal on).
+stop_load() {
+	pkill -P "$1" 2>/dev/null || true
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
 # jq-like access without jq: json FILE 'python expression over d'
 json() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+	py -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
 # fn_field FILE FUNC FIELD: one field of one function in trace --json output

@@ -21,7 +21,7 @@ for mode in fentry kprobe auto; do
 	p50=$(fn_field "$out" version_proc_show p50_ns)
 	p99=$(fn_field "$out" version_proc_show p99_ns)
 	max=$(fn_field "$out" version_proc_show max_ns)
-	python3 -c "import sys; p50,p99,mx=map(float,sys.argv[1:]); sys.exit(not (0 < p50 <= p99 <= mx))" \
+	py -c "import sys; p50,p99,mx=map(float,sys.argv[1:]); sys.exit(not (0 < p50 <= p99 <= mx))" \
 		"$p50" "$p99" "$max" || fail "$mode: percentiles out of order: p50=$p50 p99=$p99 max=$max"
 	[[ $mode == auto ]] && [[ $attach != fentry ]] && fail "auto chose $attach on an unpatched function with BTF"
 	[[ $mode != auto ]] && [[ $attach != "$mode" ]] && fail "--mode $mode attached $attach"
@@ -37,7 +37,7 @@ for mode in fentry kprobe; do
 	stop_trace
 	out="$WORK/sc-$mode.out"
 	sc=$(json "$out" "d['functions'][0]['self_cost']")
-	summary=$(python3 - "$out" "$mode" "$N" <<'PY'
+	summary=$(py - "$out" "$mode" "$N" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); mode = sys.argv[2]; n = int(sys.argv[3])
 f, top = d["functions"][0], d["self_cost"]

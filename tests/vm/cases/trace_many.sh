@@ -22,7 +22,7 @@ out="$WORK/many.out"
 [[ $(json "$out" "len(d['functions'])") == 80 ]] || fail "not all 80 functions reported"
 [[ $(fn_field "$out" version_proc_show calls) == 700 ]] || fail "version_proc_show calls != 700"
 [[ $(fn_field "$out" cmdline_proc_show calls) == 300 ]] || fail "cmdline_proc_show calls != 300"
-python3 - "$out" <<'PY' || fail "intervals do not add up to the totals"
+py - "$out" <<'PY' || fail "intervals do not add up to the totals"
 import json, sys
 d = json.load(open(sys.argv[1]))
 tot = {f["function"]: f["calls"] for f in d["functions"]}

@@ -14,7 +14,7 @@ out="$WORK/nest.out"
 [[ $(fn_field "$out" version_proc_show calls) == "$N" ]] || fail "inner calls != $N"
 outer=$(fn_field "$out" seq_read_iter calls)
 [[ $outer -ge $N ]] || fail "seq_read_iter calls=$outer < $N"
-python3 - "$out" <<'PY' || fail "outer latency does not contain the inner one"
+py - "$out" <<'PY' || fail "outer latency does not contain the inner one"
 import json, sys
 d = {f["function"]: f for f in json.load(open(sys.argv[1]))["functions"]}
 o, i = d["seq_read_iter"], d["version_proc_show"]

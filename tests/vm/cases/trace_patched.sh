@@ -50,12 +50,14 @@ calls=$(fn_field "$WORK/auto.out" "$FN" calls)
 [[ $calls == 500 ]] || fail "auto on patched: calls=$calls, want 500"
 ok "auto mode on a patched function: kprobe, $calls calls"
 
-# 3. fentry forced after the patch: exact, or a loud refusal; never a silent zero
-"$LPLOAD" --file /proc/cmdline --procs 2 --seconds 8 >"$WORK/load3" &
+# 3. fentry forced after the patch: exact, or a loud refusal; never a silent zero.
+# The workload runs until trace is done: a fixed 8 s ended before a slow start
+# (two guests on the host) had attached, and an idle function reads 0 calls.
+"$LPLOAD" --file /proc/cmdline --procs 2 --seconds 600 >"$WORK/load3" &
 load=$!
 rc=0
 timeout 120 "$LPS" trace "$FN" --mode fentry -d 4 --json >"$WORK/forced.out" 2>"$WORK/forced.err" || rc=$?
-wait $load
+stop_load $load
 if [[ $rc == 0 ]]; then
 	calls=$(fn_field "$WORK/forced.out" "$FN" calls)
 	[[ $calls -gt 0 ]] || fail "forced fentry on a patched function reported 0 calls and exit 0"

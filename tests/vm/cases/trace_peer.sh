@@ -26,7 +26,7 @@ stop_trace
 kill -INT $bt
 wait $bt || true
 
-python3 - "$WORK/lps.out" "$WORK/bt.out" "$FN" "$N" <<'PY'
+py - "$WORK/lps.out" "$WORK/bt.out" "$FN" "$N" <<'PY'
 import json, math, re, sys
 lps_path, bt_path, fn, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 f = [x for x in json.load(open(lps_path))["functions"] if x["function"] == fn][0]

@@ -13,7 +13,7 @@ for _ in $(seq 1 100); do [[ $(cat /sys/kernel/livepatch/lp_gate_lock/transition
 start_trace t version_proc_show bprm_execve -d 6 --json
 for _ in $(seq 1 10); do /bin/true; done
 wait "$TRACE_PID" || { cat "$WORK/t.err"; fail "trace failed"; }
-python3 - "$WORK/t.out" <<'PY' || { cat "$WORK/t.out"; fail "trace signals"; }
+py - "$WORK/t.out" <<'PY' || { cat "$WORK/t.out"; fail "trace signals"; }
 import json, sys
 d = json.load(open(sys.argv[1]))
 f = {x["function"]: x for x in d["functions"]}
@@ -34,7 +34,7 @@ LPS_TEST_LOCK_RAW_TP=1 "$LPS" trace version_proc_show -d 4 --json >"$WORK/r.json
 ok "raw tracepoint fallback: $(json "$WORK/r.json" "d['functions'][0]['lock_contentions']") contentions inside version_proc_show"
 
 "$LPS" trace version_proc_show -d 2 --no-signals --json >"$WORK/n.json" 2>"$WORK/n.err" || fail "trace --no-signals"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "system" not in d and "lock_contentions" not in d["functions"][0], d' "$WORK/n.json" ||
+py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "system" not in d and "lock_contentions" not in d["functions"][0], d' "$WORK/n.json" ||
 	fail "--no-signals still reports signals"
 ok "--no-signals: latency, calls and errors only"
 rmmod_wait() { echo 0 >/sys/kernel/livepatch/lp_gate_lock/enabled; for _ in $(seq 1 300); do [[ -e /sys/kernel/livepatch/lp_gate_lock ]] || break; sleep 0.1; done; rmmod lp_gate_lock; }
