@@ -153,13 +153,13 @@ cp "$times_file" "$logdir/case-times.prev.tsv" 2>/dev/null || : >"$logdir/case-t
 {
 	printf '%s\n' "$sorted"
 	# cases not run this time keep their last time, for the next run's order
-	awk -F'\t' 'NR == FNR { ran[$1 "@" $2] = 1; next } !ran[$1 "@" $2]' \
+	awk -F'\t' 'FILENAME == ARGV[1] { ran[$1 "@" $2] = 1; next } !ran[$1 "@" $2]' \
 		<(printf '%s\n' "$sorted") "$logdir/case-times.prev.tsv"
 } | sort -t$'\t' -k3,3nr -k1,1 -k2,2 >"$times_file.tmp" && mv "$times_file.tmp" "$times_file"
 echo
 echo "=== time table (slowest first; up to $jobs_max guests at once; logs in ${logdir#"$top"/})"
 awk -F'\t' -v wall="$wall" '
-	NR == FNR { prev[$1 "@" $2] = $3; next }
+	FILENAME == ARGV[1] { prev[$1 "@" $2] = $3; next }	# not NR == FNR: the file may be empty
 	FNR == 1 { printf "%-20s %-24s %7s %6s  %-6s %s\n", "case", "kernel", "seconds", "prev", "mode", "result" }
 	{
 		p = ($1 "@" $2) in prev ? prev[$1 "@" $2] : "-"
