@@ -5,7 +5,7 @@
 # no mirror host is ever written into this project.
 set -euo pipefail
 
-pkgs=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
+pkgs=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
       libyaml-dev libjson-c-dev libmicrohttpd-dev pkg-config qemu-system-x86 busybox-static cpio xz-utils kmod
       bpftrace bpfcc-tools python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64)
 

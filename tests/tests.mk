@@ -1,4 +1,5 @@
 # Tests: unit (cmocka, native), VM end-to-end (tests/vm), benchmarks (tests/bench).
+include tests/fuzz/fuzz.mk
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
@@ -33,10 +34,11 @@ $(OUT)/san/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUT)/san
 # inspect's tests read real fixture livepatches, built for the oldest lab kernel.
 FIXTURE_KREL = $(shell ./tests/vm/kernels.sh | head -n1)
 
-unit-test: $(UNIT_BINS) $(SAN_BINS) lpsentinel
+unit-test: $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) lpsentinel
 	./tests/vm/build-fixtures.sh $(FIXTURE_KREL)
 	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; \
 		LPS_FIXTURE_DIR=$(OUT)/fixtures/$(FIXTURE_KREL) $$t; done
+	./tests/fuzz/run-fuzz.sh runs $(FUZZ_RUNS) $(FUZZ_NAMES)
 	./tests/install/check-install.sh
 	python3 tests/layout/check-layout.py
 	./tests/docs/check-usage.py ./lpsentinel

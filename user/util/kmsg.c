@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "kmsg.h"
+#include "text.h"
 
 int kmsg__open(const char *path, bool from_end)
 {
@@ -24,6 +25,25 @@ int kmsg__open(const char *path, bool from_end)
 	return fd;
 }
 
+int kmsg__parse(char *rec, size_t n, const char **text, __u64 *ts_usec)
+{
+	unsigned long long ts;
+	char *t, *end;
+
+	rec[n] = '\0';
+	t = memchr(rec, ';', n);
+	if (!t || sscanf(rec, "%*u,%*u,%llu", &ts) != 1)
+		return -EINVAL;
+	t++;
+	end = t + strcspn(t, "\n");
+	*end = '\0';
+	/* The log carries what drivers and users wrote: printable ASCII from here on. */
+	text__escape_inplace(t, (size_t)(rec + n + 1 - t));
+	*text = t;
+	*ts_usec = ts;
+	return 0;
+}
+
 int kmsg__read(int fd, int (*fn)(const char *text, __u64 ts_usec, void *arg), void *arg)
 {
 	char rec[8192];
@@ -31,8 +51,8 @@ int kmsg__read(int fd, int (*fn)(const char *text, __u64 ts_usec, void *arg), vo
 	for (;;) {
 		/* One read returns one record: "prio,seq,ts_usec,flags;text\n..." */
 		ssize_t n = read(fd, rec, sizeof(rec) - 1);
-		unsigned long long ts;
-		char *text;
+		const char *text;
+		__u64 ts;
 
 		if (n < 0 && errno == EPIPE)
 			continue;	/* overwritten before we read it */
@@ -40,12 +60,8 @@ int kmsg__read(int fd, int (*fn)(const char *text, __u64 ts_usec, void *arg), vo
 			return errno == EAGAIN ? 0 : -errno;
 		if (n == 0)
 			return 0;
-		rec[n] = '\0';
-		text = strchr(rec, ';');
-		if (!text || sscanf(rec, "%*u,%*u,%llu", &ts) != 1)
+		if (kmsg__parse(rec, (size_t)n, &text, &ts))
 			continue;
-		text++;
-		text[strcspn(text, "\n")] = '\0';
 		if (fn(text, ts, arg))
 			return 0;
 	}
