@@ -146,13 +146,17 @@ static bool loaded_by_us(const struct klp_life *l)
 	return l->state >= KLP_LIFE_PATCHING && l->state <= KLP_LIFE_GONE;
 }
 
-/* The calibration's workload: reads /proc/<name> (X_proc_show) until told to stop. */
+/*
+ * The calibration's workload: reads /proc/<name> (X_proc_show) until told to
+ * stop, each read timed and kept in the histogram of its round and phase.
+ */
 struct driver {
 	pthread_t thread;
 	int fd;
 	volatile int stop;
 	volatile int phase;		/* 0: not counted, 1: without the patch, 2: with it */
-	double n[3], mean[3], m2[3];	/* per phase, read after the join (Welford) */
+	volatile int round;
+	struct lps_hist h[CALIBRATION_ROUNDS][2];	/* read after the join */
 };
 
 static void *drive(void *arg)
@@ -161,32 +165,68 @@ static void *drive(void *arg)
 	char buf[4096];
 
 	while (!d->stop) {
-		int ph = d->phase;
-		double t0 = clock__now_s(), x, delta;
+		int ph = d->phase, r = d->round;
+		double t0 = clock__now_s(), x;
+		struct lps_hist *h;
+		__u32 b;
 
 		if (pread(d->fd, buf, sizeof(buf), 0) < 0)
 			break;
 		x = (clock__now_s() - t0) * 1e9;
-		if (!ph || ph != d->phase)
+		if (!ph || ph != d->phase || r != d->round || x < 0)
 			continue;	/* straddles a change of phase */
-		d->n[ph] += 1;
-		delta = x - d->mean[ph];
-		d->mean[ph] += delta / d->n[ph];
-		d->m2[ph] += delta * (x - d->mean[ph]);
+		h = &d->h[r][ph - 1];
+		b = lps_hist_bucket((__u64)x);
+		h->calls++;
+		h->sum_ns += (__u64)x;
+		if ((__u64)x > h->max_ns)
+			h->max_ns = (__u64)x;
+		h->buckets[b < HIST_BUCKETS ? b : HIST_BUCKETS - 1]++;
 	}
 	return NULL;
 }
 
-/* With-patch phase less without, Welch's 95 % interval. */
+/* Reads in one phase of all rounds (phase 1: without the patch, 2: with it). */
+static double driver_reads(const struct driver *d, int phase)
+{
+	double n = 0;
+
+	for (int r = 0; r < CALIBRATION_ROUNDS; r++)
+		n += (double)d->h[r][phase - 1].calls;
+	return n;
+}
+
+/*
+ * The redirection adds a fixed cost to every call: it shifts the whole
+ * distribution of read times. Each round's shift is its median with the patch
+ * less its median without: medians ignore the preemptions and interrupts that
+ * land on a few reads and dominate a mean on a busy (or emulated) machine,
+ * and the two windows of a round are back to back, so the machine's drift
+ * between rounds falls out. The estimate is the mean shift over the rounds,
+ * its 95 % interval Student's t over their spread (CALIBRATION_ROUNDS - 1
+ * degrees of freedom): honest about how much the rounds disagree.
+ */
 static struct diff driver_diff(const struct driver *d)
 {
+	static const double t975[] = { 0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365 };
+	double shift[CALIBRATION_ROUNDS], sum = 0, ss = 0;
 	struct diff r = { 0 };
+	int k = 0;
 
-	if (d->n[1] < 2 || d->n[2] < 2)
-		return r;
+	_Static_assert(CALIBRATION_ROUNDS >= 2 && CALIBRATION_ROUNDS < 9, "t975 table");
+	for (int i = 0; i < CALIBRATION_ROUNDS; i++) {
+		const struct lps_hist *b = &d->h[i][0], *a = &d->h[i][1];
+
+		if (b->calls < CALIBRATION_MIN_READS || a->calls < CALIBRATION_MIN_READS)
+			return r;
+		shift[k] = hist_percentile(a, 0.5) - hist_percentile(b, 0.5);
+		sum += shift[k++];
+	}
 	r.known = true;
-	r.ns = d->mean[2] - d->mean[1];
-	r.ci95 = 1.96 * sqrt(d->m2[1] / (d->n[1] - 1) / d->n[1] + d->m2[2] / (d->n[2] - 1) / d->n[2]);
+	r.ns = sum / k;
+	for (int i = 0; i < k; i++)
+		ss += (shift[i] - r.ns) * (shift[i] - r.ns);
+	r.ci95 = t975[k - 1] * sqrt(ss / (k - 1) / k);
 	return r;
 }
 
@@ -266,6 +306,7 @@ static int calibrate(const struct overhead_args *a, struct calibration *cal)
 	 * the run falls on both sides alike instead of on the difference.
 	 */
 	for (int r = 0; r < CALIBRATION_ROUNDS && !ret; r++) {
+		drv.round = r;
 		drv.phase = 1;
 		ret = measure(ps, win, &hb, &sb);
 		drv.phase = 0;
@@ -288,8 +329,8 @@ cleanup:
 		overhead__window_of(&cal->after, &ha, sa);
 		cal->probe_visible = overhead__diff_of(&cal->before, &cal->after);
 		cal->redirection = driver_diff(&drv);
-		cal->reads_before = drv.n[1];
-		cal->reads_after = drv.n[2];
+		cal->reads_before = driver_reads(&drv, 1);
+		cal->reads_after = driver_reads(&drv, 2);
 	}
 	if (drv.fd >= 0)
 		close(drv.fd);

@@ -44,6 +44,8 @@ struct calibration {
 
 /* Calibration windows: this many without the patch and as many with it, alternating. */
 #define CALIBRATION_ROUNDS 3
+/* Reads each window of a round needs for its median. */
+#define CALIBRATION_MIN_READS 20
 
 void overhead__window_of(struct window *w, const struct lps_hist *h, double secs);
 struct diff overhead__diff_of(const struct window *b, const struct window *a);
