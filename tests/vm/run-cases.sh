@@ -11,6 +11,7 @@
 # first (by the times of the previous run, build/vm/case-times.tsv, when there
 # is one). Each case's output goes to a file and is printed in one piece when
 # the case ends; at the end comes a table of every case's time, slowest first.
+# A case that says "# vm-kernels: GLOB" runs only on the kernels matching it.
 # The last line is always "vm tests: N passed, N failed[: name@krel ...]".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,7 +61,12 @@ excl_jobs=() shared_keyed=()
 i=0
 for c in "${cases[@]}"; do
 	name=$(basename "$c" .sh)
+	only=$(hdr vm-kernels "$c")
 	for krel in "${krels[@]}"; do
+		# "# vm-kernels: GLOB": the case runs on the lab kernels matching it
+		# only (what it proves does not depend on the kernel; docs/lab.md).
+		# shellcheck disable=SC2053
+		[[ -z $only || $krel == $only ]] || continue
 		if [[ $(hdr vm-exclusive "$c") == yes ]]; then
 			excl_jobs+=("$krel|$c")
 		else
