@@ -323,6 +323,7 @@ static const char *modinfo(const struct ko_elf *k, size_t sec, const char *key, 
 	return NULL;
 }
 
+/* Empties the target list (its array stays, for the next klp_patch look-alike). */
 static void drop_targets(struct klp_module_info *m)
 {
 	for (size_t j = 0; j < m->n; j++) {
@@ -445,13 +446,8 @@ cleanup:
 
 void klp_module_info__free(struct klp_module_info *m)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->targets[i].object);
-		free(m->targets[i].function);
-		free(m->targets[i].replacement);
-	}
+	drop_targets(m);
 	free(m->targets);
 	free(m->patch);
-	free(m->style);
 	memset(m, 0, sizeof(*m));
 }
