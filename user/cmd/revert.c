@@ -16,6 +16,7 @@
 #include "klp_report.h"
 #include "log.h"
 #include "opts.h"
+#include "text.h"
 
 struct revert_args {
 	char patch[128];
@@ -47,9 +48,18 @@ static int parse_revert_args(int argc, char **argv, struct revert_args *a)
 
 	a->timeout_s = 60;
 	ret = cli__parse(&cli_verb_revert, argc, argv, NULL, a, &first);
-	if (!ret)
-		klp_patch_name(argv[first], a->patch, sizeof(a->patch));
-	return ret;
+	if (ret)
+		return ret;
+	klp_patch_name(argv[first], a->patch, sizeof(a->patch));
+	/* It names paths under /sys: "..", or a name with a newline, is not a patch. */
+	if (!text__is_module(a->patch)) {
+		char esc[96];
+
+		lps_err("\"%s\" is not a livepatch name ([A-Za-z0-9_-], at most %d characters)",
+			text__escape(a->patch, esc, sizeof(esc)), TEXT_MODULE_MAX);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* The stall report: blockers and stacks on stdout (text or JSON). */
@@ -82,6 +92,13 @@ static int run_revert(const struct revert_args *a)
 	if (access(dir, F_OK) &&
 	    !(a->unload && klp_control__module_loaded(a->patch))) {
 		lps_err("%s: no such livepatch is loaded (nothing under %s)", a->patch, root);
+		return CLI_EXIT_ERROR;
+	}
+	/* --unload takes out livepatch modules only, never a module a patch may patch. */
+	if (a->unload && klp_control__module_loaded(a->patch) &&
+	    klp_control__is_livepatch(a->patch) <= 0) {
+		lps_err("%s: not a livepatch module (no K in /sys/module/%s/taint): refused to "
+			"unload it", a->patch, a->patch);
 		return CLI_EXIT_ERROR;
 	}
 	ret = klp_life__revert(root, a->patch, &o, &r);

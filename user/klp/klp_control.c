@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "kfile.h"
 #include "klp_control.h"
+#include "safe_file.h"
 
 int klp_control__write(const char *root, const char *patch, const char *attr, const char *value)
 {
@@ -43,8 +46,28 @@ int klp_control__module_loaded(const char *name)
 	return access(path, F_OK) == 0;
 }
 
+int klp_control__is_livepatch(const char *name)
+{
+	char path[PATH_MAX], why[128], *buf;
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/taint", name);
+	ret = safe_file__read(AT_FDCWD, path, SAFE_NOFOLLOW, SAFE_FILE_MAX_TEXT, &buf, &len, why,
+			      sizeof(why));
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;	/* built in, or not loaded */
+	ret = strchr(buf, 'K') != NULL;
+	free(buf);
+	return ret;
+}
+
 int klp_control__unload(const char *name)
 {
+	int lp = klp_control__is_livepatch(name);
+
+	if (lp <= 0)
+		return lp < 0 ? lp : -EPERM;
 	/*
 	 * The sysfs directory goes before the patch drops its module reference
 	 * (the kernel frees the patch from a work item): an unload right after

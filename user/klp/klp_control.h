@@ -13,8 +13,17 @@ int klp_control__wait_gone(const char *root, const char *patch, double timeout_s
 /* Is the module loaded (/sys/module/<name>)? */
 int klp_control__module_loaded(const char *name);
 /*
- * delete_module(2), O_NONBLOCK; a module still referenced just after its
- * unpatch (EAGAIN, EBUSY) is retried for up to 5 s. -errno on failure.
+ * Is the loaded module <name> a livepatch module? The kernel taints every
+ * module that says livepatch=Y with TAINT_LIVEPATCH, 'K' in
+ * /sys/module/<name>/taint: 1 yes, 0 no (or no such loaded module), -errno
+ * when the file cannot be read.
+ */
+int klp_control__is_livepatch(const char *name);
+/*
+ * delete_module(2), O_NONBLOCK, of a livepatch module only (-EPERM for any
+ * other: lpsentinel takes out patches, never the modules they patch); a
+ * module still referenced just after its unpatch (EAGAIN, EBUSY) is retried
+ * for up to 5 s. -errno on failure.
  */
 int klp_control__unload(const char *name);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "klp_sysfs.h"
+#include "text.h"
 
 /* An integer attribute; -1 when the kernel does not have it. */
 static int read_int_attr(const char *dir, const char *attr)
@@ -62,7 +63,8 @@ static int list_subdirs(const char *dir, char ***out, size_t *n)
 		}
 		cnt++;
 	}
-	qsort(v, cnt, sizeof(*v), cmp_name);
+	if (cnt > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(v, cnt, sizeof(*v), cmp_name);
 	*out = v;
 	*n = cnt;
 	v = NULL;
@@ -74,6 +76,19 @@ cleanup:
 	}
 	closedir(d);
 	return ret;
+}
+
+/*
+ * A name from a directory the kernel made of what a module says (patch,
+ * object and function names): escaped as it comes in, so no printer can be
+ * made to write a control character. A valid name is unchanged.
+ */
+static char *dup_escaped(const char *name)
+{
+	size_t len = strlen(name) * 4 + 1;
+	char *s = malloc(len);
+
+	return s ? text__escape(name, s, len) : NULL;
 }
 
 static void free_names(char **v, size_t n)
@@ -127,7 +142,7 @@ static int read_func(const char *dir, char *name, void *entry)
 		return 1;
 	*comma = '\0';
 	f->sympos = strtoul(comma + 1, NULL, 10);
-	f->name = strdup(name);
+	f->name = dup_escaped(name);
 	return f->name ? 0 : -ENOMEM;
 }
 
@@ -140,7 +155,7 @@ static int read_object(const char *patch_dir, char *name, void *entry)
 	int ret;
 
 	snprintf(dir, sizeof(dir), "%s/%s", patch_dir, name);
-	o->name = strdup(name);
+	o->name = dup_escaped(name);
 	o->patched = read_int_attr(dir, "patched");
 	if (!o->name)
 		return -ENOMEM;
@@ -163,7 +178,7 @@ int klp_sysfs__read_patch(const char *root, const char *name, struct klp_patch_e
 	p->transition = read_int_attr(dir, "transition");
 	p->replace = read_int_attr(dir, "replace");
 	p->stack_order = read_int_attr(dir, "stack_order");
-	p->name = strdup(name);
+	p->name = dup_escaped(name);
 	if (!p->name)
 		return -ENOMEM;
 	ret = read_subdirs(dir, sizeof(*p->objs), read_object, &objs, &p->nobjs);

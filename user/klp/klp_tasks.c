@@ -9,6 +9,7 @@
 #include <string.h>
 #include "klp_tasks.h"
 #include "kmsg.h"
+#include "text.h"
 
 static int read_small(const char *path, char *buf, size_t len)
 {
@@ -23,10 +24,14 @@ static int read_small(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static char *read_all(const char *path)
+/*
+ * A kernel stack, line by line, each line escaped: symbol names come from
+ * modules, and the reports print the lines as they are. At most 64 KiB.
+ */
+static char *read_stack(const char *path)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	char *buf = NULL, line[512], esc[sizeof(line) * 4];
+	size_t len = 0, total = 0;
 	FILE *f = fopen(path, "r");
 	FILE *m;
 
@@ -34,11 +39,11 @@ static char *read_all(const char *path)
 		return NULL;
 	m = open_memstream(&buf, &len);
 	if (m) {
-		char chunk[1024];
-		size_t n;
-
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			fwrite(chunk, 1, n, m);
+		while (total < (64 << 10) && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			text__escape(line, esc, sizeof(esc));
+			total += (size_t)fprintf(m, "%s\n", esc);
+		}
 		fclose(m);
 	}
 	fclose(f);
@@ -107,10 +112,12 @@ int klp_tasks__blockers(const char *proc_root, int target_state, struct klp_bloc
 			b.pid = atoi(p->d_name);
 			b.tid = atoi(t->d_name);
 			snprintf(path, sizeof(path), "%s/%s/comm", tdir, t->d_name);
-			if (!read_small(path, b.comm, sizeof(b.comm)))
-				b.comm[strcspn(b.comm, "\n")] = '\0';
+			if (!read_small(path, buf, 17)) {	/* TASK_COMM_LEN and the newline */
+				buf[strcspn(buf, "\n")] = '\0';
+				text__escape(buf, b.comm, sizeof(b.comm));
+			}
 			snprintf(path, sizeof(path), "%s/%s/stack", tdir, t->d_name);
-			b.stack = read_all(path);
+			b.stack = read_stack(path);
 			ret = push(&v, &cnt, &cap, &b);
 			if (ret)
 				free(b.stack);

@@ -13,8 +13,8 @@
 struct klp_blocker {
 	int pid, tid;
 	int state;
-	char comm[32];
-	char *stack;	/* /proc/<pid>/task/<tid>/stack, NULL when unreadable */
+	char comm[16 * 4 + 1];	/* TASK_COMM_LEN, escaped: the task chooses it */
+	char *stack;	/* /proc/<pid>/task/<tid>/stack (escaped lines), NULL when unreadable */
 };
 
 /*

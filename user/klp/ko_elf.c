@@ -6,6 +6,9 @@
 #include <unistd.h>
 #include "ko_elf.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static int cmp_rela(const void *a, const void *b)
 {
 	const struct ko_rela *x = a, *y = b;
@@ -15,97 +18,182 @@ static int cmp_rela(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static int push_rela(struct ko_elf *k, size_t *cap, const struct ko_rela *r)
+/* By place, then symbol index: the first of several at one place is the lowest index. */
+static int cmp_place(const void *a, const void *b)
 {
-	if (k->nrelas == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		struct ko_rela *v = realloc(k->relas, c * sizeof(*v));
+	const struct ko_place *x = a, *y = b;
 
-		if (!v)
-			return -ENOMEM;
-		k->relas = v;
-		*cap = c;
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* qsort with no array (n == 0) is undefined behaviour: guarded here once. */
+static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
+/* A string table elf_strptr can use in O(1): non-empty and NUL-terminated at its end. */
+static int check_strtab(const struct ko_elf *k, size_t sec, const char *what, const char **why)
+{
+	Elf_Scn *scn = elf_getscn(k->elf, sec);
+	GElf_Shdr sh;
+	Elf_Data *d;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type != SHT_STRTAB ||
+	    !(d = elf_getdata(scn, NULL)) || !d->d_buf || !d->d_size ||
+	    ((const char *)d->d_buf)[d->d_size - 1]) {
+		*why = what;
+		return -EINVAL;
 	}
-	k->relas[k->nrelas++] = *r;
 	return 0;
 }
 
-/* Symbols and relocations against allocated sections (debug info is skipped). */
+/* The relocations of one RELA section whose target is loaded (debug info is skipped). */
+static int index_relas(struct ko_elf *k, Elf_Scn *scn, const GElf_Shdr *sh, size_t *cap,
+		       const char **why)
+{
+	Elf_Scn *target = elf_getscn(k->elf, sh->sh_info);
+	GElf_Shdr tsh;
+	Elf_Data *d;
+	size_t n;
+
+	if (!target || !gelf_getshdr(target, &tsh)) {
+		*why = "relocation section for a missing section";
+		return -EINVAL;
+	}
+	if (!(tsh.sh_flags & SHF_ALLOC))
+		return 0;
+	d = elf_getdata(scn, NULL);
+	if (!d || sh->sh_entsize != sizeof(Elf64_Rela)) {
+		*why = "unreadable relocations (truncated or corrupt)";
+		return -EINVAL;
+	}
+	n = d->d_size / sizeof(Elf64_Rela);
+	if (n > KO_MAX_RELAS - k->nrelas) {
+		*why = "more relocations than a module may have (" STR(KO_MAX_RELAS) "): refused";
+		return -E2BIG;
+	}
+	if (k->nrelas + n > *cap) {
+		struct ko_rela *v = realloc(k->relas, (k->nrelas + n) * sizeof(*v));
+
+		if (!v) {
+			*why = "out of memory";
+			return -ENOMEM;
+		}
+		k->relas = v;
+		*cap = k->nrelas + n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ko_rela *r = &k->relas[k->nrelas];
+		GElf_Rela rel;
+
+		if (!gelf_getrela(d, (int)i, &rel)) {
+			*why = "corrupt relocation entry";
+			return -EINVAL;
+		}
+		r->sec = sh->sh_info;
+		r->off = rel.r_offset;
+		r->sym = (__u32)GELF_R_SYM(rel.r_info);
+		r->addend = rel.r_addend;
+		k->nrelas++;
+	}
+	return 0;
+}
+
+/* Defined functions and sized data objects, by place, for binary searches. */
+static int index_symbols(struct ko_elf *k, const char **why)
+{
+	k->funcs = calloc(k->nsyms ? k->nsyms : 1, sizeof(*k->funcs));
+	k->objs = calloc(k->nsyms ? k->nsyms : 1, sizeof(*k->objs));
+	if (!k->funcs || !k->objs) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	for (size_t i = 1; i < k->nsyms; i++) {
+		GElf_Sym s;
+		struct ko_place p = { .idx = i };
+
+		if (!gelf_getsym(k->symtab, (int)i, &s)) {
+			*why = "corrupt symbol table entry";
+			return -EINVAL;
+		}
+		if (s.st_shndx == SHN_UNDEF || s.st_shndx >= k->nsec)
+			continue;	/* external, absolute or common: no place in this file */
+		p.sec = s.st_shndx;
+		p.value = s.st_value;
+		p.size = s.st_size;
+		if (GELF_ST_TYPE(s.st_info) == STT_FUNC)
+			k->funcs[k->nfuncs++] = p;
+		else if (GELF_ST_TYPE(s.st_info) == STT_OBJECT && s.st_size)
+			k->objs[k->nobjs++] = p;	/* size 0 covers nothing */
+	}
+	sort(k->funcs, k->nfuncs, sizeof(*k->funcs), cmp_place);
+	sort(k->objs, k->nobjs, sizeof(*k->objs), cmp_place);
+	return 0;
+}
+
 static int index_sections(struct ko_elf *k, const char **why)
 {
 	size_t cap = 0;
 	Elf_Scn *scn = NULL;
+	int ret;
 
+	k->sec_flags = calloc(k->nsec, sizeof(*k->sec_flags));
+	if (!k->sec_flags) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
 	while ((scn = elf_nextscn(k->elf, scn))) {
-		
+		size_t idx = elf_ndxscn(scn);
 		GElf_Shdr sh;
 		Elf_Data *d;
 
-		if (!gelf_getshdr(scn, &sh)) {
+		if (!gelf_getshdr(scn, &sh) || idx >= k->nsec) {
 			*why = "corrupt section header";
 			return -EINVAL;
 		}
-		if (sh.sh_type == SHT_SYMTAB) {
+		k->sec_flags[idx] = sh.sh_flags;
+		if (sh.sh_type == SHT_SYMTAB_SHNDX) {
+			*why = "extended section indexes (SHT_SYMTAB_SHNDX), which Linux does not "
+			       "load: refused";
+			return -ENOEXEC;
+		} else if (sh.sh_type == SHT_SYMTAB) {
+			if (k->symtab) {
+				*why = "two symbol tables";
+				return -EINVAL;
+			}
 			d = elf_getdata(scn, NULL);
-			if (!d || !sh.sh_entsize || sh.sh_link >= k->nsec) {
+			if (!d || sh.sh_entsize != sizeof(Elf64_Sym) || sh.sh_link >= k->nsec) {
 				*why = "unreadable symbol table (truncated or corrupt)";
 				return -EINVAL;
 			}
 			k->symtab = d;
 			k->symtab_link = sh.sh_link;
-			k->nsyms = d->d_size / sh.sh_entsize;
+			k->nsyms = d->d_size / sizeof(Elf64_Sym);
+			if (k->nsyms > KO_MAX_SYMBOLS) {
+				*why = "more symbols than a module may have (" STR(KO_MAX_SYMBOLS) "): refused";
+				return -E2BIG;
+			}
 		} else if (sh.sh_type == SHT_RELA) {
-			GElf_Shdr tsh;
-			Elf_Scn *target = elf_getscn(k->elf, sh.sh_info);
-
-			if (!target || !gelf_getshdr(target, &tsh)) {
-				*why = "relocation section for a missing section";
-				return -EINVAL;
-			}
-			if (!(tsh.sh_flags & SHF_ALLOC))
-				continue;
-			d = elf_getdata(scn, NULL);
-			if (!d || !sh.sh_entsize) {
-				*why = "unreadable relocations (truncated or corrupt)";
-				return -EINVAL;
-			}
-			for (size_t i = 0; i < d->d_size / sh.sh_entsize; i++) {
-				struct ko_rela r = { .sec = sh.sh_info };
-				GElf_Rela rel;
-
-				if (!gelf_getrela(d, (int)i, &rel)) {
-					*why = "corrupt relocation entry";
-					return -EINVAL;
-				}
-				r.off = rel.r_offset;
-				r.sym = (__u32)GELF_R_SYM(rel.r_info);
-				r.addend = rel.r_addend;
-				if (push_rela(k, &cap, &r))
-					return -ENOMEM;
-			}
+			ret = index_relas(k, scn, &sh, &cap, why);
+			if (ret)
+				return ret;
 		}
 	}
 	if (!k->symtab) {
 		*why = "no symbol table";
 		return -EINVAL;
 	}
-	qsort(k->relas, k->nrelas, sizeof(*k->relas), cmp_rela);
-	return 0;
-}
-
-int ko_elf__open(struct ko_elf *k, const char *path, const char **why)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0) {
-		ret = -errno;
-		memset(k, 0, sizeof(*k));
-		*why = strerror(errno);
-		return ret;
-	}
-	ret = ko_elf__open_fd(k, fd, why);
-	close(fd);
-	return ret;
+	if (check_strtab(k, k->symtab_link, "the symbol names are not a NUL-terminated "
+			 "string table", why))
+		return -EINVAL;
+	sort(k->relas, k->nrelas, sizeof(*k->relas), cmp_rela);
+	return index_symbols(k, why);
 }
 
 int ko_elf__open_fd(struct ko_elf *k, int fd, const char **why)
@@ -143,9 +231,25 @@ int ko_elf__open_fd(struct ko_elf *k, int fd, const char **why)
 		ret = -ENOEXEC;
 		goto fail;
 	}
+	/*
+	 * More than 65279 sections need extended numbering (e_shnum 0, the count
+	 * in section 0), and the kernel's module loader reads e_shnum and
+	 * e_shstrndx as they are: it refuses such a file, so inspect does too.
+	 */
+	if ((eh.e_shnum == 0 && eh.e_shoff) || eh.e_shstrndx == SHN_XINDEX) {
+		*why = "more than 65279 sections (extended section numbering), which Linux "
+		       "does not load: refused";
+		ret = -ENOEXEC;
+		goto fail;
+	}
 	if (elf_getshdrnum(k->elf, &k->nsec) || elf_getshdrstrndx(k->elf, &k->shstrndx) ||
 	    k->shstrndx >= k->nsec || !elf_getscn(k->elf, k->shstrndx)) {
 		*why = "corrupt section table (truncated?)";
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (check_strtab(k, k->shstrndx, "the section names are not a NUL-terminated string "
+			 "table", why)) {
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -165,6 +269,9 @@ void ko_elf__close(struct ko_elf *k)
 	if (k->fd > 0)
 		close(k->fd);
 	free(k->relas);
+	free(k->funcs);
+	free(k->objs);
+	free(k->sec_flags);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -189,6 +296,11 @@ size_t ko_elf__find_section(const struct ko_elf *k, const char *name)
 	return 0;
 }
 
+__u64 ko_elf__section_flags(const struct ko_elf *k, size_t sec)
+{
+	return sec < k->nsec ? k->sec_flags[sec] : 0;
+}
+
 Elf_Data *ko_elf__section_data(const struct ko_elf *k, size_t sec)
 {
 	Elf_Scn *scn = elf_getscn(k->elf, sec);
@@ -201,11 +313,40 @@ Elf_Data *ko_elf__section_data(const struct ko_elf *k, size_t sec)
 	return d && d->d_buf && d->d_size ? d : NULL;
 }
 
+/* Index of the first relocation at or after (sec, off). */
+static size_t rela_lower_bound(const struct ko_elf *k, size_t sec, __u64 off)
+{
+	size_t lo = 0, hi = k->nrelas;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ko_rela *r = &k->relas[mid];
+
+		if (r->sec < sec || (r->sec == sec && r->off < off))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 const struct ko_rela *ko_elf__rela_at(const struct ko_elf *k, size_t sec, __u64 off)
 {
-	struct ko_rela key = { .sec = sec, .off = off };
+	size_t i = rela_lower_bound(k, sec, off);
 
-	return bsearch(&key, k->relas, k->nrelas, sizeof(key), cmp_rela);
+	return i < k->nrelas && k->relas[i].sec == sec && k->relas[i].off == off ?
+	       &k->relas[i] : NULL;
+}
+
+size_t ko_elf__relas_in(const struct ko_elf *k, size_t sec, __u64 off, __u64 size,
+			const struct ko_rela **first)
+{
+	size_t lo = rela_lower_bound(k, sec, off), hi;
+
+	/* An end past 2^64 ends with the section. */
+	hi = off + size < off ? rela_lower_bound(k, sec + 1, 0) : rela_lower_bound(k, sec, off + size);
+	*first = k->relas ? &k->relas[lo] : NULL;
+	return hi - lo;
 }
 
 int ko_elf__sym(const struct ko_elf *k, size_t idx, GElf_Sym *sym, const char **name)
@@ -243,36 +384,39 @@ const char *ko_elf__string_at(const struct ko_elf *k, size_t sec, __u64 off)
 	return memchr(s, '\0', d->d_size - off) ? s : NULL;
 }
 
-const char *ko_elf__func_at(const struct ko_elf *k, size_t sec, __u64 off)
+/* The first symbol of v placed at exactly (sec, off), or NULL. */
+static const struct ko_place *place_at(const struct ko_place *v, size_t n, size_t sec, __u64 off)
 {
-	for (size_t i = 1; i < k->nsyms; i++) {
-		const char *name;
-		GElf_Sym s;
+	size_t lo = 0, hi = n;
 
-		if (ko_elf__sym(k, i, &s, &name))
-			return NULL;
-		if (GELF_ST_TYPE(s.st_info) == STT_FUNC && s.st_shndx == sec && s.st_value == off)
-			return name;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].sec < sec || (v[mid].sec == sec && v[mid].value < off))
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return NULL;
+	return lo < n && v[lo].sec == sec && v[lo].value == off ? &v[lo] : NULL;
 }
 
-int ko_elf__object_at(const struct ko_elf *k, size_t sec, __u64 off, __u64 *start, __u64 *size)
+const char *ko_elf__func_at(const struct ko_elf *k, size_t sec, __u64 off)
 {
-	for (size_t i = 1; i < k->nsyms; i++) {
-		const char *name;
-		GElf_Sym s;
+	const struct ko_place *p = place_at(k->funcs, k->nfuncs, sec, off);
+	const char *name;
+	GElf_Sym s;
 
-		if (ko_elf__sym(k, i, &s, &name))
-			return -ERANGE;
-		if (GELF_ST_TYPE(s.st_info) == STT_OBJECT && s.st_shndx == sec &&
-		    s.st_value <= off && off - s.st_value < s.st_size) {
-			*start = s.st_value;
-			*size = s.st_size;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return p && !ko_elf__sym(k, p->idx, &s, &name) ? name : NULL;
+}
+
+int ko_elf__object_at(const struct ko_elf *k, size_t sec, __u64 off, __u64 *size)
+{
+	const struct ko_place *p = place_at(k->objs, k->nobjs, sec, off);
+
+	if (!p)
+		return -ENOENT;
+	*size = p->size;
+	return 0;
 }
 
 static const __u8 *bytes_at(const struct ko_elf *k, size_t sec, __u64 off, size_t len)

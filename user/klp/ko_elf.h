@@ -18,6 +18,21 @@ struct ko_rela {
 	__s64 addend;
 };
 
+/* A defined function or data object symbol, for lookups by place. */
+struct ko_place {
+	size_t sec;
+	__u64 value, size;
+	size_t idx;		/* symbol index */
+};
+
+/*
+ * What a crafted file can make the reader hold and go through: above these it
+ * is refused (a real livepatch module has some thousands of each). They bound
+ * one reading to a few seconds (the daemon's loop waits for it).
+ */
+#define KO_MAX_SYMBOLS	524288
+#define KO_MAX_RELAS	1048576		/* against loaded sections */
+
 struct ko_elf {
 	int fd;
 	Elf *elf;
@@ -27,11 +42,16 @@ struct ko_elf {
 	size_t nsyms;
 	struct ko_rela *relas;	/* sorted by (sec, off) */
 	size_t nrelas;
+	/* Every lookup is a binary search: no pass over a hostile file is quadratic. */
+	struct ko_place *funcs, *objs;	/* sorted by (sec, value, idx) */
+	size_t nfuncs, nobjs;
+	__u64 *sec_flags;	/* sh_flags per section */
 };
 
-/* Opens and indexes path; on failure *why says what is wrong with the file. */
-int ko_elf__open(struct ko_elf *k, const char *path, const char **why);
-/* The same from an open descriptor, which stays the caller's. */
+/*
+ * Reads and indexes the module file open on fd (which stays the caller's,
+ * checked by safe_file); on failure *why says what is wrong with the file.
+ */
 int ko_elf__open_fd(struct ko_elf *k, int fd, const char **why);
 void ko_elf__close(struct ko_elf *k);
 
@@ -43,6 +63,11 @@ Elf_Data *ko_elf__section_data(const struct ko_elf *k, size_t sec);
 
 /* The relocation applied at exactly (sec, off), or NULL. */
 const struct ko_rela *ko_elf__rela_at(const struct ko_elf *k, size_t sec, __u64 off);
+/* The relocations applied inside [off, off + size) of sec: *first and the count. */
+size_t ko_elf__relas_in(const struct ko_elf *k, size_t sec, __u64 off, __u64 size,
+			const struct ko_rela **first);
+/* sh_flags of section sec; 0 for a section that does not exist. */
+__u64 ko_elf__section_flags(const struct ko_elf *k, size_t sec);
 /* Where a relocation points: symbol's section and value plus the addend. */
 int ko_elf__rela_target(const struct ko_elf *k, const struct ko_rela *r, size_t *sec, __u64 *off);
 /* Symbol idx with its name ("" when unnamed). */
@@ -52,8 +77,8 @@ int ko_elf__sym(const struct ko_elf *k, size_t idx, GElf_Sym *sym, const char **
 const char *ko_elf__string_at(const struct ko_elf *k, size_t sec, __u64 off);
 /* Name of the function symbol that starts at (sec, off); NULL if none. */
 const char *ko_elf__func_at(const struct ko_elf *k, size_t sec, __u64 off);
-/* Data object symbol that covers (sec, off): its start and size. -ENOENT if none. */
-int ko_elf__object_at(const struct ko_elf *k, size_t sec, __u64 off, __u64 *start, __u64 *size);
+/* Size of the (first) data object symbol that starts at (sec, off); -ENOENT if none. */
+int ko_elf__object_at(const struct ko_elf *k, size_t sec, __u64 off, __u64 *size);
 /* 8 bytes at (sec, off), little-endian host order; -ERANGE outside the data. */
 int ko_elf__read_u64(const struct ko_elf *k, size_t sec, __u64 off, __u64 *v);
 int ko_elf__read_u8(const struct ko_elf *k, size_t sec, __u64 off, __u8 *v);

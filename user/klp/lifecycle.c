@@ -10,6 +10,7 @@
 #include "klp_control.h"
 #include "kmsg.h"
 #include "lifecycle.h"
+#include "safe_file.h"
 
 const char *klp_life_state__name(enum klp_life_state s)
 {
@@ -26,23 +27,19 @@ const char *klp_life_state__name(enum klp_life_state s)
 int klp_life__open(struct klp_life *l, const char *path, struct klp_module_info *mod, char *why,
 		   size_t len)
 {
-	struct stat st;
 	int ret;
 
 	memset(l, 0, sizeof(*l));
 	l->root = KLP_SYSFS_ROOT_DEFAULT;
-	l->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * What is loaded runs in the kernel: a module another user could rewrite
+	 * between this check and the load, or after a gate passed it, is refused.
+	 */
+	l->fd = safe_file__open(AT_FDCWD, path, SAFE_ROOT_ONLY, SAFE_FILE_MAX_KO, why, len);
 	if (l->fd < 0) {
-		ret = -errno;
+		ret = l->fd;
 		memset(mod, 0, sizeof(*mod));
-		snprintf(why, len, "%s", strerror(-ret));
 		return ret;
-	}
-	if (fstat(l->fd, &st) || !S_ISREG(st.st_mode)) {
-		memset(mod, 0, sizeof(*mod));
-		snprintf(why, len, "not a regular file");
-		klp_life__close(l);
-		return -EINVAL;
 	}
 	ret = klp_module__inspect_fd(l->fd, path, mod, why, len);
 	if (ret) {

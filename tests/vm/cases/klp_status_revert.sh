@@ -82,6 +82,12 @@ ok "atomic replace: lp_repl_b replaced lp_repl_a"
 
 # 5. stalled transitions
 insmod $FX/lps_busy.ko
+# --unload takes out livepatch modules only: lps_busy is the module lp_busy patches
+rc=0; "$LPS" revert lps_busy --unload >/dev/null 2>"$WORK/e" || rc=$?
+[[ -e /sys/module/lps_busy ]] || fail "revert --unload removed lps_busy, which is not a livepatch"
+[[ $rc == 1 && $(wc -l <"$WORK/e") == 1 ]] && grep -q "not a livepatch module" "$WORK/e" ||
+	{ cat "$WORK/e"; fail "revert --unload of a module that is not a livepatch: rc=$rc"; }
+ok "revert --unload of a module that is not a livepatch: $(cat "$WORK/e")"
 bash -c 'echo 1 > /proc/lps_busy' &
 parked=$!
 wait_parked $parked
