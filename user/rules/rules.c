@@ -367,11 +367,10 @@ static int check_memory(const struct ctx *c, const yaml_node_t *at, const struct
 
 	if (bytes <= (double)RULES_MAX_RING_BYTES)
 		return 0;
-	return bad(c, at, "baseline rings would take %.0f MiB, more than %lu: %zu slots "
-		   "(baseline_s %g / look_interval_s %g, +1) of %zu bytes for %zu watched "
-		   "function%s and the system", bytes / (1 << 20), RULES_MAX_RING_BYTES >> 20,
-		   rules__ring_slots(d->baseline_s, d->look_interval_s), d->baseline_s,
-		   d->look_interval_s, RULES_RING_SLOT_BYTES, r->nwatch, r->nwatch == 1 ? "" : "s");
+	return bad(c, at, "baseline rings need %.0f MiB, more than %lu: (%zu watched + the system) x "
+		   "%zu slots (baseline_s / look_interval_s + 1) x %zu bytes", bytes / (1 << 20),
+		   RULES_MAX_RING_BYTES >> 20, r->nwatch,
+		   rules__ring_slots(d->baseline_s, d->look_interval_s), RULES_RING_SLOT_BYTES);
 }
 
 int rules__parse(const char *name, const char *buf, size_t size, struct rules *r, char *why,
