@@ -120,6 +120,7 @@ static int bad(const struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* A scalar's text, else NULL. Keys always have one: rules_yaml__load refuses other keys. */
 static const char *scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
