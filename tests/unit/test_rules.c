@@ -54,9 +54,9 @@ static void expect(const char *text, const char *want)
 static void test_repeated_keys(void **state)
 {
 	(void)state;
-	/* Two lists of watch: the second wrote past the first's buffer. */
-	expect("watch:\n  - a\nwatch:\n  - b\n  - c\n  - d\n",
-	       ":3: key \"watch\" given twice (first at line 1)");
+	/* Two lists of watch: the second, shorter, was written past its buffer. */
+	expect("watch:\n  - a\n  - b\n  - c\nwatch:\n  - d\n",
+	       ":5: key \"watch\" given twice (first at line 1)");
 	expect("watch: []\nwatch:\n  - loadavg_proc_show\n",
 	       ":2: key \"watch\" given twice (first at line 1)");
 	/* Two functions: sections leaked the first's arrays. */
