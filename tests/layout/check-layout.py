@@ -17,7 +17,7 @@ MAX_LINES = 600
 ALLOWED = {
     "judge": set(),                     # statistics and the engine: pure
     "util": set(),                      # log, clock, stop signals, kernel log reader
-    "rules": {"judge"},                 # the rules file fills the judge's settings
+    "rules": {"judge", "util"},         # the rules file fills the judge's settings
     "klp": {"util"},                    # livepatch model, module analysis, lifecycle
     "probe": {"judge", "klp", "util"},  # BPF drivers and kernel-log faults
     "report": {"judge", "klp", "probe", "util"},

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Rules parsing (real and malformed files) and the judge's decisions, including
- * its false-revert rate on replays of identical distributions. */
+/* The judge's decisions, including its false-revert rate on replays of
+ * identical distributions (rules files: test_rules.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,79 +13,6 @@
 #include <cmocka.h>
 #include "judge.h"
 #include "rules.h"
-
-static void test_default_rules(void **state)
-{
-	struct rules r;
-	struct rules_set s;
-	char why[256];
-
-	(void)state;
-	assert_int_equal(rules__load("rules/default.yaml", &r, why, sizeof(why)), 0);
-	rules__for_function(&r, "version_proc_show", &s);
-	assert_true(s.latency.ratio == 1.5 && s.baseline_s == 10 && !s.inconclusive_revert);
-	rules__for_function(&r, "do_slowpath_thing", &s);
-	assert_true(s.latency.ratio == 3);
-	assert_true(s.latency.min_delta_ns == 20000);	/* untouched by the override */
-	assert_true(s.lock_contention.enabled && s.lock_contention.min_events == 20 &&
-		    s.kernel_faults.max_events == 0 && s.runqueue_latency.min_delta_ns == 1000000);
-	rules__free(&r);
-}
-
-static void expect_bad(const char *text, const char *words)
-{
-	char path[] = "/tmp/lps-rules-XXXXXX", why[256] = "";
-	struct rules r;
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
-
-	fputs(text, f);
-	fclose(f);
-	assert_true(rules__load(path, &r, why, sizeof(why)) < 0);
-	if (!strstr(why, words) || !strstr(why, path)) {
-		print_error("'%s' does not say '%s'\n", why, words);
-		fail();
-	}
-	unlink(path);
-}
-
-static void test_malformed_rules(void **state)
-{
-	(void)state;
-	expect_bad("defaults: [1, 2\n", ":2:");
-	expect_bad("defaults:\n  baseline_s: 10\n  colour: red\n", ":3: unknown setting 'colour'");
-	expect_bad("defaults:\n  alpha: lots\n", ":2: 'lots' is not a number");
-	expect_bad("defaults:\n  inconclusive: maybe\n", ":2: inconclusive is keep or revert");
-	expect_bad("functions:\n  - checks: {latency: {ratio: 2}}\n", ":2: functions entry without a match");
-	expect_bad("functions:\n  - match: x*\n    checks: {latency: {ratio: 0.5}}\n", ":3:");
-	expect_bad("- just a list\n", ":1: the top level must be a mapping");
-	expect_bad("", "empty rules file");
-	expect_bad("defaults:\n  checks:\n    colour: {}\n", ":3: unknown check 'colour'");
-	expect_bad("defaults:\n  checks:\n    lock_contention: {min_events: -1}\n", ":3: '-1' is not a number");
-	expect_bad("defaults:\n  checks:\n    kernel_faults: {max_events: 0, flavour: x}\n",
-		   ":3: unknown setting 'flavour' for check 'kernel_faults'");
-	expect_bad("watch: version_proc_show\n", ":1: watch must be a list");
-	expect_bad("watch:\n  - version_proc_show\n  - 'do_*'\n", ":3: watch entries are plain function names");
-	expect_bad("watch:\n  - {a: b}\n", ":2: watch entries are plain function names");
-}
-
-/* watch: names the functions the daemon keeps baselines for. */
-static void test_watch_list(void **state)
-{
-	char path[] = "/tmp/lps-rules-XXXXXX", why[256] = "";
-	struct rules r;
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
-
-	(void)state;
-	fputs("watch:\n  - version_proc_show\n  - loadavg_proc_show\n", f);
-	fclose(f);
-	assert_int_equal(rules__load(path, &r, why, sizeof(why)), 0);
-	assert_int_equal(r.nwatch, 2);
-	assert_string_equal(r.watch[1], "loadavg_proc_show");
-	rules__free(&r);
-	unlink(path);
-}
 
 static __u64 rng = 88172645463325252ULL;
 
@@ -310,9 +237,6 @@ static void test_system_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_rules),
-		cmocka_unit_test(test_malformed_rules),
-		cmocka_unit_test(test_watch_list),
 		cmocka_unit_test(test_no_baseline),
 		cmocka_unit_test(test_incomparable_baseline),
 		cmocka_unit_test(test_signal_checks),

@@ -184,9 +184,10 @@ bool watch__sys_baseline(const struct watch *w, struct lps_func_signals *sig, st
 	return true;
 }
 
+/* The rules' memory estimate (rules__ring_bytes) counts the same slots. */
 static size_t ring_len(const struct watch *w)
 {
-	return (size_t)ceil(w->def.baseline_s / w->tick_s) + 1;
+	return rules__ring_slots(w->def.baseline_s, w->tick_s);
 }
 
 /*

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdarg.h>
@@ -8,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rules.h"
+#include "rules_yaml.h"
+#include "safe_file.h"
+#include "text.h"
 
 void rules__builtin(struct rules_set *s)
 {
@@ -39,42 +43,58 @@ void rules__builtin(struct rules_set *s)
 	s->runqueue_latency.min_delta_ns = 1000000;
 }
 
-/* Every setting a check takes: adding a check's setting is one line here. */
+/*
+ * Every setting, with the range it is accepted in (docs/design.md lists
+ * them): check "" is the top level of defaults: and of a functions: entry.
+ * Adding a setting is one line here.
+ */
 enum setting_kind { SET_BOOL, SET_DOUBLE, SET_COUNT };
 #define RS(field) offsetof(struct rules_set, field)
-static const struct check_setting {
+#define DAY 86400
+#define COUNT_MAX 1e12	/* whole numbers: far above any window's events, exact in a double */
+static const struct setting {
 	const char *check, *key;
 	enum setting_kind kind;
 	size_t off;
 	double min, max;
-} check_settings[] = {
+} settings[] = {
+	{ "", "baseline_s", SET_DOUBLE, RS(baseline_s), 0.1, DAY },
+	{ "", "observe_s", SET_DOUBLE, RS(observe_s), 0.1, DAY },
+	{ "", "transition_timeout_s", SET_DOUBLE, RS(transition_timeout_s), 0.1, DAY },
+	{ "", "revert_timeout_s", SET_DOUBLE, RS(revert_timeout_s), 0.1, DAY },
+	{ "", "look_interval_s", SET_DOUBLE, RS(look_interval_s), 0.1, 3600 },
+	{ "", "min_calls", SET_COUNT, RS(min_calls), 1, COUNT_MAX },
+	{ "", "alpha", SET_DOUBLE, RS(alpha), 1e-12, 0.5 },
 	{ "latency", "enabled", SET_BOOL, RS(latency.enabled), 0, 0 },
 	{ "latency", "ratio", SET_DOUBLE, RS(latency.ratio), 1, 1e6 },
 	{ "latency", "min_delta_ns", SET_DOUBLE, RS(latency.min_delta_ns), 0, 1e12 },
 	{ "errors", "enabled", SET_BOOL, RS(errors.enabled), 0, 0 },
-	{ "errors", "min_errors", SET_COUNT, RS(errors.min_errors), 0, 1e15 },
+	{ "errors", "min_errors", SET_COUNT, RS(errors.min_errors), 0, COUNT_MAX },
 	{ "errors", "rate_increase", SET_DOUBLE, RS(errors.rate_increase), 0, 1 },
 	{ "lock_contention", "enabled", SET_BOOL, RS(lock_contention.enabled), 0, 0 },
-	{ "lock_contention", "min_events", SET_COUNT, RS(lock_contention.min_events), 0, 1e15 },
+	{ "lock_contention", "min_events", SET_COUNT, RS(lock_contention.min_events), 0, COUNT_MAX },
 	{ "lock_contention", "rate_increase", SET_DOUBLE, RS(lock_contention.rate_increase), 0, 1e6 },
 	{ "lock_contention", "sys_ratio", SET_DOUBLE, RS(lock_contention.sys_ratio), 1, 1e6 },
-	{ "lock_contention", "sys_min_events", SET_COUNT, RS(lock_contention.sys_min_events), 0, 1e15 },
+	{ "lock_contention", "sys_min_events", SET_COUNT, RS(lock_contention.sys_min_events), 0,
+	  COUNT_MAX },
 	{ "kernel_faults", "enabled", SET_BOOL, RS(kernel_faults.enabled), 0, 0 },
-	{ "kernel_faults", "max_events", SET_COUNT, RS(kernel_faults.max_events), 0, 1e15 },
-	{ "kernel_faults", "min_page_faults", SET_COUNT, RS(kernel_faults.min_page_faults), 0, 1e15 },
+	{ "kernel_faults", "max_events", SET_COUNT, RS(kernel_faults.max_events), 0, COUNT_MAX },
+	{ "kernel_faults", "min_page_faults", SET_COUNT, RS(kernel_faults.min_page_faults), 0,
+	  COUNT_MAX },
 	{ "kernel_faults", "page_fault_rate_increase", SET_DOUBLE,
 	  RS(kernel_faults.page_fault_rate_increase), 0, 1e6 },
 	{ "runqueue_latency", "enabled", SET_BOOL, RS(runqueue_latency.enabled), 0, 0 },
 	{ "runqueue_latency", "ratio", SET_DOUBLE, RS(runqueue_latency.ratio), 1, 1e6 },
 	{ "runqueue_latency", "min_delta_ns", SET_DOUBLE, RS(runqueue_latency.min_delta_ns), 0, 1e12 },
 };
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
-static bool known_check(const char *name)
+static const struct setting *find_setting(const char *check, const char *key)
 {
-	for (size_t i = 0; i < sizeof(check_settings) / sizeof(check_settings[0]); i++)
-		if (!strcmp(check_settings[i].check, name))
-			return true;
-	return false;
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (!strcmp(settings[i].check, check) && (!key || !strcmp(settings[i].key, key)))
+			return &settings[i];
+	return NULL;
 }
 
 struct ctx {
@@ -87,6 +107,7 @@ struct ctx {
 static int bad(const struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Every message names the file and line (the loader keeps scalars printable: one line). */
 static int bad(const struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[200];
@@ -95,40 +116,73 @@ static int bad(const struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(c->why, c->len, "%s:%zu: %s", c->path, n ? n->start_mark.line + 1 : 0, msg);
+	snprintf(c->why, c->len, "%s:%zu: %s", c->path, n ? n->start_mark.line + 1 : 1, msg);
 	return -EINVAL;
 }
 
+/* A scalar's text, else NULL. Keys always have one: rules_yaml__load refuses other keys. */
 static const char *scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int get_number(const struct ctx *c, const yaml_node_t *n, double min, double max, double *out)
+/*
+ * Numbers are plain decimals: no sign, no spaces, no hex, inf or nan, and no
+ * leading zero (YAML 1.1 reads 010 as octal 8). A count has digits only.
+ */
+static bool decimal(const char *s, bool whole)
 {
-	const char *s = scalar(n);
-	char *end;
-	double v;
+	size_t n = strspn(s, "0123456789");
 
-	if (!s)
-		return bad(c, n, "expected a number");
-	v = strtod(s, &end);
-	if (end == s || *end || !isfinite(v) || v < min || v > max)
-		return bad(c, n, "'%s' is not a number in [%g, %g]", s, min, max);
-	*out = v;
-	return 0;
+	if (!n || (s[0] == '0' && n > 1))
+		return false;
+	s += n;
+	if (whole)
+		return !*s;
+	if (*s == '.') {
+		n = strspn(++s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+	}
+	if (*s == 'e' || *s == 'E') {
+		s += s[1] == '-' || s[1] == '+' ? 2 : 1;
+		n = strspn(s, "0123456789");
+		if (!n)
+			return false;
+		s += n;
+	}
+	return !*s;
 }
 
-static int get_bool(const struct ctx *c, const yaml_node_t *n, bool *out)
+static int get_value(const struct ctx *c, const yaml_node_t *n, const struct setting *st,
+		     struct rules_set *s)
 {
-	const char *s = scalar(n);
+	const char *v = scalar(n);
+	char *field = (char *)s + st->off;
+	double d;
 
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
-		*out = true;
-	else if (s && (!strcmp(s, "false") || !strcmp(s, "no")))
-		*out = false;
+	if (st->kind == SET_BOOL) {
+		if (v && (!strcmp(v, "true") || !strcmp(v, "yes")))
+			*(bool *)field = true;
+		else if (v && (!strcmp(v, "false") || !strcmp(v, "no")))
+			*(bool *)field = false;
+		else
+			return bad(c, n, "%s: expected true or false", st->key);
+		return 0;
+	}
+	errno = 0;
+	d = v && decimal(v, st->kind == SET_COUNT) ? strtod(v, NULL) : NAN;
+	if (errno || !isfinite(d) || d < st->min || d > st->max) {
+		if (!v)
+			v = "(not a scalar)";
+		return bad(c, n, "%s: '%.40s' is not a %s in [%g, %g]", st->key, v,
+			   st->kind == SET_COUNT ? "whole number" : "number", st->min, st->max);
+	}
+	if (st->kind == SET_COUNT)
+		*(__u64 *)field = (__u64)d;
 	else
-		return bad(c, n, "expected true or false");
+		*(double *)field = d;
 	return 0;
 }
 
@@ -143,33 +197,16 @@ static int get_bool(const struct ctx *c, const yaml_node_t *n, bool *out)
 static int apply_check(const struct ctx *c, const char *name, yaml_node_t *map, struct rules_set *s)
 {
 	yaml_node_t *k, *v;
-	int ret = 0;
+	int ret;
 
 	if (map->type != YAML_MAPPING_NODE)
 		return bad(c, map, "check '%s' must be a mapping", name);
 	FOR_PAIRS(c, map, k, v) {
-		const char *key = scalar(k);
-		const struct check_setting *cs = NULL;
-		char *field;
-		double d;
+		const struct setting *st = find_setting(name, scalar(k));
 
-		if (!key)
-			return bad(c, k, "keys must be plain names");
-		for (size_t i = 0; i < sizeof(check_settings) / sizeof(check_settings[0]); i++)
-			if (!strcmp(check_settings[i].check, name) && !strcmp(check_settings[i].key, key))
-				cs = &check_settings[i];
-		if (!cs)
-			return bad(c, k, "unknown setting '%s' for check '%s'", key, name);
-		field = (char *)s + cs->off;
-		if (cs->kind == SET_BOOL) {
-			ret = get_bool(c, v, (bool *)field);
-		} else {
-			ret = get_number(c, v, cs->min, cs->max, &d);
-			if (!ret && cs->kind == SET_DOUBLE)
-				*(double *)field = d;
-			else if (!ret)
-				*(__u64 *)field = (__u64)d;
-		}
+		if (!st)
+			return bad(c, k, "unknown setting '%.64s' for check '%s'", scalar(k), name);
+		ret = get_value(c, v, st, s);
 		if (ret)
 			return ret;
 	}
@@ -179,84 +216,68 @@ static int apply_check(const struct ctx *c, const char *name, yaml_node_t *map, 
 /* Keys of defaults: and of each functions: entry (which also has match:). */
 static int apply(const struct ctx *c, yaml_node_t *map, struct rules_set *s, bool is_override)
 {
-	yaml_node_t *k, *v;
-	double d;
-	int ret = 0;
+	yaml_node_t *k, *v, *ck, *cv;
+	int ret;
 
 	if (map->type != YAML_MAPPING_NODE)
 		return bad(c, map, "expected a mapping of settings");
 	FOR_PAIRS(c, map, k, v) {
-		const char *key = scalar(k);
+		const char *key = scalar(k), *p = scalar(v);
+		const struct setting *st = find_setting("", key);
 
-		if (!key)
-			return bad(c, k, "keys must be plain names");
-		if (is_override && !strcmp(key, "match"))
+		if (st) {
+			ret = get_value(c, v, st, s);
+			if (ret)
+				return ret;
+		} else if (is_override && !strcmp(key, "match")) {
 			continue;
-		if (!strcmp(key, "baseline_s"))
-			ret = get_number(c, v, 0.1, 86400, &s->baseline_s);
-		else if (!strcmp(key, "observe_s"))
-			ret = get_number(c, v, 0.1, 86400, &s->observe_s);
-		else if (!strcmp(key, "transition_timeout_s"))
-			ret = get_number(c, v, 0.1, 86400, &s->transition_timeout_s);
-		else if (!strcmp(key, "revert_timeout_s"))
-			ret = get_number(c, v, 0.1, 86400, &s->revert_timeout_s);
-		else if (!strcmp(key, "look_interval_s"))
-			ret = get_number(c, v, 0.1, 3600, &s->look_interval_s);
-		else if (!strcmp(key, "alpha"))
-			ret = get_number(c, v, 1e-12, 0.5, &s->alpha);
-		else if (!strcmp(key, "min_calls")) {
-			ret = get_number(c, v, 1, 1e15, &d);
-			s->min_calls = (__u64)d;
 		} else if (!strcmp(key, "inconclusive")) {
-			const char *p = scalar(v);
-
-			if (p && !strcmp(p, "keep"))
-				s->inconclusive_revert = false;
-			else if (p && !strcmp(p, "revert"))
-				s->inconclusive_revert = true;
+			if (p && (!strcmp(p, "keep") || !strcmp(p, "revert")))
+				s->inconclusive_revert = !strcmp(p, "revert");
 			else
 				return bad(c, v, "inconclusive is keep or revert");
 		} else if (!strcmp(key, "checks")) {
-			yaml_node_t *ck, *cv;
-
 			if (v->type != YAML_MAPPING_NODE)
 				return bad(c, v, "checks must be a mapping");
 			FOR_PAIRS(c, v, ck, cv) {
 				const char *name = scalar(ck);
 
-				if (!name || !known_check(name))
-					return bad(c, ck, "unknown check '%s' (latency, errors, "
+				if (!*name || !find_setting(name, NULL))
+					return bad(c, ck, "unknown check '%.64s' (latency, errors, "
 						   "lock_contention, kernel_faults, runqueue_latency)",
-						   name ? name : "?");
+						   name);
 				ret = apply_check(c, name, cv, s);
 				if (ret)
 					return ret;
 			}
 		} else {
-			return bad(c, k, "unknown setting '%s'", key);
+			return bad(c, k, "unknown setting '%.64s'", key);
 		}
-		if (ret)
-			return ret;
 	}
 	return 0;
 }
 
 /*
- * A list section (functions:, watch:): room(r, n) makes room for its n items,
- * then each goes to item() in order with its node id. must: the error when
- * the section is no list.
+ * A list section (functions:, watch:) of at most max items: room(r, n) makes
+ * room for its n items, then each goes to item() in order with its node id.
+ * what: the section's name. Each section is read once (the loader refuses a
+ * key given twice), so room() never replaces a list.
  */
 static int read_list(const struct ctx *c, const yaml_node_t *seq, struct rules *r,
-		     const char *must, int (*room)(struct rules *r, size_t n),
+		     const char *what, size_t max, int (*room)(struct rules *r, size_t n),
 		     int (*item)(const struct ctx *c, yaml_node_t *e, int id, struct rules *r))
 {
 	const yaml_node_item_t *it;
+	size_t n;
 	int ret;
 
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return bad(c, seq, "%s", must);
+		return bad(c, seq, "%s must be a list", what);
 	it = seq->data.sequence.items.start;
-	ret = room(r, (size_t)(seq->data.sequence.items.top - it));
+	n = (size_t)(seq->data.sequence.items.top - it);
+	if (n > max)
+		return bad(c, seq, "%s has %zu entries, more than %zu", what, n, max);
+	ret = room(r, n);
 	for (; !ret && it < seq->data.sequence.items.top; it++)
 		ret = item(c, yaml_document_get_node(c->doc, *it), *it, r);
 	return ret;
@@ -270,101 +291,146 @@ static int functions_room(struct rules *r, size_t n)
 	return r->overrides && r->globs ? 0 : -ENOMEM;
 }
 
+/* A glob over symbol names: their characters and fnmatch's *, ?, [...], ! and ^. */
+static bool glob_ok(const char *g)
+{
+	size_t n = strlen(g);
+
+	return n && n <= TEXT_SYMBOL_MAX &&
+	       strspn(g, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$*?[]!^-") == n;
+}
+
 /* functions: one entry, a mapping with match: and settings that override the defaults. */
 static int functions_item(const struct ctx *c, yaml_node_t *e, int id, struct rules *r)
 {
 	struct rules_set scratch = r->defaults;
-	const char *glob = NULL;
-	yaml_node_t *k, *v;
+	yaml_node_t *k, *v, *match = NULL;
 	int ret;
 
-	if (!e || e->type != YAML_MAPPING_NODE)
+	if (e->type != YAML_MAPPING_NODE)
 		return bad(c, e, "each functions entry is a mapping with match:");
 	FOR_PAIRS(c, e, k, v)
-		if (scalar(k) && !strcmp(scalar(k), "match"))
-			glob = scalar(v);
-	if (!glob || !*glob)
+		if (!strcmp(scalar(k), "match"))
+			match = v;
+	if (!match)
 		return bad(c, e, "functions entry without a match: glob");
+	if (!scalar(match) || !glob_ok(scalar(match)))
+		return bad(c, match, "match: '%.64s' is not a glob of symbol names "
+			   "([A-Za-z0-9_.$] and *?[]!^-, at most %d bytes)",
+			   scalar(match) ? scalar(match) : "", TEXT_SYMBOL_MAX);
 	ret = apply(c, e, &scratch, true);	/* validates it now, not at gate time */
 	if (ret)
 		return ret;
 	r->overrides[r->noverrides] = id;
-	r->globs[r->noverrides++] = (char *)glob;
+	r->globs[r->noverrides++] = (char *)scalar(match);
 	return 0;
 }
 
 static int watch_room(struct rules *r, size_t n)
 {
 	r->watch = calloc(n + 1, sizeof(*r->watch));
+	r->nwatch = 0;
 	return r->watch ? 0 : -ENOMEM;
 }
 
 /* watch: the functions the daemon keeps baselines for, a list of names. */
 static int watch_item(const struct ctx *c, yaml_node_t *e, int id, struct rules *r)
 {
-	const char *name = e ? scalar(e) : NULL;
+	const char *name = scalar(e);
 
 	(void)id;
-	if (!name || !*name || strpbrk(name, " \t*?[/"))
-		return bad(c, e, "watch entries are plain function names");
+	if (!name || !text__is_symbol(name))
+		return bad(c, e, "watch entry '%.64s' is not a kernel symbol name "
+			   "([A-Za-z0-9_.$], at most %d bytes)", name ? name : "", TEXT_SYMBOL_MAX);
 	r->watch[r->nwatch++] = name;
 	return 0;
 }
 
-int rules__load(const char *path, struct rules *r, char *why, size_t len)
+size_t rules__ring_slots(double baseline_s, double look_interval_s)
 {
-	struct ctx c = { .path = path, .doc = &r->doc, .why = why, .len = len };
-	yaml_parser_t parser;
-	yaml_node_t *root, *k, *v;
-	FILE *f;
-	int ret = 0;
+	return (size_t)ceil(baseline_s / look_interval_s) + 1;
+}
+
+double rules__ring_bytes(const struct rules_set *def, size_t nfuncs)
+{
+	return (double)(nfuncs + 1) * (double)rules__ring_slots(def->baseline_s, def->look_interval_s) *
+	       (double)RULES_RING_SLOT_BYTES;
+}
+
+/*
+ * The daemon keeps baseline_s of look_interval_s slots per watched function:
+ * a day at 0.1 s would be 3.8 GB for one. Refused at the defaults: line.
+ */
+static int check_memory(const struct ctx *c, const yaml_node_t *at, const struct rules *r)
+{
+	const struct rules_set *d = &r->defaults;
+	double bytes = rules__ring_bytes(d, r->nwatch);
+
+	if (bytes <= (double)RULES_MAX_RING_BYTES)
+		return 0;
+	return bad(c, at, "baseline rings need %.0f MiB, more than %lu: (%zu watched + the system) x "
+		   "%zu slots (baseline_s / look_interval_s + 1) x %zu bytes", bytes / (1 << 20),
+		   RULES_MAX_RING_BYTES >> 20, r->nwatch,
+		   rules__ring_slots(d->baseline_s, d->look_interval_s), RULES_RING_SLOT_BYTES);
+}
+
+int rules__parse(const char *name, const char *buf, size_t size, struct rules *r, char *why,
+		 size_t len)
+{
+	struct ctx c = { .path = name, .doc = &r->doc, .why = why, .len = len };
+	yaml_node_t *root, *k, *v, *defaults = NULL;
+	int ret;
 
 	memset(r, 0, sizeof(*r));
 	rules__builtin(&r->defaults);
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(why, len, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &r->doc)) {
-		snprintf(why, len, "%s:%zu: %s", path, parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "malformed YAML");
-		ret = -EINVAL;
-		goto out;
-	}
+	ret = rules_yaml__load(name, buf, size, &r->doc, why, len);
+	if (ret)
+		return ret;
 	r->loaded = true;
 	root = yaml_document_get_root_node(&r->doc);
-	if (!root) {
+	if (!root)
 		ret = bad(&c, NULL, "empty rules file");
-		goto out;
-	}
-	if (root->type != YAML_MAPPING_NODE) {
-		ret = bad(&c, root, "the top level must be a mapping (defaults:, functions:)");
-		goto out;
-	}
-	FOR_PAIRS(&c, root, k, v) {
-		const char *key = scalar(k);
+	else if (root->type != YAML_MAPPING_NODE)
+		ret = bad(&c, root, "the top level must be a mapping (defaults:, functions:, watch:)");
+	else
+		FOR_PAIRS(&c, root, k, v) {
+			const char *key = scalar(k);
 
-		if (key && !strcmp(key, "defaults"))
-			ret = apply(&c, v, &r->defaults, false);
-		else if (key && !strcmp(key, "functions"))
-			ret = read_list(&c, v, r, "functions must be a list", functions_room,
-					functions_item);
-		else if (key && !strcmp(key, "watch"))
-			ret = read_list(&c, v, r, "watch must be a list of function names", watch_room,
-					watch_item);
-		else
-			ret = bad(&c, k, "unknown section '%s' (defaults, functions, watch)", key ? key : "?");
-		if (ret)
-			break;
-	}
-out:
-	yaml_parser_delete(&parser);
-	fclose(f);
+			if (!strcmp(key, "defaults"))
+				ret = apply(&c, defaults = v, &r->defaults, false);
+			else if (!strcmp(key, "functions"))
+				ret = read_list(&c, v, r, "functions", RULES_MAX_OVERRIDES,
+						functions_room, functions_item);
+			else if (!strcmp(key, "watch"))
+				ret = read_list(&c, v, r, "watch", RULES_MAX_WATCH, watch_room,
+						watch_item);
+			else
+				ret = bad(&c, k, "unknown section '%.64s' (defaults, functions, watch)",
+					  key);
+			if (ret)
+				break;
+		}
+	if (!ret)
+		ret = check_memory(&c, defaults ? defaults : root, r);
 	if (ret)
 		rules__free(r);
+	return ret;
+}
+
+int rules__load(const char *path, struct rules *r, char *why, size_t len)
+{
+	char *buf = NULL, msg[200];
+	size_t size;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = safe_file__read(AT_FDCWD, path, 0, SAFE_FILE_MAX_TEXT, &buf, &size, msg, sizeof(msg));
+	if (ret) {
+		snprintf(why, len, "%s: %s", path, msg);
+		return ret;
+	}
+	ret = rules__parse(path, buf, size, r, why, len);
+	free(buf);
 	return ret;
 }
 

@@ -10,6 +10,20 @@
 #include <stddef.h>
 #include <yaml.h>
 #include "rules_set.h"
+#include "lpsentinel.h"
+
+/* Longest lists a rules file may hold. */
+#define RULES_MAX_WATCH		4096	/* watch: names */
+#define RULES_MAX_OVERRIDES	1024	/* functions: entries, each matched against every function */
+/* Most memory a rules file may make the watch daemon keep in baseline rings. */
+#define RULES_MAX_RING_BYTES	(256UL << 20)
+/*
+ * What the watch daemon keeps per ring slot (one slot a look_interval_s) for
+ * each watched function, and once for the system: a histogram delta, signal
+ * counters and the slot's real length (user/daemon/watch_model.c).
+ */
+#define RULES_RING_SLOT_BYTES \
+	(sizeof(struct lps_hist) + sizeof(struct lps_func_signals) + sizeof(double))
 
 
 struct rules {
@@ -25,8 +39,20 @@ struct rules {
 
 /* Built-in defaults, the same as rules/default.yaml ships. */
 void rules__builtin(struct rules_set *s);
-/* Parses and validates path; on error why says "path:line: reason". */
+/*
+ * Reads path (a regular file of at most SAFE_FILE_MAX_TEXT bytes; a FIFO or a
+ * device is refused without blocking), then rules__parse. On error, -errno
+ * and one line in why: "path: reason" when it cannot be read, "path:line:
+ * reason" when it is malformed or out of range.
+ */
 int rules__load(const char *path, struct rules *r, char *why, size_t len);
+/* The rules in the size bytes of buf, called name in messages; as rules__load. */
+int rules__parse(const char *name, const char *buf, size_t size, struct rules *r, char *why,
+		 size_t len);
+/* Slots of each baseline ring: baseline_s in look_interval_s steps, and the one being filled. */
+size_t rules__ring_slots(double baseline_s, double look_interval_s);
+/* Bytes of the watch daemon's rings for nfuncs watched functions and the system. */
+double rules__ring_bytes(const struct rules_set *def, size_t nfuncs);
 /*
  * The rules of path, or the built-in ones when path is NULL; *def gets their
  * defaults. On error why says "path:line: reason" and nothing is kept.

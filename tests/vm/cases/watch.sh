@@ -15,9 +15,10 @@ S=$WORK/state
 FX=build/fixtures/$LPS_KREL
 ADDR=127.0.0.1:9464
 ip link set lo up 2>/dev/null || busybox ip link set lo up
-# Shorter windows than the defaults, so the case fits the lab's time.
+# Shorter windows than the defaults, so the case fits the lab's time; no
+# watch: yet (the SIGHUP step adds one: a key given twice is refused).
 sed -e 's/^  baseline_s: .*/  baseline_s: 6/' -e 's/^  observe_s: .*/  observe_s: 8/' \
-	rules/default.yaml >"$WORK/rules.yaml"
+	-e '/^watch: \[\]$/d' rules/default.yaml >"$WORK/rules.yaml"
 start_gate_workload
 # A syslog of our own on /dev/log (the guest runs none): the audit trail goes there too.
 python3 -c 'import socket,sys
