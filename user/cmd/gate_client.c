@@ -16,46 +16,79 @@
 #include "gate.h"
 #include "log.h"
 #include "stop.h"
+#include "text.h"
+#include "verdict_report.h"
 
-/* The daemon's verdict document, as gate prints it. */
-static void print_daemon_verdict(const struct gate_args *a, struct json_object *doc)
+/* A string field of a checked verdict document, escaped for a terminal. */
+static const char *str(struct json_object *o, const char *key, char *buf, size_t len)
 {
-	struct json_object *fns = NULL, *sys = NULL, *checks = NULL;
+	return text__escape(json_object_get_string(json_object_object_get(o, key)), buf, len);
+}
 
-	if (a->json) {
-		cli__print_json(doc);
-		return;
-	}
-	printf("gate %s: %s, %s (%s) [judged by the watch daemon]\n",
-	       json_object_get_string(json_object_object_get(doc, "patch")),
-	       json_object_get_string(json_object_object_get(doc, "verdict")),
-	       json_object_get_string(json_object_object_get(doc, "action")),
-	       json_object_get_string(json_object_object_get(doc, "reason")));
-	if (json_object_object_get_ex(doc, "system", &sys))
-		json_object_object_get_ex(sys, "checks", &checks);
+static void print_checks(FILE *out, struct json_object *checks, const char *indent)
+{
+	char a[256], b[256], c[1024];
+
 	for (size_t k = 0; checks && k < json_object_array_length(checks); k++) {
-		struct json_object *c = json_object_array_get_idx(checks, k);
+		struct json_object *ck = json_object_array_get_idx(checks, k);
 
-		printf("  %-16s %-12s %s\n", json_object_get_string(json_object_object_get(c, "check")),
-		       json_object_get_string(json_object_object_get(c, "result")),
-		       json_object_get_string(json_object_object_get(c, "detail")));
+		fprintf(out, "%s%-16s %-12s %s\n", indent, str(ck, "check", a, sizeof(a)),
+			str(ck, "result", b, sizeof(b)), str(ck, "detail", c, sizeof(c)));
 	}
-	json_object_object_get_ex(doc, "functions", &fns);
-	for (size_t i = 0; fns && i < json_object_array_length(fns); i++) {
-		struct json_object *f = json_object_array_get_idx(fns, i);
+}
 
-		printf("  %s: %s\n", json_object_get_string(json_object_object_get(f, "function")),
-		       json_object_get_string(json_object_object_get(f, "verdict")));
-		checks = json_object_object_get(f, "checks");
-		for (size_t k = 0; checks && k < json_object_array_length(checks); k++) {
-			struct json_object *c = json_object_array_get_idx(checks, k);
+int gate__daemon_reply(FILE *out, bool json, struct json_object *doc, char *why, size_t len)
+{
+	struct json_object *fns = NULL, *sys = NULL, *checks = NULL, *v;
+	char a[256], b[64], c[64], d[1024];
+	const char *action;
+	bool operational;
 
-			printf("    %-16s %-12s %s\n",
-			       json_object_get_string(json_object_object_get(c, "check")),
-			       json_object_get_string(json_object_object_get(c, "result")),
-			       json_object_get_string(json_object_object_get(c, "detail")));
+	if (json_object_object_get_ex(doc, "error", &v)) {
+		if (!json_object_is_type(v, json_type_string) || !v)
+			snprintf(why, len, "watch daemon: a malformed reply (error is not a string)");
+		else
+			snprintf(why, len, "watch daemon: %s", str(doc, "error", d, sizeof(d)));
+		return CLI_EXIT_ERROR;
+	}
+	if (!verdict_report__check_json(doc, d, sizeof(d))) {
+		snprintf(why, len, "watch daemon: a malformed reply: %s", d);
+		return CLI_EXIT_ERROR;
+	}
+	if (json) {
+		fprintf(out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+						JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		fprintf(out, "gate %s: %s, %s (%s) [judged by the watch daemon]\n",
+			str(doc, "patch", a, sizeof(a)), str(doc, "verdict", b, sizeof(b)),
+			str(doc, "action", c, sizeof(c)), str(doc, "reason", d, sizeof(d)));
+		if (json_object_object_get_ex(doc, "system", &sys))
+			json_object_object_get_ex(sys, "checks", &checks);
+		print_checks(out, checks, "  ");
+		json_object_object_get_ex(doc, "functions", &fns);
+		for (size_t i = 0; fns && i < json_object_array_length(fns); i++) {
+			struct json_object *f = json_object_array_get_idx(fns, i);
+
+			fprintf(out, "  %s: %s\n", str(f, "function", a, sizeof(a)),
+				str(f, "verdict", b, sizeof(b)));
+			checks = NULL;
+			json_object_object_get_ex(f, "checks", &checks);
+			print_checks(out, checks, "    ");
 		}
 	}
+	fflush(out);
+	/* As standalone: a revert because it could not be judged is an operational stop (1). */
+	action = json_object_get_string(json_object_object_get(doc, "action"));
+	operational = json_object_object_get_ex(doc, "operational", &v) &&
+		      json_object_get_boolean(v);
+	if (!strcmp(action, "kept"))
+		return CLI_EXIT_OK;
+	if (!strcmp(action, "reverted") && !operational)
+		return CLI_EXIT_REGRESSED;
+	snprintf(why, len, "%s: %s%s", str(doc, "patch", a, sizeof(a)),
+		 str(doc, "reason", d, sizeof(d)),
+		 !strcmp(action, "reverted") ? "; the patch was reverted" : "");
+	return CLI_EXIT_ERROR;
 }
 
 /*
@@ -65,10 +98,8 @@ static void print_daemon_verdict(const struct gate_args *a, struct json_object *
  */
 int gate__via_daemon(const struct gate_args *a, int fd)
 {
-	struct json_object *req = json_object_new_object(), *doc, *v;
-	char path[4096], rpath[4096], why[256];
-	const char *action;
-	bool operational;
+	struct json_object *req = json_object_new_object(), *doc;
+	char path[4096], rpath[4096], why[1280];
 	struct rules rules;
 	int ret;
 
@@ -104,35 +135,18 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 		fprintf(stderr, "gate %s: handed to the watch daemon (%s/%s); waiting for its verdict\n",
 			a->module, a->state_dir, CONTROL_SOCKET);
 	stop__catch_signals();
-	doc = control__reply(fd);
+	doc = control__reply(fd, why, sizeof(why));
 	if (!doc) {
-		lps_err(stop__requested() ? "interrupted; the watch daemon keeps judging %s (see "
-			"lpsentinel status)" : "the watch daemon gave no verdict on %s: the connection "
-			"closed", a->module);
+		if (stop__requested())
+			lps_err("interrupted; the watch daemon keeps judging %s (see lpsentinel status)",
+				a->module);
+		else
+			lps_err("the watch daemon gave no verdict on %s: %s", a->module, why);
 		return CLI_EXIT_ERROR;
 	}
-	if (json_object_object_get_ex(doc, "error", &v)) {
-		lps_err("watch daemon: %s", json_object_get_string(v));
-		json_object_put(doc);
-		return CLI_EXIT_ERROR;
-	}
-	action = json_object_get_string(json_object_object_get(doc, "action"));
-	if (!action) {
-		lps_err("the watch daemon's reply has no action: %s", json_object_to_json_string(doc));
-		json_object_put(doc);
-		return CLI_EXIT_ERROR;
-	}
-	print_daemon_verdict(a, doc);
-	/* As standalone: a revert because it could not be judged is an operational stop (1). */
-	operational = json_object_object_get_ex(doc, "operational", &v) &&
-		      json_object_get_boolean(v);
-	ret = !strcmp(action, "kept") ? CLI_EXIT_OK :
-	      !strcmp(action, "reverted") && !operational ? CLI_EXIT_REGRESSED : CLI_EXIT_ERROR;
+	ret = gate__daemon_reply(stdout, a->json, doc, why, sizeof(why));
 	if (ret == CLI_EXIT_ERROR)
-		lps_err("%s: %s%s", a->module,
-			json_object_get_string(json_object_object_get(doc, "reason")),
-			!strcmp(action, "reverted") ? "; the patch was reverted" : "");
+		lps_err("%s", why);
 	json_object_put(doc);
 	return ret;
 }
-

@@ -6,6 +6,7 @@
  * function has a full baseline; its judgement then follows as for any patch.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "control.h"
 #include "klp_control.h"
 #include "log.h"
+#include "safe_file.h"
 #include "clock.h"
 #include "watch.h"
 
@@ -32,8 +34,7 @@ void watch__client_done(struct watch *w, struct watch_client *c, struct json_obj
 	struct watch_client **pp = &w->clients;
 
 	/* A gate that went away meanwhile only misses the reply: the audit trail has it. */
-	control__send(c->fd, doc);
-	close(c->fd);
+	control_server__reply(&w->ctl, c->conn, doc);
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -58,56 +59,60 @@ void watch_clients__error(struct watch *w, struct watch_client *c, const char *f
 	json_object_put(doc);
 }
 
-static double req_seconds(struct json_object *req, const char *key, double dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) || !v)
-		return dflt;
-	return json_object_get_double(v) > 0 ? json_object_get_double(v) : dflt;
-}
-
 /*
  * A gate hands over its patch: inspect it, trace what is not watched yet,
  * and load it once every function has a full baseline (watch_clients__serve).
+ * The request parsed (control.c); the files it names are opened here without
+ * blocking, and the module, which root will load, must be root's alone.
  */
-static void take_request(struct watch *w, int fd, struct json_object *req)
+static void take_request(void *arg, struct control_server *s, int conn,
+			 const struct control_request *req)
 {
+	struct watch *w = arg;
 	struct watch_client *c = calloc(1, sizeof(*c));
 	struct klp_module_info mod = { 0 };
-	struct json_object *v;
 	const char **fresh = NULL;
 	double need = 0;
 	size_t nfresh = 0;
 	char why[512];
+	int fd;
 
 	if (!c) {
-		close(fd);
+		control_server__error(s, conn, "out of memory");
 		return;
 	}
-	c->fd = fd;
+	c->conn = conn;
 	c->life.fd = -1;
 	c->next = w->clients;
 	w->clients = c;
 	c->def = w->def;
-	if (!json_object_object_get_ex(req, "op", &v) || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "gate") ||
-	    !json_object_object_get_ex(req, "module", &v) || !json_object_is_type(v, json_type_string)) {
-		watch_clients__error(w, c, "malformed request");
-		return;
-	}
-	snprintf(c->module, sizeof(c->module), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(req, "rules", &v) && v) {
-		if (rules__load(json_object_get_string(v), &c->rules, why, sizeof(why))) {
+	snprintf(c->module, sizeof(c->module), "%s", req->module);
+	if (req->rules[0]) {
+		/* Checked first: rules__load reads by path, and a FIFO there would block. */
+		fd = safe_file__open(AT_FDCWD, req->rules, 0, SAFE_FILE_MAX_TEXT, why, sizeof(why));
+		if (fd < 0) {
+			watch_clients__error(w, c, "rules: %s: %s", req->rules, why);
+			return;
+		}
+		close(fd);
+		if (rules__load(req->rules, &c->rules, why, sizeof(why))) {
 			watch_clients__error(w, c, "rules: %s", why);
 			return;
 		}
 		c->def = c->rules.defaults;
 	}
-	c->def.baseline_s = req_seconds(req, "baseline_s", c->def.baseline_s);
-	c->def.observe_s = req_seconds(req, "observe_s", c->def.observe_s);
+	if (req->baseline_s)
+		c->def.baseline_s = req->baseline_s;
+	if (req->observe_s)
+		c->def.observe_s = req->observe_s;
 	/* Opened once: what is inspected now is what is loaded when the baselines are ready. */
-	if (klp_life__open(&c->life, c->module, &mod, why, sizeof(why))) {
+	fd = safe_file__open(AT_FDCWD, c->module, SAFE_ROOT_ONLY, SAFE_FILE_MAX_KO, why,
+			     sizeof(why));
+	if (fd < 0) {
+		watch_clients__error(w, c, "%s: %s", c->module, why);
+		return;
+	}
+	if (klp_life__open_fd(&c->life, fd, c->module, &mod, why, sizeof(why))) {
 		watch_clients__error(w, c, "%s: %s", c->module, why);
 		return;
 	}
@@ -144,21 +149,9 @@ cleanup:
 	klp_module_info__free(&mod);
 }
 
-void watch_clients__accept(struct watch *w)
+void watch_clients__io(struct watch *w, double timeout_s)
 {
-	for (;;) {
-		struct json_object *req = NULL;
-		int fd, ret = control__accept(w->ctl_fd, &fd, &req);
-
-		if (ret == -EAGAIN)
-			return;
-		if (ret) {
-			lps_warn("control socket: refused a connection: %s", strerror(-ret));
-			continue;
-		}
-		take_request(w, fd, req);
-		json_object_put(req);
-	}
+	control_server__poll(&w->ctl, timeout_s, take_request, w);
 }
 
 void watch_clients__serve(struct watch *w)

@@ -26,18 +26,28 @@ const char *klp_life_state__name(enum klp_life_state s)
 int klp_life__open(struct klp_life *l, const char *path, struct klp_module_info *mod, char *why,
 		   size_t len)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		memset(l, 0, sizeof(*l));
+		l->fd = -1;
+		memset(mod, 0, sizeof(*mod));
+		snprintf(why, len, "%s", strerror(-ret));
+		return ret;
+	}
+	return klp_life__open_fd(l, fd, path, mod, why, len);
+}
+
+int klp_life__open_fd(struct klp_life *l, int fd, const char *path, struct klp_module_info *mod,
+		      char *why, size_t len)
+{
 	struct stat st;
 	int ret;
 
 	memset(l, 0, sizeof(*l));
 	l->root = KLP_SYSFS_ROOT_DEFAULT;
-	l->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (l->fd < 0) {
-		ret = -errno;
-		memset(mod, 0, sizeof(*mod));
-		snprintf(why, len, "%s", strerror(-ret));
-		return ret;
-	}
+	l->fd = fd;
 	if (fstat(l->fd, &st) || !S_ISREG(st.st_mode)) {
 		memset(mod, 0, sizeof(*mod));
 		snprintf(why, len, "not a regular file");
