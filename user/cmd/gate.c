@@ -403,9 +403,7 @@ int do_gate(int argc, char **argv)
 			return CLI_EXIT_ERROR;
 		}
 		if (fd >= 0) {
-			ret = gate__via_daemon(&g.a, fd);
-			close(fd);
-			return ret;
+			return gate__via_daemon(&g.a, fd);
 		}
 	}
 	ret = run_gate(&g);

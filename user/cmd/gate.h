@@ -71,7 +71,10 @@ void gate__free(struct gate *g);
 /* The verdict, every function's checks and histograms: JSON or text on stdout. */
 void gate__print(const struct gate *g);
 
-/* Hands the patch to the watch daemon on fd and prints its verdict; the exit code. */
+/*
+ * Hands the patch to the watch daemon on fd (closed here) and prints its
+ * verdict; the exit code. A busy daemon is asked again for a minute.
+ */
 int gate__via_daemon(const struct gate_args *a, int fd);
 /*
  * The daemon's reply to a gate, checked (a malformed one is an error) and

@@ -12,12 +12,15 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "cli.h"
+#include "clock.h"
 #include "control.h"
 #include "gate.h"
 #include "log.h"
 #include "stop.h"
 #include "text.h"
 #include "verdict_report.h"
+
+#define BUSY_RETRY_S 60.0
 
 /* A string field of a checked verdict document, escaped for a terminal. */
 static const char *str(struct json_object *o, const char *key, char *buf, size_t len)
@@ -101,21 +104,22 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 	struct json_object *req = json_object_new_object(), *doc;
 	char path[4096], rpath[4096], why[1280];
 	struct rules rules;
+	bool busy = false;
 	int ret;
 
 	/* Malformed rules are refused here, in gate's own words, as standalone. */
 	if (a->rules_path) {
 		if (rules__load(a->rules_path, &rules, why, sizeof(why))) {
 			lps_err("rules: %s", why);
-			json_object_put(req);
-			return CLI_EXIT_ERROR;
+			ret = CLI_EXIT_ERROR;
+			goto out;
 		}
 		rules__free(&rules);
 	}
 	if (!realpath(a->module, path) || (a->rules_path && !realpath(a->rules_path, rpath))) {
 		lps_err("%s: %s", access(a->module, R_OK) ? a->module : a->rules_path, strerror(errno));
-		json_object_put(req);
-		return CLI_EXIT_ERROR;
+		ret = CLI_EXIT_ERROR;
+		goto out;
 	}
 	json_object_object_add(req, "op", json_object_new_string("gate"));
 	json_object_object_add(req, "module", json_object_new_string(path));
@@ -125,28 +129,50 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 		json_object_object_add(req, "baseline_s", json_object_new_double(a->baseline_s));
 	if (a->observe_s)
 		json_object_object_add(req, "observe_s", json_object_new_double(a->observe_s));
-	ret = control__send(fd, req);
-	json_object_put(req);
-	if (ret) {
-		lps_err("the watch daemon's control socket: %s", strerror(-ret));
-		return CLI_EXIT_ERROR;
-	}
-	if (!a->json)
-		fprintf(stderr, "gate %s: handed to the watch daemon (%s/%s); waiting for its verdict\n",
-			a->module, a->state_dir, CONTROL_SOCKET);
-	stop__catch_signals();
-	doc = control__reply(fd, why, sizeof(why));
-	if (!doc) {
-		if (stop__requested())
-			lps_err("interrupted; the watch daemon keeps judging %s (see lpsentinel status)",
-				a->module);
-		else
-			lps_err("the watch daemon gave no verdict on %s: %s", a->module, why);
-		return CLI_EXIT_ERROR;
+	/* A busy daemon (every request slot taken) is asked again for a minute. */
+	for (double t0 = clock__now_s();;) {
+		struct json_object *v;
+
+		ret = control__send(fd, req);
+		if (ret) {
+			lps_err("the watch daemon's control socket: %s", strerror(-ret));
+			goto out;
+		}
+		if (!a->json && !busy)
+			fprintf(stderr, "gate %s: handed to the watch daemon (%s/%s); waiting for its "
+				"verdict\n", a->module, a->state_dir, CONTROL_SOCKET);
+		stop__catch_signals();
+		doc = control__reply(fd, why, sizeof(why));
+		if (!doc) {
+			if (stop__requested())
+				lps_err("interrupted; the watch daemon keeps judging %s (see lpsentinel "
+					"status)", a->module);
+			else
+				lps_err("the watch daemon gave no verdict on %s: %s", a->module, why);
+			ret = CLI_EXIT_ERROR;
+			goto out;
+		}
+		busy = json_object_object_get_ex(doc, "busy", &v) &&
+		       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+		if (!busy || clock__now_s() - t0 > BUSY_RETRY_S || stop__requested())
+			break;
+		json_object_put(doc);
+		close(fd);
+		clock__nap(0.5);
+		fd = control__connect(a->state_dir, why, sizeof(why));
+		if (fd < 0) {
+			lps_err("%s", why);
+			ret = CLI_EXIT_ERROR;
+			goto out;
+		}
 	}
 	ret = gate__daemon_reply(stdout, a->json, doc, why, sizeof(why));
 	if (ret == CLI_EXIT_ERROR)
 		lps_err("%s", why);
 	json_object_put(doc);
+out:
+	json_object_put(req);
+	if (fd >= 0)
+		close(fd);
 	return ret;
 }

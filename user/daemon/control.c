@@ -219,11 +219,15 @@ static void conn_close(struct control_conn *c)
 	c->fd = -1;
 }
 
-/* A one-line refusal on a connection that gets no slot: never waits for the client. */
-static void refuse(int fd, const char *msg)
+/*
+ * A one-line refusal on a connection that gets no slot: never waits for the
+ * client. Busy ones say so in a field too: gate tries again.
+ */
+static void refuse(int fd, const char *msg, bool busy)
 {
 	char line[256];
-	int n = snprintf(line, sizeof(line), "{\"error\":\"%s\"}\n", msg);
+	int n = snprintf(line, sizeof(line), "{\"error\":\"%s\"%s}\n", msg,
+			 busy ? ",\"busy\":true" : "");
 
 	/* A client that cannot take it gets the close alone. */
 	(void)!send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -251,7 +255,7 @@ static void accept_all(struct control_server *s)
 			return;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) || cred.uid != 0) {
 			s->st.refused++;
-			refuse(fd, "only root may use the control socket");
+			refuse(fd, "only root may use the control socket", false);
 			continue;
 		}
 		for (size_t i = 0; !c && i < sizeof(s->conn) / sizeof(s->conn[0]); i++)
@@ -259,12 +263,12 @@ static void accept_all(struct control_server *s)
 				c = &s->conn[i];
 		if (!c || count(s, CONN_READING) >= CONTROL_SLOTS) {
 			s->st.busy++;
-			refuse(fd, "busy: too many requests at once; try again");
+			refuse(fd, "busy: too many requests at once; try again", true);
 			continue;
 		}
 		c->buf = malloc(CONTROL_REQUEST_MAX + 1);
 		if (!c->buf) {
-			refuse(fd, "out of memory");
+			refuse(fd, "out of memory", false);
 			continue;
 		}
 		s->st.accepted++;
@@ -325,8 +329,14 @@ static void conn_read(struct control_server *s, int id, control_request_fn fn, v
 	c->state = CONN_HELD;
 	/* A gate's wait is the verdict's: no deadline, and it can always be answered. */
 	if (count(s, CONN_HELD) > CONTROL_GATES_MAX) {
+		struct json_object *doc = json_object_new_object();
+
 		s->st.busy++;
-		control_server__error(s, id, "busy: too many gates waiting for verdicts");
+		json_object_object_add(doc, "error", json_object_new_string(
+			"busy: too many gates waiting for verdicts; try again"));
+		json_object_object_add(doc, "busy", json_object_new_boolean(1));
+		control_server__reply(s, id, doc);
+		json_object_put(doc);
 		return;
 	}
 	fn(arg, s, id, &req);
