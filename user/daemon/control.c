@@ -357,6 +357,19 @@ static void conn_write(struct control_conn *c)
 			break;	/* gone: the audit trail has the verdict */
 		c->off += (size_t)w;
 	}
+	/*
+	 * Bytes the client sent and nobody read would make the kernel reset the
+	 * connection at the close, and it could lose its error line: what has
+	 * arrived (a bounded amount, without waiting) is read and dropped first.
+	 */
+	for (size_t n = 0; n < (1u << 20);) {
+		char junk[4096];
+		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
+
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
 	conn_close(c);
 }
 
