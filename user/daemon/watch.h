@@ -9,6 +9,8 @@
 #ifndef LPS_WATCH_H
 #define LPS_WATCH_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "audit.h"
@@ -84,6 +86,17 @@ struct watch_client {
 	struct rules rules;		/* the gate's --rules, when it gave one */
 	struct rules_set def;		/* with its --baseline and --observe */
 	double t_ready;			/* baselines long enough from then on */
+	/*
+	 * The load runs in a thread of its own: finit_module enables the patch
+	 * and can take seconds (minutes on a slow guest), which the loop must
+	 * not wait. life is the loader's until it is joined.
+	 */
+	enum { CLIENT_WAITING, CLIENT_LOADING, CLIENT_LOADED } load;
+	pthread_t loader;
+	atomic_bool load_done;
+	int load_ret;
+	double load_s;			/* how long finit_module took */
+	char load_why[640];
 	struct watch_client *next;
 };
 

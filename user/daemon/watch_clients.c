@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,9 @@ void watch__client_done(struct watch *w, struct watch_client *c, struct json_obj
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	/* Rare (the daemon stops, or a judgement ended while the load still ran): it is waited for. */
+	if (c->load == CLIENT_LOADING)
+		pthread_join(c->loader, NULL);
 	klp_life__close(&c->life);
 	rules__free(&c->rules);
 	free(c);
@@ -154,29 +158,71 @@ void watch_clients__io(struct watch *w, double timeout_s)
 	control_server__poll(&w->ctl, timeout_s, take_request, w);
 }
 
+static void load(struct watch_client *c)
+{
+	double t0 = clock__now_s();
+
+	c->load_ret = klp_life__load(&c->life, c->load_why, sizeof(c->load_why));
+	c->load_s = clock__now_s() - t0;
+	atomic_store(&c->load_done, true);
+}
+
+static void *load_main(void *arg)
+{
+	sigset_t all;
+
+	/* Signals are the loop's to take: none interrupts the load. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	load(arg);
+	return NULL;
+}
+
+/* The loader finished: its outcome, as the loop sees it. */
+static void loaded(struct watch *w, struct watch_client *c)
+{
+	pthread_join(c->loader, NULL);
+	c->load = CLIENT_LOADED;
+	if (c->load_ret) {
+		watch_clients__error(w, c, "%s", c->load_why);
+		return;
+	}
+	c->t_ready = clock__now_s();	/* from now: the judgement must begin */
+	fprintf(stderr, "lpsentinel watch: loaded %s for a gate (finit_module took %.1fs)\n",
+		c->patch, c->load_s);
+}
+
 void watch_clients__serve(struct watch *w)
 {
 	struct watch_client *c = w->clients, *next;
 
 	for (; c; c = next) {
-		bool loaded = c->life.state != KLP_LIFE_OPENED;
-		char why[640];
-
 		next = c->next;
-		if (loaded && !watch_judge__active(w, c->patch) &&
+		if (c->load == CLIENT_LOADING) {
+			if (atomic_load(&c->load_done))
+				loaded(w, c);
+			continue;
+		}
+		if (c->load == CLIENT_LOADED && !watch_judge__active(w, c->patch) &&
 		    clock__now_s() - c->t_ready > 10 * w->tick_s + 5) {
 			watch_clients__error(w, c, "%s: loaded, but it never showed up in %s to be "
 					     "judged; see lpsentinel status", c->patch,
 					     KLP_SYSFS_ROOT_DEFAULT);
 			continue;
 		}
-		if (loaded || clock__now_s() < c->t_ready)
+		if (c->load == CLIENT_LOADED || clock__now_s() < c->t_ready)
 			continue;
-		if (klp_life__load(&c->life, why, sizeof(why))) {
-			watch_clients__error(w, c, "%s", why);
-			continue;
+		c->load = CLIENT_LOADING;
+		atomic_store(&c->load_done, false);
+		if (pthread_create(&c->loader, NULL, load_main, c)) {
+			/* No thread to be had: loaded here, the loop waiting. */
+			load(c);
+			c->load = CLIENT_LOADED;
+			if (c->load_ret) {
+				watch_clients__error(w, c, "%s", c->load_why);
+				continue;
+			}
+			c->t_ready = clock__now_s();
 		}
-		c->t_ready = clock__now_s();	/* from now: the judgement must begin */
-		fprintf(stderr, "lpsentinel watch: loaded %s for a gate\n", c->patch);
 	}
 }

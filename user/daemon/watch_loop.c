@@ -216,7 +216,7 @@ static void teardown(struct watch *w, struct metrics_http *http)
 
 	while (w->clients)
 		watch_clients__error(w, w->clients, "the daemon stopped%s",
-				     w->clients->life.state != KLP_LIFE_OPENED ?
+				     w->clients->load != CLIENT_WAITING ?
 				     "; the patch stays loaded and a restarted daemon judges it" :
 				     " before loading the patch");
 	if (w->ctl.lfd >= 0) {

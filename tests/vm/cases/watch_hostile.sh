@@ -146,7 +146,7 @@ ok "bad requests: one error line each (1e999, FIFO module and rules, wrong types
 
 res() { json "$WORK/hostile.json" "$1"; }
 bad=$(res "[(k, l, c) for k, l, c in zip(d['kinds'], d['lines'], d['closed']) if l.count(chr(10)) != 1 or not l.startswith('{\"error\":') or c is None or c > 7]")
-[[ $bad == "[]" ]] || fail "hostile clients without their one error line or not closed in time: $bad"
+[[ $bad == "[]" ]] || { tail -n 20 "$WORK/daemon.err"; fail "hostile clients without their one error line or not closed in time: $bad"; }
 summary=$(res "[l.strip() for k, l in zip(d['kinds'], d['lines']) if k == 'nonreader'][0]")
 busy=$(res "sum('\"busy\":true' in l for l in d['lines'])")
 timed=$(res "sum('not whole within' in l for l in d['lines'])")
@@ -155,13 +155,13 @@ ok "28 hostile clients: each one error line and closed within 7 s ($busy busy, $
 rc=0; wait "$GATE_PID" || rc=$?
 [[ $rc == 0 || $rc == 3 ]] || { cat "$WORK/handoff.err" "$WORK/handoff.json"; fail "gate via the daemon under hostile clients: exit $rc"; }
 [[ $(json "$WORK/handoff.json" "d['judged_by']") == "watch daemon" ]] || fail "gate: $(cat "$WORK/handoff.json")"
-ok "gate handed lp_gate_ok over while they were attached: exit $rc, $(json "$WORK/handoff.json" "d['verdict'] + ', ' + d['action']") in $((SECONDS - t0)) s"
+ok "gate handed lp_gate_ok over while they were attached: exit $rc, $(json "$WORK/handoff.json" "d['verdict'] + ', ' + d['action']") in $((SECONDS - t0)) s; $(grep -o 'finit_module took [0-9.]*s' "$WORK/daemon.err") in the daemon's loader thread"
 echo "reply: $(cat "$WORK/handoff.json")"
 
 late=$(metric lpsentinel_loop_late_ticks_total)
 tmax=$(metric 'lpsentinel_loop_tick_seconds{stat="max"}')
 smax=$(res "d['tick_max_sampled']")
-[[ $late == "$late0" ]] || fail "$((late - late0)) ticks over twice the $interval s interval meanwhile (max $tmax s)"
+[[ $late == "$late0" ]] || { tail -n 20 "$WORK/daemon.err"; fail "$((late - late0)) ticks over twice the $interval s interval meanwhile (max $tmax s)"; }
 py -c "import sys; sys.exit(not $smax <= 2 * $interval)" || fail "a tick of $smax s while the hostile clients were attached"
 ok "loop tick under hostile clients: largest sampled $smax s ($(res "d['samples']") samples of /metrics), largest since start $tmax s, interval $interval s, no late tick"
 grep -c 'control socket:' "$WORK/daemon.err" | sed 's/^/daemon lines about refused requests: /'
