@@ -105,7 +105,7 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 	char path[4096], rpath[4096], why[1280];
 	struct rules rules;
 	bool busy = false;
-	int ret;
+	int ret, said_busy = 0;
 
 	/* Malformed rules are refused here, in gate's own words, as standalone. */
 	if (a->rules_path) {
@@ -132,18 +132,25 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 	/* A busy daemon (every request slot taken) is asked again for a minute. */
 	for (double t0 = clock__now_s();;) {
 		struct json_object *v;
+		bool sent;
 
+		/*
+		 * A daemon with no slot free closes at once, maybe before the
+		 * request is in: its busy line may still be there to read, and a
+		 * request it never took can be sent again.
+		 */
 		ret = control__send(fd, req);
-		if (ret) {
+		sent = !ret;
+		if (ret && ret != -EPIPE && ret != -ECONNRESET) {
 			lps_err("the watch daemon's control socket: %s", strerror(-ret));
 			goto out;
 		}
-		if (!a->json && !busy)
+		if (!a->json && !busy && sent)
 			fprintf(stderr, "gate %s: handed to the watch daemon (%s/%s); waiting for its "
 				"verdict\n", a->module, a->state_dir, CONTROL_SOCKET);
 		stop__catch_signals();
 		doc = control__reply(fd, why, sizeof(why));
-		if (!doc) {
+		if (!doc && (sent || stop__requested())) {
 			if (stop__requested())
 				lps_err("interrupted; the watch daemon keeps judging %s (see lpsentinel "
 					"status)", a->module);
@@ -152,10 +159,19 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 			ret = CLI_EXIT_ERROR;
 			goto out;
 		}
-		busy = json_object_object_get_ex(doc, "busy", &v) &&
-		       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
-		if (!busy || clock__now_s() - t0 > BUSY_RETRY_S || stop__requested())
-			break;
+		busy = !doc || (json_object_object_get_ex(doc, "busy", &v) &&
+				json_object_is_type(v, json_type_boolean) &&
+				json_object_get_boolean(v));
+		if (!busy || clock__now_s() - t0 > BUSY_RETRY_S || stop__requested()) {
+			if (doc)
+				break;
+			lps_err("the watch daemon did not take the request for %s: %s", a->module, why);
+			ret = CLI_EXIT_ERROR;
+			goto out;
+		}
+		if (!said_busy++)
+			fprintf(stderr, "gate %s: the watch daemon is busy; asking again for up to "
+				"%.0f s\n", a->module, BUSY_RETRY_S);
 		json_object_put(doc);
 		close(fd);
 		clock__nap(0.5);

@@ -210,6 +210,23 @@ void control_server__init(struct control_server *s, int lfd)
 		s->conn[i].fd = -1;
 }
 
+/*
+ * Bytes a client sent and nobody read would make the kernel reset the
+ * connection at the close, and the client could lose its error line: what
+ * has arrived (a bounded amount, without waiting) is read and dropped first.
+ */
+static void drain(int fd)
+{
+	for (size_t n = 0; n < (1u << 20);) {
+		char junk[4096];
+		ssize_t r = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+}
+
 static void conn_close(struct control_conn *c)
 {
 	if (c->fd >= 0)
@@ -231,6 +248,7 @@ static void refuse(int fd, const char *msg, bool busy)
 
 	/* A client that cannot take it gets the close alone. */
 	(void)!send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	drain(fd);
 	close(fd);
 }
 
@@ -357,19 +375,7 @@ static void conn_write(struct control_conn *c)
 			break;	/* gone: the audit trail has the verdict */
 		c->off += (size_t)w;
 	}
-	/*
-	 * Bytes the client sent and nobody read would make the kernel reset the
-	 * connection at the close, and it could lose its error line: what has
-	 * arrived (a bounded amount, without waiting) is read and dropped first.
-	 */
-	for (size_t n = 0; n < (1u << 20);) {
-		char junk[4096];
-		ssize_t r = recv(c->fd, junk, sizeof(junk), MSG_DONTWAIT);
-
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
+	drain(c->fd);
 	conn_close(c);
 }
 
@@ -561,6 +567,8 @@ struct json_object *control__reply(int fd, char *why, size_t why_len)
 			cap *= 2;
 		}
 		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == ECONNRESET && n)
+			break;	/* what came before the reset is the reply */
 		if (r < 0) {
 			snprintf(why, why_len, "%s", strerror(errno));
 			goto out;
