@@ -288,6 +288,49 @@ static void test_untrusted_server(void **state)
 	waitpid(pid, &st, 0);
 }
 
+/*
+ * gate against a busy daemon: the first connection is refused busy before
+ * its request is read, the second gets a verdict. gate asks again and exits
+ * with that verdict's code.
+ */
+static void test_gate_asks_again(void **state)
+{
+	struct gate_args a = { .module = "/proc/self/exe", .state_dir = unit_tmpdir, .json = true };
+	struct server sv;
+	pid_t pid;
+	int st, fd;
+
+	(void)state;
+	server_start(&sv, 0.5);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		const char *kept = "{\"patch\":\"p\",\"verdict\":\"pass\",\"action\":\"kept\","
+				   "\"reason\":\"r\"}\n";
+		const char *busy = "{\"error\":\"busy: try again\",\"busy\":true}\n";
+		char line[4096];
+		int c;
+
+		/* The slots are taken: this one is refused as the server refuses. */
+		fcntl(sv.s.lfd, F_SETFL, 0);	/* this server waits */
+		c = accept(sv.s.lfd, NULL, NULL);
+		(void)!write(c, busy, strlen(busy));
+		close(c);
+		c = accept(sv.s.lfd, NULL, NULL);
+		if (read(c, line, sizeof(line)) <= 0 || !strstr(line, "\"op\":\"gate\""))
+			_exit(2);
+		(void)!write(c, kept, strlen(kept));
+		close(c);
+		_exit(0);
+	}
+	fd = client(sv.dir);
+	freopen("/dev/null", "w", stdout);
+	assert_int_equal(gate__via_daemon(&a, fd), CLI_EXIT_OK);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	control_server__close(&sv.s);
+}
+
 static int reply(const char *text, bool json, char *why)
 {
 	struct json_object *doc;
@@ -353,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_clients),
 		cmocka_unit_test(test_untrusted_server),
 		cmocka_unit_test(test_reply_shapes),
+		cmocka_unit_test(test_gate_asks_again),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -106,7 +106,7 @@ HOSTILE_PID=$!
 for ((i = 0; i < 100; i++)); do [[ -e $WORK/hostile.json.attached ]] && break; nap 0.2; done
 [[ -e $WORK/hostile.json.attached ]] || fail "hostile clients did not attach: $(cat "$WORK/hostile.log")"
 
-# A real gate meanwhile: every slot is taken, it is told busy and asks again.
+# A real gate meanwhile: every slot is taken for 5 s after the attach; told busy, it asks again.
 t0=$SECONDS
 timeout 300 "$LPS" gate "$FX/lp_gate_ok.ko" --state "$S" --observe 4 --json >"$WORK/handoff.json" \
 	2>"$WORK/handoff.err" &
@@ -158,8 +158,10 @@ ok "31 hostile clients: each one error line and closed within 6.5 s ($busy busy,
 rc=0; wait "$GATE_PID" || rc=$?
 [[ $rc == 0 || $rc == 3 ]] || { cat "$WORK/handoff.err" "$WORK/handoff.json"; fail "gate via the daemon under hostile clients: exit $rc"; }
 [[ $(json "$WORK/handoff.json" "d['judged_by']") == "watch daemon" ]] || fail "gate: $(cat "$WORK/handoff.json")"
-grep -q 'the watch daemon is busy' "$WORK/handoff.err" || fail "gate was not told busy: $(cat "$WORK/handoff.err")"
-ok "gate handed lp_gate_ok over while they were attached: exit $rc, $(json "$WORK/handoff.json" "d['verdict'] + ', ' + d['action']") in $((SECONDS - t0)) s; $(grep -o 'finit_module took [0-9.]*s' "$WORK/daemon.err") in the daemon's loader thread"
+# Told busy or not depends on how long gate takes to start in the guest
+# (test_control has a server that refuses it first): said, not asserted.
+told=no; grep -q 'the watch daemon is busy' "$WORK/handoff.err" && told=yes
+ok "gate handed lp_gate_ok over while they were attached: exit $rc, $(json "$WORK/handoff.json" "d['verdict'] + ', ' + d['action']") in $((SECONDS - t0)) s (told busy first: $told); $(grep -o 'finit_module took [0-9.]*s' "$WORK/daemon.err") in the daemon's loader thread"
 echo "reply: $(cat "$WORK/handoff.json")"
 
 late=$(metric lpsentinel_loop_late_ticks_total)
