@@ -394,12 +394,16 @@ int do_gate(int argc, char **argv)
 	if (ret != CLI_RUN)
 		return ret;
 	if (!g.a.standalone) {
-		int fd = control__connect(g.a.state_dir);
+		char why[640];
+		int fd = control__connect(g.a.state_dir, why, sizeof(why));
 
+		/* No daemon: gate runs alone; a daemon gate cannot trust: it stops. */
+		if (fd == -EPERM) {
+			lps_err("%s", why);
+			return CLI_EXIT_ERROR;
+		}
 		if (fd >= 0) {
-			ret = gate__via_daemon(&g.a, fd);
-			close(fd);
-			return ret;
+			return gate__via_daemon(&g.a, fd);
 		}
 	}
 	ret = run_gate(&g);

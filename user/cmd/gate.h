@@ -4,6 +4,8 @@
 #define LPS_GATE_H
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <json-c/json.h>
 #include "hist.h"
 #include "engine.h"
 #include "judge.h"
@@ -69,7 +71,16 @@ void gate__free(struct gate *g);
 /* The verdict, every function's checks and histograms: JSON or text on stdout. */
 void gate__print(const struct gate *g);
 
-/* Hands the patch to the watch daemon on fd and prints its verdict; the exit code. */
+/*
+ * Hands the patch to the watch daemon on fd (closed here) and prints its
+ * verdict; the exit code. A busy daemon is asked again for a minute.
+ */
 int gate__via_daemon(const struct gate_args *a, int fd);
+/*
+ * The daemon's reply to a gate, checked (a malformed one is an error) and
+ * printed to out as gate prints it (json: the document as it came); the
+ * exit code, and for CLI_EXIT_ERROR one line in why.
+ */
+int gate__daemon_reply(FILE *out, bool json, struct json_object *doc, char *why, size_t len);
 
 #endif

@@ -306,6 +306,27 @@ static void self(FILE *f, const struct watch *w)
 	fprintf(f, "lpsentinel_state_saves_total %llu\n", (unsigned long long)w->state_saves);
 	family(f, "lpsentinel_state_errors_total", "counter", "State file writes that failed.");
 	fprintf(f, "lpsentinel_state_errors_total %llu\n", (unsigned long long)w->state_errors);
+	/* What clients and slow steps cost the loop: a tick is due every tick_s. */
+	family(f, "lpsentinel_loop_tick_seconds", "gauge",
+	       "Time between the starts of consecutive ticks of the daemon's loop: the last, "
+	       "the largest since start, and the interval they are due at.");
+	fprintf(f, "lpsentinel_loop_tick_seconds{stat=\"last\"} %.6f\n", w->tick_last);
+	fprintf(f, "lpsentinel_loop_tick_seconds{stat=\"max\"} %.6f\n", w->tick_max);
+	fprintf(f, "lpsentinel_loop_tick_seconds{stat=\"interval\"} %.6f\n", w->tick_s);
+	family(f, "lpsentinel_loop_late_ticks_total", "counter",
+	       "Ticks that began over twice the interval after the previous one.");
+	fprintf(f, "lpsentinel_loop_late_ticks_total %llu\n", (unsigned long long)w->ticks_late);
+	family(f, "lpsentinel_control_connections_total", "counter",
+	       "Connections to the control socket, by what became of them: accepted for a "
+	       "request; refused as busy (no slot); timed out (request or reply not whole in "
+	       "time); refused (not root, or a malformed request).");
+	fprintf(f, "lpsentinel_control_connections_total{result=\"accepted\"} %llu\n",
+		w->ctl.st.accepted);
+	fprintf(f, "lpsentinel_control_connections_total{result=\"busy\"} %llu\n", w->ctl.st.busy);
+	fprintf(f, "lpsentinel_control_connections_total{result=\"timed_out\"} %llu\n",
+		w->ctl.st.timed_out);
+	fprintf(f, "lpsentinel_control_connections_total{result=\"refused\"} %llu\n",
+		w->ctl.st.refused);
 }
 
 char *metrics__render(const struct watch *w, size_t *len)

@@ -9,9 +9,12 @@
 #ifndef LPS_WATCH_H
 #define LPS_WATCH_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "audit.h"
+#include "control.h"
 #include "judge.h"
 #include "kfaults.h"
 #include "engine.h"
@@ -76,13 +79,24 @@ struct watch_sys {
 
 /* A gate that handed its patch to the daemon (control.c), waiting for the verdict. */
 struct watch_client {
-	int fd;
+	int conn;			/* its connection in watch.ctl, held until the reply */
 	char patch[WATCH_NAME_MAX];
 	char module[4096];
 	struct klp_life life;		/* the module, opened once: inspected, then loaded */
 	struct rules rules;		/* the gate's --rules, when it gave one */
 	struct rules_set def;		/* with its --baseline and --observe */
 	double t_ready;			/* baselines long enough from then on */
+	/*
+	 * The load runs in a thread of its own: finit_module enables the patch
+	 * and can take seconds (minutes on a slow guest), which the loop must
+	 * not wait. life is the loader's until it is joined.
+	 */
+	enum { CLIENT_WAITING, CLIENT_LOADING, CLIENT_LOADED } load;
+	pthread_t loader;
+	atomic_bool load_done;
+	int load_ret;
+	double load_s;			/* how long finit_module took */
+	char load_why[640];
 	struct watch_client *next;
 };
 
@@ -162,8 +176,11 @@ struct watch {
 	struct self_cost sc;		/* BPF run-time statistics on while the daemon runs */
 	struct audit audit;
 	struct watch_sys sys;
-	int ctl_fd;			/* the control socket, -1 when not listening */
+	struct control_server ctl;	/* the control socket; ctl.lfd -1 when not listening */
 	struct watch_client *clients;
+	/* The loop's own health: time between the starts of consecutive ticks. */
+	double tick_last, tick_max;
+	__u64 ticks, ticks_late;	/* late: over twice tick_s */
 	double started, tick_s;
 	__u64 verdicts[3];		/* by enum verdict */
 	__u64 reverts, revert_failures, state_saves, state_errors;
@@ -194,8 +211,12 @@ struct watch_client *watch__client(struct watch *w, const char *patch);
 /* Sends doc to the client, closes and frees it. */
 void watch__client_done(struct watch *w, struct watch_client *c, struct json_object *doc);
 
-/* Gate clients (watch_clients.c): new connections, and loading what is ready. */
-void watch_clients__accept(struct watch *w);
+/*
+ * Gate clients (watch_clients.c): waits at most timeout_s for the control
+ * socket and does its I/O without blocking (a request that parsed is taken
+ * on: its module inspected, its functions traced); then loading what is ready.
+ */
+void watch_clients__io(struct watch *w, double timeout_s);
 void watch_clients__serve(struct watch *w);
 /* Answers a client with an error (one line in its words) and drops it. */
 __attribute__((format(printf, 3, 4)))

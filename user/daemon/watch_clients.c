@@ -6,7 +6,9 @@
  * function has a full baseline; its judgement then follows as for any patch.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "control.h"
 #include "klp_control.h"
 #include "log.h"
+#include "safe_file.h"
 #include "clock.h"
 #include "watch.h"
 
@@ -32,12 +35,14 @@ void watch__client_done(struct watch *w, struct watch_client *c, struct json_obj
 	struct watch_client **pp = &w->clients;
 
 	/* A gate that went away meanwhile only misses the reply: the audit trail has it. */
-	control__send(c->fd, doc);
-	close(c->fd);
+	control_server__reply(&w->ctl, c->conn, doc);
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	/* Rare (the daemon stops, or a judgement ended while the load still ran): it is waited for. */
+	if (c->load == CLIENT_LOADING)
+		pthread_join(c->loader, NULL);
 	klp_life__close(&c->life);
 	rules__free(&c->rules);
 	free(c);
@@ -58,56 +63,60 @@ void watch_clients__error(struct watch *w, struct watch_client *c, const char *f
 	json_object_put(doc);
 }
 
-static double req_seconds(struct json_object *req, const char *key, double dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) || !v)
-		return dflt;
-	return json_object_get_double(v) > 0 ? json_object_get_double(v) : dflt;
-}
-
 /*
  * A gate hands over its patch: inspect it, trace what is not watched yet,
  * and load it once every function has a full baseline (watch_clients__serve).
+ * The request parsed (control.c); the files it names are opened here without
+ * blocking, and the module, which root will load, must be root's alone.
  */
-static void take_request(struct watch *w, int fd, struct json_object *req)
+static void take_request(void *arg, struct control_server *s, int conn,
+			 const struct control_request *req)
 {
+	struct watch *w = arg;
 	struct watch_client *c = calloc(1, sizeof(*c));
 	struct klp_module_info mod = { 0 };
-	struct json_object *v;
 	const char **fresh = NULL;
 	double need = 0;
 	size_t nfresh = 0;
 	char why[512];
+	int fd;
 
 	if (!c) {
-		close(fd);
+		control_server__error(s, conn, "out of memory");
 		return;
 	}
-	c->fd = fd;
+	c->conn = conn;
 	c->life.fd = -1;
 	c->next = w->clients;
 	w->clients = c;
 	c->def = w->def;
-	if (!json_object_object_get_ex(req, "op", &v) || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "gate") ||
-	    !json_object_object_get_ex(req, "module", &v) || !json_object_is_type(v, json_type_string)) {
-		watch_clients__error(w, c, "malformed request");
-		return;
-	}
-	snprintf(c->module, sizeof(c->module), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(req, "rules", &v) && v) {
-		if (rules__load(json_object_get_string(v), &c->rules, why, sizeof(why))) {
+	snprintf(c->module, sizeof(c->module), "%s", req->module);
+	if (req->rules[0]) {
+		/* Checked first: rules__load reads by path, and a FIFO there would block. */
+		fd = safe_file__open(AT_FDCWD, req->rules, 0, SAFE_FILE_MAX_TEXT, why, sizeof(why));
+		if (fd < 0) {
+			watch_clients__error(w, c, "rules: %s: %s", req->rules, why);
+			return;
+		}
+		close(fd);
+		if (rules__load(req->rules, &c->rules, why, sizeof(why))) {
 			watch_clients__error(w, c, "rules: %s", why);
 			return;
 		}
 		c->def = c->rules.defaults;
 	}
-	c->def.baseline_s = req_seconds(req, "baseline_s", c->def.baseline_s);
-	c->def.observe_s = req_seconds(req, "observe_s", c->def.observe_s);
+	if (req->baseline_s)
+		c->def.baseline_s = req->baseline_s;
+	if (req->observe_s)
+		c->def.observe_s = req->observe_s;
 	/* Opened once: what is inspected now is what is loaded when the baselines are ready. */
-	if (klp_life__open(&c->life, c->module, &mod, why, sizeof(why))) {
+	fd = safe_file__open(AT_FDCWD, c->module, SAFE_ROOT_ONLY, SAFE_FILE_MAX_KO, why,
+			     sizeof(why));
+	if (fd < 0) {
+		watch_clients__error(w, c, "%s: %s", c->module, why);
+		return;
+	}
+	if (klp_life__open_fd(&c->life, fd, c->module, &mod, why, sizeof(why))) {
 		watch_clients__error(w, c, "%s: %s", c->module, why);
 		return;
 	}
@@ -144,21 +153,43 @@ cleanup:
 	klp_module_info__free(&mod);
 }
 
-void watch_clients__accept(struct watch *w)
+void watch_clients__io(struct watch *w, double timeout_s)
 {
-	for (;;) {
-		struct json_object *req = NULL;
-		int fd, ret = control__accept(w->ctl_fd, &fd, &req);
+	control_server__poll(&w->ctl, timeout_s, take_request, w);
+}
 
-		if (ret == -EAGAIN)
-			return;
-		if (ret) {
-			lps_warn("control socket: refused a connection: %s", strerror(-ret));
-			continue;
-		}
-		take_request(w, fd, req);
-		json_object_put(req);
+static void load(struct watch_client *c)
+{
+	double t0 = clock__now_s();
+
+	c->load_ret = klp_life__load(&c->life, c->load_why, sizeof(c->load_why));
+	c->load_s = clock__now_s() - t0;
+	atomic_store(&c->load_done, true);
+}
+
+static void *load_main(void *arg)
+{
+	sigset_t all;
+
+	/* Signals are the loop's to take: none interrupts the load. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	load(arg);
+	return NULL;
+}
+
+/* The loader finished: its outcome, as the loop sees it. */
+static void loaded(struct watch *w, struct watch_client *c)
+{
+	pthread_join(c->loader, NULL);
+	c->load = CLIENT_LOADED;
+	if (c->load_ret) {
+		watch_clients__error(w, c, "%s", c->load_why);
+		return;
 	}
+	c->t_ready = clock__now_s();	/* from now: the judgement must begin */
+	fprintf(stderr, "lpsentinel watch: loaded %s for a gate (finit_module took %.1fs)\n",
+		c->patch, c->load_s);
 }
 
 void watch_clients__serve(struct watch *w)
@@ -166,24 +197,32 @@ void watch_clients__serve(struct watch *w)
 	struct watch_client *c = w->clients, *next;
 
 	for (; c; c = next) {
-		bool loaded = c->life.state != KLP_LIFE_OPENED;
-		char why[640];
-
 		next = c->next;
-		if (loaded && !watch_judge__active(w, c->patch) &&
+		if (c->load == CLIENT_LOADING) {
+			if (atomic_load(&c->load_done))
+				loaded(w, c);
+			continue;
+		}
+		if (c->load == CLIENT_LOADED && !watch_judge__active(w, c->patch) &&
 		    clock__now_s() - c->t_ready > 10 * w->tick_s + 5) {
 			watch_clients__error(w, c, "%s: loaded, but it never showed up in %s to be "
 					     "judged; see lpsentinel status", c->patch,
 					     KLP_SYSFS_ROOT_DEFAULT);
 			continue;
 		}
-		if (loaded || clock__now_s() < c->t_ready)
+		if (c->load == CLIENT_LOADED || clock__now_s() < c->t_ready)
 			continue;
-		if (klp_life__load(&c->life, why, sizeof(why))) {
-			watch_clients__error(w, c, "%s", why);
-			continue;
+		c->load = CLIENT_LOADING;
+		atomic_store(&c->load_done, false);
+		if (pthread_create(&c->loader, NULL, load_main, c)) {
+			/* No thread to be had: loaded here, the loop waiting. */
+			load(c);
+			c->load = CLIENT_LOADED;
+			if (c->load_ret) {
+				watch_clients__error(w, c, "%s", c->load_why);
+				continue;
+			}
+			c->t_ready = clock__now_s();
 		}
-		c->t_ready = clock__now_s();	/* from now: the judgement must begin */
-		fprintf(stderr, "lpsentinel watch: loaded %s for a gate\n", c->patch);
 	}
 }

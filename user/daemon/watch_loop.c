@@ -197,10 +197,11 @@ static int setup(struct watch *w, struct metrics_http **http)
 	if (w->sc.stats_fd < 0)
 		lps_warn("BPF run-time statistics unavailable (%s); lpsentinel_bpf_run_seconds_total "
 			 "stays 0", strerror(-w->sc.stats_fd));
-	w->ctl_fd = control__listen(w->a.state_dir);
-	if (w->ctl_fd < 0)
+	ret = control__listen(w->a.state_dir);
+	if (ret < 0)
 		lps_warn("control socket %s/%s: %s; gate runs standalone", w->a.state_dir,
-			 CONTROL_SOCKET, strerror(-w->ctl_fd));
+			 CONTROL_SOCKET, strerror(-ret));
+	control_server__init(&w->ctl, ret < 0 ? -1 : ret);
 	w->kmsg_fd = kmsg__open("/dev/kmsg", true);
 	if (w->kmsg_fd < 0)
 		lps_warn("cannot read the kernel log: %s; kernel_faults is not judged",
@@ -215,14 +216,14 @@ static void teardown(struct watch *w, struct metrics_http *http)
 
 	while (w->clients)
 		watch_clients__error(w, w->clients, "the daemon stopped%s",
-				     w->clients->life.state != KLP_LIFE_OPENED ?
+				     w->clients->load != CLIENT_WAITING ?
 				     "; the patch stays loaded and a restarted daemon judges it" :
 				     " before loading the patch");
-	if (w->ctl_fd >= 0) {
-		close(w->ctl_fd);
+	if (w->ctl.lfd >= 0) {
 		snprintf(path, sizeof(path), "%s/%s", w->a.state_dir, CONTROL_SOCKET);
 		unlink(path);
 	}
+	control_server__close(&w->ctl);
 	metrics_http__stop(http);
 	watch_judge__free_all(w);
 	watch__free_model(w);
@@ -250,10 +251,7 @@ static void tick(struct watch *w, struct metrics_http *http, double *last_save, 
 				 strerror(-w->log_err));
 	}
 	watch_judge__tick(w);
-	if (w->ctl_fd >= 0) {
-		watch_clients__accept(w);
-		watch_clients__serve(w);
-	}
+	watch_clients__serve(w);
 	if (w->dirty || clock__now_s() - *last_save >= SAVE_EVERY_S) {
 		watch_persist__save(w);
 		w->dirty = false;
@@ -273,7 +271,7 @@ static void tick(struct watch *w, struct metrics_http *http, double *last_save, 
 static int run(struct watch *w, struct metrics_http **http)
 {
 	struct sigaction hup = { .sa_handler = on_hup };
-	double last_save;
+	double last_save, prev = 0;
 	int klp_warned = 0;
 
 	if (setup(w, http))
@@ -286,8 +284,15 @@ static int run(struct watch *w, struct metrics_http **http)
 		w->a.listen ? w->a.listen : "");
 	syslog(LOG_NOTICE, "watch started: %zu functions, state in %s", w->nfns, w->a.state_dir);
 	while (!stop__requested()) {
-		double next = clock__now_s() + w->tick_s;
+		double start = clock__now_s(), next = start + w->tick_s;
 
+		/* How late this tick is: what a client or a slow step cost the loop. */
+		if (w->ticks++) {
+			w->tick_last = start - prev;
+			w->tick_max = fmax(w->tick_max, w->tick_last);
+			w->ticks_late += w->tick_last > 2 * w->tick_s;
+		}
+		prev = start;
 		if (reload_requested)
 			reload_rules(w);
 		if (watch__read_groups(w)) {
@@ -295,8 +300,9 @@ static int run(struct watch *w, struct metrics_http **http)
 			return 1;
 		}
 		tick(w, *http, &last_save, &klp_warned);
+		/* The wait for the next tick serves the control socket, without blocking. */
 		while (!stop__requested() && !reload_requested && clock__now_s() < next)
-			clock__nap(fmin(0.1, next - clock__now_s()));
+			watch_clients__io(w, fmin(0.1, next - clock__now_s()));
 	}
 	/* A patch being judged stays as it is: it was not ours to load; a restart judges it. */
 	if (w->judging)
@@ -310,7 +316,7 @@ static int run(struct watch *w, struct metrics_http **http)
 
 int watch__run(struct watch_args *a)
 {
-	struct watch w = { .a = *a, .kmsg_fd = -1, .ctl_fd = -1, .audit = { .fd = -1 },
+	struct watch w = { .a = *a, .kmsg_fd = -1, .ctl = { .lfd = -1 }, .audit = { .fd = -1 },
 			   .sc = { .stats_fd = -EBADF } };
 	struct metrics_http *http = NULL;
 	int ret = run(&w, &http);

@@ -27,18 +27,34 @@ const char *klp_life_state__name(enum klp_life_state s)
 int klp_life__open(struct klp_life *l, const char *path, struct klp_module_info *mod, char *why,
 		   size_t len)
 {
-	int ret;
-
-	memset(l, 0, sizeof(*l));
-	l->root = KLP_SYSFS_ROOT_DEFAULT;
 	/*
 	 * What is loaded runs in the kernel: a module another user could rewrite
 	 * between this check and the load, or after a gate passed it, is refused.
 	 */
-	l->fd = safe_file__open(AT_FDCWD, path, SAFE_ROOT_ONLY, SAFE_FILE_MAX_KO, why, len);
-	if (l->fd < 0) {
-		ret = l->fd;
+	int fd = safe_file__open(AT_FDCWD, path, SAFE_ROOT_ONLY, SAFE_FILE_MAX_KO, why, len);
+
+	if (fd < 0) {
+		memset(l, 0, sizeof(*l));
+		l->fd = -1;
 		memset(mod, 0, sizeof(*mod));
+		return fd;
+	}
+	return klp_life__open_fd(l, fd, path, mod, why, len);
+}
+
+int klp_life__open_fd(struct klp_life *l, int fd, const char *path, struct klp_module_info *mod,
+		      char *why, size_t len)
+{
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->root = KLP_SYSFS_ROOT_DEFAULT;
+	l->fd = fd;
+	/* The checks again for a descriptor a caller opened (the daemon's clients). */
+	ret = safe_file__check_fd(l->fd, SAFE_ROOT_ONLY, SAFE_FILE_MAX_KO, why, len);
+	if (ret) {
+		memset(mod, 0, sizeof(*mod));
+		klp_life__close(l);
 		return ret;
 	}
 	ret = klp_module__inspect_fd(l->fd, path, mod, why, len);

@@ -50,6 +50,9 @@ struct klp_life {
  */
 int klp_life__open(struct klp_life *l, const char *path, struct klp_module_info *mod, char *why,
 		   size_t len);
+/* The same with a descriptor the caller opened (safe_file__open); it is l's from then on. */
+int klp_life__open_fd(struct klp_life *l, int fd, const char *path, struct klp_module_info *mod,
+		      char *why, size_t len);
 /* A patch loaded by someone else, first seen at t_start: followed, never loaded by us. */
 void klp_life__adopt(struct klp_life *l, const char *patch, double t_start);
 /*

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
 #include "verdict_report.h"
 
 struct json_object *verdict_report__checks_json(const struct check_result *c, size_t n)
@@ -44,4 +46,83 @@ struct json_object *verdict_report__system_checks_json(const struct check_result
 		json_object_array_add(arr, json_object_get(json_object_array_get_idx(more, k)));
 	json_object_put(more);
 	return arr;
+}
+
+/* obj[key] is of type t (or absent, when optional); why names it otherwise. */
+static bool field_ok(struct json_object *obj, const char *where, const char *key,
+		     enum json_type t, bool optional, char *why, size_t len)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		if (optional)
+			return true;
+	if (json_object_is_type(v, t) && (v || t == json_type_null))
+		return true;
+	snprintf(why, len, "%s%s%s is %s, not %s", where, *where ? "." : "", key,
+		 v ? json_type_to_name(json_object_get_type(v)) : "null or missing", json_type_to_name(t));
+	return false;
+}
+
+/* An optional array of checks, each {"check", "result", "detail"} strings. */
+static bool checks_ok(struct json_object *obj, const char *where, char *why, size_t len)
+{
+	struct json_object *arr;
+	char at[96];
+
+	if (!field_ok(obj, where, "checks", json_type_array, true, why, len))
+		return false;
+	if (!json_object_object_get_ex(obj, "checks", &arr))
+		return true;
+	for (size_t k = 0; k < json_object_array_length(arr); k++) {
+		struct json_object *c = json_object_array_get_idx(arr, k);
+
+		snprintf(at, sizeof(at), "%s.checks[%zu]", where, k);
+		if (!json_object_is_type(c, json_type_object) || !c) {
+			snprintf(why, len, "%s is not an object", at);
+			return false;
+		}
+		if (!field_ok(c, at, "check", json_type_string, false, why, len) ||
+		    !field_ok(c, at, "result", json_type_string, false, why, len) ||
+		    !field_ok(c, at, "detail", json_type_string, false, why, len))
+			return false;
+	}
+	return true;
+}
+
+bool verdict_report__check_json(struct json_object *doc, char *why, size_t len)
+{
+	static const char *const strings[] = { "patch", "verdict", "action", "reason" };
+	struct json_object *sys, *fns;
+	char at[64];
+
+	if (!json_object_is_type(doc, json_type_object) || !doc) {
+		snprintf(why, len, "not a JSON object");
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (!field_ok(doc, "", strings[i], json_type_string, false, why, len))
+			return false;
+	if (!field_ok(doc, "", "operational", json_type_boolean, true, why, len) ||
+	    !field_ok(doc, "", "system", json_type_object, true, why, len) ||
+	    !field_ok(doc, "", "functions", json_type_array, true, why, len))
+		return false;
+	if (json_object_object_get_ex(doc, "system", &sys) && !checks_ok(sys, "system", why, len))
+		return false;
+	if (!json_object_object_get_ex(doc, "functions", &fns))
+		return true;
+	for (size_t i = 0; i < json_object_array_length(fns); i++) {
+		struct json_object *f = json_object_array_get_idx(fns, i);
+
+		snprintf(at, sizeof(at), "functions[%zu]", i);
+		if (!json_object_is_type(f, json_type_object) || !f) {
+			snprintf(why, len, "%s is not an object", at);
+			return false;
+		}
+		if (!field_ok(f, at, "function", json_type_string, false, why, len) ||
+		    !field_ok(f, at, "verdict", json_type_string, false, why, len) ||
+		    !checks_ok(f, at, why, len))
+			return false;
+	}
+	return true;
 }

@@ -3,6 +3,7 @@
 #ifndef LPS_VERDICT_REPORT_H
 #define LPS_VERDICT_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
 #include "judge.h"
@@ -15,5 +16,13 @@ struct json_object *verdict_report__system_checks_json(const struct check_result
 							const struct func_judgement *sysj);
 /* [{"kind", "line", "call_trace": [...]}] */
 struct json_object *verdict_report__faults_json(const struct kfault_log *l);
+
+/*
+ * A verdict document read back (the daemon's reply to gate): patch, verdict,
+ * action and reason strings; operational a boolean; system and functions,
+ * when there, of the shapes written above. Anything else: false, why says
+ * which field. Every typed accessor on doc is safe after true.
+ */
+bool verdict_report__check_json(struct json_object *doc, char *why, size_t len);
 
 #endif
