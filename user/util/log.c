@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,12 @@ void lps_warn(const char *fmt, ...)
 }
 
 static char culprit[256];
+static bool culprit_weak;	/* "Error in ...": a later "map '...'" line names it better */
 
 void lps_libbpf_mark(void)
 {
 	culprit[0] = 0;
+	culprit_weak = false;
 }
 
 const char *lps_libbpf_culprit(void)
@@ -47,13 +50,16 @@ const char *lps_libbpf_culprit(void)
 static void keep_culprit(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[256];
+	bool weak;
 
-	if (level != LIBBPF_WARN || culprit[0])
+	if (level != LIBBPF_WARN || (culprit[0] && !culprit_weak))
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (strncmp(line, "libbpf: ", 8) == 0)
 		memmove(line, line + 8, strlen(line + 8) + 1);
-	if (strncmp(line, "map '", 5) && strncmp(line, "prog '", 6) && strncmp(line, "Error in ", 9))
+	weak = !strncmp(line, "Error in ", 9);
+	if ((strncmp(line, "map '", 5) && strncmp(line, "prog '", 6) && !weak) ||
+	    (weak && culprit[0]))
 		return;
 	/* "Error in bpf_object__probe_loading():EAGAIN(11). Couldn't load...": its first sentence. */
 	if (strstr(line, ". "))
@@ -62,6 +68,7 @@ static void keep_culprit(enum libbpf_print_level level, const char *fmt, va_list
 		if (*c == '\n' || (unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
 			*c = *c == '\n' && !c[1] ? 0 : ' ';
 	snprintf(culprit, sizeof(culprit), "%s", line);
+	culprit_weak = weak;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
