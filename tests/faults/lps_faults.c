@@ -23,7 +23,9 @@
  * N may end in '+': that call and every later one. A failed call is not made;
  * it returns -1 with errno set, as the kernel would.
  * LPS_FAULT_ARM=PATH: calls count only while PATH exists (a daemon's startup
- *   is left alone; the case creates PATH when the fault is wanted).
+ *   is left alone; the case creates PATH when the fault is wanted). A spec
+ *   written LABEL=SPEC is armed by PATH.LABEL instead, so that one process
+ *   can be given several faults, each armed in turn.
  * LPS_FAULT_LOG=PATH: one line per fault injected, appended (the case checks
  *   that the fault really happened).
  *
@@ -56,6 +58,7 @@ struct fault {
 	char suffix[64];	/* sysfs_write: the path's end */
 	char value[32];		/* kill_after:sysfs_write: the data's start */
 	char name[17];		/* bpf: the map's or program's name starts with it */
+	char arm[256];		/* armed while this file exists ("": always, or LPS_FAULT_ARM) */
 	unsigned long seen;
 };
 
@@ -135,10 +138,19 @@ static void parse_one(char *spec)
 	if (nfaults == MAX_FAULTS)
 		die(spec, "too many specs");
 	snprintf(copy, sizeof(copy), "%s", spec);
-	for (char *t = strtok_r(spec, ":", &save); t && n < 6; t = strtok_r(NULL, ":", &save))
-		part[n++] = t;
 	f = &faults[nfaults++];
 	memset(f, 0, sizeof(*f));
+	if (strchr(spec, '=')) {
+		if (!arm_path)
+			die(copy, "a LABEL= spec needs LPS_FAULT_ARM");
+		*strchr(spec, '=') = 0;
+		snprintf(f->arm, sizeof(f->arm), "%s.%s", arm_path, spec);
+		spec += strlen(spec) + 1;
+	} else if (arm_path) {
+		snprintf(f->arm, sizeof(f->arm), "%s", arm_path);
+	}
+	for (char *t = strtok_r(spec, ":", &save); t && n < 6; t = strtok_r(NULL, ":", &save))
+		part[n++] = t;
 	if (n >= 2 && !strcmp(part[0], "kill_after")) {
 		f->kill_after = true;
 		f->kind = kind_of(part[1], copy);
@@ -225,9 +237,9 @@ static void note(const char *fmt, ...)
 	real_close(fd);
 }
 
-static bool armed(void)
+static bool armed(const struct fault *f)
 {
-	return !arm_path || access(arm_path, F_OK) == 0;
+	return !f->arm[0] || access(f->arm, F_OK) == 0;
 }
 
 /* The fault that makes this call fail, counted; NULL to make it. */
@@ -235,14 +247,14 @@ static struct fault *fails(enum fault_kind kind, int fd_match, const char *name)
 {
 	struct fault *hit = NULL;
 
-	if (!nfaults || !armed())
+	if (!nfaults)
 		return NULL;
 	for (int i = 0; i < nfaults; i++) {
 		struct fault *f = &faults[i];
 		unsigned long n;
 
 		if (f->kill_after || f->kind != kind || (kind == F_SYSFS_WRITE && fd_match != i + 1) ||
-		    (f->name[0] && (!name || strncmp(name, f->name, strlen(f->name)))))
+		    (f->name[0] && (!name || strncmp(name, f->name, strlen(f->name)))) || !armed(f))
 			continue;
 		n = __atomic_add_fetch(&f->seen, 1, __ATOMIC_SEQ_CST);
 		if (!hit && (n == f->nth || (f->and_later && n > f->nth)))
@@ -253,12 +265,12 @@ static struct fault *fails(enum fault_kind kind, int fd_match, const char *name)
 
 static bool kills_after(enum fault_kind kind, int fd, const void *data, size_t len)
 {
-	if (!nfaults || !armed())
+	if (!nfaults)
 		return false;
 	for (int i = 0; i < nfaults; i++) {
 		const struct fault *f = &faults[i];
 
-		if (!f->kill_after || f->kind != kind)
+		if (!f->kill_after || f->kind != kind || !armed(f))
 			continue;
 		if (kind != F_SYSFS_WRITE)
 			return true;

@@ -402,6 +402,7 @@ static int run_gate(struct gate *g)
 		/* Said as it is: the patch is not reverted, and the note stays for status. */
 		g->action = "revert failed";
 		snprintf(g->revert_why, sizeof(g->revert_why), "%s", why);
+		snprintf(why, sizeof(why), "revert failed: %s", g->revert_why);
 		note_step(g, why);
 		lps_err("%s", why);
 	} else {
