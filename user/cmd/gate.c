@@ -343,7 +343,7 @@ static void note_step(struct gate *g, const char *step)
 static int run_gate(struct gate *g)
 {
 	struct engine_decision d;
-	char why[640];
+	char why[640], step[700];
 	int ret;
 
 	if (prepare(g))
@@ -402,8 +402,8 @@ static int run_gate(struct gate *g)
 		/* Said as it is: the patch is not reverted, and the note stays for status. */
 		g->action = "revert failed";
 		snprintf(g->revert_why, sizeof(g->revert_why), "%s", why);
-		snprintf(why, sizeof(why), "revert failed: %s", g->revert_why);
-		note_step(g, why);
+		snprintf(step, sizeof(step), "revert failed: %s", g->revert_why);
+		note_step(g, step);
 		lps_err("%s", why);
 	} else {
 		gate_record__remove(g->mod.patch);

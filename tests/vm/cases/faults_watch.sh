@@ -95,8 +95,11 @@ wait_for 120 "verdict on lp_gate_uptime" more_records lp_gate_uptime 0
 wait_for 120 "verdict on lp_gate_slow" more_records lp_gate_slow 0
 rm -f "$ARM.nomem" "$ARM.eio"
 file_has "$FLOG" "(name 'hists'): ENOMEM" || fail "ENOMEM: not injected"
-un=$(audit_field lp_gate_uptime "[(u['function'], u['error']) for u in r.get('unprobed', [])]")
-[[ $un == "[('uptime_proc_show', '"*"Cannot allocate memory"*"map 'hists'"* ]] ||
+unprobed() {	# unprobed PATCH: "FUNCTION: ERROR" of each function it could not probe
+	audit_field "$1" "'; '.join(u['function'] + ': ' + u['error'] for u in r.get('unprobed', []))"
+}
+un=$(unprobed lp_gate_uptime)
+[[ $un == "uptime_proc_show: "*"Cannot allocate memory"*"map 'hists'"* ]] ||
 	fail "ENOMEM: unprobed not in the audit trail: $(grep lp_gate_uptime "$S/audit.jsonl" | head -c 1500)"
 act=$(audit_field lp_gate_uptime "(r['verdict'], r['action'], r['reason'])")
 [[ $act == "('inconclusive', 'kept', '1 function could not be probed ("*"inconclusive, and the rules say keep')" ||
@@ -124,8 +127,8 @@ insmod "$FX/lp_gate_uptime.ko"
 wait_for 120 "second verdict on lp_gate_uptime" more_records lp_gate_uptime "$n"
 rm -f "$ARM.again"
 file_has "$FLOG" "EAGAIN" || fail "EAGAIN: not injected"
-un=$(audit_field lp_gate_uptime "[(u['function'], u['error']) for u in r.get('unprobed', [])]")
-[[ $un == "[('uptime_proc_show', '"*"Resource temporarily unavailable"* ]] || fail "EAGAIN: unprobed $un"
+un=$(unprobed lp_gate_uptime)
+[[ $un == "uptime_proc_show: "*"Resource temporarily unavailable"*"lps_"* ]] || fail "EAGAIN: unprobed $un"
 [[ $(metric lpsentinel_probe_failures_total) == 2 ]] || fail "EAGAIN: probe failures $(metric lpsentinel_probe_failures_total)"
 ok "EAGAIN on the programs of uptime_proc_show: audit: unprobed $un; $(audit_field lp_gate_uptime "(r['action'], r['reason'])")"
 clean lp_gate_uptime
