@@ -241,7 +241,7 @@ static void tick(struct watch *w, struct metrics_http *http, double *last_save, 
 	int ret = klp_watch__poll(&w->kw, on_klp_event, w);
 
 	w->polled = true;
-	if (first && !ret)	/* what a killed run left half-done, now that sysfs was read */
+	if (first && (!ret || ret == -ENOENT))	/* what a killed run left half-done */
 		watch_resume__orphans(w);
 	/* No directory: no patch loaded yet on kernels that create it lazily. */
 	if (ret && ret != -ENOENT && !(*klp_warned)++)

@@ -101,9 +101,10 @@ unprobed() {	# unprobed PATCH: "FUNCTION: ERROR" of each function it could not p
 un=$(unprobed lp_gate_uptime)
 [[ $un == "uptime_proc_show: "*"Cannot allocate memory"*"map 'hists'"* ]] ||
 	fail "ENOMEM: unprobed not in the audit trail: $(grep lp_gate_uptime "$S/audit.jsonl" | head -c 1500)"
-act=$(audit_field lp_gate_uptime "(r['verdict'], r['action'], r['reason'])")
-[[ $act == "('inconclusive', 'kept', '1 function could not be probed ("*"inconclusive, and the rules say keep')" ||
-	$(audit_field lp_gate_uptime "r['action']") == reverted ]] || fail "ENOMEM: $act"
+act=$(audit_field lp_gate_uptime "r['verdict'] + ', ' + r['action'] + ': ' + r['reason']")
+# (A system check may fail under a loaded host and revert it: the daemon doing its job.)
+[[ $act == "inconclusive, kept: 1 function could not be probed ("*"inconclusive, and the rules say keep" ||
+	$act == *", reverted: "* ]] || fail "ENOMEM: $act"
 grep -q 'lp_gate_uptime: cannot probe 1 function: uptime_proc_show' "$DAEMON_LOG" || fail "ENOMEM: nothing said on stderr"
 ok "ENOMEM on the maps of uptime_proc_show: audit: unprobed $un; $act"
 file_has "$FLOG" "write(0) to .../enabled call 1: EIO" || fail "EIO: not injected: $(cat "$FLOG")"
@@ -130,7 +131,7 @@ file_has "$FLOG" "EAGAIN" || fail "EAGAIN: not injected"
 un=$(unprobed lp_gate_uptime)
 [[ $un == "uptime_proc_show: "*"Resource temporarily unavailable"*"lps_"* ]] || fail "EAGAIN: unprobed $un"
 [[ $(metric lpsentinel_probe_failures_total) == 2 ]] || fail "EAGAIN: probe failures $(metric lpsentinel_probe_failures_total)"
-ok "EAGAIN on the programs of uptime_proc_show: audit: unprobed $un; $(audit_field lp_gate_uptime "(r['action'], r['reason'])")"
+ok "EAGAIN on the programs of uptime_proc_show: audit: unprobed $un; $(audit_field lp_gate_uptime "r['action'] + ': ' + r['reason']")"
 clean lp_gate_uptime
 kill -0 "$DAEMON_PID" || fail "the daemon died"
 
