@@ -68,7 +68,7 @@ struct fault {
 static struct fault faults[MAX_FAULTS];
 static int nfaults;
 static const char *arm_path, *log_path;
-/* Per fd: which sysfs_write fault's suffix its path matched, plus 1 (0: none). */
+/* Per fd: bit i set when its path ends in the suffix of sysfs_write fault i. */
 static unsigned char fd_fault[MAX_FDS];
 
 static long (*real_syscall)(long, ...);
@@ -253,7 +253,7 @@ static struct fault *fails(enum fault_kind kind, int fd_match, const char *name)
 		struct fault *f = &faults[i];
 		unsigned long n;
 
-		if (f->kill_after || f->kind != kind || (kind == F_SYSFS_WRITE && fd_match != i + 1) ||
+		if (f->kill_after || f->kind != kind || (kind == F_SYSFS_WRITE && !(fd_match & (1 << i))) ||
 		    (f->name[0] && (!name || strncmp(name, f->name, strlen(f->name)))) || !armed(f))
 			continue;
 		n = __atomic_add_fetch(&f->seen, 1, __ATOMIC_SEQ_CST);
@@ -274,7 +274,7 @@ static bool kills_after(enum fault_kind kind, int fd, const void *data, size_t l
 			continue;
 		if (kind != F_SYSFS_WRITE)
 			return true;
-		if (fd >= 0 && fd < MAX_FDS && fd_fault[fd] == i + 1 &&
+		if (fd >= 0 && fd < MAX_FDS && (fd_fault[fd] & (1 << i)) &&
 		    (!f->value[0] || (len >= strlen(f->value) && !memcmp(data, f->value, strlen(f->value)))))
 			return true;
 	}
@@ -365,10 +365,8 @@ static int track(int fd, const char *path)
 		size_t sl = strlen(faults[i].suffix);
 
 		if (faults[i].kind == F_SYSFS_WRITE && sl && len >= sl &&
-		    !strcmp(path + len - sl, faults[i].suffix)) {
-			fd_fault[fd] = (unsigned char)(i + 1);
-			break;
-		}
+		    !strcmp(path + len - sl, faults[i].suffix))
+			fd_fault[fd] |= (unsigned char)(1 << i);
 	}
 	return fd;
 }
@@ -449,8 +447,8 @@ ssize_t write(int fd, const void *buf, size_t len)
 	}
 	ret = real_write(fd, buf, len);
 	if (match && ret >= 0 && kills_after(F_SYSFS_WRITE, fd, buf, len)) {
-		note("write(%.*s) to ...%s returned %zd", (int)(len < 16 ? len : 16),
-		     (const char *)buf, faults[fd_fault[fd] - 1].suffix, ret);
+		note("write(%.*s) to a tracked file returned %zd", (int)(len < 16 ? len : 16),
+		     (const char *)buf, ret);
 		kill_now("sysfs_write");
 	}
 	return ret;

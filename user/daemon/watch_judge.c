@@ -56,8 +56,14 @@ static void judgement_free(struct watch_judgement *j)
 static void note_unprobed(struct watch *w, struct watch_judgement *j, const char *const *fresh,
 			  size_t n, const char *why)
 {
+	size_t skip = 0;
+
+	/* why is "FUNCTION: what"; each record names its function already. */
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(why, fresh[i], strlen(fresh[i])) && !strncmp(why + strlen(fresh[i]), ": ", 2))
+			skip = strlen(fresh[i]) + 2;
 	j->unprobed = calloc(n, sizeof(*j->unprobed));
-	snprintf(j->unprobed_why, sizeof(j->unprobed_why), "%s", why);
+	snprintf(j->unprobed_why, sizeof(j->unprobed_why), "%s", why + skip);
 	for (size_t i = 0; j->unprobed && i < n; i++)
 		if ((j->unprobed[j->nunprobed] = strdup(fresh[i])))
 			j->nunprobed++;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The watch daemon SIGKILLed at each step of a judgement, then restarted
+# (tests/faults/lps_faults.c kills it right after the revert's enabled=0):
+# - in lp_gate_ok's transition: the restart judges it again;
+# - one kill while lp_gate_mild is observed and right after enabled=0 for
+#   lp_gate_slow: the restart finishes the revert (module unloaded) and
+#   judges lp_gate_mild again; each said in the audit trail.
+# vm-timeout: 900
+# Not exclusive: no verdict asserted depends on timing (lp_gate_slow is many
+# times its thresholds; the others only need a record).
+. "$(dirname "$0")/lib.sh"
+. tests/faults/watch_lib.sh
+start_gate_workload
+
+start_daemon daemon1.err
+wait_for 180 "baselines of 400 calls" baselines_ready
+ok "daemon up under the shim, baselines ready"
+
+# 1. SIGKILL with lp_gate_ok in its transition: the restart judges it again.
+n=$(records lp_gate_ok)
+insmod "$FX/lp_gate_ok.ko"
+wait_for 60 "lp_gate_ok seen" state_is lp_gate_ok transition observing
+restart daemon2.err
+grep -q 'patch lp_gate_ok was loaded before' "$DAEMON_LOG" && fail "restart: lp_gate_ok taken as loaded before the daemon"
+wait_for 120 "verdict on lp_gate_ok after the restart" more_records lp_gate_ok "$n"
+ok "SIGKILL in lp_gate_ok's transition; restarted in $RESTART_S s; audit: $(audit_field lp_gate_ok "(r['verdict'], r['action'], r['reason'])")"
+clean lp_gate_ok
+
+# 2. One SIGKILL right after writing enabled=0 to revert lp_gate_slow, with
+# lp_gate_mild observed meanwhile: the restart finishes the revert and judges
+# lp_gate_mild again.
+: >"$FLOG"
+touch "$ARM.kill"
+ns=$(records lp_gate_slow) nm=$(records lp_gate_mild)
+insmod "$FX/lp_gate_mild.ko"
+wait_for 60 "lp_gate_mild's transition" settled lp_gate_mild
+insmod "$FX/lp_gate_slow.ko"
+end=$((SECONDS + 120))
+while kill -0 "$DAEMON_PID" 2>/dev/null; do ((SECONDS < end)) || fail "not killed by enabled=0"; nap 0.2; done
+rm -f "$ARM.kill"
+file_has "$FLOG" "SIGKILL after sysfs_write" || fail "kill after enabled=0: not injected ($(cat "$FLOG"))"
+mild=$(json "$S/status.json" "[p['state'] for p in d['patches'] if p['patch']=='lp_gate_mild']")
+ok "killed right after enabled=0 for lp_gate_slow; lp_gate_mild was $mild; lp_gate_slow: $(
+	[[ -e /sys/kernel/livepatch/lp_gate_slow ]] && echo "livepatch enabled=$(cat /sys/kernel/livepatch/lp_gate_slow/enabled)" ||
+	echo "no livepatch"), module $([[ -e /sys/module/lp_gate_slow ]] && echo loaded || echo gone)"
+restart daemon3.err
+wait_for 120 "lp_gate_slow finished after the restart" more_records lp_gate_slow "$ns"
+wait_for 120 "verdict on lp_gate_mild after the restart" more_records lp_gate_mild "$nm"
+[[ $(audit_field lp_gate_slow "r['action']") == reverted ]] ||
+	fail "lp_gate_slow after the restart: $(audit_field lp_gate_slow "(r['action'], r['reason'])")"
+gone lp_gate_slow || fail "lp_gate_slow still loaded after the restart"
+ok "restarted in $RESTART_S s; audit lp_gate_slow: $(audit_field lp_gate_slow "(r['event'], r['action'], r['reason'])")"
+ok "audit lp_gate_mild: $(audit_field lp_gate_mild "(r['verdict'], r['action'], r['reason'])")"
+clean lp_gate_mild
+kill -TERM "$DAEMON_PID"
+rc=0; wait "$DAEMON_PID" || rc=$?
+[[ $rc == 0 ]] || fail "SIGTERM: exit $rc"
+ok "SIGTERM: exit 0; the audit trail has $(wc -l <"$S/audit.jsonl") records"
