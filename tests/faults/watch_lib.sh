@@ -60,7 +60,8 @@ gone() { [[ ! -e /sys/module/$1 ]]; }
 settled() { local v=; [[ -e /sys/kernel/livepatch/$1/transition ]] && read -r v </sys/kernel/livepatch/$1/transition && [[ $v == 0 ]]; }
 clean() { [[ -e /sys/module/$1 ]] && "$LPS" revert "$1" --unload >/dev/null; wait_for 30 "$1 unloaded" gone "$1"; }
 restart() {	# restart LOG: kill -9, start again, wait until it watches
-	kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null || true	# (no "Killed" line)
+	kill -9 "$DAEMON_PID" 2>/dev/null || true	# (the shim may have killed it already)
+	wait "$DAEMON_PID" 2>/dev/null || true	# (no "Killed" line from bash)
 	local t0=$SECONDS
 	start_daemon "$1"
 	wait_for 240 "restart ($1)" file_has "$DAEMON_LOG" watching

@@ -441,9 +441,10 @@ static void unprobed_policy(struct watch_judgement *j, struct engine_decision *d
 
 	if (d->verdict == VERDICT_PASS)
 		d->verdict = VERDICT_INCONCLUSIVE;
-	snprintf(j->reason, sizeof(j->reason), "%zu function%s could not be probed (%s): "
+	snprintf(j->reason, sizeof(j->reason), "%zu function%s could not be probed (%s%s: %s): "
 		 "inconclusive, and the rules say %s", j->nunprobed, j->nunprobed == 1 ? "" : "s",
-		 j->unprobed_why, revert ? "revert" : "keep");
+		 j->unprobed[0], j->nunprobed > 1 ? " and the others" : "", j->unprobed_why,
+		 revert ? "revert" : "keep");
 	d->reason = j->reason;
 	d->action = revert ? ENGINE_REVERT : ENGINE_KEEP;
 }
