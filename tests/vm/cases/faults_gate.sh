@@ -5,7 +5,8 @@
 #   naming the map or program, exit 1, nothing loaded, no BPF left;
 # - a transient EAGAIN on a program load is retried (libbpf) and gate goes on;
 # - SIGKILL after finit_module and while observing: what is left is named by
-#   `lpsentinel status` and `lpsentinel revert NAME --unload` finishes it.
+#   `lpsentinel status` and `lpsentinel revert NAME --unload` finishes it;
+#   after delete_module (in a revert) nothing is left, and status says so.
 # The faults of the revert are in faults_gate_revert.sh.
 # Not exclusive: no verdict here depends on timing (lp_gate_slow is x10 and
 # more over the thresholds; the kept patch is killed before its verdict).
@@ -60,3 +61,14 @@ injected "SIGKILL after finit_module" || fail "kill_after:finit_module: not inje
 no_bpf_left "SIGKILL after finit_module"
 finish lp_gate_ok "SIGKILL after finit_module"
 
+# 4. SIGKILL right after delete_module in the revert of lp_gate_slow: the
+# revert was complete; nothing is left, and status says nothing of it.
+: >"$FLOG"
+fgate unload lp_gate_slow 'kill_after:delete_module'
+fwait 137 unload
+injected "SIGKILL after delete_module" || fail "kill_after:delete_module: not injected"
+not_loaded lp_gate_slow "SIGKILL after delete_module"
+no_bpf_left "SIGKILL after delete_module"
+st=$("$LPS" status)
+[[ $st == *lp_gate_slow* ]] && fail "SIGKILL after delete_module: status names lp_gate_slow: $st"
+ok "SIGKILL after delete_module: nothing left; status: $st"

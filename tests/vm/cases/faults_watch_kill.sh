@@ -28,7 +28,9 @@ clean lp_gate_ok
 
 # 2. One SIGKILL right after writing enabled=0 to revert lp_gate_slow, with
 # lp_gate_mild observed meanwhile: the restart finishes the revert and judges
-# lp_gate_mild again.
+# lp_gate_mild again. (A loaded host can make a system check revert
+# lp_gate_mild first: then its revert is the one cut, and the restart finishes
+# it and judges lp_gate_slow again; both ways are checked alike.)
 : >"$FLOG"
 touch "$ARM.kill"
 ns=$(records lp_gate_slow) nm=$(records lp_gate_mild)
@@ -39,10 +41,9 @@ end=$((SECONDS + 120))
 while kill -0 "$DAEMON_PID" 2>/dev/null; do ((SECONDS < end)) || fail "not killed by enabled=0"; nap 0.2; done
 rm -f "$ARM.kill"
 file_has "$FLOG" "SIGKILL after sysfs_write" || fail "kill after enabled=0: not injected ($(cat "$FLOG"))"
-mild=$(json "$S/status.json" "[p['state'] for p in d['patches'] if p['patch']=='lp_gate_mild']")
-ok "killed right after enabled=0 for lp_gate_slow; lp_gate_mild was $mild; lp_gate_slow: $(
-	[[ -e /sys/kernel/livepatch/lp_gate_slow ]] && echo "livepatch enabled=$(cat /sys/kernel/livepatch/lp_gate_slow/enabled)" ||
-	echo "no livepatch"), module $([[ -e /sys/module/lp_gate_slow ]] && echo loaded || echo gone)"
+at_kill=$(json "$S/status.json" "', '.join(p['patch'] + ' ' + p['state'] for p in d['patches'] if p['patch'] in ('lp_gate_mild', 'lp_gate_slow'))")
+lp() { [[ -e /sys/kernel/livepatch/$1 ]] && echo "livepatch enabled=$(cat /sys/kernel/livepatch/$1/enabled)" || echo "no livepatch"; }
+ok "killed right after an enabled=0 (the daemon's states then: $at_kill); lp_gate_slow: $(lp lp_gate_slow), lp_gate_mild: $(lp lp_gate_mild)"
 restart daemon3.err
 wait_for 120 "lp_gate_slow finished after the restart" more_records lp_gate_slow "$ns"
 wait_for 120 "verdict on lp_gate_mild after the restart" more_records lp_gate_mild "$nm"
