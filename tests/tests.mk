@@ -1,5 +1,6 @@
 # Tests: unit (cmocka, native), VM end-to-end (tests/vm), benchmarks (tests/bench).
 include tests/fuzz/fuzz.mk
+include tests/faults/faults.mk
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))

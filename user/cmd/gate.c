@@ -19,6 +19,7 @@
 #include "control.h"
 #include "daemon_status.h"
 #include "gate.h"
+#include "gate_record.h"
 #include "engine.h"
 #include "klp_control.h"
 #include "kmsg.h"
@@ -326,10 +327,23 @@ static void observe(struct gate *g, struct engine_decision *d)
 	} while (d->action == ENGINE_CONTINUE);
 }
 
+/* The note status reads if we die half-way; a note that cannot be written is said, once. */
+static void note_step(struct gate *g, const char *step)
+{
+	int ret = gate_record__write(g->mod.patch, g->a.module, step);
+
+	if (ret && !g->record_err) {
+		g->record_err = ret;
+		lps_warn("cannot write %s/gate.%s: %s; a gate killed now would leave the patch "
+			 "loaded without a note for lpsentinel status", GATE_RECORD_DIR,
+			 g->mod.patch, strerror(-ret));
+	}
+}
+
 static int run_gate(struct gate *g)
 {
 	struct engine_decision d;
-	char why[640];
+	char why[640], step[700];
 	int ret;
 
 	if (prepare(g))
@@ -347,11 +361,17 @@ static int run_gate(struct gate *g)
 	 * call of the new code, transition included.
 	 */
 	g->kmsg_fd = kmsg__open("/dev/kmsg", true);	/* -errno when unreadable: said at the first look */
+	note_step(g, "loading");
 	ret = klp_life__load(&g->life, why, sizeof(why));
 	if (ret) {
 		lps_err("%s", why);
+		if (g->life.state == KLP_LIFE_GONE)	/* refused, yet a module of its name is in */
+			note_step(g, "load refused, a module of its name left loaded");
+		else
+			gate_record__remove(g->mod.patch);
 		return CLI_EXIT_ERROR;
 	}
+	note_step(g, "judging");
 	settle(g, &d);
 	if (d.action == ENGINE_CONTINUE) {
 		if (!g->a.json)
@@ -364,6 +384,7 @@ static int run_gate(struct gate *g)
 	g->operational = d.operational;
 	if (d.action == ENGINE_KEEP) {
 		g->action = "kept";
+		gate_record__remove(g->mod.patch);
 		gate__print(g);
 		return CLI_EXIT_OK;
 	}
@@ -371,10 +392,22 @@ static int run_gate(struct gate *g)
 	read_faults(g);		/* a fault may be why the transition stalled */
 	if (g->sig)	/* name the patch's functions in the evidence before they go */
 		signals__load_symbols(g->sig);
-	ret = patch_in(g) || g->life.state == KLP_LIFE_GONE ?
-	      klp_life__take_out(&g->life, g->def.revert_timeout_s, why, sizeof(why)) : 0;
-	if (ret)
+	if (patch_in(g) || g->life.state == KLP_LIFE_GONE) {
+		note_step(g, "reverting");
+		ret = klp_life__take_out(&g->life, g->def.revert_timeout_s, why, sizeof(why));
+	} else {
+		ret = 0;
+	}
+	if (ret) {
+		/* Said as it is: the patch is not reverted, and the note stays for status. */
+		g->action = "revert failed";
+		snprintf(g->revert_why, sizeof(g->revert_why), "%s", why);
+		snprintf(step, sizeof(step), "revert failed: %s", g->revert_why);
+		note_step(g, step);
 		lps_err("%s", why);
+	} else {
+		gate_record__remove(g->mod.patch);
+	}
 	gate__print(g);
 	if (ret)
 		return CLI_EXIT_ERROR;

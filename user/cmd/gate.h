@@ -53,6 +53,8 @@ struct gate {
 	int looks;
 	__u64 calls_seen;		/* calls of every function up to the last look */
 	bool operational;	/* reverted because the gate could not judge, not on a verdict */
+	int record_err;		/* the note for status (gate_record.h) could not be written */
+	char revert_why[640];	/* a revert that failed: what is left */
 };
 
 /* Where one look stands in the observe window. */

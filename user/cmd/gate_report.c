@@ -98,6 +98,9 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(g->verdict)));
 		json_object_object_add(doc, "action", json_object_new_string(g->action));
 		json_object_object_add(doc, "reason", json_object_new_string(g->reason));
+		if (g->revert_why[0])
+			json_object_object_add(doc, "revert_error",
+					       json_object_new_string(g->revert_why));
 		json_object_object_add(doc, "inconclusive_policy",
 				       json_object_new_string(g->def.inconclusive_revert ? "revert" : "keep"));
 		json_object_object_add(doc, "looks", json_object_new_int(g->looks));

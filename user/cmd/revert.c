@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "gate_record.h"
 #include "klp_control.h"
 #include "lifecycle.h"
 #include "klp_report.h"
@@ -113,6 +114,9 @@ static int run_revert(const struct revert_args *a)
 		lps_err("%s", why);
 		goto cleanup;
 	}
+	/* A note a killed gate left (gate_record.h): nothing is half-handled any more. */
+	if (r.unloaded || !klp_control__module_loaded(a->patch))
+		gate_record__remove(a->patch);
 	if (a->json) {
 		struct json_object *doc = json_object_new_object();
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "daemon_status.h"
+#include "gate_record.h"
 #include "klp_report.h"
 #include "klp_watch.h"
 #include "log.h"
@@ -160,6 +161,15 @@ int do_status(int argc, char **argv)
 			klp_report__patch_text(stdout, &l.v[i], tp);
 		if (tp)
 			klp_transition_info__free(tp);
+	}
+	/* Patches a killed gate left half-handled, whatever the kernel lists. */
+	if (json) {
+		struct json_object *gates = json_object_new_array();
+
+		gate_record__report(NULL, gates);
+		json_object_object_add(doc, "gates", gates);
+	} else {
+		gate_record__report(stdout, NULL);
 	}
 	if (doc)
 		cli__print_json(doc);

@@ -233,6 +233,9 @@ static void patches(FILE *f, const struct watch *w)
 	family(f, "lpsentinel_revert_failures_total", "counter",
 	       "Reverts that did not complete (see the audit trail).");
 	fprintf(f, "lpsentinel_revert_failures_total %llu\n", (unsigned long long)w->revert_failures);
+	family(f, "lpsentinel_probe_failures_total", "counter",
+	       "Functions of an appearing livepatch that could not be probed (see the audit trail).");
+	fprintf(f, "lpsentinel_probe_failures_total %llu\n", (unsigned long long)w->probe_failures);
 }
 
 static void system_signals(FILE *f, const struct watch *w)

@@ -129,6 +129,13 @@ struct watch_judgement {
 	struct lps_hist runq_base, runq_start;
 	double sys_base_s;
 	bool sys_ok;
+	/* Functions of the patch no probe could be set up for: not judged, said in the audit trail. */
+	char **unprobed;
+	size_t nunprobed;
+	char unprobed_why[300];
+	char reason[512];		/* a reason made for this patch (the unprobed policy) */
+	/* Left half-judged by a killed run and found disabled: our revert was under way. */
+	bool resumed_disabled;
 	struct watch_judgement *next;
 };
 
@@ -184,6 +191,7 @@ struct watch {
 	double started, tick_s;
 	__u64 verdicts[3];		/* by enum verdict */
 	__u64 reverts, revert_failures, state_saves, state_errors;
+	__u64 probe_failures;		/* functions of an appearing patch that could not be probed */
 	bool dirty;			/* state changed since the last save */
 	bool polled;			/* sysfs read once: later patches really appeared */
 	double last_read;		/* when the probes were last read */
@@ -204,6 +212,12 @@ void watch_judge__free_all(struct watch *w);
  */
 void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 		       struct engine_decision *out);
+/*
+ * Once, after the first look at sysfs of a restarted daemon: patches the state
+ * file says were half-judged and that are no longer livepatches; finishes an
+ * interrupted revert (unload) and writes what it found to the audit trail.
+ */
+void watch_resume__orphans(struct watch *w);
 /* Is this patch being judged? */
 bool watch_judge__active(const struct watch *w, const char *patch);
 /* The gate client waiting for this patch's verdict, or NULL. */

@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <time.h>
 #include "hist.h"
+#include "klp_control.h"
 #include "klp_report.h"
 #include "kmsg.h"
 #include "log.h"
@@ -41,7 +42,32 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->base_mode);
 	kfault_log__free(&j->faults);
 	klp_life__close(&j->life);
+	for (size_t i = 0; i < j->nunprobed; i++)
+		free(j->unprobed[i]);
+	free(j->unprobed);
 	free(j);
+}
+
+/*
+ * Functions no probe could be set up for (the kernel refused the BPF maps or
+ * programs: ENOMEM, EAGAIN...): kept by name with the error, counted, and
+ * judged as the rules' inconclusive policy says (step()).
+ */
+static void note_unprobed(struct watch *w, struct watch_judgement *j, const char *const *fresh,
+			  size_t n, const char *why)
+{
+	size_t skip = 0;
+
+	/* why is "FUNCTION: what"; each record names its function already. */
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(why, fresh[i], strlen(fresh[i])) && !strncmp(why + strlen(fresh[i]), ": ", 2))
+			skip = strlen(fresh[i]) + 2;
+	j->unprobed = calloc(n, sizeof(*j->unprobed));
+	snprintf(j->unprobed_why, sizeof(j->unprobed_why), "%s", why + skip);
+	for (size_t i = 0; j->unprobed && i < n; i++)
+		if ((j->unprobed[j->nunprobed] = strdup(fresh[i])))
+			j->nunprobed++;
+	w->probe_failures += n;
 }
 
 int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
@@ -71,9 +97,15 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		if (!watch__find_fn(w, names[i]))
 			fresh[nnew++] = names[i];
 	/* Not watched before: traced from now, with the kernel's safe method for patched code. */
-	if (nnew && watch__add_group(w, fresh, nnew, why, sizeof(why)))
-		lps_warn("%s: %s; its %zu functions not watched before are judged without probes",
-			 p->name, why, nnew);
+	if (nnew && watch__add_group(w, fresh, nnew, why, sizeof(why))) {
+		lps_warn("%s: cannot probe %zu function%s: %s; %s not judged (the rules' "
+			 "inconclusive policy applies)", p->name, nnew, nnew == 1 ? "" : "s", why,
+			 nnew == 1 ? "it is" : "they are");
+		note_unprobed(w, j, fresh, nnew, why);
+	}
+	/* Left half-judged by a killed run, and disabled since: that run was reverting it. */
+	rec = watch__patch(w, p->name);
+	j->resumed_disabled = rec && rec->state == PATCH_JUDGING && p->enabled == 0;
 	snprintf(j->patch, sizeof(j->patch), "%s", p->name);
 	j->fn = calloc(total + 1, sizeof(*j->fn));
 	j->start = calloc(total + 1, sizeof(*j->start));
@@ -137,7 +169,6 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->since_usec = kmsg__now_usec() - (__u64)(w->tick_s * 1.5e6);
 	j->next = w->judging;
 	w->judging = j;
-	rec = watch__patch(w, p->name);
 	if (rec) {
 		rec->state = PATCH_TRANSITION;
 		rec->judged = false;
@@ -183,6 +214,18 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 	json_object_object_add(doc, "inconclusive_policy",
 			       json_object_new_string(j->def.inconclusive_revert ? "revert" : "keep"));
 	json_object_object_add(doc, "looks", json_object_new_int(j->looks));
+	if (j->nunprobed) {
+		struct json_object *un = json_object_new_array();
+
+		for (size_t i = 0; i < j->nunprobed; i++) {
+			struct json_object *u = json_object_new_object();
+
+			json_object_object_add(u, "function", json_object_new_string(j->unprobed[i]));
+			json_object_object_add(u, "error", json_object_new_string(j->unprobed_why));
+			json_object_array_add(un, u);
+		}
+		json_object_object_add(doc, "unprobed", un);
+	}
 	for (size_t i = 0; i < j->n; i++) {
 		const struct watch_fn *fn = &w->fns[j->fn[i]];
 		const struct probe_info *pi = probe_set__info(fn->grp->ps, fn->idx);
@@ -387,6 +430,25 @@ static void begin_observing(struct watch *w, struct watch_judgement *j, double n
 		watch__patch(w, j->patch)->state = PATCH_OBSERVING;
 }
 
+/*
+ * What the probes saw passed, but some functions were never probed: their
+ * verdict is unknown, so the patch's is inconclusive and the rules'
+ * inconclusive policy decides, as for too few calls.
+ */
+static void unprobed_policy(struct watch_judgement *j, struct engine_decision *d)
+{
+	bool revert = j->def.inconclusive_revert;
+
+	if (d->verdict == VERDICT_PASS)
+		d->verdict = VERDICT_INCONCLUSIVE;
+	snprintf(j->reason, sizeof(j->reason), "%zu function%s could not be probed (%s%s: %s): "
+		 "inconclusive, and the rules say %s", j->nunprobed, j->nunprobed == 1 ? "" : "s",
+		 j->unprobed[0], j->nunprobed > 1 ? " and the others" : "", j->unprobed_why,
+		 revert ? "revert" : "keep");
+	d->reason = j->reason;
+	d->action = revert ? ENGINE_REVERT : ENGINE_KEEP;
+}
+
 /* One judgement's step; true when it finished (and was freed). */
 static bool step(struct watch *w, struct watch_judgement *j)
 {
@@ -396,6 +458,14 @@ static bool step(struct watch *w, struct watch_judgement *j)
 	struct engine_decision d;
 	int ret = klp_life__poll(&j->life, j->def.transition_timeout_s);
 
+	if (ret == -ENOENT && j->resumed_disabled && klp_control__module_loaded(j->patch)) {
+		/* Our killed run's revert, finished by the kernel: the unload is left to do. */
+		engine__stop(ENGINE_STOP_GONE, observing, &d);
+		d.reason = "a previous run was killed while reverting it; the unpatch completed, "
+			   "the revert is finished here (module unloaded)";
+		revert(w, j, &d);
+		return true;
+	}
 	if (ret == -ENOENT) {
 		engine__stop(ENGINE_STOP_GONE, observing, &d);
 		finish(w, j, &d, PATCH_GONE, d.reason);
@@ -414,6 +484,8 @@ static bool step(struct watch *w, struct watch_judgement *j)
 	}
 	j->looks++;
 	watch_judge__look(w, j, now, &d);
+	if (j->nunprobed && d.action == ENGINE_KEEP)
+		unprobed_policy(j, &d);
 	switch (d.action) {
 	case ENGINE_CONTINUE:
 		return false;

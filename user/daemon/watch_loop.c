@@ -238,9 +238,12 @@ static void teardown(struct watch *w, struct metrics_http *http)
 /* One tick's work after the probes were read. */
 static void tick(struct watch *w, struct metrics_http *http, double *last_save, int *klp_warned)
 {
+	bool first = !w->polled;
 	int ret = klp_watch__poll(&w->kw, on_klp_event, w);
 
 	w->polled = true;
+	if (first && (!ret || ret == -ENOENT))	/* what a killed run left half-done */
+		watch_resume__orphans(w);
 	/* No directory: no patch loaded yet on kernels that create it lazily. */
 	if (ret && ret != -ENOENT && !(*klp_warned)++)
 		lps_warn("cannot read %s: %s", KLP_SYSFS_ROOT_DEFAULT, strerror(-ret));

@@ -307,7 +307,10 @@ void klp_revert_result__why(const struct klp_revert_result *r, const char *patch
 		snprintf(buf, len, "%s: cannot read its state: %s", patch, strerror(-r->err));
 		break;
 	case KLP_REVERT_DISABLE:
-		snprintf(buf, len, "%s: the kernel refused to disable it: %s", patch, strerror(-r->err));
+		snprintf(buf, len, "%s: the kernel refused to disable it (writing 0 to enabled: %s): "
+			 "it is still enabled and its module loaded; see lpsentinel status, and "
+			 "lpsentinel revert %s%s tries again", patch, strerror(-r->err), patch,
+			 o->unload ? " --unload" : "");
 		break;
 	case KLP_REVERT_WAIT:
 		snprintf(buf, len, "%s: the unpatch transition did not finish in %.0fs; tasks still "
@@ -323,8 +326,9 @@ void klp_revert_result__why(const struct klp_revert_result *r, const char *patch
 				 strerror(-r->err));
 		break;
 	case KLP_REVERT_UNLOAD:
-		snprintf(buf, len, "%s: reverted, but the module cannot be unloaded: %s", patch,
-			 strerror(-r->err));
+		snprintf(buf, len, "%s: reverted, but the module cannot be unloaded: %s (it stays "
+			 "loaded, unpatched; lpsentinel revert %s --unload tries again)", patch,
+			 strerror(-r->err), patch);
 		break;
 	}
 }

@@ -350,10 +350,15 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		set_err(err, name, "cannot share BPF maps: %s", strerror(-ret));
 		goto fail;
 	}
+	lps_libbpf_mark();
 	ret = trace_bpf__load(skel);
 	if (ret) {
-		set_err(err, name, "kernel refused to load the %s probe: %s",
-			attach_mode__name(mode), strerror(-ret));
+		/* Which map or program the kernel refused: libbpf's first word on it. */
+		const char *culprit = lps_libbpf_culprit();
+
+		set_err(err, name, "kernel refused to load the %s probe: %s (%d)%s%s%s",
+			attach_mode__name(mode), strerror(-ret), ret, culprit[0] ? " (" : "",
+			culprit, culprit[0] ? ")" : "");
 		goto fail;
 	}
 	if (ps->hists_fd < 0) {

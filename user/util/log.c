@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 
@@ -30,19 +32,61 @@ void lps_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+static char culprit[256];
+static bool culprit_weak;	/* "Error in ...": a later "map '...'" line names it better */
+
+void lps_libbpf_mark(void)
+{
+	culprit[0] = 0;
+	culprit_weak = false;
+}
+
+const char *lps_libbpf_culprit(void)
+{
+	return culprit;
+}
+
+/* Keeps the first warning naming a map or program, one line, printable. */
+static void keep_culprit(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[256];
+	bool weak;
+
+	if (level != LIBBPF_WARN || (culprit[0] && !culprit_weak))
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (strncmp(line, "libbpf: ", 8) == 0)
+		memmove(line, line + 8, strlen(line + 8) + 1);
+	weak = !strncmp(line, "Error in ", 9);
+	if ((strncmp(line, "map '", 5) && strncmp(line, "prog '", 6) && !weak) ||
+	    (weak && culprit[0]))
+		return;
+	/* "Error in bpf_object__probe_loading():EAGAIN(11). Couldn't load...": its first sentence. */
+	if (strstr(line, ". "))
+		*strstr(line, ". ") = 0;
+	for (char *c = line; *c; c++)
+		if (*c == '\n' || (unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = *c == '\n' && !c[1] ? 0 : ' ';
+	snprintf(culprit, sizeof(culprit), "%s", line);
+	culprit_weak = weak;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	/* libbpf explains failures over many lines; we report each failure once,
-	 * ourselves. LPS_DEBUG=1 brings libbpf's own account back. */
-	(void)level;
-	(void)fmt;
-	(void)ap;
+	 * ourselves, naming the map or program it named first. LPS_DEBUG=1
+	 * brings libbpf's own account back. */
+	keep_culprit(level, fmt, ap);
 	return 0;
 }
 
 static int libbpf_print_debug(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level;
+	va_list copy;
+
+	va_copy(copy, ap);
+	keep_culprit(level, fmt, copy);
+	va_end(copy);
 	return vfprintf(stderr, fmt, ap);
 }
 
