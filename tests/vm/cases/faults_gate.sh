@@ -10,6 +10,9 @@
 # The faults of the revert are in faults_gate_revert.sh.
 # Not exclusive: no verdict here depends on timing (lp_gate_slow is x10 and
 # more over the thresholds; the kept patch is killed before its verdict).
+# One lab kernel (docs/lab.md, "Which kernels"): the faults are in
+# lpsentinel's own system calls, the handling the same on every kernel.
+# vm-kernels: 6.1.*
 . "$(dirname "$0")/lib.sh"
 . tests/faults/lib.sh
 start_gate_workload

@@ -6,6 +6,9 @@
 #   `lpsentinel status` and `lpsentinel revert NAME --unload` finishes it.
 # (SIGKILL after delete_module is in faults_gate.sh, for the time table.)
 # Not exclusive: lp_gate_slow is x10 and more over the thresholds.
+# One lab kernel (docs/lab.md, "Which kernels"): the faults are in
+# lpsentinel's own system calls, the handling the same on every kernel.
+# vm-kernels: 6.1.*
 . "$(dirname "$0")/lib.sh"
 . tests/faults/lib.sh
 start_gate_workload

@@ -11,6 +11,9 @@
 # SIGKILLs at each step of a judgement are in faults_watch_kill.sh.
 # Not exclusive: lp_gate_slow is many times its thresholds; the unprobed
 # patch may be kept or reverted by a system check, its record is what is checked.
+# One lab kernel (docs/lab.md, "Which kernels"): the faults are in
+# lpsentinel's own system calls, the handling the same on every kernel.
+# vm-kernels: 6.1.*
 . "$(dirname "$0")/lib.sh"
 . tests/faults/watch_lib.sh
 start_gate_workload

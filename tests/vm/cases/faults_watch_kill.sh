@@ -8,6 +8,9 @@
 # vm-timeout: 900
 # Not exclusive: no verdict asserted depends on timing (lp_gate_slow is many
 # times its thresholds; the others only need a record).
+# One lab kernel (docs/lab.md, "Which kernels"): the faults are in
+# lpsentinel's own system calls, the handling the same on every kernel.
+# vm-kernels: 6.1.*
 . "$(dirname "$0")/lib.sh"
 . tests/faults/watch_lib.sh
 start_gate_workload
