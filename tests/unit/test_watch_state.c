@@ -377,13 +377,13 @@ static void test_audit_full_disk(void **state)
 {
 	struct audit a;
 	struct json_object *o;
-	char dir[128], path[200], *buf, *line, *save = NULL;
+	char why[128], dir[128], path[200], *buf, *line, *save = NULL;
 	size_t n, lines = 0;
 	int dfd = subdir("audit", dir, sizeof(dir)), expect = 0;
 
 	(void)state;
 	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(audit__open(&a, dfd), 0);
+	assert_int_equal(audit__open(&a, dfd, why, sizeof(why)), 0);
 	o = decision(0);
 	assert_int_equal(audit__record(&a, o, LOG_NOTICE, "test"), 0);
 	json_object_put(o);
@@ -423,15 +423,16 @@ static void test_audit_full_disk(void **state)
 static void test_audit_no_link(void **state)
 {
 	struct audit a;
-	char dir[128];
+	char dir[128], why[128];
 	int dfd = subdir("audit-link", dir, sizeof(dir));
 
 	(void)state;
 	assert_int_equal(symlinkat("/tmp/lps-unit-elsewhere", dfd, AUDIT_FILE), 0);
-	assert_int_equal(audit__open(&a, dfd), -ELOOP);
+	assert_int_equal(audit__open(&a, dfd, why, sizeof(why)), -ELOOP);
+	assert_string_equal(why, "is a symbolic link: refused");
 	assert_int_equal(unlinkat(dfd, AUDIT_FILE, 0), 0);
 	assert_int_equal(mkfifoat(dfd, AUDIT_FILE, 0600), 0);
-	assert_true(audit__open(&a, dfd) < 0);
+	assert_true(audit__open(&a, dfd, why, sizeof(why)) < 0);
 	assert_int_equal(access("/tmp/lps-unit-elsewhere", F_OK), -1);
 	close(dfd);
 }

@@ -11,20 +11,25 @@
 #include "log.h"
 #include "safe_file.h"
 
-int audit__open(struct audit *a, int dirfd)
+int audit__open(struct audit *a, int dirfd, char *why, size_t len)
 {
-	char why[128];
 	int ret;
 
 	memset(a, 0, sizeof(*a));
 	/* O_NONBLOCK: a FIFO put there must not hold the daemon; it is refused below. */
 	a->fd = openat(dirfd, AUDIT_FILE, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 		       O_CLOEXEC | O_NOCTTY, 0600);
-	if (a->fd < 0)
-		return -errno;
-	ret = safe_file__check_fd(a->fd, 0, SIZE_MAX, why, sizeof(why));
-	if (!ret && fcntl(a->fd, F_SETFL, O_APPEND))
+	if (a->fd < 0) {
 		ret = -errno;
+		snprintf(why, len, "%s", ret == -ELOOP ? "is a symbolic link: refused" :
+			 strerror(-ret));
+		return ret;
+	}
+	ret = safe_file__check_fd(a->fd, 0, SIZE_MAX, why, len);
+	if (!ret && fcntl(a->fd, F_SETFL, O_APPEND)) {
+		ret = -errno;
+		snprintf(why, len, "fcntl: %s", strerror(errno));
+	}
 	if (ret) {
 		close(a->fd);
 		a->fd = -1;

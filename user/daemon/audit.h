@@ -29,9 +29,9 @@ struct audit {
 /*
  * Opens audit.jsonl of the directory DIRFD for appending (0600, created when
  * missing, never through a link, a regular file only), and syslog as
- * "lpsentinel"; -errno.
+ * "lpsentinel"; -errno with one sentence in WHY.
  */
-int audit__open(struct audit *a, int dirfd);
+int audit__open(struct audit *a, int dirfd, char *why, size_t len);
 /*
  * Appends rec as one line (after any line still pending) and sends summary
  * (with the line) to syslog at priority prio. Takes a reference to rec, does

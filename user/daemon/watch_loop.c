@@ -169,9 +169,9 @@ static int setup(struct watch *w, struct metrics_http **http)
 		lps_err("state: %s", why);
 		return w->state_fd;
 	}
-	ret = audit__open(&w->audit, w->state_fd);
+	ret = audit__open(&w->audit, w->state_fd, why, sizeof(why));
 	if (ret) {
-		lps_err("audit trail: cannot open %s/%s: %s", w->a.state_dir, AUDIT_FILE, strerror(-ret));
+		lps_err("audit trail: %s/%s: %s", w->a.state_dir, AUDIT_FILE, why);
 		return ret;
 	}
 	if (w->a.listen) {
