@@ -7,7 +7,7 @@
 # or of the wrong shape is one error line from `status`, exit 1.
 # build/lpsentinel.before (optional, or LPS_BEFORE): an older binary, timed on
 # the same 800-function startup for comparison.
-# vm-timeout: 900
+# vm-timeout: 1200
 . "$(dirname "$0")/lib.sh"
 FN=version_proc_show
 LPS_BEFORE=${LPS_BEFORE:-build/lpsentinel.before}
