@@ -12,7 +12,9 @@
 FN=version_proc_show
 LPS_BEFORE=${LPS_BEFORE:-build/lpsentinel.before}
 # Calls to the watched function, so that it has a baseline to save.
-( while :; do read -r _ </proc/version; nap 0.02; done ) &
+( while :; do read -r _ </proc/version; nap 0.02; done ) >/dev/null 2>&1 &
+READER_PID=$!
+trap 'kill "$READER_PID" 2>/dev/null || true' EXIT
 
 DAEMON_PID=
 start_daemon() {	# start_daemon DIR LOG [BINARY]
@@ -130,14 +132,16 @@ ok "a state file naming a non-symbol: set aside as state.lps.bad in one line"
 
 # 4. 800 functions the kernel does not have: a quick start, and SIGTERM at any point loses nothing.
 with_functions "$WORK/state-1.lps" "$WORK/state-801.lps" 800
-time_start() {	# time_start BINARY LOG: seconds until the daemon watches
+START_S=
+time_start() {	# time_start BINARY LOG: START_S, seconds until the daemon watches
 	cp "$WORK/state-801.lps" "$S/state.lps"
 	local t0=$EPOCHREALTIME
 	start_daemon "$S" "$2" "$1"
 	wait_log 600 "$2" watching
-	py -c "print(round($EPOCHREALTIME - $t0, 1))"
+	START_S=$(py -c "print(round($EPOCHREALTIME - $t0, 1))")
 }
-after_s=$(time_start "$LPS" d-801.err)
+time_start "$LPS" d-801.err
+after_s=$START_S
 grep -q "state: 801 baselines (800 of functions not traced now, kept)" "$WORK/d-801.err" ||
 	{ cat "$WORK/d-801.err"; fail "801 baselines not reported"; }
 [[ $(grep -c "not traced" "$WORK/d-801.err") == 2 ]] || { cat "$WORK/d-801.err"; fail "unknown functions not said once"; }
@@ -145,7 +149,8 @@ stop_daemon d-801.err
 [[ $(state_funcs "$S/state.lps") == 801 ]] || fail "after SIGTERM: $(state_funcs "$S/state.lps") baselines, want 801"
 before=
 if [[ -n ${LPS_BEFORE:-} && -x ${LPS_BEFORE:-} ]]; then
-	before_s=$(time_start "$LPS_BEFORE" d-801-before.err)
+	time_start "$LPS_BEFORE" d-801-before.err
+	before_s=$START_S
 	stop_daemon d-801-before.err
 	before=", $before_s s before the fix (it kept $(state_funcs "$S/state.lps") of 801)"
 fi
