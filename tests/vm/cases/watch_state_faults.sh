@@ -11,6 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 FN=version_proc_show
 LPS_BEFORE=${LPS_BEFORE:-build/lpsentinel.before}
+ip link set lo up 2>/dev/null || busybox ip link set lo up	# metrics on 127.0.0.1
 # Calls to the watched function, so that it has a baseline to save.
 ( while :; do read -r _ </proc/version; nap 0.02; done ) >/dev/null 2>&1 &
 READER_PID=$!
@@ -181,7 +182,8 @@ wait_log 60 d-full.err "cannot write $T/state.lps: No space left on device"
 wait_log 60 d-full.err "audit trail: cannot append: No space left on device"
 [[ $(state_funcs "$T/state.lps") == 1 ]] || fail "full disk: state file damaged: $(state_funcs "$T/state.lps")"
 ls -A "$T" | grep -q '^\.' && fail "full disk: temporary files left: $(ls -A "$T")"
-errs=$(curl -sf http://127.0.0.1:9465/metrics | sed -n 's/^lpsentinel_state_errors_total //p')
+curl -sf http://127.0.0.1:9465/metrics >"$WORK/metrics.txt" || fail "full disk: GET /metrics failed"
+errs=$(sed -n 's/^lpsentinel_state_errors_total //p' "$WORK/metrics.txt")
 ((errs > 0)) || fail "full disk: lpsentinel_state_errors_total is '$errs'"
 rm "$T/fill"
 wait_log 60 d-full.err "state: state.lps written again"
