@@ -110,6 +110,7 @@ int do_status(int argc, char **argv)
 	const char *state_dir;
 	struct klp_patch_list l = { 0 };
 	bool json, follow_mode;
+	char why[256];
 	int ret;
 
 	ret = cli__parsed(&cli_verb_status,
@@ -137,7 +138,15 @@ int do_status(int argc, char **argv)
 		return CLI_EXIT_ERROR;
 	}
 	klp_sysfs__fill_stack_order(&l, "/proc/modules");
-	daemon = daemon_status__read(state_dir);
+	ret = daemon_status__read(state_dir, &daemon, why, sizeof(why));
+	if (ret == -EACCES) {	/* not ours to read (a user's status): the patches still are */
+		lps_warn("daemon status: %s/%s: %s; run as root to see the daemon", state_dir,
+			 WATCH_STATUS_FILE, why);
+	} else if (ret) {
+		lps_err("daemon status: %s/%s: %s", state_dir, WATCH_STATUS_FILE, why);
+		klp_patch_list__free(&l);
+		return CLI_EXIT_ERROR;
+	}
 	if (json) {
 		doc = json_object_new_object();
 		arr = json_object_new_array();

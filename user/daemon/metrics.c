@@ -330,6 +330,12 @@ static void self(FILE *f, const struct watch *w)
 		w->ctl.st.timed_out);
 	fprintf(f, "lpsentinel_control_connections_total{result=\"refused\"} %llu\n",
 		w->ctl.st.refused);
+	family(f, "lpsentinel_audit_write_errors_total", "counter",
+	       "Audit trail writes that failed (the line is kept and written again).");
+	fprintf(f, "lpsentinel_audit_write_errors_total %llu\n", (unsigned long long)w->audit.failed);
+	family(f, "lpsentinel_audit_lines_lost_total", "counter",
+	       "Audit lines that could not be kept for a later write (syslog has them).");
+	fprintf(f, "lpsentinel_audit_lines_lost_total %llu\n", (unsigned long long)w->audit.dropped);
 }
 
 char *metrics__render(const struct watch *w, size_t *len)

@@ -192,6 +192,15 @@ struct watch {
 	__u64 verdicts[3];		/* by enum verdict */
 	__u64 reverts, revert_failures, state_saves, state_errors;
 	__u64 probe_failures;		/* functions of an appearing patch that could not be probed */
+	int state_fd;			/* the state directory, checked once (watch_state.h) */
+	int state_err, status_err;	/* -errno of the last failed write of each, 0 when fine */
+	/*
+	 * Baselines of the state file whose functions are not traced now (not
+	 * in this kernel's symbols yet: a module not loaded). Kept, saved again,
+	 * and taken up when the function is traced later.
+	 */
+	struct state_baseline *kept;
+	size_t nkept;
 	bool dirty;			/* state changed since the last save */
 	bool polled;			/* sysfs read once: later patches really appeared */
 	double last_read;		/* when the probes were last read */
@@ -241,6 +250,8 @@ int watch_persist__save(struct watch *w);
 /* What a previous run left (baselines and verdicts); functions re-traced. Never fails. */
 void watch_persist__restore(struct watch *w);
 int watch_persist__status(struct watch *w);
+/* A function traced from now on takes up the state file's baseline kept for it, if any. */
+void watch_persist__adopt(struct watch *w, struct watch_fn *fn);
 
 /* Model (watch_model.c). A new function record with its rings; -ENOMEM. */
 int watch_fn__init(struct watch_fn *fn, const char *name, size_t ring_len);

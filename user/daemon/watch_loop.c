@@ -163,14 +163,15 @@ static int setup(struct watch *w, struct metrics_http **http)
 	w->tick_s = w->def.look_interval_s;
 	uname(&u);
 	snprintf(w->kernel, sizeof(w->kernel), "%s", u.release);
-	if (mkdir(w->a.state_dir, 0700) && errno != EEXIST) {
-		ret = -errno;
-		lps_err("state: cannot create %s: %s", w->a.state_dir, strerror(errno));
-		return ret;
+	/* Root writes there: only root may have put what is there. */
+	w->state_fd = watch_state__open_dir(w->a.state_dir, why, sizeof(why));
+	if (w->state_fd < 0) {
+		lps_err("state: %s", why);
+		return w->state_fd;
 	}
-	ret = audit__open(&w->audit, w->a.state_dir);
+	ret = audit__open(&w->audit, w->state_fd, why, sizeof(why));
 	if (ret) {
-		lps_err("audit trail: cannot open %s/%s: %s", w->a.state_dir, AUDIT_FILE, strerror(-ret));
+		lps_err("audit trail: %s/%s: %s", w->a.state_dir, AUDIT_FILE, why);
 		return ret;
 	}
 	if (w->a.listen) {
@@ -232,6 +233,9 @@ static void teardown(struct watch *w, struct metrics_http *http)
 		close(w->kmsg_fd);
 	self_cost__stop(&w->sc);
 	audit__close(&w->audit);
+	if (w->state_fd >= 0)
+		close(w->state_fd);
+	free(w->kept);
 	rules__free(&w->rules);
 }
 
@@ -260,8 +264,8 @@ static void tick(struct watch *w, struct metrics_http *http, double *last_save, 
 		w->dirty = false;
 		*last_save = clock__now_s();
 	}
-	if (watch_persist__status(w))
-		w->state_errors++;
+	watch_persist__status(w);	/* a failure is counted and said there */
+	audit__flush(&w->audit);	/* lines a full disk held back */
 	if (http) {
 		size_t len;
 		char *page = metrics__render(w, &len);
@@ -319,7 +323,7 @@ static int run(struct watch *w, struct metrics_http **http)
 
 int watch__run(struct watch_args *a)
 {
-	struct watch w = { .a = *a, .kmsg_fd = -1, .ctl = { .lfd = -1 }, .audit = { .fd = -1 },
+	struct watch w = { .a = *a, .kmsg_fd = -1, .ctl = { .lfd = -1 }, .audit = { .fd = -1 }, .state_fd = -1,
 			   .sc = { .stats_fd = -EBADF } };
 	struct metrics_http *http = NULL;
 	int ret = run(&w, &http);

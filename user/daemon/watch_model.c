@@ -11,6 +11,7 @@
 #include <string.h>
 #include "hist.h"
 #include "klp_sysfs.h"
+#include "ksyms.h"
 #include "log.h"
 #include "clock.h"
 #include "watch.h"
@@ -293,6 +294,7 @@ int watch__add_group(struct watch *w, const char *const *names, size_t n, char *
 		g->fn[i] = first + i;
 		w->fns[first + i].grp = g;
 		w->fns[first + i].idx = i;
+		watch_persist__adopt(w, &w->fns[first + i]);
 	}
 	w->groups[w->ngroups++] = g;
 	if (!w->sys.sig && !w->sys.why[0])
@@ -303,8 +305,50 @@ fail:
 	return ret;
 }
 
+/*
+ * Leaves out of names (in place; how many stay) those the kernel cannot trace
+ * at all: not in /proc/kallsyms, more than one symbol of that name, or not in
+ * available_filter_functions. Both tables are read once for all the names:
+ * opening probes reads them again for every attempt, and a state file or a
+ * patch naming hundreds of functions that are gone cost one attempt each
+ * (800 names: 75 s). One line says how many, and the first few.
+ */
+static size_t traceable(const char **names, size_t n)
+{
+	struct name_table *ksyms = NULL, *ftrace = NULL;
+	char list[400] = "";
+	size_t keep = 0, out = 0, used = 0;
+
+	if (ksyms__load(&ksyms))
+		return n;	/* opening the probes says why */
+	if (ftrace_funcs__load(&ftrace))
+		ftrace = NULL;	/* locked-down tracefs: attaching says what is refused */
+	for (size_t i = 0; i < n; i++) {
+		size_t c = name_table__count(ksyms, names[i], NULL);
+		const char *why = !c ? "unknown" : c > 1 ? "ambiguous" :
+				  ftrace && !name_table__count(ftrace, names[i], NULL) ?
+				  "not traceable" : NULL;
+
+		if (!why) {
+			names[keep++] = names[i];
+			continue;
+		}
+		if (out++ < 5 && used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
+						 used ? ", " : "", names[i], why);
+	}
+	if (out)
+		lps_warn("%zu function%s not traced: not in /proc/kallsyms, ambiguous or not in "
+			 "available_filter_functions: %s%s", out, out == 1 ? "" : "s", list,
+			 out > 5 ? ", ..." : "");
+	name_table__free(ksyms);
+	name_table__free(ftrace);
+	return keep;
+}
+
 int watch__add_group_tolerant(struct watch *w, const char **names, size_t n)
 {
+	n = traceable(names, n);
 	while (n) {
 		struct probe_set *ps = NULL;
 		struct probe_set_opts popts = { .mode = ATTACH_AUTO, .klp_root = KLP_SYSFS_ROOT_DEFAULT };

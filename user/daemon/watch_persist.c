@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include "hist.h"
@@ -27,6 +28,35 @@ static void boot_id(char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
+/*
+ * Every failed write is counted (lpsentinel_state_errors_total); a run of
+ * failures (a full disk) is said once when it starts, in the log and the
+ * audit trail, and once when it ends. The file that was there stays whole.
+ */
+static void wrote(struct watch *w, const char *file, int *err, int ret)
+{
+	if (!ret) {
+		if (*err)
+			fprintf(stderr, "lpsentinel watch: state: %s written again\n", file);
+		*err = 0;
+		return;
+	}
+	w->state_errors++;
+	if (!*err) {
+		struct json_object *rec = json_object_new_object();
+
+		lps_warn("state: cannot write %s/%s: %s; the previous one stays, tried again",
+			 w->a.state_dir, file, strerror(-ret));
+		json_object_object_add(rec, "event", json_object_new_string("state_write_failed"));
+		json_object_object_add(rec, "file", json_object_new_string(file));
+		json_object_object_add(rec, "error", json_object_new_string(strerror(-ret)));
+		json_object_object_add(rec, "at", json_object_new_double(clock__unix_s()));
+		audit__record(&w->audit, rec, LOG_ERR, "state write failed:");
+		json_object_put(rec);
+	}
+	*err = ret;
+}
+
 int watch_persist__save(struct watch *w)
 {
 	struct watch_state st = { 0 };
@@ -35,7 +65,7 @@ int watch_persist__save(struct watch *w)
 
 	snprintf(st.kernel, sizeof(st.kernel), "%s", w->kernel);
 	boot_id(st.boot_id, sizeof(st.boot_id));
-	st.funcs = calloc(w->nfns + 1, sizeof(*st.funcs));
+	st.funcs = calloc(w->nfns + w->nkept + 1, sizeof(*st.funcs));
 	st.patches = calloc(w->npatches + 1, sizeof(*st.patches));
 	if (!st.funcs || !st.patches) {
 		ret = -ENOMEM;
@@ -51,9 +81,13 @@ int watch_persist__save(struct watch *w)
 			 attach_mode__name(watch__baseline_mode(w, &w->fns[i])));
 		st.nfuncs++;
 	}
+	/* Not traced now, not forgotten either. */
+	for (size_t i = 0; i < w->nkept; i++)
+		st.funcs[st.nfuncs++] = w->kept[i];
 	for (size_t i = 0; i < w->npatches; i++) {
 		const struct watch_patch *p = &w->patches[i];
-		bool judging = patch_state__judging(p->state);
+		/* Left half-judged by a previous run and not taken up again yet: still to judge. */
+		bool judging = patch_state__judging(p->state) || p->state == PATCH_JUDGING;
 
 		if (!p->judged && !judging)
 			continue;	/* seen only: nothing a restart needs */
@@ -66,14 +100,11 @@ int watch_persist__save(struct watch *w)
 		np++;
 	}
 	st.npatches = np;
-	ret = watch_state__save(w->a.state_dir, &st);
+	ret = watch_state__save(w->state_fd, &st);
 cleanup:
-	if (ret) {
-		w->state_errors++;
-		lps_warn("state: cannot save in %s: %s", w->a.state_dir, strerror(-ret));
-	} else {
+	wrote(w, WATCH_STATE_FILE, &w->state_err, ret);
+	if (!ret)
 		w->state_saves++;
-	}
 	free(st.funcs);
 	free(st.patches);
 	return ret;
@@ -85,21 +116,22 @@ cleanup:
  */
 static void load(struct watch *w, struct watch_state *st)
 {
-	char why[128] = "", boot[40], path[4096], bad[4200];
-	int ret = watch_state__load(w->a.state_dir, st, why, sizeof(why));
+	char why[160] = "", boot[40], bad[64];
+	int ret = watch_state__load(w->state_fd, st, why, sizeof(why));
+	const char *dir = w->a.state_dir;
 
-	snprintf(path, sizeof(path), "%s/%s", w->a.state_dir, WATCH_STATE_FILE);
 	if (ret == -ENOENT)
 		return;
 	if (ret == -EBADMSG) {
-		snprintf(bad, sizeof(bad), "%s.bad", path);
-		lps_warn("state: %s: %s; ignored (kept as %s)", path, why, bad);
-		rename(path, bad);
+		/* renameat: a link is moved itself, never followed. */
+		snprintf(bad, sizeof(bad), "%s.bad", WATCH_STATE_FILE);
+		lps_warn("state: %s/%s: %s; ignored (kept as %s)", dir, WATCH_STATE_FILE, why, bad);
+		renameat(w->state_fd, WATCH_STATE_FILE, w->state_fd, bad);
 		memset(st, 0, sizeof(*st));
 		return;
 	}
 	if (ret) {	/* unreadable now, maybe sound: left as it is, not trusted either */
-		lps_warn("state: %s: %s; ignored", path, strerror(-ret));
+		lps_warn("state: %s/%s: %s; ignored", dir, WATCH_STATE_FILE, strerror(-ret));
 		memset(st, 0, sizeof(*st));
 		return;
 	}
@@ -116,18 +148,36 @@ static void load(struct watch *w, struct watch_state *st)
 		st->patches = NULL;
 		st->npatches = 0;
 	}
-	fprintf(stderr, "lpsentinel watch: state: %zu baselines, %zu verdicts from %s\n",
-		st->nfuncs, st->npatches, path);
+}
+
+void watch_persist__adopt(struct watch *w, struct watch_fn *fn)
+{
+	for (size_t i = 0; i < w->nkept; i++) {
+		const struct state_baseline *b = &w->kept[i];
+
+		if (strcmp(b->function, fn->name))
+			continue;
+		fn->saved = b->hist;
+		fn->saved_s = b->seconds;
+		fn->have_saved = true;
+		fn->saved_mode = !strcmp(b->attach, "fentry") ? ATTACH_FENTRY :
+				 !strcmp(b->attach, "kprobe") ? ATTACH_KPROBE : ATTACH_AUTO;
+		w->kept[i] = w->kept[--w->nkept];
+		return;
+	}
 }
 
 void watch_persist__restore(struct watch *w)
 {
 	struct watch_state st = { 0 };
+	char (*copy)[WATCH_NAME_MAX];
 	const char **names;
-	size_t n = 0;
+	size_t n = 0, nfuncs, npatches;
 	int ret;
 
 	load(w, &st);
+	if (!st.nfuncs && !st.npatches)
+		return;
 	for (size_t i = 0; i < st.npatches; i++) {
 		struct watch_patch *rec = watch__patch(w, st.patches[i].patch);
 
@@ -143,27 +193,31 @@ void watch_persist__restore(struct watch *w)
 		rec->judged = rec->state != PATCH_JUDGING;
 		rec->at = (double)st.patches[i].judged_at;
 	}
-	/* Every function a previous run had a baseline for, as far as it still can be traced. */
-	names = calloc(st.nfuncs + 1, sizeof(*names));
-	for (size_t i = 0; names && i < st.nfuncs; i++)
-		if (!watch__find_fn(w, st.funcs[i].function))
-			names[n++] = st.funcs[i].function;
-	ret = !names ? -ENOMEM : n ? watch__add_group_tolerant(w, names, n) : 0;
+	/*
+	 * Every baseline is kept until its function is traced (adopt): those of
+	 * functions watched already, then those traced again here; what is left
+	 * the kernel does not have now, and stays in the state file.
+	 */
+	w->kept = st.funcs;
+	w->nkept = nfuncs = st.nfuncs;
+	st.funcs = NULL;
+	for (size_t i = 0; i < w->nfns; i++)
+		watch_persist__adopt(w, &w->fns[i]);
+	/* Copies of the names: taking a baseline up reorders kept. */
+	names = calloc(w->nkept + 1, sizeof(*names));
+	copy = calloc(w->nkept + 1, sizeof(*copy));
+	for (size_t i = 0; names && copy && i < w->nkept; i++)
+		names[n++] = memcpy(copy[i], w->kept[i].function, sizeof(copy[i]));
+	ret = !names || !copy ? -ENOMEM : n ? watch__add_group_tolerant(w, names, n) : 0;
 	free(names);
-	for (size_t i = 0; i < st.nfuncs; i++) {
-		struct watch_fn *fn = watch__find_fn(w, st.funcs[i].function);
-
-		if (!fn)
-			continue;
-		fn->saved = st.funcs[i].hist;
-		fn->saved_s = st.funcs[i].seconds;
-		fn->have_saved = true;
-		fn->saved_mode = !strcmp(st.funcs[i].attach, "fentry") ? ATTACH_FENTRY :
-				 !strcmp(st.funcs[i].attach, "kprobe") ? ATTACH_KPROBE : ATTACH_AUTO;
-	}
+	free(copy);
+	npatches = st.npatches;
 	watch_state__free(&st);
-	if (ret)
-		lps_warn("the functions of the state file are not watched again");
+	if (ret == -ENOMEM)
+		lps_warn("state: out of memory; the functions of the state file are not watched again");
+	fprintf(stderr, "lpsentinel watch: state: %zu baselines (%zu of functions not traced now, "
+		"kept), %zu verdicts from %s/%s\n", nfuncs, w->nkept, npatches, w->a.state_dir,
+		WATCH_STATE_FILE);
 }
 
 int watch_persist__status(struct watch *w)
@@ -209,7 +263,8 @@ int watch_persist__status(struct watch *w)
 	json_object_object_add(doc, "functions", fns);
 	json_object_object_add(doc, "patches", pv);
 	js = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	ret = watch_state__write_atomic(w->a.state_dir, WATCH_STATUS_FILE, js, strlen(js));
+	ret = watch_state__write_atomic(w->state_fd, WATCH_STATUS_FILE, js, strlen(js));
 	json_object_put(doc);
+	wrote(w, WATCH_STATUS_FILE, &w->status_err, ret);
 	return ret;
 }

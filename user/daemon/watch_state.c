@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "safe_file.h"
+#include "text.h"
 #include "watch_state.h"
 
 /*
@@ -42,18 +44,67 @@ static int bad(char *why, size_t len, const char *what)
 	return -EBADMSG;
 }
 
-int watch_state__write_atomic(const char *dir, const char *name, const void *data, size_t len)
+int watch_state__open_dir(const char *dir, char *why, size_t len)
 {
-	char tmp[4096], dst[4096];
-	const char *p = data;
-	int fd, dfd = -1, ret = 0;
+	struct stat sb;
+	int fd, ret;
 
-	snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		ret = -errno;
+		snprintf(why, len, "cannot create %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(why, len, "cannot open %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	/* What was opened, not the path: a rename after the check changes nothing. */
+	if (fstat(fd, &sb)) {
+		ret = -errno;
+		snprintf(why, len, "cannot stat %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	{
+		char what[4200];
+
+		snprintf(what, sizeof(what), "the state directory %s", dir);
+		ret = safe_file__root_only(&sb, what, why, len);
+	}
+	if (!ret)
+		return fd;
+fail:
+	close(fd);
+	return ret;
+}
+
+/* A temporary name no one else uses: made with O_EXCL, tried again when taken. */
+static int open_temp(int dirfd, const char *name, char *tmp, size_t len)
+{
+	static unsigned int seq;
+
+	for (int tries = 0; tries < 100; tries++) {
+		int fd;
+
+		if ((size_t)snprintf(tmp, len, ".%s.%d.%u", name, (int)getpid(), seq++) >= len)
+			return -ENAMETOOLONG;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+int watch_state__write_atomic(int dirfd, const char *name, const void *data, size_t len)
+{
+	char tmp[300];
+	const char *p = data;
+	int fd, ret = 0;
+
+	fd = open_temp(dirfd, name, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (len) {
 		ssize_t w = write(fd, p, len);
 
@@ -67,49 +118,26 @@ int watch_state__write_atomic(const char *dir, const char *name, const void *dat
 		len -= (size_t)w;
 	}
 	/* Data on disk before the name points at it; then the rename itself. */
-	if (fchmod(fd, 0600) || fsync(fd) || rename(tmp, dst)) {
-		ret = -errno;
-		goto cleanup;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd))
+	if (fsync(fd) || renameat(dirfd, tmp, dirfd, name) || fsync(dirfd))
 		ret = -errno;
 cleanup:
 	if (ret)
-		unlink(tmp);
+		unlinkat(dirfd, tmp, 0);
 	close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	return ret;
 }
 
-int watch_state__save(const char *dir, const struct watch_state *st)
+int watch_state__wrap(const void *raw, size_t raw_len, unsigned char **out, size_t *n)
 {
-	struct state_counts c = { .nfuncs = st->nfuncs, .npatches = st->npatches };
-	size_t fsz = st->nfuncs * sizeof(*st->funcs), psz = st->npatches * sizeof(*st->patches);
-	size_t raw_len = sizeof(c) + fsz + psz;
 	struct state_header h = { .version = STATE_VERSION, .hist_size = sizeof(struct lps_hist) };
-	unsigned char *raw = NULL, *file = NULL;
-	uLongf comp_len;
-	int ret;
+	uLongf comp_len = compressBound(raw_len);
+	unsigned char *file = malloc(sizeof(h) + comp_len);
 
-	snprintf(c.kernel, sizeof(c.kernel), "%s", st->kernel);
-	snprintf(c.boot_id, sizeof(c.boot_id), "%s", st->boot_id);
-	raw = malloc(raw_len);
-	comp_len = compressBound(raw_len);
-	file = malloc(sizeof(h) + comp_len);
-	if (!raw || !file) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	memcpy(raw, &c, sizeof(c));
-	if (fsz)
-		memcpy(raw + sizeof(c), st->funcs, fsz);
-	if (psz)
-		memcpy(raw + sizeof(c) + fsz, st->patches, psz);
+	if (!file)
+		return -ENOMEM;
 	if (compress2(file + sizeof(h), &comp_len, raw, raw_len, Z_DEFAULT_COMPRESSION) != Z_OK) {
-		ret = -ENOMEM;
-		goto cleanup;
+		free(file);
+		return -ENOMEM;
 	}
 	memcpy(h.magic, STATE_MAGIC, sizeof(h.magic));
 	h.crc = (__u32)crc32(0, raw, raw_len);
@@ -117,9 +145,41 @@ int watch_state__save(const char *dir, const struct watch_state *st)
 	h.raw_len = raw_len;
 	h.comp_len = comp_len;
 	memcpy(file, &h, sizeof(h));
-	ret = watch_state__write_atomic(dir, WATCH_STATE_FILE, file, sizeof(h) + comp_len);
-cleanup:
+	*out = file;
+	*n = sizeof(h) + comp_len;
+	return 0;
+}
+
+int watch_state__encode(const struct watch_state *st, unsigned char **out, size_t *n)
+{
+	struct state_counts c = { .nfuncs = st->nfuncs, .npatches = st->npatches };
+	size_t fsz = st->nfuncs * sizeof(*st->funcs), psz = st->npatches * sizeof(*st->patches);
+	size_t raw_len = sizeof(c) + fsz + psz;
+	unsigned char *raw = malloc(raw_len);
+	int ret;
+
+	if (!raw)
+		return -ENOMEM;
+	snprintf(c.kernel, sizeof(c.kernel), "%s", st->kernel);
+	snprintf(c.boot_id, sizeof(c.boot_id), "%s", st->boot_id);
+	memcpy(raw, &c, sizeof(c));
+	if (fsz)
+		memcpy(raw + sizeof(c), st->funcs, fsz);
+	if (psz)
+		memcpy(raw + sizeof(c) + fsz, st->patches, psz);
+	ret = watch_state__wrap(raw, raw_len, out, n);
 	free(raw);
+	return ret;
+}
+
+int watch_state__save(int dirfd, const struct watch_state *st)
+{
+	unsigned char *file = NULL;
+	size_t n;
+	int ret = watch_state__encode(st, &file, &n);
+
+	if (!ret)
+		ret = watch_state__write_atomic(dirfd, WATCH_STATE_FILE, file, n);
 	free(file);
 	return ret;
 }
@@ -127,6 +187,69 @@ cleanup:
 static bool terminated(const char *s, size_t len)
 {
 	return memchr(s, '\0', len) != NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Does any name occur twice among n records of stride bytes (each name at its start)? */
+static bool has_duplicates(const void *records, size_t stride, size_t n)
+{
+	const char **v = n > 1 ? malloc(n * sizeof(*v)) : NULL;
+	bool dup = false;
+
+	if (n < 2 || !v)
+		return false;	/* without memory: the daemon's own lookups still cope */
+	for (size_t i = 0; i < n; i++)
+		v[i] = (const char *)records + i * stride;
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 1; i < n && !dup; i++)
+		dup = !strcmp(v[i - 1], v[i]);
+	free(v);
+	return dup;
+}
+
+static bool attach_known(const char *s)
+{
+	return !strcmp(s, "fentry") || !strcmp(s, "kprobe") || !strcmp(s, "auto");
+}
+
+/*
+ * Every name is what the daemon writes: a kernel symbol, a module name, one
+ * record each. Anything else was not written by lpsentinel: the file is
+ * damaged, and none of it is trusted (names go on to probes, logs, status).
+ */
+static int check_records(struct watch_state *st, char *why, size_t len)
+{
+	for (size_t i = 0; i < st->nfuncs; i++) {
+		const struct state_baseline *f = &st->funcs[i];
+
+		if (!terminated(f->function, sizeof(f->function)) || !text__is_symbol(f->function))
+			return bad(why, len, "corrupted: a function name is not a kernel symbol");
+		if (!terminated(f->attach, sizeof(f->attach)) || !attach_known(f->attach))
+			return bad(why, len, "corrupted: unknown attach method");
+		if (!(f->seconds >= 0 && f->seconds < 1e9))
+			return bad(why, len, "corrupted: a baseline's duration is out of range");
+	}
+	for (size_t i = 0; i < st->npatches; i++) {
+		const struct state_patch *p = &st->patches[i];
+
+		if (!terminated(p->patch, sizeof(p->patch)) || !text__is_module(p->patch))
+			return bad(why, len, "corrupted: a patch name is not a module name");
+		if (!terminated(p->state, sizeof(p->state)) || !text__is_symbol(p->state))
+			return bad(why, len, "corrupted: a patch state is not a word");
+	}
+	if (has_duplicates(st->funcs, sizeof(*st->funcs), st->nfuncs))
+		return bad(why, len, "corrupted: a function has two baselines");
+	if (has_duplicates(st->patches, sizeof(*st->patches), st->npatches))
+		return bad(why, len, "corrupted: a patch has two records");
+	/* The release is printed (another kernel's baselines): printable, or damage. */
+	for (const char *k = st->kernel; *k; k++)
+		if (*k <= 0x20 || *k >= 0x7f)
+			return bad(why, len, "corrupted kernel release");
+	return 0;
 }
 
 int watch_state__decode(const unsigned char *buf, size_t n, struct watch_state *st, char *why,
@@ -192,15 +315,7 @@ int watch_state__decode(const unsigned char *buf, size_t n, struct watch_state *
 	st->npatches = c.npatches;
 	snprintf(st->kernel, sizeof(st->kernel), "%.64s", c.kernel);
 	snprintf(st->boot_id, sizeof(st->boot_id), "%.39s", c.boot_id);
-	for (size_t i = 0; i < st->nfuncs; i++)
-		if (!terminated(st->funcs[i].function, sizeof(st->funcs[i].function)) ||
-		    !st->funcs[i].function[0] ||
-		    !terminated(st->funcs[i].attach, sizeof(st->funcs[i].attach)))
-			ret = bad(why, len, "corrupted function name");
-	for (size_t i = 0; i < st->npatches; i++)
-		if (!terminated(st->patches[i].patch, sizeof(st->patches[i].patch)) ||
-		    !terminated(st->patches[i].state, sizeof(st->patches[i].state)))
-			ret = bad(why, len, "corrupted patch name");
+	ret = check_records(st, why, len);
 cleanup:
 	free(raw);
 	if (ret)
@@ -208,39 +323,22 @@ cleanup:
 	return ret;
 }
 
-int watch_state__load(const char *dir, struct watch_state *st, char *why, size_t len)
+int watch_state__load(int dirfd, struct watch_state *st, char *why, size_t len)
 {
-	char path[4096];
-	unsigned char *buf = NULL;
-	struct stat sb;
-	int fd, ret;
+	char *buf = NULL;
+	size_t n;
+	int ret;
 
 	memset(st, 0, sizeof(*st));
-	snprintf(path, sizeof(path), "%s/%s", dir, WATCH_STATE_FILE);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &sb)) {
-		ret = -errno;
-		goto cleanup;
-	}
-	if (sb.st_size > (off_t)(2 * STATE_MAX_RAW)) {
-		ret = bad(why, len, "too large to be a state file");
-		goto cleanup;
-	}
-	buf = malloc((size_t)sb.st_size + 1);
-	if (!buf) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	if (read(fd, buf, (size_t)sb.st_size) != sb.st_size) {
-		ret = bad(why, len, "short read");
-		goto cleanup;
-	}
-	ret = watch_state__decode(buf, (size_t)sb.st_size, st, why, len);
-cleanup:
+	/* Not through a link, not a FIFO or a device, not more than a state file can be. */
+	ret = safe_file__read(dirfd, WATCH_STATE_FILE, SAFE_NOFOLLOW, SAFE_FILE_MAX_STATE, &buf, &n,
+			      why, len);
+	if (ret == -ELOOP || ret == -EINVAL || ret == -EISDIR || ret == -EFBIG)
+		return -EBADMSG;	/* what is there is not our state file: why says what */
+	if (ret)
+		return ret;
+	ret = watch_state__decode((const unsigned char *)buf, n, st, why, len);
 	free(buf);
-	close(fd);
 	return ret;
 }
 

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `status --state DIR` reading the daemon's status.json: the daemon's own
+ * document is read and printed; every field of the wrong type, every name a
+ * printer could be fooled by, and every file that is not a small regular file
+ * (a link, a FIFO, a huge file) is one error, never an abort or a hang.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "unit.h"
+#include "clock.h"
+#include "daemon_status.h"
+#include "safe_file.h"
+#include "watch.h"
+
+static int dirfd_of(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* status.json as the daemon writes it: two functions, one patch judged. */
+static char *real_status(size_t *n)
+{
+	struct watch w = { .kmsg_fd = -1, .ctl_fd = -1, .audit = { .fd = -1 } };
+	struct watch_patch *p;
+	char path[128];
+
+	w.state_fd = dirfd_of(unit_tmpdir);
+	w.a.state_dir = unit_tmpdir;
+	w.def.min_calls = 10;
+	snprintf(w.kernel, sizeof(w.kernel), "6.1.0-57-amd64");
+	w.fns = calloc(2, sizeof(*w.fns));
+	assert_non_null(w.fns);
+	assert_int_equal(watch_fn__init(&w.fns[0], "version_proc_show", 4), 0);
+	assert_int_equal(watch_fn__init(&w.fns[1], "__x64_sys_getpid", 4), 0);
+	w.nfns = 2;
+	w.fns[0].cum.calls = 42;
+	p = watch__patch(&w, "lp_gate_slow");
+	p->judged = true;
+	p->state = PATCH_REVERTED;
+	p->verdict = VERDICT_FAIL;
+	assert_int_equal(watch_persist__status(&w), 0);
+	watch__free_model(&w);
+	close(w.state_fd);
+	snprintf(path, sizeof(path), "%s/%s", unit_tmpdir, WATCH_STATUS_FILE);
+	return unit__read_file(path, n);
+}
+
+static void test_real_document(void **state)
+{
+	struct json_object *doc;
+	char why[256] = "", *buf, *out = NULL;
+	size_t n, outn;
+	FILE *f;
+
+	(void)state;
+	buf = real_status(&n);
+	assert_int_equal(daemon_status__parse(buf, n, &doc, why, sizeof(why)), 0);
+	f = open_memstream(&out, &outn);
+	daemon_status__text(f, doc);
+	fclose(f);
+	assert_non_null(strstr(out, "version_proc_show"));
+	assert_non_null(strstr(out, "patch lp_gate_slow"));
+	assert_non_null(strstr(out, "reverted, verdict fail"));
+	free(out);
+	json_object_put(doc);
+	free(buf);
+}
+
+/* Each a document `status` aborted on, or would print a forged row from. */
+static void test_damaged_documents(void **state)
+{
+	static const char *const docs[] = {
+		"",
+		"{",
+		"[]",
+		"5",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":5,\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":{}}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[1],\"patches\":[]}",
+		"{\"pid\":\"1\",\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":[]}",
+		"{\"pid\":-4,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":[],\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":\"x\",\"listen\":null,\"functions\":[],\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":NaN,\"listen\":null,\"functions\":[],\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\\u001b[2J\",\"uptime_s\":1,\"listen\":null,\"functions\":[],"
+		"\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\\u0000x\",\"uptime_s\":1,\"listen\":null,\"functions\":[],"
+		"\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":[]}x",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"functions\":[],\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
+		"\"a\\nforged row\",\"attach\":\"kprobe\",\"calls\":1,\"errors\":0,\"baseline_calls\":0,"
+		"\"baseline_p50_ns\":0,\"judging\":false}],\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
+		"\"f\",\"attach\":\"kprobe\",\"calls\":\"1\",\"errors\":0,\"baseline_calls\":0,"
+		"\"baseline_p50_ns\":0,\"judging\":false}],\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
+		"[{\"patch\":\"lp x\",\"state\":\"kept\",\"verdict\":null,\"at\":0}]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
+		"[{\"patch\":\"lp\",\"state\":\"kept\",\"verdict\":7,\"at\":0}]}",
+	};
+	struct json_object *doc;
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		why[0] = 0;
+		if (daemon_status__parse(docs[i], strlen(docs[i]), &doc, why, sizeof(why)) !=
+		    -EBADMSG)
+			fail_msg("accepted document %zu: %s", i, docs[i]);
+		assert_null(doc);
+		assert_true(why[0] != 0);
+	}
+}
+
+/* Whatever status.json is, reading it returns at once with one reason. */
+static void test_not_a_file(void **state)
+{
+	struct json_object *doc = (void *)1;
+	char dir[128], path[200], why[256];
+	double t0 = clock__now_s();
+	int fd;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/st", unit_tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	/* None: no daemon, no error. */
+	assert_int_equal(daemon_status__read(dir, &doc, why, sizeof(why)), 0);
+	assert_null(doc);
+	snprintf(path, sizeof(path), "%s/%s", dir, WATCH_STATUS_FILE);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(daemon_status__read(dir, &doc, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "FIFO"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/dev/zero", path), 0);
+	assert_int_equal(daemon_status__read(dir, &doc, why, sizeof(why)), -ELOOP);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_int_equal(unlink(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)SAFE_FILE_MAX_TEXT + 1), 0);
+	close(fd);
+	assert_int_equal(daemon_status__read(dir, &doc, why, sizeof(why)), -EFBIG);
+	assert_null(doc);
+	assert_true(clock__now_s() - t0 < 2);
+	/* A daemon that is gone: its last document is not shown as live. */
+	unit__write_file(path, "{\"pid\":2147483647,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,"
+			 "\"functions\":[],\"patches\":[]}", 86);
+	assert_int_equal(daemon_status__read(dir, &doc, why, sizeof(why)), 0);
+	assert_null(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_document),
+		cmocka_unit_test(test_damaged_documents),
+		cmocka_unit_test(test_not_a_file),
+	};
+
+	return cmocka_run_group_tests(tests, unit__tmpdir_setup, unit__tmpdir_teardown);
+}
