@@ -28,7 +28,7 @@ static int dirfd_of(const char *dir)
 /* status.json as the daemon writes it: two functions, one patch judged. */
 static char *real_status(size_t *n)
 {
-	struct watch w = { .kmsg_fd = -1, .ctl_fd = -1, .audit = { .fd = -1 } };
+	struct watch w = { .kmsg_fd = -1, .ctl = { .lfd = -1 }, .audit = { .fd = -1 } };
 	struct watch_patch *p;
 	char path[128];
 

@@ -447,7 +447,7 @@ static void test_restore_unknown_functions(void **state)
 	enum { N = 800 };
 	struct state_baseline *f = calloc(N, sizeof(*f));
 	struct watch_state st = { .funcs = f, .nfuncs = N }, back;
-	struct watch w = { .kmsg_fd = -1, .ctl_fd = -1, .audit = { .fd = -1 } };
+	struct watch w = { .kmsg_fd = -1, .ctl = { .lfd = -1 }, .audit = { .fd = -1 } };
 	char dir[128], why[128];
 	double t0;
 

@@ -96,6 +96,20 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	for (size_t i = 0; i < total; i++)
 		if (!watch__find_fn(w, names[i]))
 			fresh[nnew++] = names[i];
+	/* Left half-judged by a killed run, and disabled since: that run was reverting it. */
+	rec = watch__patch(w, p->name);
+	j->resumed_disabled = rec && rec->state == PATCH_JUDGING && p->enabled == 0;
+	/*
+	 * Saved as being judged before the slow part (attaching probes takes
+	 * seconds): a daemon killed from here on judges it again on restart
+	 * instead of taking it for a patch loaded before it started.
+	 */
+	if (rec) {
+		rec->state = PATCH_TRANSITION;
+		rec->judged = false;
+		rec->at = clock__unix_s();
+		watch_persist__save(w);
+	}
 	/* Not watched before: traced from now, with the kernel's safe method for patched code. */
 	if (nnew && watch__add_group(w, fresh, nnew, why, sizeof(why))) {
 		lps_warn("%s: cannot probe %zu function%s: %s; %s not judged (the rules' "
@@ -103,9 +117,6 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 			 nnew == 1 ? "it is" : "they are");
 		note_unprobed(w, j, fresh, nnew, why);
 	}
-	/* Left half-judged by a killed run, and disabled since: that run was reverting it. */
-	rec = watch__patch(w, p->name);
-	j->resumed_disabled = rec && rec->state == PATCH_JUDGING && p->enabled == 0;
 	snprintf(j->patch, sizeof(j->patch), "%s", p->name);
 	j->fn = calloc(total + 1, sizeof(*j->fn));
 	j->start = calloc(total + 1, sizeof(*j->start));

@@ -115,6 +115,27 @@ static size_t unwatched(struct watch *w, const char *const *list, size_t n, cons
 	return have;
 }
 
+/*
+ * The rules' memory cap, for the functions the daemon would watch: checked
+ * again here because --function names and a SIGHUP reload add functions
+ * that the rules file's own check did not count. 0 or -E2BIG with why.
+ */
+static int rings_fit(const struct rules_set *def, double tick_s, size_t nfuncs, char *why,
+		     size_t len)
+{
+	struct rules_set est = *def;
+	double bytes;
+
+	est.look_interval_s = tick_s;
+	bytes = rules__ring_bytes(&est, nfuncs);
+	if (bytes <= (double)RULES_MAX_RING_BYTES)
+		return 0;
+	snprintf(why, len, "%zu watched functions with %gs baselines at %gs looks need %.0f MiB "
+		 "of baseline rings, more than %lu", nfuncs, est.baseline_s, tick_s,
+		 bytes / (1 << 20), RULES_MAX_RING_BYTES >> 20);
+	return -E2BIG;
+}
+
 static void reload_rules(struct watch *w)
 {
 	struct rules fresh = { 0 };
@@ -129,6 +150,11 @@ static void reload_rules(struct watch *w)
 	}
 	if (rules__load(w->a.rules_path, &fresh, why, sizeof(why))) {
 		lps_warn("SIGHUP: rules: %s; the previous rules stay", why);
+		return;
+	}
+	if (rings_fit(&fresh.defaults, w->tick_s, w->nfns + fresh.nwatch, why, sizeof(why))) {
+		lps_warn("SIGHUP: rules: %s: %s; the previous rules stay", w->a.rules_path, why);
+		rules__free(&fresh);
 		return;
 	}
 	rules__free(&w->rules);
@@ -187,6 +213,12 @@ static int setup(struct watch *w, struct metrics_http **http)
 		return -ENOMEM;
 	n = unwatched(w, w->a.functions, w->a.nfunctions, names, 0);
 	n = unwatched(w, w->rules.watch, w->rules.nwatch, names, n);
+	ret = rings_fit(&w->def, w->tick_s, n, why, sizeof(why));
+	if (ret) {
+		free(names);
+		lps_err("%s (named with --function or in the rules' watch:)", why);
+		return ret;
+	}
 	ret = n ? watch__add_group(w, names, n, why, sizeof(why)) : 0;
 	free(names);
 	if (ret) {

@@ -91,6 +91,17 @@ G=$WORK/st-group; mkdir -m 0770 "$G"
 refused "$G" "writable by its group"
 ok "a state directory another user owns or can write is refused in one line, exit 1"
 
+# 1b. The rules' memory cap counts --function names too (a file that passes
+# alone: 3600 s baselines at 0.1 s looks are 152 MiB for the system's ring).
+printf 'defaults:\n  baseline_s: 3600\n  look_interval_s: 0.1\n' >"$WORK/big.yaml"
+B=$WORK/st-big; mkdir -m 0700 "$B"
+rc=0
+timeout 30 "$LPS" watch --state "$B" --rules "$WORK/big.yaml" --function "$FN" 2>"$WORK/big.err" || rc=$?
+[[ $rc == 1 && $(wc -l <"$WORK/big.err") == 1 ]] &&
+	grep -q 'need 304 MiB of baseline rings, more than 256' "$WORK/big.err" ||
+	{ cat "$WORK/big.err"; fail "watch with rings over the cap: exit $rc"; }
+ok "rings over the memory cap once --function is counted: $(cat "$WORK/big.err")"
+
 # 2. Links planted in the state directory are never followed.
 L=$WORK/st-links; mkdir -m 0700 "$L"
 ln -s "$WORK/elsewhere-audit" "$L/audit.jsonl"
