@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include "audit.h"
 #include "log.h"
@@ -135,4 +136,24 @@ void audit__close(struct audit *a)
 		close(a->fd);
 	a->fd = -1;
 	closelog();
+}
+
+struct json_object *audit__decision(const char *event, const char *kernel, const char *patch,
+				    const char *verdict, const char *action, const char *reason,
+				    bool operational)
+{
+	struct json_object *doc = json_object_new_object();
+	time_t now = time(NULL);
+	char when[32];
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	json_object_object_add(doc, "time", json_object_new_string(when));
+	json_object_object_add(doc, "event", json_object_new_string(event));
+	json_object_object_add(doc, "kernel", json_object_new_string(kernel));
+	json_object_object_add(doc, "patch", json_object_new_string(patch));
+	json_object_object_add(doc, "verdict", json_object_new_string(verdict));
+	json_object_object_add(doc, "action", json_object_new_string(action));
+	json_object_object_add(doc, "reason", json_object_new_string(reason));
+	json_object_object_add(doc, "operational", json_object_new_boolean(operational));
+	return doc;
 }

@@ -10,6 +10,7 @@
 #ifndef LPS_AUDIT_H
 #define LPS_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include <json-c/json.h>
@@ -39,6 +40,14 @@ int audit__open(struct audit *a, int dirfd, char *why, size_t len);
  * pending (or dropped and counted).
  */
 int audit__record(struct audit *a, struct json_object *rec, int prio, const char *summary);
+/*
+ * A new decision record with the fields every one starts with: time (UTC),
+ * event, kernel, patch, verdict, action, reason and operational (reverted
+ * because it could not be judged, not on a verdict: gate exits 1 for it).
+ */
+struct json_object *audit__decision(const char *event, const char *kernel, const char *patch,
+				    const char *verdict, const char *action, const char *reason,
+				    bool operational);
 /* Writes what is pending (once a tick); 0 when nothing is left, else -errno. */
 int audit__flush(struct audit *a);
 void audit__close(struct audit *a);

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include "hist.h"
 #include "klp_control.h"
 #include "klp_report.h"
@@ -206,22 +205,10 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 					 enum verdict v, const char *action, const char *reason,
 					 bool operational)
 {
-	struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
-			   *sys = json_object_new_object(), *checks;
+	struct json_object *doc = audit__decision("verdict", w->kernel, j->patch, verdict__name(v),
+						  action, reason, operational),
+			   *fns = json_object_new_array(), *sys = json_object_new_object(), *checks;
 	struct check_result tr = { .check = "transition", .p = 1 };
-	time_t now = time(NULL);
-	char when[32];
-
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	json_object_object_add(doc, "time", json_object_new_string(when));
-	json_object_object_add(doc, "event", json_object_new_string("verdict"));
-	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
-	json_object_object_add(doc, "patch", json_object_new_string(j->patch));
-	json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(v)));
-	json_object_object_add(doc, "action", json_object_new_string(action));
-	json_object_object_add(doc, "reason", json_object_new_string(reason));
-	/* Reverted because it could not be judged, not on a verdict: gate exits 1 for it. */
-	json_object_object_add(doc, "operational", json_object_new_boolean(operational));
 	json_object_object_add(doc, "inconclusive_policy",
 			       json_object_new_string(j->def.inconclusive_revert ? "revert" : "keep"));
 	json_object_object_add(doc, "looks", json_object_new_int(j->looks));

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include "clock.h"
 #include "klp_control.h"
 #include "log.h"
@@ -21,20 +20,12 @@
 static void record(struct watch *w, struct watch_patch *rec, enum patch_state state,
 		   const char *reason)
 {
-	struct json_object *doc = json_object_new_object();
-	time_t now = time(NULL);
-	char when[32], summary[768];
+	struct json_object *doc = audit__decision("resumed", w->kernel, rec->name,
+						  verdict__name(VERDICT_INCONCLUSIVE),
+						  patch_state__name(state), reason, true);
+	char summary[768];
 	int ret;
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	json_object_object_add(doc, "time", json_object_new_string(when));
-	json_object_object_add(doc, "event", json_object_new_string("resumed"));
-	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
-	json_object_object_add(doc, "patch", json_object_new_string(rec->name));
-	json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(VERDICT_INCONCLUSIVE)));
-	json_object_object_add(doc, "action", json_object_new_string(patch_state__name(state)));
-	json_object_object_add(doc, "reason", json_object_new_string(reason));
-	json_object_object_add(doc, "operational", json_object_new_boolean(true));
 	snprintf(summary, sizeof(summary), "patch %s: %s (%s)", rec->name, patch_state__name(state),
 		 reason);
 	ret = audit__record(&w->audit, doc, state == PATCH_FAILED ? LOG_WARNING : LOG_NOTICE, summary);
