@@ -122,6 +122,10 @@ static void test_names(void **state)
 	assert_false(text__is_symbol(longname));
 	longname[TEXT_SYMBOL_MAX] = '\0';
 	assert_true(text__is_symbol(longname));
+	assert_true(text__is_printable("a b~", 4));
+	assert_false(text__is_printable("a\0b", 3));
+	assert_false(text__is_printable("\x7f", 1));
+	assert_false(text__is_printable("caf\xc3\xa9", 5));
 	assert_true(text__is_module("lp_gate-slow"));
 	assert_false(text__is_module("lp.gate"));
 	assert_false(text__is_module("a/b"));

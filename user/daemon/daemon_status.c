@@ -70,12 +70,8 @@ static bool printable(struct json_object *v)
 	const char *s = json_object_get_string(v);
 	size_t n = (size_t)json_object_get_string_len(v);
 
-	if (strlen(s) != n || n > 4096)	/* an escaped NUL, or more than a name can be */
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	return true;
+	/* An escaped NUL fails too; more than 4096 bytes is more than a name can be. */
+	return n <= 4096 && text__is_printable(s, n);
 }
 
 static bool of_kind(struct json_object *v, enum field_kind kind)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rules_yaml.h"
+#include "text.h"
 
 struct level {
 	int node;		/* the open sequence or mapping */
@@ -79,15 +80,6 @@ static int syntax_error(const struct builder *b, const yaml_parser_t *p)
 	if (p->context)
 		return fail(b, line, "%s %s", p->context, problem);
 	return fail(b, line, "%s", problem);
-}
-
-/* Printable ASCII only, no NUL inside (a "\0" escape would hide the rest from C strings). */
-static bool printable(const yaml_char_t *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return false;
-	return true;
 }
 
 /* Anchors, aliases and tags: a rules file has no use for them. */
@@ -204,7 +196,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev, bool *done)
 		ret = plain_node(b, ev, ev->data.scalar.anchor, ev->data.scalar.tag);
 		if (ret)
 			return ret;
-		if (!printable(ev->data.scalar.value, ev->data.scalar.length))
+		/* A NUL inside fails too: a "\0" escape would hide the rest from C strings. */
+		if (!text__is_printable((const char *)ev->data.scalar.value, ev->data.scalar.length))
 			return fail(b, ev->start_mark.line,
 				    "a value with a byte that is not printable ASCII");
 		id = yaml_document_add_scalar(b->doc, NULL, ev->data.scalar.value,

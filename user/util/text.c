@@ -41,6 +41,14 @@ bool text__is_module(const char *s)
 	return all_of(s, TEXT_MODULE_MAX, module_char);
 }
 
+bool text__is_printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 char *text__escape(const char *s, char *out, size_t len)
 {
 	size_t o = 0;

@@ -20,6 +20,9 @@ bool text__is_symbol(const char *s);
 /* A module (and so a livepatch) name: [A-Za-z0-9_-], 1 to TEXT_MODULE_MAX bytes. */
 bool text__is_module(const char *s);
 
+/* The N bytes at S are printable ASCII (a NUL among them is not). */
+bool text__is_printable(const char *s, size_t n);
+
 /*
  * Copies S into OUT (LEN bytes, always terminated) with every byte that is
  * not printable ASCII written as \xNN, and a backslash as \\: the result is
