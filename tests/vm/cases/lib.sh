@@ -123,6 +123,9 @@ verdict() { json "$WORK/$1.json" "(d['verdict'], d['action'])"; }
 check_of() {	# check_of NAME FUNC CHECK -> result
 	json "$WORK/$1.json" "[c['result'] for f in d['functions'] if f['function']=='$2' for c in f['checks'] if c['check']=='$3'][0]"
 }
+sys_check() {	# sys_check NAME CHECK -> a system check's result
+	json "$WORK/$1.json" "[c['result'] for c in d['system']['checks'] if c['check']=='$2'][0]"
+}
 check_detail() {	# check_detail NAME CHECK -> the first function's detail for CHECK
 	json "$WORK/$1.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check']=='$2'][0]"
 }

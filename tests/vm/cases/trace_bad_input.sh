@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Bad input and refusals: each one clear line on stderr and the contract's exit
 # status (1 operational, 2 usage), never a crash or a hang.
+# One lab kernel (docs/lab.md, "Which kernels"): the input here is hostile to
+# lpsentinel's own parsing and loop, the same code on every kernel.
+# vm-kernels: 6.1.*
 . "$(dirname "$0")/lib.sh"
 
 # expect STATUS PATTERN CMD...: exit status, exactly one stderr line matching PATTERN

@@ -8,6 +8,9 @@
 # build/lpsentinel.before (optional, or LPS_BEFORE): an older binary, timed on
 # the same 800-function startup for comparison.
 # vm-timeout: 1200
+# One lab kernel (docs/lab.md, "Which kernels"): the input here is hostile to
+# lpsentinel's own parsing and loop, the same code on every kernel.
+# vm-kernels: 6.1.*
 . "$(dirname "$0")/lib.sh"
 FN=version_proc_show
 LPS_BEFORE=${LPS_BEFORE:-build/lpsentinel.before}

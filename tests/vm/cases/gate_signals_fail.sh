@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# gate's health signals that must fail, with a workload running throughout: a
+# patch that makes callers contend on a spinlock fails lock_contention (with
+# the lock's caller as evidence); a patch that warns now and then fails
+# kernel_faults, pinned on the replacement through the warning's call trace.
+# Four vCPUs and four readers, as in gate_signals.sh (which says why).
+# vm-smp: 4
+# Not exclusive: the spinlock patch makes every reader contend, far past the
+# x3 threshold, and a warning is a fault whatever the host's load.
+. "$(dirname "$0")/lib.sh"
+start_gate_workload 4
+
+gate_case lp_gate_lock 3
+[[ $(check_of lp_gate_lock version_proc_show lock_contention) == fail ]] || { cat "$WORK/lp_gate_lock.json"; fail "spinlock patch: lock_contention did not fail"; }
+callers=$(json "$WORK/lp_gate_lock.json" "[c['caller'] for c in d['functions'][0]['lock_callers'] if c['in_patched_code']]")
+[[ $callers == *lp_gate_lock_version_show* ]] || { cat "$WORK/lp_gate_lock.json"; fail "spinlock patch: lock callers $callers"; }
+[[ -e /sys/module/lp_gate_lock ]] && fail "reverted module still loaded"
+ok "spinlock patch reverted: $(check_detail lp_gate_lock lock_contention); callers $callers"
+
+gate_case lp_gate_warn 3
+[[ $(check_of lp_gate_warn version_proc_show kernel_faults) == fail ]] || { cat "$WORK/lp_gate_warn.json"; fail "warning patch: kernel_faults did not fail"; }
+[[ $(sys_check lp_gate_warn kernel_faults) == fail ]] || fail "warning patch: system kernel_faults did not fail"
+[[ $(check_of lp_gate_warn version_proc_show latency) != fail ]] || fail "warning patch: latency blamed"
+[[ -e /sys/module/lp_gate_warn ]] && fail "reverted module still loaded"
+ok "warning patch reverted: $(check_detail lp_gate_warn kernel_faults)"
