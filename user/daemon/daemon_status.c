@@ -257,8 +257,8 @@ void daemon_status__text(FILE *f, struct json_object *st)
 
 		if (!strcmp(str(fn, "state"), "waiting")) {
 			fprintf(f, "  %-28s waiting for module %s (not loaded for %.0fs), calls %s "
-				"before, baseline %s calls\n", str(fn, "function"), str(fn, "object"),
-				ago, str(fn, "calls"), str(fn, "baseline_calls"));
+				"in its earlier loads, baseline %s calls\n", str(fn, "function"),
+				str(fn, "object"), ago, str(fn, "calls"), str(fn, "baseline_calls"));
 			continue;
 		}
 		fprintf(f, "  %-28s %s calls %s, baseline %s calls p50 %.0fns%s%s%s, traced for %.0fs%s\n",

@@ -66,7 +66,7 @@ struct watch_patch *watch__patch(struct watch *w, const char *name)
 
 enum attach_mode watch__fn_mode(const struct watch_fn *fn)
 {
-	return fn->grp ? probe_set__info(fn->grp->ps, fn->idx)->mode : ATTACH_AUTO;
+	return fn->grp && fn->grp->ps ? probe_set__info(fn->grp->ps, fn->idx)->mode : ATTACH_AUTO;
 }
 
 static void add_hist(void *d, const void *s) { hist_add(d, s); }

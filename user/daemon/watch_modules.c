@@ -92,7 +92,7 @@ void watch__release_module(struct watch *w, const char *name)
 		if (strcmp(g->module, name))
 			continue;
 		/* The maps outlive the module: its last calls are read before they go. */
-		read = !probe_set__read(g->ps, g->buf);
+		read = g->ps && !probe_set__read(g->ps, g->buf);
 		for (size_t i = 0; i < g->n; i++) {
 			struct watch_fn *fn = &w->fns[g->fn[i]];
 
