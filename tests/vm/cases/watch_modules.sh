@@ -71,7 +71,7 @@ fn_state() {
 state_is() { [[ -s $S/status.json && $(fn_state "$1") == "$2"* ]]; }	# state_is FN PREFIX
 # Kprobes (and kretprobes) the kernel holds on FN; and whether any is left on
 # a module that went ([GONE], its symbol gone too: the guest has no others).
-kprobes_on() { grep -c " $1+0x0" /sys/kernel/debug/kprobes/list || true; }
+kprobes_on() { grep -c " $1+0x[0-9a-f]* " /sys/kernel/debug/kprobes/list || true; }
 none_gone() { ! grep -q GONE /sys/kernel/debug/kprobes/list; }
 verdict_of() {	# verdict_of PATCH: action, not measured (function, object), reason
 	py -c 'import json,sys
@@ -89,7 +89,7 @@ wait_for 120 "verdict on $DEMO" file_has "$S/audit.jsonl" "\"patch\":\"$DEMO\""
 grep -q "unknown function" "$WORK/daemon.err" && { cat "$WORK/daemon.err"; fail "busymod_work_func refused as unknown"; }
 nm=$(verdict_of $DEMO)
 [[ $nm == "kept [('busymod_work_func', '$BUSY')]"* && $nm == *"not measured"* ]] || fail "verdict on $DEMO: $nm"
-wait_for 10 "busymod_work_func waiting in status" state_is busymod_work_func "waiting $BUSY none"
+wait_for 60 "busymod_work_func waiting in status" state_is busymod_work_func "waiting $BUSY none"
 "$LPS" status --state "$S" >"$WORK/status1.txt"
 grep -q "busymod_work_func *waiting for module $BUSY" "$WORK/status1.txt" ||
 	{ cat "$WORK/status1.txt"; fail "status does not show busymod_work_func waiting"; }
@@ -99,7 +99,7 @@ ok "$DEMO loaded before $BUSY: $nm; status: $(grep "waiting for" "$WORK/status1.
 FN=lps_modfn_work
 insmod "$FX/lp_modfn.ko"
 wait_for 120 "verdict on lp_modfn" file_has "$S/audit.jsonl" '"patch":"lp_modfn"'
-wait_for 10 "$FN waiting" state_is $FN "waiting lps_modfn none"
+wait_for 60 "$FN waiting" state_is $FN "waiting lps_modfn none"
 insmod "$FX/lps_modfn.ko"
 wait_for 30 "$FN traced after insmod" state_is $FN "traced lps_modfn kprobe"
 n=$(kprobes_on $FN)
@@ -131,7 +131,7 @@ unload_patch lp_modfn
 insmod "$FX/lps_modfn.ko"
 rm -f "$S/status.json"
 start_daemon daemon2.err --function $FN
-wait_for 10 "$FN traced by --function" state_is $FN "traced lps_modfn"
+wait_for 60 "$FN traced by --function" state_is $FN "traced lps_modfn"
 attach=$(fn_state $FN)
 refs=$(cat /sys/module/lps_modfn/refcnt)
 rmmod lps_modfn || fail "rmmod lps_modfn failed with $FN traced ($attach, refcnt $refs)"
