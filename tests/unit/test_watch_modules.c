@@ -201,6 +201,44 @@ static void test_tick(void **state)
 	watch__free_model(&w);
 }
 
+/*
+ * A patch's function in a module that is not loaded: a record waiting for it,
+ * no probes, no error. The same name said to be in vmlinux, or in a module
+ * that is live, is an unknown function.
+ */
+static void test_add_waiting(void **state)
+{
+	const char *names[] = { "lps_no_such_function_xyz" };
+	const char *in_mod[] = { "lps_mod_b" }, *in_vmlinux[] = { "vmlinux" };
+	struct watch w;
+	char why[300] = "";
+
+	(void)state;
+	init_watch(&w);
+	assert_int_equal(watch__add_group(&w, names, in_mod, 1, why, sizeof(why)), 0);
+	assert_int_equal(w.nfns, 1);
+	assert_int_equal(w.fns[0].state, FN_WAITING);
+	assert_string_equal(w.fns[0].module, "lps_mod_b");
+	assert_null(w.fns[0].grp);
+	assert_int_equal(w.ngroups, 0);
+	assert_int_equal(w.nmods, 1);
+	assert_string_equal(w.mods[0].name, "lps_mod_b");
+	assert_false(w.mods[0].live);
+	watch__free_model(&w);
+
+	init_watch(&w);
+	assert_int_equal(watch__add_group(&w, names, in_vmlinux, 1, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "unknown function"));
+	assert_int_equal(w.nfns, 0);
+	set_state("lps_mod_b", "live\n");
+	why[0] = 0;
+	assert_int_equal(watch__add_group(&w, names, in_mod, 1, why, sizeof(why)), -ENOENT);
+	assert_non_null(strstr(why, "unknown function"));
+	assert_int_equal(w.nfns, 0);
+	set_state("lps_mod_b", NULL);
+	watch__free_model(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_release_and_carry),
 		cmocka_unit_test(test_tick),
+		cmocka_unit_test(test_add_waiting),
 	};
 
 	return cmocka_run_group_tests(tests, unit__tmpdir_setup, unit__tmpdir_teardown);
