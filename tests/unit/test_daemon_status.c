@@ -25,7 +25,7 @@ static int dirfd_of(const char *dir)
 	return fd;
 }
 
-/* status.json as the daemon writes it: two functions, one patch judged. */
+/* status.json as the daemon writes it: three functions (one waiting for its module), one patch judged. */
 static char *real_status(size_t *n)
 {
 	struct watch w = { .kmsg_fd = -1, .ctl = { .lfd = -1 }, .audit = { .fd = -1 } };
@@ -36,11 +36,15 @@ static char *real_status(size_t *n)
 	w.a.state_dir = unit_tmpdir;
 	w.def.min_calls = 10;
 	snprintf(w.kernel, sizeof(w.kernel), "6.1.0-57-amd64");
-	w.fns = calloc(2, sizeof(*w.fns));
+	w.fns = calloc(3, sizeof(*w.fns));
 	assert_non_null(w.fns);
 	assert_int_equal(watch_fn__init(&w.fns[0], "version_proc_show", 4), 0);
 	assert_int_equal(watch_fn__init(&w.fns[1], "__x64_sys_getpid", 4), 0);
-	w.nfns = 2;
+	assert_int_equal(watch_fn__init(&w.fns[2], "busymod_work_func", 4), 0);
+	/* A patch's function in a module not loaded: shown waiting for it, not as an error. */
+	snprintf(w.fns[2].module, sizeof(w.fns[2].module), "test_klp_callbacks_busy");
+	w.fns[2].state = FN_WAITING;
+	w.nfns = 3;
 	w.fns[0].cum.calls = 42;
 	p = watch__patch(&w, "lp_gate_slow");
 	p->judged = true;
@@ -69,6 +73,8 @@ static void test_real_document(void **state)
 	assert_non_null(strstr(out, "version_proc_show"));
 	assert_non_null(strstr(out, "patch lp_gate_slow"));
 	assert_non_null(strstr(out, "reverted, verdict fail"));
+	assert_non_null(strstr(out, "busymod_work_func            waiting for module "
+				 "test_klp_callbacks_busy (not loaded for 0s)"));
 	free(out);
 	json_object_put(doc);
 	free(buf);
@@ -97,11 +103,20 @@ static void test_damaged_documents(void **state)
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":[]}x",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"functions\":[],\"patches\":[]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
-		"\"a\\nforged row\",\"attach\":\"kprobe\",\"calls\":1,\"errors\":0,\"baseline_calls\":0,"
+		"\"a\\nforged row\",\"object\":\"vmlinux\",\"state\":\"traced\",\"since\":0,\"attach\":\"kprobe\",\"calls\":1,\"errors\":0,\"baseline_calls\":0,"
 		"\"baseline_p50_ns\":0,\"judging\":false}],\"patches\":[]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
-		"\"f\",\"attach\":\"kprobe\",\"calls\":\"1\",\"errors\":0,\"baseline_calls\":0,"
+		"\"f\",\"object\":\"vmlinux\",\"state\":\"traced\",\"since\":0,\"attach\":\"kprobe\",\"calls\":\"1\",\"errors\":0,\"baseline_calls\":0,"
 		"\"baseline_p50_ns\":0,\"judging\":false}],\"patches\":[]}",
+		/* An object name that is no module name: a forged row in the making. */
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
+		"\"f\",\"object\":\"m\\nforged\",\"state\":\"waiting\",\"since\":0,\"attach\":\"none\","
+		"\"calls\":1,\"errors\":0,\"baseline_calls\":0,\"baseline_p50_ns\":0,\"judging\":false}],"
+		"\"patches\":[]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
+		"\"f\",\"object\":\"m\",\"state\":\"waiting\",\"since\":\"0\",\"attach\":\"none\","
+		"\"calls\":1,\"errors\":0,\"baseline_calls\":0,\"baseline_p50_ns\":0,\"judging\":false}],"
+		"\"patches\":[]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
 		"[{\"patch\":\"lp x\",\"state\":\"kept\",\"verdict\":null,\"at\":0}]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "clock.h"
 #include "daemon_status.h"
 #include "safe_file.h"
 #include "text.h"
@@ -55,7 +56,8 @@ static const struct field doc_fields[] = {
 };
 
 static const struct field fn_fields[] = {
-	{ "function", F_SYMBOL }, { "attach", F_TEXT }, { "calls", F_COUNT }, { "errors", F_COUNT },
+	{ "function", F_SYMBOL }, { "object", F_PATCH }, { "state", F_TEXT },
+	{ "since", F_NUMBER }, { "attach", F_TEXT }, { "calls", F_COUNT }, { "errors", F_COUNT },
 	{ "baseline_calls", F_COUNT }, { "baseline_p50_ns", F_NUMBER }, { "judging", F_BOOL },
 	{ 0 },
 };
@@ -242,16 +244,28 @@ void daemon_status__text(FILE *f, struct json_object *st)
 {
 	struct json_object *fns = json_object_object_get(st, "functions");
 	struct json_object *pv = json_object_object_get(st, "patches");
+	double now = clock__unix_s();
 
 	fprintf(f, "watch daemon: pid %s, up %.0fs, kernel %s, metrics %s, %zu functions\n",
 		str(st, "pid"), num(st, "uptime_s"), str(st, "kernel"), str(st, "listen"),
 		json_object_array_length(fns));
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
+		bool module = strcmp(str(fn, "object"), "vmlinux");
+		/* How long ago it was traced, or released: what its counts and baseline cover. */
+		double ago = fmax(0, now - num(fn, "since"));
 
-		fprintf(f, "  %-28s %s calls %s, baseline %s calls p50 %.0fns%s\n", str(fn, "function"),
-			str(fn, "attach"), str(fn, "calls"), str(fn, "baseline_calls"),
-			num(fn, "baseline_p50_ns"),
+		if (!strcmp(str(fn, "state"), "waiting")) {
+			fprintf(f, "  %-28s waiting for module %s (not loaded for %.0fs), calls %s "
+				"in its earlier loads, baseline %s calls\n", str(fn, "function"),
+				str(fn, "object"), ago, str(fn, "calls"), str(fn, "baseline_calls"));
+			continue;
+		}
+		fprintf(f, "  %-28s %s calls %s, baseline %s calls p50 %.0fns%s%s%s, traced for %.0fs%s\n",
+			str(fn, "function"), str(fn, "attach"), str(fn, "calls"),
+			str(fn, "baseline_calls"), num(fn, "baseline_p50_ns"),
+			module ? ", in module " : "", module ? str(fn, "object") : "",
+			module ? " (since it loaded)" : "", ago,
 			json_object_get_boolean(json_object_object_get(fn, "judging")) ?
 			", judging a patch" : "");
 	}

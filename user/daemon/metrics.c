@@ -188,6 +188,11 @@ static void functions(FILE *f, const struct watch *w)
 				   (double)ns);
 		}
 	}
+	family(f, "lpsentinel_function_traced", "gauge",
+	       "1 while the function's probes are attached; 0 while it waits for its module to load.");
+	for (size_t i = 0; i < w->nfns; i++)
+		fn_sample(f, "lpsentinel_function_traced", w->fns[i].name,
+			  w->fns[i].state == FN_TRACED);
 	family(f, "lpsentinel_function_judging", "gauge",
 	       "1 while a patch replacing the function is being judged.");
 	for (size_t i = 0; i < w->nfns; i++)

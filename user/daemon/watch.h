@@ -33,20 +33,42 @@ struct watch_args {
 	size_t nfunctions;
 };
 
-/* Probes attached together: the named functions at start, or one patch's new ones. */
+/* A module name's room, as the kernel's MODULE_NAME_LEN. */
+#define WATCH_MODULE_MAX 64
+
+/*
+ * Probes attached together: functions of one object (vmlinux, or one module,
+ * so that a module that goes takes only its own probes with it) named at
+ * start, or one patch's new ones.
+ */
 struct watch_group {
+	char module[WATCH_MODULE_MAX];	/* "": vmlinux */
 	struct probe_set *ps;
 	size_t n;
 	size_t *fn;			/* index into watch.fns of each probe */
 	struct lps_hist *buf;		/* scratch for reads */
 };
 
+/* Whether a watched function has probes now. */
+enum fn_state {
+	FN_TRACED,	/* its probes are attached */
+	FN_WAITING,	/* its module is not loaded: traced when it arrives, released when it goes */
+};
+
 /* One watched function and its rolling baseline. */
 struct watch_fn {
 	char name[WATCH_NAME_MAX];
-	struct watch_group *grp;
+	char module[WATCH_MODULE_MAX];	/* "": vmlinux */
+	enum fn_state state;
+	double since;			/* unix seconds it entered that state */
+	struct watch_group *grp;	/* NULL while waiting */
 	size_t idx;			/* its probe in grp */
-	struct lps_hist cum;		/* counters since its probe was attached */
+	/*
+	 * Counters since it was first traced, across the probes of every load of
+	 * its module (a judgement's window is a difference of two of these).
+	 */
+	struct lps_hist cum;
+	struct lps_hist carry;		/* what the probes of earlier loads counted */
 	struct ring tick;		/* the cursor over the per-tick arrays below */
 	struct lps_hist *ring;		/* per-tick deltas, the last baseline_s of them */
 	double *ring_s;			/* how long each tick really lasted */
@@ -129,6 +151,9 @@ struct watch_judgement {
 	struct lps_hist runq_base, runq_start;
 	double sys_base_s;
 	bool sys_ok;
+	/* Functions whose module was not loaded when it appeared: not measured, said why. */
+	size_t *waiting;		/* indices into watch.fns */
+	size_t nwaiting;
 	/* Functions of the patch no probe could be set up for: not judged, said in the audit trail. */
 	char **unprobed;
 	size_t nunprobed;
@@ -166,6 +191,33 @@ struct watch_patch {
 	double at;			/* unix seconds of the last change */
 };
 
+/*
+ * A module some watched functions live in, as last seen in sysfs. Each load
+ * has its own /sys/module/NAME/initstate node: its inode tells one load from
+ * the next, even when the module went and came back between two ticks.
+ */
+struct watch_mod {
+	char name[WATCH_MODULE_MAX];
+	bool live;			/* loaded and initialised: its functions are traced */
+	unsigned long ino;		/* of the load the probes are on (0: none) */
+	double since;			/* unix seconds of the last change */
+	char why[300];			/* why its functions could not be traced at its last arrival */
+};
+
+/* What the module is now: live (and which load), or not (absent, coming or going). */
+struct mod_seen {
+	bool live;
+	unsigned long ino;
+};
+
+/* What to do about a module at a tick. */
+enum mod_change {
+	MOD_SAME,
+	MOD_ARRIVED,	/* trace its waiting functions */
+	MOD_LEFT,	/* release its probes */
+	MOD_RELOADED,	/* gone and back between two ticks: release, then trace afresh */
+};
+
 struct watch {
 	struct watch_args a;
 	struct rules rules;
@@ -175,6 +227,9 @@ struct watch {
 	size_t nfns, capfns;
 	struct watch_group **groups;
 	size_t ngroups;
+	struct watch_mod *mods;
+	size_t nmods;
+	const char *module_root;	/* /sys/module (NULL), replaceable for tests */
 	struct watch_judgement *judging;
 	struct watch_patch *patches;
 	size_t npatches;
@@ -258,10 +313,16 @@ int watch_fn__init(struct watch_fn *fn, const char *name, size_t ring_len);
 /* One tick: what fn's probe counted since the last (cum_now less fn->cum), dt seconds long. */
 void watch_fn__push(struct watch_fn *fn, const struct lps_hist *cum_now, double dt);
 void watch_fn__free(struct watch_fn *fn);
+/* A new reading of fn's probes (counting from their attachment) pushed as one tick. */
+void watch_fn__push_probe(struct watch_fn *fn, const struct lps_hist *reading, double dt);
 /* Reads every group and pushes each function's tick; -errno said once. */
 int watch__read_groups(struct watch *w);
-/* Probes on names, dropping (with a warning) any the kernel will not let us trace. */
-int watch__add_group_tolerant(struct watch *w, const char **names, size_t n);
+/*
+ * Probes on names, dropping (with a warning) any the kernel will not let us
+ * trace. objs (NULL, or an entry NULL: where kallsyms finds it) names each
+ * function's object as a patch does: a module's function waits for it.
+ */
+int watch__add_group_tolerant(struct watch *w, const char **names, const char **objs, size_t n);
 /* Frees groups, functions, patches and the system signals. */
 void watch__free_model(struct watch *w);
 
@@ -269,8 +330,27 @@ void watch__free_model(struct watch *w);
 struct watch_fn *watch__find_fn(struct watch *w, const char *name);
 /* The record of a patch, created when new; NULL only without memory. */
 struct watch_patch *watch__patch(struct watch *w, const char *name);
-/* Attaches one group of probes for names not yet watched; -errno, why says which and why. */
-int watch__add_group(struct watch *w, const char *const *names, size_t n, char *why, size_t len);
+/*
+ * Watches names not yet watched, all or none: probes on each, one group per
+ * object; a function of a module that is not loaded (objs as for
+ * watch__add_group_tolerant) waits for it. -errno, why says which and why.
+ */
+int watch__add_group(struct watch *w, const char *const *names, const char *const *objs,
+		     size_t n, char *why, size_t len);
+/*
+ * Probes on n functions (indices into w->fns) of one object (module "": vmlinux)
+ * that have none now: one group. -errno, why says which and why.
+ */
+int watch__trace_fns(struct watch *w, const size_t *idx, size_t n, const char *module, char *why,
+		     size_t len);
+/* Detaches a group and frees it; its functions have no probes from then on. */
+void watch__drop_group(struct watch *w, struct watch_group *g);
+/*
+ * The functions a patch replaces, each name once, with their objects ("vmlinux"
+ * or a module): NULL-terminated arrays of pointers into p; the count or -ENOMEM.
+ */
+int watch__patch_functions(const struct klp_patch_entry *p, const char ***names,
+			   const char ***objs);
 /* Baseline of fn now: its ring (minus the newest tick) or what the state file had. */
 bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
 		     double *seconds);
@@ -285,6 +365,24 @@ bool watch__sig_baseline(const struct watch *w, const struct watch_fn *fn,
 /* System signals over the ring (minus the newest tick); false without signals. */
 bool watch__sys_baseline(const struct watch *w, struct lps_func_signals *sig, struct lps_hist *runq,
 			 double *seconds);
+
+/*
+ * Modules (watch_modules.c): functions of a module are traced while it is
+ * live and released when it goes (kprobes on a module that is gone never
+ * fire again, and the daemon must never keep a module from unloading).
+ */
+/* Reads root/NAME/initstate (root NULL: /sys/module): 0, or -errno when unreadable. */
+int watch_mod__see(const char *root, const char *name, struct mod_seen *out);
+/* What changed between the load the probes are on (m) and what is seen now. */
+enum mod_change watch_mod__change(const struct watch_mod *m, const struct mod_seen *now);
+/* The record of a module, created when new; NULL only without memory. */
+struct watch_mod *watch__mod(struct watch *w, const char *name);
+/* Once a tick, before the probes are read: follows every module watched functions live in. */
+void watch_modules__tick(struct watch *w);
+/* Detaches the probes of module name's functions, which wait for it from now on. */
+void watch__release_module(struct watch *w, const char *name);
+/* The state of fn as status and audit say it: "traced" or "waiting". */
+const char *watch_fn__state_name(const struct watch_fn *fn);
 
 /* Metrics (metrics.c): the Prometheus exposition text of w; malloc'd, NULL on ENOMEM. */
 char *metrics__render(const struct watch *w, size_t *len);

@@ -75,7 +75,7 @@ static void take_request(void *arg, struct control_server *s, int conn,
 	struct watch *w = arg;
 	struct watch_client *c = calloc(1, sizeof(*c));
 	struct klp_module_info mod = { 0 };
-	const char **fresh = NULL;
+	const char **fresh = NULL, **objs = NULL;
 	double need = 0;
 	size_t nfresh = 0;
 	char why[512];
@@ -132,16 +132,19 @@ static void take_request(void *arg, struct control_server *s, int conn,
 		goto cleanup;
 	}
 	fresh = calloc(mod.n + 1, sizeof(*fresh));
-	for (size_t i = 0; fresh && i < mod.n; i++) {
+	objs = calloc(mod.n + 1, sizeof(*objs));
+	for (size_t i = 0; fresh && objs && i < mod.n; i++) {
 		struct watch_fn *fn = watch__find_fn(w, mod.targets[i].function);
 		double have = fn ? (double)ring__older(&fn->tick) * w->tick_s : 0;
 
-		if (!fn)
+		if (!fn) {
+			objs[nfresh] = mod.targets[i].object;
 			fresh[nfresh++] = mod.targets[i].function;
+		}
 		/* The ring holds at most the daemon's baseline_s: a longer one is not waited for. */
 		need = fmax(need, fmin(c->def.baseline_s, w->def.baseline_s) - have);
 	}
-	if (nfresh && watch__add_group(w, fresh, nfresh, why, sizeof(why))) {
+	if (nfresh && watch__add_group(w, fresh, objs, nfresh, why, sizeof(why))) {
 		watch_clients__error(w, c, "%s", why);
 		goto cleanup;
 	}
@@ -150,6 +153,7 @@ static void take_request(void *arg, struct control_server *s, int conn,
 		c->patch, mod.n, need + w->tick_s);
 cleanup:
 	free(fresh);
+	free(objs);
 	klp_module_info__free(&mod);
 }
 

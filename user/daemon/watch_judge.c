@@ -39,6 +39,7 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->sbase);
 	free(j->sbase_ok);
 	free(j->base_mode);
+	free(j->waiting);
 	kfault_log__free(&j->faults);
 	klp_life__close(&j->life);
 	for (size_t i = 0; i < j->nunprobed; i++)
@@ -72,20 +73,21 @@ static void note_unprobed(struct watch *w, struct watch_judgement *j, const char
 int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 {
 	size_t total, nnew = 0, n = 0;
-	const char **names = NULL, **fresh;
+	const char **names = NULL, **objs = NULL, **fresh, **fobjs;
 	struct watch_judgement *j;
 	struct watch_client *client;
 	struct watch_patch *rec;
 	char why[300];
 	int ret = 0;
 
-	ret = klp_patch_entry__functions(p, &names);
+	ret = watch__patch_functions(p, &names, &objs);
 	total = ret < 0 ? 0 : (size_t)ret;
 	fresh = calloc(total + 1, sizeof(*fresh));
+	fobjs = calloc(total + 1, sizeof(*fobjs));
 	j = calloc(1, sizeof(*j));
 	if (j)
 		j->life.fd = -1;	/* nothing to close until adopted */
-	if (ret < 0 || !fresh || !j) {
+	if (ret < 0 || !fresh || !fobjs || !j) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -93,8 +95,10 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	client = watch__client(w, p->name);
 	j->def = client ? client->def : w->def;
 	for (size_t i = 0; i < total; i++)
-		if (!watch__find_fn(w, names[i]))
+		if (!watch__find_fn(w, names[i])) {
+			fobjs[nnew] = objs[i];
 			fresh[nnew++] = names[i];
+		}
 	/* Left half-judged by a killed run, and disabled since: that run was reverting it. */
 	rec = watch__patch(w, p->name);
 	j->resumed_disabled = rec && rec->state == PATCH_JUDGING && p->enabled == 0;
@@ -110,7 +114,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		watch_persist__save(w);
 	}
 	/* Not watched before: traced from now, with the kernel's safe method for patched code. */
-	if (nnew && watch__add_group(w, fresh, nnew, why, sizeof(why))) {
+	if (nnew && watch__add_group(w, fresh, fobjs, nnew, why, sizeof(why))) {
 		lps_warn("%s: cannot probe %zu function%s: %s; %s not judged (the rules' "
 			 "inconclusive policy applies)", p->name, nnew, nnew == 1 ? "" : "s", why,
 			 nnew == 1 ? "it is" : "they are");
@@ -131,7 +135,8 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->sbase = calloc(total + 1, sizeof(*j->sbase));
 	j->sbase_ok = calloc(total + 1, sizeof(*j->sbase_ok));
 	j->base_mode = calloc(total + 1, sizeof(*j->base_mode));
-	if (!j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs ||
+	j->waiting = calloc(total + 1, sizeof(*j->waiting));
+	if (!j->waiting || !j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs ||
 	    !j->base || !j->base_s || !j->base_none || !j->sbase || !j->sbase_ok || !j->base_mode) {
 		ret = -ENOMEM;
 		goto cleanup;
@@ -141,7 +146,15 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 
 		if (!fn)
 			continue;
-		/* The baseline stops here: from now on the patch may be running. */
+		/*
+		 * Its module is not loaded: the patch changes nothing there yet, and
+		 * when the module arrives it runs patched from its first call. Not
+		 * measured, and said so.
+		 */
+		if (fn->state == FN_WAITING) {
+			j->waiting[j->nwaiting++] = (size_t)(fn - w->fns);
+			continue;
+		}
 		/*
 		 * The baseline stops here: from now on the patch may be running. A
 		 * patch arriving while another of the function is judged gets the
@@ -190,7 +203,9 @@ cleanup:
 	if (j)
 		judgement_free(j);
 	free(names);
+	free(objs);
 	free(fresh);
+	free(fobjs);
 	return ret;
 }
 
@@ -199,6 +214,13 @@ void watch_judge__feed_log(struct watch *w, const char *text, __u64 ts_usec)
 	for (struct watch_judgement *j = w->judging; j; j = j->next)
 		if (ts_usec >= j->since_usec)
 			kfault_log__feed(&j->faults, text);
+}
+
+/* Why a function waiting for its module was not measured. */
+static void waiting_why(const struct watch_fn *fn, char *out, size_t len)
+{
+	snprintf(out, len, "module %s was not loaded; traced when it loads, already patched then, "
+		 "so with no baseline of the code it replaced", fn->module);
 }
 
 static struct json_object *decision_json(const struct watch *w, const struct watch_judgement *j,
@@ -224,14 +246,32 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 		}
 		json_object_object_add(doc, "unprobed", un);
 	}
+	if (j->nwaiting) {
+		struct json_object *nm = json_object_new_array();
+
+		for (size_t i = 0; i < j->nwaiting; i++) {
+			const struct watch_fn *fn = &w->fns[j->waiting[i]];
+			struct json_object *u = json_object_new_object();
+			char why[200];
+
+			json_object_object_add(u, "function", json_object_new_string(fn->name));
+			json_object_object_add(u, "object", json_object_new_string(fn->module));
+			waiting_why(fn, why, sizeof(why));
+			json_object_object_add(u, "reason", json_object_new_string(why));
+			json_object_array_add(nm, u);
+		}
+		json_object_object_add(doc, "not_measured", nm);
+	}
 	for (size_t i = 0; i < j->n; i++) {
 		const struct watch_fn *fn = &w->fns[j->fn[i]];
-		const struct probe_info *pi = probe_set__info(fn->grp->ps, fn->idx);
 		struct json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "function", json_object_new_string(fn->name));
-		json_object_object_add(f, "object", json_object_new_string(pi->module ? pi->module : "vmlinux"));
-		json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
+		json_object_object_add(f, "object", json_object_new_string(fn->module[0] ? fn->module :
+										   "vmlinux"));
+		/* None: its module went while the patch was observed (watch_modules.c). */
+		json_object_object_add(f, "attach", json_object_new_string(
+			fn->grp ? attach_mode__name(watch__fn_mode(fn)) : "none"));
 		json_object_object_add(f, "verdict", json_object_new_string(verdict__name(j->j[i].verdict)));
 		json_object_object_add(f, "baseline", j->base_none[i] ? NULL : report__stats_json(&j->base[i]));
 		json_object_object_add(f, "baseline_s", json_object_new_double(j->base_s[i]));
@@ -274,10 +314,19 @@ static void finish(struct watch *w, struct watch_judgement *j, const struct engi
 	const char *action = patch_state__name(state);
 	bool reverted = state == PATCH_REVERTED;
 	enum verdict v = d->verdict;
-	struct json_object *doc = decision_json(w, j, v, action, reason, d->operational);
+	struct json_object *doc;
 	struct watch_patch *rec = watch__patch(w, j->patch);
-	char summary[512];
+	char summary[1024], full[768], why[200];
 	int ret;
+
+	if (j->nwaiting) {	/* what the verdict does not cover, in the reason people read */
+		waiting_why(&w->fns[j->waiting[0]], why, sizeof(why));
+		snprintf(full, sizeof(full), "%s; %zu function%s not measured (%s: %s%s)", reason,
+			 j->nwaiting, j->nwaiting == 1 ? "" : "s", w->fns[j->waiting[0]].name, why,
+			 j->nwaiting > 1 ? ", and the others" : "");
+		reason = full;
+	}
+	doc = decision_json(w, j, v, action, reason, d->operational);
 
 	snprintf(summary, sizeof(summary), "patch %s: %s, %s (%s)", j->patch, verdict__name(v),
 		 action, reason);

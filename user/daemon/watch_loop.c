@@ -38,18 +38,21 @@ static void on_hup(int sig)
 /* Keeps baselines of a patch's functions from now on (a later patch is judged against them). */
 static void watch_fns_of(struct watch *w, const struct klp_patch_entry *p)
 {
-	const char **names;
-	int total = klp_patch_entry__functions(p, &names);
+	const char **names, **objs;
+	int total = watch__patch_functions(p, &names, &objs);
 	size_t n = 0;
 
 	if (total < 0)
 		return;
 	for (int i = 0; i < total; i++)
-		if (!watch__find_fn(w, names[i]))
+		if (!watch__find_fn(w, names[i])) {
+			objs[n] = objs[i];
 			names[n++] = names[i];
+		}
 	if (n)
-		watch__add_group_tolerant(w, names, n);
+		watch__add_group_tolerant(w, names, objs, n);
 	free(names);
+	free(objs);
 }
 
 static void on_klp_event(const struct klp_event *ev, void *arg)
@@ -166,7 +169,7 @@ static void reload_rules(struct watch *w)
 	names = calloc(w->rules.nwatch + 1, sizeof(*names));
 	if (names)
 		n = unwatched(w, w->rules.watch, w->rules.nwatch, names, 0);
-	if (n && !watch__add_group_tolerant(w, names, n))
+	if (n && !watch__add_group_tolerant(w, names, NULL, n))
 		fprintf(stderr, "lpsentinel watch: SIGHUP: now watching %zu more function%s\n", n,
 			n == 1 ? "" : "s");
 	free(names);
@@ -219,7 +222,7 @@ static int setup(struct watch *w, struct metrics_http **http)
 		lps_err("%s (named with --function or in the rules' watch:)", why);
 		return ret;
 	}
-	ret = n ? watch__add_group(w, names, n, why, sizeof(why)) : 0;
+	ret = n ? watch__add_group(w, names, NULL, n, why, sizeof(why)) : 0;
 	free(names);
 	if (ret) {
 		lps_err("%s (named with --function or in the rules' watch:)", why);
@@ -334,6 +337,7 @@ static int run(struct watch *w, struct metrics_http **http)
 		prev = start;
 		if (reload_requested)
 			reload_rules(w);
+		watch_modules__tick(w);	/* before reading: no probe outlives its module */
 		if (watch__read_groups(w)) {
 			watch_persist__save(w);	/* keep the frozen baselines of what is being judged */
 			return 1;

@@ -176,9 +176,12 @@ static int resolve_one(struct probe *p, const struct name_table *ksyms,
 		/*
 		 * fentry is cheaper, but attaching it to a function that a livepatch
 		 * already redirects is broken on some kernels (docs/kernel-facts.md):
-		 * kprobes are right there.
+		 * kprobes are right there. A module's function gets kprobes too: a
+		 * BPF trampoline holds a reference on its module, and rmmod would
+		 * fail "in use" for as long as the probe stays.
 		 */
-		p->info.mode = probes__auto_mode(name, ret == 0, opts->klp_root);
+		p->info.mode = module ? ATTACH_KPROBE :
+			       probes__auto_mode(name, ret == 0, opts->klp_root);
 	}
 	return 0;
 }
