@@ -241,11 +241,14 @@ static double num(struct json_object *o, const char *key)
 void daemon_status__text(FILE *f, struct json_object *st)
 {
 	struct json_object *fns = json_object_object_get(st, "functions");
-	struct json_object *pv = json_object_object_get(st, "patches");
+	struct json_object *pv = json_object_object_get(st, "patches"), *cov;
 
 	fprintf(f, "watch daemon: pid %s, up %.0fs, kernel %s, metrics %s, %zu functions\n",
 		str(st, "pid"), num(st, "uptime_s"), str(st, "kernel"), str(st, "listen"),
 		json_object_array_length(fns));
+	/* Optional (absent: every lock seen); checked here, as older daemons do not write it. */
+	if (json_object_object_get_ex(st, "lock_coverage", &cov) && of_kind(cov, F_TEXT))
+		fprintf(f, "  lock_contention covers %s\n", json_object_get_string(cov));
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
 
