@@ -47,11 +47,14 @@ enum field_kind {
 struct field {
 	const char *key;
 	enum field_kind kind;
+	bool optional;	/* may be absent (fields older daemons do not write) */
 };
 
 static const struct field doc_fields[] = {
 	{ "pid", F_PID }, { "kernel", F_TEXT }, { "uptime_s", F_NUMBER },
-	{ "listen", F_TEXT_OR_NULL }, { "functions", F_OBJECTS }, { "patches", F_OBJECTS }, { 0 },
+	{ "listen", F_TEXT_OR_NULL }, { "functions", F_OBJECTS }, { "patches", F_OBJECTS },
+	{ "lock_coverage", F_TEXT, true },	/* absent: lock_contention sees every lock */
+	{ 0 },
 };
 
 static const struct field fn_fields[] = {
@@ -135,6 +138,8 @@ static int check(struct json_object *o, const struct field *fields, const char *
 		struct json_object *v;
 
 		if (!json_object_object_get_ex(o, f->key, &v)) {
+			if (f->optional)
+				continue;
 			snprintf(why, len, "%s has no \"%s\"", what, f->key);
 			return -EBADMSG;
 		}
@@ -246,8 +251,7 @@ void daemon_status__text(FILE *f, struct json_object *st)
 	fprintf(f, "watch daemon: pid %s, up %.0fs, kernel %s, metrics %s, %zu functions\n",
 		str(st, "pid"), num(st, "uptime_s"), str(st, "kernel"), str(st, "listen"),
 		json_object_array_length(fns));
-	/* Optional (absent: every lock seen); checked here, as older daemons do not write it. */
-	if (json_object_object_get_ex(st, "lock_coverage", &cov) && of_kind(cov, F_TEXT))
+	if (json_object_object_get_ex(st, "lock_coverage", &cov))
 		fprintf(f, "  lock_contention covers %s\n", json_object_get_string(cov));
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
