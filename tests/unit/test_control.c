@@ -367,6 +367,9 @@ static void test_reply_shapes(void **state)
 		"\"operational\":\"no\"}",
 		"{\"error\":[1]}",
 		"{\"error\":null}",
+		"{\"patch\":\"p\",\"verdict\":\"pass\",\"action\":\"kept\",\"reason\":\"r\","
+		"\"system\":{\"checks\":[{\"check\":\"lock_contention\",\"result\":\"pass\","
+		"\"detail\":\"\",\"coverage\":7}]}}",
 	};
 	char why[512];
 
@@ -389,6 +392,31 @@ static void test_reply_shapes(void **state)
 	assert_int_equal(reply("{\"patch\":1} trailing", false, why), -1);
 }
 
+/* gate prints the daemon's lock_contention caveat under the check, as standalone. */
+static void test_reply_coverage(void **state)
+{
+	static const char text[] =
+		"{\"patch\":\"p\",\"verdict\":\"pass\",\"action\":\"kept\",\"reason\":\"r\","
+		"\"system\":{\"checks\":[{\"check\":\"lock_contention\",\"result\":\"pass\","
+		"\"detail\":\"d\",\"coverage\":\"sleeping locks only (mutexes, rwsems): x\"},"
+		"{\"check\":\"kernel_faults\",\"result\":\"pass\",\"detail\":\"e\"}]}}";
+	struct json_object *doc;
+	char why[512], *out = NULL;
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(control__parse_reply(text, strlen(text), &doc, why, sizeof(why)), 0);
+	f = open_memstream(&out, &n);
+	assert_int_equal(gate__daemon_reply(f, false, doc, why, sizeof(why)), CLI_EXIT_OK);
+	fclose(f);
+	assert_non_null(strstr(out, "  lock_contention  pass         d\n"
+				    "                                coverage: sleeping locks only "
+				    "(mutexes, rwsems): x\n  kernel_faults    pass         e\n"));
+	free(out);
+	json_object_put(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_clients),
 		cmocka_unit_test(test_untrusted_server),
 		cmocka_unit_test(test_reply_shapes),
+		cmocka_unit_test(test_reply_coverage),
 		cmocka_unit_test(test_gate_asks_again),
 	};
 

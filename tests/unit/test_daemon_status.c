@@ -80,6 +80,37 @@ static void test_real_document(void **state)
 	free(buf);
 }
 
+/* A daemon on a host whose spinlocks the tracepoints miss says what lock_contention covers. */
+static void test_lock_coverage(void **state)
+{
+	static const char doc_text[] =
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],"
+		"\"patches\":[],\"lock_coverage\":\"sleeping locks only (mutexes, rwsems): x\"}";
+	struct json_object *doc;
+	char why[256] = "", *buf, *out = NULL;
+	size_t n, outn;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(daemon_status__parse(doc_text, strlen(doc_text), &doc, why, sizeof(why)), 0);
+	f = open_memstream(&out, &outn);
+	daemon_status__text(f, doc);
+	fclose(f);
+	assert_non_null(strstr(out, "\n  lock_contention covers sleeping locks only (mutexes, rwsems): x\n"));
+	free(out);
+	json_object_put(doc);
+
+	buf = real_status(&n);		/* no signal probes: no caveat to make */
+	assert_int_equal(daemon_status__parse(buf, n, &doc, why, sizeof(why)), 0);
+	f = open_memstream(&out, &outn);
+	daemon_status__text(f, doc);
+	fclose(f);
+	assert_null(strstr(out, "lock_contention covers"));
+	free(out);
+	json_object_put(doc);
+	free(buf);
+}
+
 /* Each a document `status` aborted on, or would print a forged row from. */
 static void test_damaged_documents(void **state)
 {
@@ -121,6 +152,10 @@ static void test_damaged_documents(void **state)
 		"[{\"patch\":\"lp x\",\"state\":\"kept\",\"verdict\":null,\"at\":0}]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
 		"[{\"patch\":\"lp\",\"state\":\"kept\",\"verdict\":7,\"at\":0}]}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
+		"[],\"lock_coverage\":null}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
+		"[],\"lock_coverage\":\"a\\nforged row\"}",
 	};
 	struct json_object *doc;
 	char why[256];
@@ -177,6 +212,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_document),
+		cmocka_unit_test(test_lock_coverage),
 		cmocka_unit_test(test_damaged_documents),
 		cmocka_unit_test(test_not_a_file),
 	};

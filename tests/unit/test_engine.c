@@ -58,12 +58,17 @@ struct scenario {
 	bool no_calls_in_look;
 	size_t sys_faults;
 	bool revert_inconclusive;
+	bool signals;			/* lock contention recorded (none) */
+	const char *lock_coverage;	/* what it covers: NULL, all locks */
 	/* Expected */
 	enum engine_action action;
 	enum verdict verdict;
 	bool operational;
 	const char *reason;		/* a part of it; NULL: no reason */
+	const char *not_reason;		/* not a part of it */
 };
+
+#define SPIN_HIDDEN "sleeping locks only (mutexes, rwsems): spinlocks not seen"
 
 static const struct scenario scenarios[] = {
 	{ "transition runs", .transition = true, .action = ENGINE_CONTINUE },
@@ -92,6 +97,20 @@ static const struct scenario scenarios[] = {
 	  .action = ENGINE_CONTINUE },
 	{ "harmless, end of window", .base_calls = 3000, .obs_calls = 3000, .t_prev = 0.9, .t = 1,
 	  .action = ENGINE_KEEP, .reason = "no regression" },
+	{ "harmless, every lock seen", .base_calls = 3000, .obs_calls = 3000, .t_prev = 0.9, .t = 1,
+	  .signals = true, .action = ENGINE_KEEP, .reason = "no regression",
+	  .not_reason = "sleeping" },
+	/* No clean pass where spinlock contention cannot be seen. */
+	{ "harmless, spinlocks unseen", .base_calls = 3000, .obs_calls = 3000, .t_prev = 0.9,
+	  .t = 1, .signals = true, .lock_coverage = SPIN_HIDDEN, .action = ENGINE_KEEP,
+	  .reason = "only for sleeping locks: spinlock contention is invisible on this host" },
+	{ "too few calls, policy keep, spinlocks unseen", .base_calls = 3000, .obs_calls = 50,
+	  .t_prev = 0.9, .t = 1, .signals = true, .lock_coverage = SPIN_HIDDEN,
+	  .action = ENGINE_KEEP, .verdict = VERDICT_INCONCLUSIVE,
+	  .reason = "keep; lock contention seen for sleeping locks only" },
+	{ "+50us at the end, spinlocks unseen", .base_calls = 3000, .obs_calls = 3000,
+	  .add_ns = 50000, .t_prev = 0.9, .t = 1, .signals = true, .lock_coverage = SPIN_HIDDEN,
+	  .action = ENGINE_REVERT, .verdict = VERDICT_FAIL, .reason = "regression" },
 	{ "ftrace-sized cost, end of window", .base_calls = 3000, .obs_calls = 3000, .add_ns = 40,
 	  .t_prev = 0.9, .t = 1, .action = ENGINE_KEEP, .reason = "no regression" },
 	{ "+50us at the first look", .base_calls = 3000, .obs_calls = 300, .add_ns = 50000,
@@ -119,6 +138,7 @@ static void run_scenario(const struct scenario *sc)
 	struct func_judgement fj, sysj;
 	struct engine_decision d;
 	struct engine_look in;
+	struct lps_func_signals none = { 0 };
 
 	rng = 88172645463325252ULL;
 	rules__builtin(&r);
@@ -126,6 +146,10 @@ static void run_scenario(const struct scenario *sc)
 	draw(&base, sc->base_calls, 1, 0, 0);
 	draw(&obs, sc->obs_calls, 1, sc->add_ns, sc->obs_errors);
 	o.seconds = so.seconds = sc->t * r.observe_s;
+	if (sc->signals) {
+		b.sig = o.sig = sb.sig = so.sig = &none;
+		o.lock_coverage = so.lock_coverage = sc->lock_coverage;
+	}
 	so.faults = sc->sys_faults;
 	so.fault_line = sc->sys_faults ? "WARNING: CPU: 0 PID: 1 at lib/x.c:1" : NULL;
 	in = (struct engine_look){
@@ -138,6 +162,7 @@ static void run_scenario(const struct scenario *sc)
 	engine__look(&in, &fj, &sysj, &d);
 	if (d.action != sc->action || d.verdict != sc->verdict || d.operational != sc->operational ||
 	    (sc->reason && (!d.reason || !strstr(d.reason, sc->reason))) ||
+	    (sc->not_reason && d.reason && strstr(d.reason, sc->not_reason)) ||
 	    (!sc->reason && sc->action == ENGINE_CONTINUE && d.reason)) {
 		print_error("%s: got %s/%s%s (%s), want %s/%s%s (%s)\n", sc->name,
 			    engine_action__name(d.action), verdict__name(d.verdict),

@@ -234,6 +234,55 @@ static void test_system_checks(void **state)
 	assert_int_equal(j.checks[1].result, VERDICT_FAIL);
 }
 
+/*
+ * A host whose contention tracepoints see no spinlock (lock_coverage.h): the
+ * lock_contention checks say so with their result, pass or fail, and only
+ * they; elsewhere they carry no caveat.
+ */
+static void test_partial_lock_coverage(void **state)
+{
+	static const char cov[] = "sleeping locks only (mutexes, rwsems): test";
+	struct lps_hist b = { .calls = 5000 }, o = { .calls = 5000 };
+	struct lps_func_signals fb = { .contended = 3 }, fo = { .contended = 3 };
+	struct func_window wb = { .hist = &b, .sig = &fb }, wo = { .hist = &o, .sig = &fo };
+	struct lps_func_signals sb = { .contended = 500 }, so = { .contended = 520 };
+	struct sys_window ysb = { .seconds = 10, .sig = &sb }, yso = { .seconds = 10, .sig = &so };
+	struct rules_set s;
+	struct func_judgement j, y;
+
+	(void)state;
+	rules__builtin(&s);
+	b.buckets[lps_hist_bucket(5000)] = o.buckets[lps_hist_bucket(5000)] = 5000;
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	judge__system(&ysb, &yso, &s, s.alpha, &y);
+	assert_null(judge__partial(&j, 1, &y));		/* every lock seen: no caveat */
+
+	wo.lock_coverage = yso.lock_coverage = cov;
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	judge__system(&ysb, &yso, &s, s.alpha, &y);
+	for (size_t k = 0; k < j.n; k++) {
+		int lock = !strcmp(j.checks[k].check, "lock_contention");
+
+		assert_int_equal(j.checks[k].result, VERDICT_PASS);
+		assert_true(lock ? j.checks[k].coverage == cov : !j.checks[k].coverage);
+	}
+	assert_string_equal(y.checks[0].check, "lock_contention");
+	assert_ptr_equal(y.checks[0].coverage, cov);
+	assert_null(y.checks[1].coverage);
+	assert_ptr_equal(judge__partial(&j, 1, NULL)->coverage, cov);
+	assert_ptr_equal(judge__partial(NULL, 0, &y), &y.checks[0]);
+
+	fo.contended = 900;	/* sleeping locks regressed: a fail is a fail, caveat or not */
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	assert_int_equal(j.verdict, VERDICT_FAIL);
+	assert_ptr_equal(judge__partial(&j, 1, NULL)->coverage, cov);
+
+	s.lock_contention.enabled = false;	/* no lock check, nothing partial */
+	judge__function(&wb, &wo, &s, s.alpha, &j);
+	judge__system(&ysb, &yso, &s, s.alpha, &y);
+	assert_null(judge__partial(&j, 1, &y));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_incomparable_baseline),
 		cmocka_unit_test(test_signal_checks),
 		cmocka_unit_test(test_system_checks),
+		cmocka_unit_test(test_partial_lock_coverage),
 		cmocka_unit_test(test_false_reverts_and_catches),
 		cmocka_unit_test(test_error_check),
 	};

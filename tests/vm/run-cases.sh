@@ -87,10 +87,11 @@ running=0 failed=() passed=0 rows=()
 
 # run_job KREL CASE LOG: one guest; its output and the runner's notes go to LOG.
 run_job() {
-	local krel=$1 c=$2 log=$3 smp tmo
-	# A case may ask for more vCPUs ("# vm-smp: N") or more time ("# vm-timeout: S").
-	smp=$(hdr vm-smp "$c") tmo=$(hdr vm-timeout "$c")
-	VM_SMP=${smp:-${VM_SMP:-2}} "$here/run-in-vm.sh" -t "${VM_CASE_TIMEOUT:-${tmo:-600}}" \
+	local krel=$1 c=$2 log=$3 smp tmo cpu
+	# A case may ask for more vCPUs ("# vm-smp: N"), more time ("# vm-timeout: S")
+	# or another CPU model ("# vm-cpu: MODEL").
+	smp=$(hdr vm-smp "$c") tmo=$(hdr vm-timeout "$c") cpu=$(hdr vm-cpu "$c")
+	VM_CPU=${cpu:-${VM_CPU:-}} VM_SMP=${smp:-${VM_SMP:-2}} "$here/run-in-vm.sh" -t "${VM_CASE_TIMEOUT:-${tmo:-600}}" \
 		"$krel" "bash $c" >"$log" 2>&1
 }
 

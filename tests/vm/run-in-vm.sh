@@ -27,6 +27,8 @@ tcg=${VM_TCG_THREAD:-single}
 # VM_ICOUNT=1: guest time advances one ns per instruction executed (qemu
 # -icount, single-threaded TCG). Timings then count instructions, as callgrind
 # does, and no longer follow the host's load: what make bench uses.
+# VM_CPU=MODEL: qemu's -cpu (default max,hypervisor=off: see tests/vm/README.md).
+cpu=${VM_CPU:-max,hypervisor=off}
 icount=()
 if [[ ${VM_ICOUNT:-0} == 1 ]]; then
 	tcg=single
@@ -45,7 +47,7 @@ printf '%s\n' "$top" >"$res/repo"	# guest-init.sh keeps it visible
 # only the guest command's output.
 rc=0 t0=$(date +%s.%N)
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel "tcg,thread=$tcg" "${icount[@]}" -cpu max,hypervisor=off -m 2G -smp "${VM_SMP:-2}" \
+	-accel "tcg,thread=$tcg" "${icount[@]}" -cpu "$cpu" -m 2G -smp "${VM_SMP:-2}" \
 	-nographic -no-reboot -display none -monitor none -nic none \
 	-serial "file:$res/console.log" \
 	-kernel "/boot/vmlinuz-$krel" -initrd "$initrd" \

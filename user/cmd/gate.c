@@ -154,6 +154,7 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 		if (g->sig) {
 			b[i].sig = &g->sbase.funcs[i];
 			o[i].sig = &g->sobs.funcs[i];
+			o[i].lock_coverage = signals__lock_coverage(g->sig);
 		}
 		o[i].faults = kfault_log__count_naming(&g->faults, &g->names[3 * i], &o[i].fault_line);
 	}
@@ -164,6 +165,7 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 		sb.runq = &g->sbase.runq;
 		so.sig = &g->sobs.sys;
 		so.runq = &g->sobs.runq;
+		so.lock_coverage = signals__lock_coverage(g->sig);
 	}
 	so.faults = g->faults.n;
 	so.log_unreadable = g->log_err != 0;

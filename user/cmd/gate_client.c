@@ -30,13 +30,16 @@ static const char *str(struct json_object *o, const char *key, char *buf, size_t
 
 static void print_checks(FILE *out, struct json_object *checks, const char *indent)
 {
-	char a[256], b[256], c[1024];
+	char a[256], b[256], c[1024], d[1024];
 
 	for (size_t k = 0; checks && k < json_object_array_length(checks); k++) {
-		struct json_object *ck = json_object_array_get_idx(checks, k);
+		struct json_object *ck = json_object_array_get_idx(checks, k), *cov;
+		bool partial = json_object_object_get_ex(ck, "coverage", &cov);
 
-		fprintf(out, "%s%-16s %-12s %s\n", indent, str(ck, "check", a, sizeof(a)),
-			str(ck, "result", b, sizeof(b)), str(ck, "detail", c, sizeof(c)));
+		verdict_report__check_text(out, indent, str(ck, "check", a, sizeof(a)),
+					   str(ck, "result", b, sizeof(b)),
+					   str(ck, "detail", c, sizeof(c)),
+					   partial ? str(ck, "coverage", d, sizeof(d)) : NULL);
 	}
 }
 

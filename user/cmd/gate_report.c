@@ -157,8 +157,9 @@ void gate__print(const struct gate *g)
 	printf("gate %s: %s, %s (%s)\n", g->mod.patch, verdict__name(g->verdict), g->action, g->reason);
 	printf("  transition: %s\n", sys.detail);
 	for (size_t k = 0; k < g->sysj.n; k++)
-		printf("  %-16s %-12s %s\n", g->sysj.checks[k].check,
-		       verdict__name(g->sysj.checks[k].result), g->sysj.checks[k].detail);
+		verdict_report__check_text(stdout, "  ", g->sysj.checks[k].check,
+					   verdict__name(g->sysj.checks[k].result),
+					   g->sysj.checks[k].detail, g->sysj.checks[k].coverage);
 	for (size_t k = 0; k < g->faults.n; k++)
 		printf("  kernel log: %s\n", g->faults.v[k].line);
 	if (g->sig && g->sobs.funcs)
@@ -178,8 +179,9 @@ void gate__print(const struct gate *g)
 		       (unsigned long long)g->base[i].calls, b50, b99,
 		       (unsigned long long)g->obs[i].calls, o50, o99);
 		for (size_t k = 0; k < g->j[i].n; k++)
-			printf("    %-16s %-12s %s\n", g->j[i].checks[k].check,
-			       verdict__name(g->j[i].checks[k].result), g->j[i].checks[k].detail);
+			verdict_report__check_text(stdout, "    ", g->j[i].checks[k].check,
+						   verdict__name(g->j[i].checks[k].result),
+						   g->j[i].checks[k].detail, g->j[i].checks[k].coverage);
 		if (g->sig && g->sobs.funcs)
 			callers_text(g, (long)i, "    ");
 	}

@@ -48,11 +48,14 @@ enum field_kind {
 struct field {
 	const char *key;
 	enum field_kind kind;
+	bool optional;	/* may be absent (fields older daemons do not write) */
 };
 
 static const struct field doc_fields[] = {
 	{ "pid", F_PID }, { "kernel", F_TEXT }, { "uptime_s", F_NUMBER },
-	{ "listen", F_TEXT_OR_NULL }, { "functions", F_OBJECTS }, { "patches", F_OBJECTS }, { 0 },
+	{ "listen", F_TEXT_OR_NULL }, { "functions", F_OBJECTS }, { "patches", F_OBJECTS },
+	{ "lock_coverage", F_TEXT, true },	/* absent: lock_contention sees every lock */
+	{ 0 },
 };
 
 static const struct field fn_fields[] = {
@@ -137,6 +140,8 @@ static int check(struct json_object *o, const struct field *fields, const char *
 		struct json_object *v;
 
 		if (!json_object_object_get_ex(o, f->key, &v)) {
+			if (f->optional)
+				continue;
 			snprintf(why, len, "%s has no \"%s\"", what, f->key);
 			return -EBADMSG;
 		}
@@ -243,12 +248,14 @@ static double num(struct json_object *o, const char *key)
 void daemon_status__text(FILE *f, struct json_object *st)
 {
 	struct json_object *fns = json_object_object_get(st, "functions");
-	struct json_object *pv = json_object_object_get(st, "patches");
+	struct json_object *pv = json_object_object_get(st, "patches"), *cov;
 	double now = clock__unix_s();
 
 	fprintf(f, "watch daemon: pid %s, up %.0fs, kernel %s, metrics %s, %zu functions\n",
 		str(st, "pid"), num(st, "uptime_s"), str(st, "kernel"), str(st, "listen"),
 		json_object_array_length(fns));
+	if (json_object_object_get_ex(st, "lock_coverage", &cov))
+		fprintf(f, "  lock_contention covers %s\n", json_object_get_string(cov));
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
 		bool module = strcmp(str(fn, "object"), "vmlinux");

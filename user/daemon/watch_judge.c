@@ -438,6 +438,7 @@ void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 			signals__sub(&j->sobs[i], &fn->scum, &j->sstart[i]);
 			b[i].sig = &j->sbase[i];
 			o[i].sig = &j->sobs[i];
+			o[i].lock_coverage = w->sys.sig ? signals__lock_coverage(w->sys.sig) : NULL;
 		}
 		o[i].faults = kfault_log__count_naming(&j->faults, &j->names[3 * i], &o[i].fault_line);
 	}
@@ -452,6 +453,7 @@ void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 		so.seconds = now - j->t_obs_start;
 		so.sig = &sys_obs;
 		so.runq = &runq_obs;
+		so.lock_coverage = w->sys.sig ? signals__lock_coverage(w->sys.sig) : NULL;
 	}
 	so.faults = j->faults.n;
 	so.fault_line = j->faults.n ? j->faults.v[0].line : NULL;

@@ -231,6 +231,10 @@ int watch_persist__status(struct watch *w)
 	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
 	json_object_object_add(doc, "uptime_s", json_object_new_double(clock__now_s() - w->started));
 	json_object_object_add(doc, "listen", w->a.listen ? json_object_new_string(w->a.listen) : NULL);
+	/* What lock_contention cannot see on this host (daemon_status__text shows it). */
+	if (w->sys.sig && signals__lock_coverage(w->sys.sig))
+		json_object_object_add(doc, "lock_coverage",
+				       json_object_new_string(signals__lock_coverage(w->sys.sig)));
 	for (size_t i = 0; i < w->nfns; i++) {
 		const struct watch_fn *fn = &w->fns[i];
 		struct json_object *f = json_object_new_object();

@@ -102,8 +102,17 @@ void engine__look(const struct engine_look *in, struct func_judgement *fj,
 		out->action = ENGINE_REVERT;
 		out->reason = "inconclusive, and the rules say revert";
 	} else {
+		/* A keep on partial evidence says so where people read the verdict. */
+		bool partial = judge__partial(fj, in->n, sysj) != NULL;
+
 		out->action = ENGINE_KEEP;
-		out->reason = worst == VERDICT_INCONCLUSIVE ? "inconclusive, and the rules say keep" :
-			      "no regression";
+		if (worst == VERDICT_INCONCLUSIVE)
+			out->reason = partial ? "inconclusive, and the rules say keep; lock "
+				      "contention seen for sleeping locks only" :
+				      "inconclusive, and the rules say keep";
+		else
+			out->reason = partial ? "no regression seen, but lock contention only for "
+				      "sleeping locks: spinlock contention is invisible on this host" :
+				      "no regression";
 	}
 }

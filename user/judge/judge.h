@@ -21,6 +21,11 @@ struct check_result {
 	enum verdict result;
 	char detail[256];		/* the evidence, for people */
 	double p;			/* the test's p-value; 1 when not computed */
+	/*
+	 * NULL: the check saw everything it judges. Otherwise what it covered,
+	 * static text ("sleeping locks only: ..."): its pass is not a clean pass.
+	 */
+	const char *coverage;
 };
 
 struct func_judgement {
@@ -38,6 +43,7 @@ struct func_window {
 	const char *fault_line;			/* the first one's opening line */
 	bool none;	/* baseline only: there is none (a function first seen patched) */
 	const char *incomparable;	/* baseline only: why its latencies cannot be compared */
+	const char *lock_coverage;	/* observed only: lock_coverage__host(), NULL: all locks */
 };
 
 /* The system's window, for the system checks. */
@@ -48,6 +54,7 @@ struct sys_window {
 	size_t faults;				/* every kernel log fault */
 	const char *fault_line;
 	bool log_unreadable;			/* faults unknown: kernel_faults inconclusive */
+	const char *lock_coverage;		/* observed only: as in func_window */
 };
 
 /*
@@ -70,5 +77,9 @@ void judge__system(const struct sys_window *baseline, const struct sys_window *o
 double judge__alpha_for_look(double alpha, double t_prev, double t_now);
 
 const char *verdict__name(enum verdict v);
+
+/* The first check of j[0..n) (and of sys, may be NULL) that saw only part of what it judges. */
+const struct check_result *judge__partial(const struct func_judgement *j, size_t n,
+					  const struct func_judgement *sys);
 
 #endif

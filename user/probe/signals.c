@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "hist.h"
 #include "ksyms.h"
+#include "lock_coverage.h"
 #include "signals.h"
 #include "self_cost.h"
 #include "signals.skel.h"
@@ -20,6 +21,7 @@ struct signals {
 	size_t nfuncs;
 	int ncpus;
 	bool lock_btf;
+	const char *lock_coverage;	/* lock_coverage__host() at open */
 	struct name_table *syms;	/* kallsyms, loaded on first caller lookup */
 	void *percpu_buf;
 };
@@ -49,6 +51,7 @@ int signals__open(struct signals **out, size_t nfuncs, int task_stacks_fd, char 
 	if (!s)
 		return -ENOMEM;
 	s->nfuncs = nfuncs;
+	s->lock_coverage = lock_coverage__host();
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
 		ret = s->ncpus ? s->ncpus : -EINVAL;
@@ -97,6 +100,11 @@ cleanup:
 const char *signals__lock_mode(const struct signals *s)
 {
 	return s->lock_btf ? "tp_btf" : "raw_tp";
+}
+
+const char *signals__lock_coverage(const struct signals *s)
+{
+	return s->lock_coverage;
 }
 
 void signals__destroy(struct signals *s)

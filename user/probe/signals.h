@@ -40,6 +40,11 @@ int signals__open(struct signals **out, size_t nfuncs, int task_stacks_fd, char 
 		  size_t why_len);
 /* Which lock-contention tracepoint flavour is attached: "tp_btf" or "raw_tp". */
 const char *signals__lock_mode(const struct signals *s);
+/*
+ * NULL when the contention tracepoints see every queued spinlock and sleeping
+ * lock here; else what they cover, for the judge (lock_coverage.h).
+ */
+const char *signals__lock_coverage(const struct signals *s);
 int signals__read(struct signals *s, struct signals_snapshot *out);
 void signals__destroy(struct signals *s);
 

@@ -14,9 +14,19 @@ struct json_object *verdict_report__checks_json(const struct check_result *c, si
 		json_object_object_add(o, "result", json_object_new_string(verdict__name(c[i].result)));
 		json_object_object_add(o, "detail", json_object_new_string(c[i].detail));
 		json_object_object_add(o, "p", json_object_new_double(c[i].p));
+		if (c[i].coverage)
+			json_object_object_add(o, "coverage", json_object_new_string(c[i].coverage));
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+void verdict_report__check_text(FILE *f, const char *indent, const char *check,
+				const char *result, const char *detail, const char *coverage)
+{
+	fprintf(f, "%s%-16s %-12s %s\n", indent, check, result, detail);
+	if (coverage)
+		fprintf(f, "%s%-16s %-12s coverage: %s\n", indent, "", "", coverage);
 }
 
 struct json_object *verdict_report__faults_json(const struct kfault_log *l)
@@ -64,7 +74,7 @@ static bool field_ok(struct json_object *obj, const char *where, const char *key
 	return false;
 }
 
-/* An optional array of checks, each {"check", "result", "detail"} strings. */
+/* An optional array of checks, each {"check", "result", "detail"} strings, "coverage" maybe. */
 static bool checks_ok(struct json_object *obj, const char *where, char *why, size_t len)
 {
 	struct json_object *arr;
@@ -84,7 +94,8 @@ static bool checks_ok(struct json_object *obj, const char *where, char *why, siz
 		}
 		if (!field_ok(c, at, "check", json_type_string, false, why, len) ||
 		    !field_ok(c, at, "result", json_type_string, false, why, len) ||
-		    !field_ok(c, at, "detail", json_type_string, false, why, len))
+		    !field_ok(c, at, "detail", json_type_string, false, why, len) ||
+		    !field_ok(c, at, "coverage", json_type_string, true, why, len))
 			return false;
 	}
 	return true;

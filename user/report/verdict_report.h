@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <json-c/json.h>
 #include "judge.h"
 #include "kfaults.h"
@@ -14,6 +15,13 @@ struct json_object *verdict_report__checks_json(const struct check_result *c, si
 /* The system's checks: the transition's first, then those of sysj. */
 struct json_object *verdict_report__system_checks_json(const struct check_result *transition,
 							const struct func_judgement *sysj);
+/*
+ * One check as text: "<indent>check result detail", and when it saw only part
+ * of what it judges a second line "coverage: ..." (gate, and gate's reading
+ * of the daemon's reply).
+ */
+void verdict_report__check_text(FILE *f, const char *indent, const char *check,
+				const char *result, const char *detail, const char *coverage);
 /* [{"kind", "line", "call_trace": [...]}] */
 struct json_object *verdict_report__faults_json(const struct kfault_log *l);
 
