@@ -2,14 +2,15 @@
 # The kernel's own livepatch test modules (test_klp_*.ko, built from Debian's
 # linux-source package by tests/vm/build-kernel-tests.sh): livepatches that
 # lpsentinel did not write, in the shapes real patches have. Every module is
-# inspected (a module that is not a livepatch must be refused as such); every
-# livepatch is gated, and what inspect read from the .ko is compared with what
-# the kernel shows in sysfs once it is loaded. Gated: the ones that replace a callable
-# function under a workload that calls it (the syscall patch under a getpid
-# loop: kept, traced through its alias), the state- and callback-only ones with
-# nothing to measure (kept), and the kernel's stalled-transition scenario (the
-# busy module's worker parked in the function the patch replaces): reverted,
-# the blocker named, the patch unloaded.
+# inspected (a module that is not a livepatch must be refused as such), and
+# what inspect read from a livepatch is compared with what the kernel shows in
+# sysfs once it is loaded. Gated: the ones that replace a callable function,
+# under a workload that calls it (the syscall patch under a getpid loop: kept,
+# traced through its alias; atomic replace set by a module parameter), the
+# state- and callback-only ones with nothing to measure (kept), a patch of a
+# module not loaded (kept, that function not measured, with the reason), and
+# the kernel's stalled-transition scenario (the busy module's worker parked in
+# the function the patch replaces): reverted, the blocker named, unloaded.
 # One table row per module; the case fails at the end, listing the failed rows
 # and why, so that one module that fails hides none of the others.
 . "$(dirname "$0")/lib.sh"
@@ -26,7 +27,6 @@ bad() { WHY[$1]+="${WHY[$1]:+; }$2"; }	# bad MODULE REASON: the module's row fai
 note_gate() { GATE[$1]+="${GATE[$1]:+; }$2"; }
 oneline() { tr '\n' ' ' <"$1" | cut -c1-"${2:-160}"; }
 is_livepatch() { [[ $(modinfo -F livepatch "$KT/$1.ko") == Y ]]; }
-
 
 wait_settled() {	# wait_settled PATCH: its transition finished within 60 s
 	local end=$((SECONDS + 60))
@@ -279,8 +279,8 @@ done
 # (the kernel patches it when the module arrives). Kept.
 t0=$SECONDS
 insmod "$KT/test_klp_callbacks_mod.ko"
-gate test_klp_callbacks_demo test_klp_callbacks_demo "${SHORT[@]}"
-gated test_klp_callbacks_demo test_klp_callbacks_demo 0 nothing busymod_work_func || true
+gate test_klp_callbacks_demo.busy-absent test_klp_callbacks_demo "${SHORT[@]}"
+gated test_klp_callbacks_demo.busy-absent test_klp_callbacks_demo 0 nothing busymod_work_func || true
 sysfs_check test_klp_callbacks_demo
 done_with test_klp_callbacks_demo
 rmmod test_klp_callbacks_mod
