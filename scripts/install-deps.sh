@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs every Debian package that the build, the VM lab and the tests need,
 # including the two lab kernels: bookworm's 6.1 and bookworm-backports' 6.12.
+# linux-source-6.1 and -6.12 carry the kernel's own livepatch test modules,
+# which tests/vm/build-kernel-tests.sh builds for the lab kernels (both are in
+# bookworm-security).
 # The backports suite reuses the mirror URI already configured in /etc/apt, so
 # no mirror host is ever written into this project.
 set -euo pipefail
 
 pkgs=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
       libyaml-dev libjson-c-dev libmicrohttpd-dev pkg-config qemu-system-x86 busybox-static cpio xz-utils kmod
-      bpftrace bpfcc-tools python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64)
+      bpftrace bpfcc-tools python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64
+      linux-source-6.1 linux-source-6.12)
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 

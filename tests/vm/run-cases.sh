@@ -42,10 +42,12 @@ fi
 hdr() { sed -n "s/^# $1: \\(.*\\)\$/\\1/p" "$2" | head -n1; }	# hdr KEY CASE: a header value
 
 run_t0=$(date +%s)
-# Everything the guests share is made before any of them starts: the fixtures
-# and the initramfs of every kernel (two guests must not build them at once).
+# Everything the guests share is made before any of them starts: the fixtures,
+# the kernel's own livepatch test modules and the initramfs of every kernel
+# (two guests must not build them at once).
 for krel in "${krels[@]}"; do
 	"$here/build-fixtures.sh" "$krel" >/dev/null
+	"$here/build-kernel-tests.sh" "$krel" >/dev/null
 	"$here/initramfs.sh" "$krel" "$top/build/vm/initramfs-$krel.gz"
 done
 

@@ -3,12 +3,13 @@
  * lpload: a load generator that counts its own operations exactly, so that a
  * tracer's call counts can be checked against it.
  *
- *   lpload --file PATH [--procs P] (--count N | --seconds S) [--write STR] [--pread]
- *          [--pause-us N]
+ *   lpload (--file PATH | --getpid) [--procs P] (--count N | --seconds S)
+ *          [--write STR] [--pread] [--pause-us N]
  *
  * Each of P worker processes repeats one operation on PATH: open, read 4096
  * bytes once, close (or open, write STR, close with --write; or one pread at
- * offset 0 on a file opened once, with --pread), sleeping N us after each
+ * offset 0 on a file opened once, with --pread; or one getpid system call
+ * with --getpid, for patches of syscalls), sleeping N us after each
  * with --pause-us: tasks that never sleep hold up RCU-tasks grace periods,
  * which BPF trampolines and livepatch transitions wait for. --count N splits exactly N
  * operations across the workers; --seconds S runs for S seconds. Prints
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +32,7 @@ struct load {
 	const char *path, *write;
 	long procs, count, pause_us;
 	double seconds;
-	int pread_mode;
+	int pread_mode, getpid_mode;
 };
 
 struct tally {
@@ -51,6 +53,9 @@ static int one_op(const struct load *l, int *fd)
 	ssize_t n;
 	int f;
 
+	/* syscall(): a libc that caches the pid would make no call at all */
+	if (l->getpid_mode)
+		return syscall(SYS_getpid) < 0 ? -1 : 0;
 	if (l->pread_mode) {
 		if (*fd < 0 && (*fd = open(l->path, O_RDONLY)) < 0)
 			return -1;
@@ -92,8 +97,8 @@ static struct tally worker(const struct load *l, long count)
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "lpload: %s (usage: lpload --file PATH [--procs P] "
-		"(--count N | --seconds S) [--write STR] [--pread])\n", why);
+	fprintf(stderr, "lpload: %s (usage: lpload (--file PATH | --getpid) [--procs P] "
+		"(--count N | --seconds S) [--write STR] [--pread] [--pause-us N])\n", why);
 	return 2;
 }
 
@@ -106,6 +111,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "pread", no_argument, NULL, 'r' },
+		{ "getpid", no_argument, NULL, 'g' },
 		{ "pause-us", required_argument, NULL, 'u' },
 		{ 0 },
 	};
@@ -122,6 +128,7 @@ int main(int argc, char **argv)
 		case 'f': l.path = optarg; break;
 		case 'w': l.write = optarg; break;
 		case 'r': l.pread_mode = 1; break;
+		case 'g': l.getpid_mode = 1; break;
 		case 'u':
 			l.pause_us = strtol(optarg, &end, 10);
 			if (*end || end == optarg || l.pause_us < 0 || l.pause_us > 999999)
@@ -155,8 +162,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage("unexpected argument");
-	if (!l.path)
-		return usage("--file is required");
+	if (!l.path == !l.getpid_mode)
+		return usage("give exactly one of --file and --getpid");
+	if (l.getpid_mode && (l.write || l.pread_mode))
+		return usage("--getpid reads no file: --write and --pread need --file");
 	if (!l.count == !(l.seconds > 0))
 		return usage("give exactly one of --count and --seconds");
 	if (l.pread_mode && l.write)
