@@ -49,6 +49,14 @@ void engine__stop(enum engine_stop stop, bool observing, struct engine_decision 
 	out->operational = true;
 }
 
+void engine__unjudged(struct func_judgement *fj, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&fj[i], 0, sizeof(fj[i]));
+		fj[i].verdict = VERDICT_INCONCLUSIVE;
+	}
+}
+
 static bool calls_stopped(const struct engine_look *in)
 {
 	double expected = 0;
@@ -104,6 +112,8 @@ void engine__look(const struct engine_look *in, struct func_judgement *fj,
 	} else {
 		out->action = ENGINE_KEEP;
 		out->reason = worst == VERDICT_INCONCLUSIVE ? "inconclusive, and the rules say keep" :
+			      !in->n ? "no function was measured; the transition completed and the "
+				       "system checks found nothing" :
 			      "no regression";
 	}
 }
