@@ -108,12 +108,20 @@ void engine__look(const struct engine_look *in, struct func_judgement *fj,
 		out->action = ENGINE_CONTINUE;
 	} else if (worst == VERDICT_INCONCLUSIVE && in->def->inconclusive_revert) {
 		out->action = ENGINE_REVERT;
-		out->reason = "inconclusive, and the rules say revert";
+		out->reason = !in->n ? "no function was measured and the system checks were "
+				       "inconclusive; the rules say revert" :
+			      "inconclusive, and the rules say revert";
 	} else {
 		out->action = ENGINE_KEEP;
-		out->reason = worst == VERDICT_INCONCLUSIVE ? "inconclusive, and the rules say keep" :
-			      !in->n ? "no function was measured; the transition completed and the "
-				       "system checks found nothing" :
-			      "no regression";
+		/* Nothing measured: what the verdict rests on is said, whatever it is. */
+		if (!in->n)
+			out->reason = worst == VERDICT_INCONCLUSIVE ?
+				"no function was measured and the system checks were "
+				"inconclusive; the rules say keep" :
+				"no function was measured; the transition completed and the "
+				"system checks found nothing";
+		else
+			out->reason = worst == VERDICT_INCONCLUSIVE ?
+				"inconclusive, and the rules say keep" : "no regression";
 	}
 }
