@@ -108,6 +108,22 @@ const struct cli_verb cli_verb_inspect = {
 	.bad_option = "unknown option",
 };
 
+/*
+ * The kernel's word on atomic replace, where a patch of this name is loaded
+ * and sysfs has the file (6.11+): 1/0, else -1.
+ */
+static int loaded_replace(const char *patch)
+{
+	struct klp_patch_entry pe;
+	int r;
+
+	if (klp_sysfs__read_patch(KLP_SYSFS_ROOT_DEFAULT, patch, &pe))
+		return -1;
+	r = pe.replace;
+	klp_patch_entry__free(&pe);
+	return r;
+}
+
 static size_t max_len(size_t w, const char *s)
 {
 	size_t n = strlen(s);
@@ -119,6 +135,7 @@ static void print_text(const char *path, const struct klp_module_info *m,
 		       const struct target_check *ck)
 {
 	int wo = 6, wf = 8, wr = 11;	/* "OBJECT", "FUNCTION", "REPLACEMENT" */
+	int now = loaded_replace(m->patch);
 
 	for (size_t i = 0; i < m->n; i++) {
 		wo = (int)max_len((size_t)wo, m->targets[i].object);
@@ -126,6 +143,8 @@ static void print_text(const char *path, const struct klp_module_info *m,
 		wr = (int)max_len((size_t)wr, m->targets[i].replacement);
 	}
 	printf("patch %s (%s-style%s) from %s\n", m->patch, m->style, replace_text(m), path);
+	if (now >= 0)
+		printf("  loaded now: %s (sysfs)\n", now ? "atomic replace" : "no atomic replace");
 	if (m->n)
 		printf("  %-*s  %-*s  %6s  %-*s  %s\n", wo, "OBJECT", wf, "FUNCTION", "SYMPOS", wr,
 		       "REPLACEMENT", "RUNNING KERNEL");
@@ -156,6 +175,10 @@ static struct json_object *inspect_json(const char *path, const struct klp_modul
 	json_object_object_add(doc, "replace",
 			       m->replace < 0 ? NULL : json_object_new_boolean(m->replace));
 	json_object_object_add(doc, "has_parameters", json_object_new_boolean(m->has_params));
+	/* where a patch of this name is loaded: what the kernel says (6.11+) */
+	if (loaded_replace(m->patch) >= 0)
+		json_object_object_add(doc, "replace_loaded",
+				       json_object_new_boolean(loaded_replace(m->patch)));
 	for (size_t i = 0; i < m->nobjects; i++) {
 		struct json_object *o = json_object_new_object();
 
