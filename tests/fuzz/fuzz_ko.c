@@ -17,7 +17,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_file(data, size, path, sizeof(path)))
 		return 0;
 	if (!klp_module__inspect(path, &m, why, sizeof(why))) {
-		if (!m.n || !text__is_module(m.patch) || !m.style)
+		size_t sum = 0;
+
+		/* a patch may replace nothing (states, callbacks): its objects then say so */
+		if (!text__is_module(m.patch) || !m.style || (!m.n && !m.nobjects))
+			abort();
+		for (size_t i = 0; i < m.nobjects; i++) {
+			if (!text__is_module(m.objects[i].name))
+				abort();
+			sum += m.objects[i].nfuncs;
+		}
+		if (sum != m.n)
 			abort();
 		for (size_t i = 0; i < m.n; i++)
 			if (!text__is_module(m.targets[i].object) ||

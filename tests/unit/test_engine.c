@@ -288,11 +288,62 @@ static void test_gate_and_watch_decide_alike(void **state)
 	same_decision(0, 900, ENGINE_REVERT);		/* errors on the second function */
 }
 
+/*
+ * A patch with no function measured (state or callbacks only, every function
+ * in a module not loaded): the system checks alone decide, and the reason
+ * says nothing was measured; the checks must not touch per-function arrays.
+ */
+static void test_nothing_measured(void **state)
+{
+	struct rules_set r;
+	struct sys_window sb = { .seconds = 4 }, so = { .seconds = 6 };
+	struct func_judgement sysj;
+	struct engine_decision d;
+	struct engine_look in;
+
+	(void)state;
+	rules__builtin(&r);
+	in = (struct engine_look){ .t_prev = 0.5, .t = 1, .look_s = 3, .observing = true,
+				   .n = 0, .sys_base = &sb, .sys_obs = &so, .def = &r };
+	engine__look(&in, NULL, &sysj, &d);
+	assert_int_equal(d.action, ENGINE_KEEP);
+	assert_int_equal(d.verdict, VERDICT_PASS);
+	assert_non_null(strstr(d.reason, "no function was measured"));
+	/* a fault in the kernel log still reverts it */
+	so.faults = 1;
+	so.fault_line = "BUG: kernel NULL pointer dereference";
+	engine__look(&in, NULL, &sysj, &d);
+	assert_int_equal(d.action, ENGINE_REVERT);
+}
+
+/*
+ * Functions no look judged (a stalled transition reverts before observing):
+ * inconclusive with no checks, never the zeroed struct's pass.
+ */
+static void test_unjudged(void **state)
+{
+	struct func_judgement fj[2];
+	struct engine_decision d;
+
+	(void)state;
+	memset(fj, 0, sizeof(fj));
+	assert_int_equal(fj[0].verdict, VERDICT_PASS);	/* what a stalled gate showed */
+	engine__unjudged(fj, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(fj[i].verdict, VERDICT_INCONCLUSIVE);
+		assert_int_equal(fj[i].n, 0);
+	}
+	engine__stop(ENGINE_STOP_STALLED, false, &d);
+	assert_int_equal(d.action, ENGINE_REVERT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_gate_and_watch_decide_alike),
+		cmocka_unit_test(test_nothing_measured),
+		cmocka_unit_test(test_unjudged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

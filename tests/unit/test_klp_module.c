@@ -73,6 +73,23 @@ static void test_real_fixtures(void **state)
 	assert_int_equal(m.n, 2);
 	expect_target(&m, 0, "vmlinux", "cmdline_proc_show", 0, "kp_cmdline_proc_show");
 	expect_target(&m, 1, "lps_fail", "lps_fail_check", 1, "kp_lps_fail_check");
+	/* kpatch names no object list: one per object name, in order of first use */
+	assert_int_equal(m.nobjects, 2);
+	assert_string_equal(m.objects[0].name, "vmlinux");
+	assert_int_equal(m.objects[0].nfuncs, 1);
+	assert_string_equal(m.objects[1].name, "lps_fail");
+	klp_module_info__free(&m);
+
+	/* the kernel's own layout: an object without functions and one for a module */
+	assert_int_equal(klp_module__inspect(fixture("lp_gate_nofunc"), &m, why, sizeof(why)), 0);
+	assert_int_equal(m.n, 1);
+	expect_target(&m, 0, "lps_absent", "lps_absent_fn", 0, "lp_gate_nofunc_absent");
+	assert_int_equal(m.nobjects, 2);
+	assert_string_equal(m.objects[0].name, "vmlinux");
+	assert_int_equal(m.objects[0].nfuncs, 0);
+	assert_string_equal(m.objects[1].name, "lps_absent");
+	assert_int_equal(m.objects[1].nfuncs, 1);
+	assert_false(m.has_params);
 	klp_module_info__free(&m);
 }
 
@@ -255,6 +272,44 @@ static void test_decoys(void **state)
 	klp_module_info__free(&m);
 }
 
+static void expect_objects(const char *path, size_t n, const char *o0, size_t f0,
+			   const char *o1, size_t f1)
+{
+	struct klp_module_info m;
+	char why[256] = "";
+
+	if (klp_module__inspect(path, &m, why, sizeof(why))) {
+		print_error("%s: %s\n", path, why);
+		fail();
+	}
+	assert_int_equal(m.n, n);
+	assert_int_equal(m.nobjects, o1 ? 2 : 1);
+	assert_string_equal(m.objects[0].name, o0);
+	assert_int_equal(m.objects[0].nfuncs, f0);
+	if (o1) {
+		assert_string_equal(m.objects[1].name, o1);
+		assert_int_equal(m.objects[1].nfuncs, f1);
+	}
+	klp_module_info__free(&m);
+}
+
+/*
+ * Layouts the kernel accepts: a klp_func array that is the terminator alone
+ * (no relocation inside: "no usable symbol size" before), a patch that
+ * replaces no function (states, callbacks), and a klp_patch look-alike
+ * replacing nothing met before the real patch, which must still win.
+ */
+static void test_empty_layouts(void **state)
+{
+	(void)state;
+	expect_objects(gen_ko("empty0", "--funcs 0"), 0, "vmlinux", 0, NULL, 0);
+	expect_objects(gen_ko("emptyobj", "--funcs 2 --empty-obj"), 2, "vmlinux", 2, "gen_mod", 0);
+	expect_objects(gen_ko("emptyall", "--funcs 0 --empty-obj"), 0, "vmlinux", 0, "gen_mod", 0);
+	expect_objects(gen_ko("lookalike", "--funcs 3 --lookalike"), 3, "vmlinux", 3, NULL, 0);
+	expect_objects(gen_ko("lookalikeobj", "--funcs 1 --lookalike --empty-obj --decoys 1"), 1,
+		       "vmlinux", 1, "gen_mod", 0);
+}
+
 static void test_extended_sections(void **state)
 {
 	(void)state;
@@ -389,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_decoys),
 		cmocka_unit_test(test_extended_sections),
+		cmocka_unit_test(test_empty_layouts),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_root_only),

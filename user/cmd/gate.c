@@ -177,10 +177,48 @@ cleanup:
 	free(o);
 }
 
+/*
+ * Which targets can be measured here (targets.h): a target the kernel would
+ * refuse stops the gate before anything is loaded; one that cannot be seen
+ * now (a module not loaded, no traceable name) is reported, not judged.
+ */
+static int resolve(struct gate *g)
+{
+	int ret;
+
+	g->res = calloc(g->mod.n + 1, sizeof(*g->res));
+	g->target = calloc(g->mod.n + 1, sizeof(*g->target));
+	if (!g->res || !g->target) {
+		lps_err("out of memory");
+		return -ENOMEM;
+	}
+	ret = targets__resolve_all(&g->mod, g->res);
+	if (ret) {
+		lps_err("cannot read /proc/kallsyms: %s", strerror(-ret));
+		return ret;
+	}
+	for (size_t i = 0; i < g->mod.n; i++) {
+		const struct klp_target *t = &g->mod.targets[i];
+
+		if (g->res[i].state == TARGET_INVALID) {
+			lps_err("%s: %s: %s (the kernel would refuse the patch)", g->mod.patch,
+				t->function, g->res[i].why);
+			return -ENOENT;
+		}
+		if (g->res[i].state == TARGET_MEASURED)
+			g->target[g->n++] = i;
+		else if (!g->a.json)
+			lps_warn("%s: %s %s not measured: %s", g->mod.patch, t->object,
+				 t->function, g->res[i].why);
+	}
+	return 0;
+}
+
 static int prepare(struct gate *g)
 {
 	struct probe_set_opts popts = { .mode = ATTACH_AUTO, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
 	struct probe_err perr = { 0 };
+	struct probe_spec *specs;
 	const char **names;
 	char why[256];
 	int ret;
@@ -205,8 +243,11 @@ static int prepare(struct gate *g)
 		lps_err("%s: a module of that name is already loaded", g->mod.patch);
 		return -EEXIST;
 	}
-	g->n = g->mod.n;
-	names = calloc(g->n, sizeof(*names));
+	ret = resolve(g);
+	if (ret)
+		return ret;
+	specs = calloc(g->n + 1, sizeof(*specs));
+	names = calloc(g->n + 1, sizeof(*names));
 	g->names = calloc(3 * g->n, sizeof(*g->names));
 	g->all_names = calloc(2 * g->n + 1, sizeof(*g->all_names));
 	g->h0 = calloc(g->n, sizeof(*g->h0));
@@ -217,30 +258,37 @@ static int prepare(struct gate *g)
 	g->obs = calloc(g->n, sizeof(*g->obs));
 	g->fr = calloc(g->n, sizeof(*g->fr));
 	g->j = calloc(g->n, sizeof(*g->j));
-	if (!names || !g->names || !g->all_names || !g->h0 || !g->h1 || !g->h2 || !g->now ||
-	    !g->base || !g->obs || !g->fr || !g->j) {
+	if (!specs || !names || !g->names || !g->all_names || !g->h0 || !g->h1 || !g->h2 ||
+	    !g->now || !g->base || !g->obs || !g->fr || !g->j) {
 		free(names);
+		free(specs);
 		lps_err("out of memory");
 		return -ENOMEM;
 	}
+	/* Until a look judges them, no function has a verdict (a stalled run has none). */
+	engine__unjudged(g->j, g->n);
 	for (size_t i = 0; i < g->n; i++) {
-		names[i] = g->mod.targets[i].function;
+		const struct klp_target *t = &g->mod.targets[g->target[i]];
+
+		names[i] = t->function;
+		target__spec(t, &g->res[g->target[i]], &specs[i]);
 		/* A fault is pinned on a function when its trace names the old or new code. */
-		g->names[3 * i] = g->mod.targets[i].function;
-		g->names[3 * i + 1] = g->mod.targets[i].replacement;
-		g->all_names[2 * i] = g->mod.targets[i].function;
-		g->all_names[2 * i + 1] = g->mod.targets[i].replacement;
+		g->names[3 * i] = t->function;
+		g->names[3 * i + 1] = t->replacement;
+		g->all_names[2 * i] = t->function;
+		g->all_names[2 * i + 1] = t->replacement;
 		if (g->a.rules_path)
 			rules__for_function(&g->rules, names[i], &g->fr[i]);
 		else
 			g->fr[i] = g->def;
 	}
-	ret = probe_set__open(&g->ps, names, g->n, &popts, &perr);
+	ret = probe_set__open_specs(&g->ps, specs, g->n, &popts, &perr);
 	/* Before attaching: every call counted is a BPF run counted (own cost per call). */
 	self_cost__start(&g->sc);
 	if (!ret)
 		ret = probe_set__attach(g->ps, &perr);
 	free(names);
+	free(specs);
 	if (ret) {
 		lps_err("%s: %s", perr.func[0] ? perr.func : g->mod.patch, perr.what);
 		return ret;
@@ -265,6 +313,8 @@ void gate__free(struct gate *g)
 		close(g->kmsg_fd);
 	free(g->names);
 	free(g->all_names);
+	free(g->res);
+	free(g->target);
 	probe_set__destroy(g->ps);
 	self_cost__stop(&g->sc);
 	klp_module_info__free(&g->mod);
@@ -352,8 +402,8 @@ static int run_gate(struct gate *g)
 		return CLI_EXIT_ERROR;
 	stop__catch_signals();
 	if (!g->a.json)
-		fprintf(stderr, "gate %s: %zu function%s, baseline %.0fs\n", g->mod.patch, g->n,
-			g->n == 1 ? "" : "s", g->def.baseline_s);
+		fprintf(stderr, "gate %s: %zu function%s measured (of %zu), baseline %.0fs\n",
+			g->mod.patch, g->n, g->n == 1 ? "" : "s", g->mod.n, g->def.baseline_s);
 	if (baseline(g)) {
 		lps_err("%s: stopped during the baseline; nothing was loaded", g->mod.patch);
 		return CLI_EXIT_ERROR;

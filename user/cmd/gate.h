@@ -17,6 +17,7 @@
 #include "rules.h"
 #include "self_cost.h"
 #include "signals.h"
+#include "targets.h"
 
 struct gate_args {
 	const char *module, *rules_path;
@@ -33,6 +34,13 @@ struct gate {
 	struct klp_life life;		/* opened once, inspected, loaded, reverted */
 	struct probe_set *ps;
 	struct self_cost sc;		/* BPF statistics on for the whole run */
+	/*
+	 * Every target as the running kernel lets us see it (mod.n of them);
+	 * the n measured ones are probe set entries 0..n, target[i] is the
+	 * index of entry i in mod.targets.
+	 */
+	struct target_res *res;
+	size_t *target;
 	size_t n;
 	struct lps_hist *h0, *h1, *h2, *now, *base, *obs;
 	struct rules_set *fr;		/* per-function rules */

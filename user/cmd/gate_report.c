@@ -2,6 +2,7 @@
 /* What gate prints: the docs/verbs.md JSON document, or text with histograms side by side. */
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 #include "cli.h"
 #include "gate.h"
 #include "klp_report.h"
@@ -76,6 +77,45 @@ static void callers_text(const struct gate *g, long f, const char *indent)
 	}
 }
 
+/* The targets not measured, with the reason: [{object, function, reason}]. */
+static struct json_object *not_measured_json(const struct gate *g)
+{
+	struct json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; g->res && i < g->mod.n; i++) {
+		struct json_object *o;
+
+		if (g->res[i].state != TARGET_NOT_MEASURED)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "object", json_object_new_string(g->mod.targets[i].object));
+		json_object_object_add(o, "function",
+				       json_object_new_string(g->mod.targets[i].function));
+		json_object_object_add(o, "reason", json_object_new_string(g->res[i].why));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+/* What the patch holds that no probe looks at: unmeasured functions, objects without any. */
+static void unmeasured_text(const struct gate *g)
+{
+	for (size_t i = 0; g->res && i < g->mod.n; i++)
+		if (g->res[i].state == TARGET_NOT_MEASURED)
+			printf("  not measured: %s %s: %s\n", g->mod.targets[i].object,
+			       g->mod.targets[i].function, g->res[i].why);
+	for (size_t i = 0; i < g->mod.nobjects; i++)
+		if (!g->mod.objects[i].nfuncs)
+			printf("  object %s: no functions (callbacks or state only)\n",
+			       g->mod.objects[i].name);
+}
+
+/* "traced as ALIAS" where the probe sits on another name of the function's code. */
+static const char *traced_as(const struct probe_info *pi)
+{
+	return pi->probe && strcmp(pi->probe, pi->name) ? pi->probe : NULL;
+}
+
 void gate__print(const struct gate *g)
 {
 	struct check_result sys = { .check = "transition", .p = 1,
@@ -104,6 +144,8 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "inconclusive_policy",
 				       json_object_new_string(g->def.inconclusive_revert ? "revert" : "keep"));
 		json_object_object_add(doc, "looks", json_object_new_int(g->looks));
+		json_object_object_add(doc, "measured_functions", json_object_new_uint64(g->n));
+		json_object_object_add(doc, "not_measured", not_measured_json(g));
 		for (size_t i = 0; i < g->n; i++) {
 			const struct probe_info *pi = probe_set__info(g->ps, i);
 			struct json_object *f = json_object_new_object();
@@ -112,6 +154,8 @@ void gate__print(const struct gate *g)
 			json_object_object_add(f, "object",
 					       json_object_new_string(pi->module ? pi->module : "vmlinux"));
 			json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
+			if (traced_as(pi))
+				json_object_object_add(f, "traced_as", json_object_new_string(pi->probe));
 			json_object_object_add(f, "verdict", json_object_new_string(verdict__name(g->j[i].verdict)));
 			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
 			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
@@ -156,6 +200,7 @@ void gate__print(const struct gate *g)
 	}
 	printf("gate %s: %s, %s (%s)\n", g->mod.patch, verdict__name(g->verdict), g->action, g->reason);
 	printf("  transition: %s\n", sys.detail);
+	unmeasured_text(g);
 	for (size_t k = 0; k < g->sysj.n; k++)
 		verdict_report__check_text(stdout, "  ", g->sysj.checks[k].check,
 					   verdict__name(g->sysj.checks[k].result),
@@ -174,10 +219,14 @@ void gate__print(const struct gate *g)
 		fmt_ns(o50, sizeof(o50), hist_percentile(&g->obs[i], 0.5));
 		fmt_ns(b99, sizeof(b99), hist_percentile(&g->base[i], 0.99));
 		fmt_ns(o99, sizeof(o99), hist_percentile(&g->obs[i], 0.99));
-		printf("  %s: %s   before: %llu calls p50 %s p99 %s   after: %llu calls p50 %s p99 %s\n",
-		       pi->name, verdict__name(g->j[i].verdict),
+		printf("  %s%s%s%s: %s   before: %llu calls p50 %s p99 %s   after: %llu calls p50 %s "
+		       "p99 %s\n", pi->name, traced_as(pi) ? " (traced as " : "",
+		       traced_as(pi) ? traced_as(pi) : "", traced_as(pi) ? ")" : "",
+		       verdict__name(g->j[i].verdict),
 		       (unsigned long long)g->base[i].calls, b50, b99,
 		       (unsigned long long)g->obs[i].calls, o50, o99);
+		if (!g->j[i].n)
+			printf("    not judged: the observe window never began\n");
 		for (size_t k = 0; k < g->j[i].n; k++)
 			verdict_report__check_text(stdout, "    ", g->j[i].checks[k].check,
 						   verdict__name(g->j[i].checks[k].result),

@@ -384,6 +384,12 @@ static int run_overhead(const struct overhead_args *a)
 		}
 		patch = mod.patch;
 		n = mod.n;
+		/* Nothing to measure the cost of: said as a loaded patch without functions is. */
+		if (!n) {
+			lps_err("%s: the patch replaces no function", patch);
+			ret = -ENOENT;
+			goto cleanup;
+		}
 		names = calloc(n + 1, sizeof(*names));
 		if (!names) {
 			ret = -ENOMEM;

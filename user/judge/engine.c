@@ -49,6 +49,14 @@ void engine__stop(enum engine_stop stop, bool observing, struct engine_decision 
 	out->operational = true;
 }
 
+void engine__unjudged(struct func_judgement *fj, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&fj[i], 0, sizeof(fj[i]));
+		fj[i].verdict = VERDICT_INCONCLUSIVE;
+	}
+}
+
 static bool calls_stopped(const struct engine_look *in)
 {
 	double expected = 0;
@@ -100,13 +108,22 @@ void engine__look(const struct engine_look *in, struct func_judgement *fj,
 		out->action = ENGINE_CONTINUE;
 	} else if (worst == VERDICT_INCONCLUSIVE && in->def->inconclusive_revert) {
 		out->action = ENGINE_REVERT;
-		out->reason = "inconclusive, and the rules say revert";
+		out->reason = !in->n ? "no function was measured and the system checks were "
+				       "inconclusive; the rules say revert" :
+			      "inconclusive, and the rules say revert";
 	} else {
 		/* A keep on partial evidence says so where people read the verdict. */
 		bool partial = judge__partial(fj, in->n, sysj) != NULL;
 
 		out->action = ENGINE_KEEP;
-		if (worst == VERDICT_INCONCLUSIVE)
+		/* Nothing measured: what the verdict rests on is said, whatever it is. */
+		if (!in->n)
+			out->reason = worst == VERDICT_INCONCLUSIVE ?
+				"no function was measured and the system checks were "
+				"inconclusive; the rules say keep" :
+				"no function was measured; the transition completed and the "
+				"system checks found nothing";
+		else if (worst == VERDICT_INCONCLUSIVE)
 			out->reason = partial ? "inconclusive, and the rules say keep; lock "
 				      "contention seen for sleeping locks only" :
 				      "inconclusive, and the rules say keep";

@@ -64,6 +64,12 @@ struct engine_decision {
 void engine__look(const struct engine_look *in, struct func_judgement *fj,
 		  struct func_judgement *sysj, struct engine_decision *out);
 
+/*
+ * Functions not judged yet (no look has run: a transition that stalled, a
+ * stop before observing): inconclusive, with no checks. Never a pass.
+ */
+void engine__unjudged(struct func_judgement *fj, size_t n);
+
 /* The stop rule alone, for callers that stop outside a look (overhead, a load that stalls). */
 void engine__stop(enum engine_stop stop, bool observing, struct engine_decision *out);
 

@@ -49,7 +49,7 @@ static int fail(char *why, size_t len, int err, const char *fmt, ...)
 struct reader {
 	const struct ko_elf *k;
 	struct klp_module_info *m;
-	size_t cap;		/* of m->targets */
+	size_t cap, ocap;	/* of m->targets, m->objects */
 	size_t steps, budget;
 	char *why;
 	size_t len;
@@ -132,9 +132,11 @@ static int count_pointers(struct reader *r, size_t sec, __u64 start, __u64 size,
  * one pointer of a recognisable kind: the stride is the symbol's size over
  * the entry count. Returns the entry count without the terminator, -ENOENT
  * or -EINVAL when there is no such array, -E2BIG (why set) past the budget.
+ * With may_be_empty, a symbol holding no such pointer is the terminator alone
+ * (`static struct klp_func no_funcs[] = { {} };`): 0 entries.
  */
 static int array_layout(struct reader *r, size_t sec, __u64 off, __u64 want, __u64 mask,
-			__u64 *stride)
+			bool may_be_empty, __u64 *stride)
 {
 	__u64 size;
 	size_t n = 0;
@@ -145,10 +147,65 @@ static int array_layout(struct reader *r, size_t sec, __u64 off, __u64 want, __u
 	ret = count_pointers(r, sec, off, size, want, mask, &n);
 	if (ret)
 		return ret;
+	if (!n && may_be_empty && size >= 24 && !(size % 8)) {
+		*stride = size;
+		return 0;
+	}
 	if (!n || n > INT_MAX - 1 || size % (n + 1) || (size / (n + 1)) % 8 || size / (n + 1) < 24)
 		return -EINVAL;
 	*stride = size / (n + 1);
 	return (int)n;
+}
+
+/* A new entry in the object list; its function count grows with add_target. */
+static int add_object(struct reader *r, const char *name)
+{
+	struct klp_module_info *m = r->m;
+	struct klp_object_info *v;
+
+	if (over_budget(r, 1))
+		return budget_fail(r);
+	if (m->nobjects == r->ocap) {
+		size_t c = r->ocap ? r->ocap * 2 : 4;
+
+		v = realloc(m->objects, c * sizeof(*v));
+		if (!v)
+			return fail(r->why, r->len, -ENOMEM, "out of memory");
+		m->objects = v;
+		r->ocap = c;
+	}
+	v = &m->objects[m->nobjects];
+	v->nfuncs = 0;
+	v->name = strdup(name);
+	if (!v->name)
+		return fail(r->why, r->len, -ENOMEM, "out of memory");
+	m->nobjects++;
+	return 0;
+}
+
+/*
+ * Counts a target in the last object of that name (kpatch names the object in
+ * every entry: a new name starts a new object). Each object compared is a step.
+ */
+static int count_in_object(struct reader *r, const char *obj)
+{
+	struct klp_module_info *m = r->m;
+	size_t i = m->nobjects;
+	int ret;
+
+	while (i > 0 && strcmp(m->objects[i - 1].name, obj)) {
+		if (over_budget(r, 1))
+			return budget_fail(r);
+		i--;
+	}
+	if (!i) {
+		ret = add_object(r, obj);
+		if (ret)
+			return ret;
+		i = m->nobjects;
+	}
+	m->objects[i - 1].nfuncs++;
+	return 0;
 }
 
 static int add_target(struct reader *r, const char *obj, const char *fn, unsigned long sympos,
@@ -156,9 +213,13 @@ static int add_target(struct reader *r, const char *obj, const char *fn, unsigne
 {
 	struct klp_module_info *m = r->m;
 	struct klp_target *v;
+	int ret;
 
 	if (over_budget(r, 1))
 		return budget_fail(r);
+	ret = count_in_object(r, obj);
+	if (ret)
+		return ret;
 	if (m->n == r->cap) {
 		size_t c = r->cap ? r->cap * 2 : 16;
 
@@ -184,12 +245,19 @@ static int read_funcs(struct reader *r, const char *obj, size_t sec, __u64 off)
 {
 	const struct ko_elf *k = r->k;
 	__u64 stride;
-	/* old_name points at read-only data: allocated, not writable, not code */
+	/*
+	 * old_name points at read-only data: allocated, not writable, not code.
+	 * An object may replace nothing (its callbacks or a module's arrival are
+	 * the point): its array is the terminator alone.
+	 */
 	int n = array_layout(r, sec, off, SHF_ALLOC, SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR,
-			     &stride);
+			     true, &stride), ret;
 
 	if (n == -E2BIG)
 		return n;
+	ret = add_object(r, obj);
+	if (ret)
+		return ret;
 	if (n < 0)
 		return fail(r->why, r->len, -EINVAL, "klp_func array of object %s has no usable "
 			    "symbol size (stripped?)", obj);
@@ -197,7 +265,6 @@ static int read_funcs(struct reader *r, const char *obj, size_t sec, __u64 off)
 		__u64 e = off + (__u64)i * stride, ts_off, fn_off, sympos;
 		const char *name, *repl;
 		size_t ts, fn_sec;
-		int ret;
 
 		if (pointer_at(k, sec, e, &ts, &ts_off) || !(name = ko_elf__string_at(k, ts, ts_off)))
 			return fail(r->why, r->len, -EINVAL, "klp_func %d of object %s has no old_name",
@@ -235,7 +302,7 @@ static int read_patch(struct reader *r, size_t sec, __u64 off)
 		return fail(r->why, r->len, -EINVAL, "klp_patch without objs");
 	/* each klp_object points at its funcs array: writable data */
 	n = array_layout(r, osec, ooff, SHF_ALLOC | SHF_WRITE,
-			 SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR, &stride);
+			 SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR, false, &stride);
 	if (n == -E2BIG)
 		return n;
 	if (n < 0)
@@ -323,7 +390,7 @@ static const char *modinfo(const struct ko_elf *k, size_t sec, const char *key, 
 	return NULL;
 }
 
-/* Empties the target list (its array stays, for the next klp_patch look-alike). */
+/* Empties the target and object lists (their arrays stay, for the next look-alike). */
 static void drop_targets(struct klp_module_info *m)
 {
 	for (size_t j = 0; j < m->n; j++) {
@@ -332,13 +399,23 @@ static void drop_targets(struct klp_module_info *m)
 		free(m->targets[j].replacement);
 	}
 	m->n = 0;
+	for (size_t j = 0; j < m->nobjects; j++)
+		free(m->objects[j].name);
+	m->nobjects = 0;
 	free(m->style);
 	m->style = NULL;
 }
 
+/*
+ * The klp_patch: the first candidate that replaces functions. One that reads
+ * as a klp_patch replacing nothing (a patch of states or callbacks, or a
+ * look-alike whose "objects" happen to parse) wins only when no candidate
+ * replaces anything: the first such one is read again at the end.
+ */
 static int find_klp_patch(struct reader *r)
 {
 	const struct ko_elf *k = r->k;
+	const struct ko_rela *empty = NULL;
 	int ret = -ENOENT;
 
 	/* klp_patch.mod = THIS_MODULE: a pointer to __this_module at offset 0. */
@@ -355,6 +432,8 @@ static int find_klp_patch(struct reader *r)
 		ret = read_patch(r, rel->sec, rel->off);
 		if (!ret && r->m->n)
 			return 0;
+		if (!ret && !empty)
+			empty = rel;
 		/* Past the budget, or a bad name in what is a klp_patch: no further look. */
 		if (ret == -E2BIG || ret == -ENOMEM || (ret == -EINVAL && r->m->n))
 			return ret;
@@ -363,7 +442,7 @@ static int find_klp_patch(struct reader *r)
 		if (over_budget(r, 1))
 			return budget_fail(r);
 	}
-	return ret;
+	return empty ? read_patch(r, empty->sec, empty->off) : ret;
 }
 
 int klp_module__inspect(const char *path, struct klp_module_info *out, char *why, size_t len)
@@ -430,13 +509,12 @@ int klp_module__inspect_fd(int fd, const char *path, struct klp_module_info *out
 	ret = patch_name(&r, misec, path);
 	if (ret)
 		goto cleanup;
+	out->has_params = modinfo(&k, misec, "parmtype", &off) != NULL;
 	ksec = ko_elf__find_section(&k, ".kpatch.funcs");
 	ret = ksec ? read_kpatch(&r, ksec) : find_klp_patch(&r);
 	if (ret == -ENOENT)
 		ret = fail(why, len, -EINVAL, "livepatch=Y, but no klp_patch structure or "
 			   ".kpatch.funcs section found");
-	if (!ret && !out->n)
-		ret = fail(why, len, -EINVAL, "the patch replaces no function");
 cleanup:
 	ko_elf__close(&k);
 	if (ret)
@@ -448,6 +526,7 @@ void klp_module_info__free(struct klp_module_info *m)
 {
 	drop_targets(m);
 	free(m->targets);
+	free(m->objects);
 	free(m->patch);
 	memset(m, 0, sizeof(*m));
 }

@@ -7,6 +7,7 @@
 #ifndef LPS_KLP_MODULE_H
 #define LPS_KLP_MODULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct klp_target {
@@ -16,12 +17,26 @@ struct klp_target {
 	char *replacement;	/* symbol of the new function in the patch module */
 };
 
+/* One klp_object: a module (or vmlinux) and how many of its functions the patch replaces. */
+struct klp_object_info {
+	char *name;		/* "vmlinux" or a module name */
+	size_t nfuncs;		/* 0: callbacks, shadow variables or states only */
+};
+
 struct klp_module_info {
 	char *patch;		/* the name the kernel will use */
 	char *style;		/* "klp" (upstream arrays) or "kpatch" */
-	int replace;		/* atomic replace: 1/0, -1 when it cannot be read */
+	/*
+	 * atomic replace as built: 1/0, -1 when it cannot be read. A module may
+	 * set it at load (a parameter copied into the klp_patch by its init):
+	 * has_params says the file declares parameters.
+	 */
+	int replace;
+	bool has_params;
 	struct klp_target *targets;
-	size_t n;
+	size_t n;		/* may be 0: a patch of states or callbacks alone */
+	struct klp_object_info *objects;	/* in the patch's order (kpatch: of first use) */
+	size_t nobjects;
 };
 
 /* Reads path; on failure why (len bytes) says what is wrong, in one line. */

@@ -10,6 +10,7 @@ struct name_entry {
 	char *name;
 	char *module;	/* NULL: vmlinux */
 	__u64 addr;	/* kallsyms only; 0 when hidden (kptr_restrict) */
+	size_t seq;	/* line order: the kernel's sympos counts symbols of a name in it */
 };
 
 struct name_table {
@@ -33,6 +34,7 @@ static int table_push(struct name_table *t, const char *name, const char *module
 	t->v[t->n].name = strdup(name);
 	t->v[t->n].module = module ? strdup(module) : NULL;
 	t->v[t->n].addr = addr;
+	t->v[t->n].seq = t->n;
 	if (!t->v[t->n].name || (module && !t->v[t->n].module)) {
 		free(t->v[t->n].name);
 		free(t->v[t->n].module);
@@ -42,9 +44,18 @@ static int table_push(struct name_table *t, const char *name, const char *module
 	return 0;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(((const struct name_entry *)a)->name, ((const struct name_entry *)b)->name);
+}
+
+/* By name, then in file order (qsort is not stable). */
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct name_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 void name_table__free(struct name_table *t)
@@ -149,7 +160,7 @@ size_t name_table__count(const struct name_table *t, const char *name, const cha
 	struct name_entry *hit;
 	size_t lo, hi;
 
-	hit = bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_entry);
+	hit = bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_name);
 	if (!hit)
 		return 0;
 	lo = hi = (size_t)(hit - t->v);
@@ -165,7 +176,7 @@ size_t name_table__count(const struct name_table *t, const char *name, const cha
 size_t name_table__count_in(const struct name_table *t, const char *name, const char *module)
 {
 	struct name_entry key = { .name = (char *)name };
-	struct name_entry *hit = bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_entry);
+	struct name_entry *hit = bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_name);
 	size_t lo, n = 0;
 
 	if (!hit)
@@ -189,30 +200,94 @@ static int cmp_addr(const void *a, const void *b, void *arg)
 	return x < y ? -1 : x > y;
 }
 
-const char *name_table__at(struct name_table *t, __u64 addr, const char **module)
+/* The address index, built on first use; false without memory. */
+static bool addr_index(struct name_table *t)
 {
-	size_t lo = 0, hi;
+	if (t->by_addr)
+		return true;
+	t->by_addr = calloc(t->n ? t->n : 1, sizeof(*t->by_addr));
+	if (!t->by_addr)
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].addr)
+			t->by_addr[t->naddr++] = i;
+	/* Hidden (zero) addresses are left out of the index. */
+	qsort_r(t->by_addr, t->naddr, sizeof(*t->by_addr), cmp_addr, t);
+	return true;
+}
 
-	if (!t->by_addr) {
-		t->by_addr = calloc(t->n ? t->n : 1, sizeof(*t->by_addr));
-		if (!t->by_addr)
-			return NULL;
-		for (size_t i = 0; i < t->n; i++)
-			if (t->v[i].addr)
-				t->by_addr[t->naddr++] = i;
-		/* Hidden (zero) addresses are left out of the index. */
-		qsort_r(t->by_addr, t->naddr, sizeof(*t->by_addr), cmp_addr, t);
-	}
-	/* The last symbol at or below addr. */
-	hi = t->naddr;
+/* Index (into by_addr) of the first symbol above addr (or_equal: at or above). */
+static size_t addr_bound(const struct name_table *t, __u64 addr, bool or_equal)
+{
+	size_t lo = 0, hi = t->naddr;
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
+		__u64 a = t->v[t->by_addr[mid]].addr;
 
-		if (t->v[t->by_addr[mid]].addr <= addr)
+		if (or_equal ? a < addr : a <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+static bool same_module(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+__u64 name_table__addr_in(const struct name_table *t, const char *name, const char *module,
+			  size_t nth)
+{
+	struct name_entry key = { .name = (char *)name };
+	struct name_entry *hit = bsearch(&key, t->v, t->n, sizeof(*t->v), cmp_name);
+	size_t lo;
+
+	if (!hit || !nth)
+		return 0;
+	lo = (size_t)(hit - t->v);
+	while (lo > 0 && !strcmp(t->v[lo - 1].name, name))
+		lo--;
+	for (; lo < t->n && !strcmp(t->v[lo].name, name); lo++)
+		if (same_module(t->v[lo].module, module) && !--nth)
+			return t->v[lo].addr;
+	return 0;
+}
+
+bool name_table__has_module(const struct name_table *t, const char *module)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].module && !strcmp(t->v[i].module, module))
+			return true;
+	return false;
+}
+
+const char *name_table__alias(struct name_table *t, __u64 addr, const char *module,
+			      const struct name_table *listed)
+{
+	if (!addr || !addr_index(t))
+		return NULL;
+	for (size_t i = addr_bound(t, addr, true); i < t->naddr; i++) {
+		const struct name_entry *e = &t->v[t->by_addr[i]];
+
+		if (e->addr != addr)
+			break;
+		if (same_module(e->module, module) && name_table__count_in(listed, e->name, module))
+			return e->name;
+	}
+	return NULL;
+}
+
+const char *name_table__at(struct name_table *t, __u64 addr, const char **module)
+{
+	size_t lo;
+
+	if (!addr_index(t))
+		return NULL;
+	/* The last symbol at or below addr. */
+	lo = addr_bound(t, addr, false);
 	if (lo == 0)
 		return NULL;
 	if (module)

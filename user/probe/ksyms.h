@@ -36,4 +36,20 @@ size_t name_table__count(const struct name_table *t, const char *name, const cha
 /* How many entries carry this name in one object (module NULL: vmlinux). */
 size_t name_table__count_in(const struct name_table *t, const char *name, const char *module);
 
+/*
+ * The address of the nth (from 1, in the file's order: the kernel's sympos)
+ * symbol of this name in one object; 0 when there is none or it is hidden.
+ */
+__u64 name_table__addr_in(const struct name_table *t, const char *name, const char *module,
+			  size_t nth);
+/* Does any symbol belong to this module (is it loaded)? */
+bool name_table__has_module(const struct name_table *t, const char *module);
+/*
+ * Another name of the code at addr in the same object that the table listed
+ * names (available_filter_functions) carries, or NULL: a syscall wrapper
+ * aliased to its body, where ftrace lists only one of the names.
+ */
+const char *name_table__alias(struct name_table *t, __u64 addr, const char *module,
+			      const struct name_table *listed);
+
 #endif

@@ -19,23 +19,7 @@
 #include "clock.h"
 #include "self_cost.h"
 
-struct probe {
-	struct probe_info info;
-	struct trace_bpf *skel;
-	struct bpf_link *witness;
-	__u64 witness_seen;	/* what the witness had counted at the previous check */
-	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */
-};
-
-struct probe_set {
-	struct probe *p;
-	size_t n;
-	enum attach_mode requested;
-	int ncpus;
-	/* Our own references to the shared maps, so they outlive any instance. */
-	int hists_fd, stacks_fd, drops_fd, witness_fd;
-	void *percpu_buf;	/* one map value for every possible CPU */
-};
+#include "probes_int.h"
 
 const char *attach_mode__name(enum attach_mode mode)
 {
@@ -46,10 +30,7 @@ const char *attach_mode__name(enum attach_mode mode)
 	}
 }
 
-static void set_err(struct probe_err *err, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(struct probe_err *err, const char *func, const char *fmt, ...)
+void probes__set_err(struct probe_err *err, const char *func, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -71,6 +52,17 @@ static struct bpf_link *attach_kretprobe(struct bpf_program *prog, const char *f
 	if (link || event[0] || (errno != ENOENT && errno != EACCES && errno != EROFS))
 		return link;
 	return bpf_program__attach_kprobe(prog, true, func);
+}
+
+/*
+ * Probes at an address (the perf kprobe PMU takes one where a name would be
+ * ambiguous); the kernel's default room for return probes.
+ */
+static struct bpf_link *attach_kprobe_at(struct bpf_program *prog, bool ret, __u64 addr)
+{
+	LIBBPF_OPTS(bpf_kprobe_opts, o, .retprobe = ret, .offset = (size_t)addr);
+
+	return bpf_program__attach_kprobe_opts(prog, NULL, &o);
 }
 
 /* Destroys a probe's BPF instance, then the tracefs event it no longer uses. */
@@ -111,6 +103,7 @@ void probe_set__destroy(struct probe_set *ps)
 	for (size_t i = 0; i < ps->n; i++) {
 		probe_detach(&ps->p[i]);
 		free((char *)ps->p[i].info.name);
+		free((char *)ps->p[i].info.probe);
 		free((char *)ps->p[i].info.module);
 	}
 	for (int *fd = &ps->hists_fd; fd <= &ps->witness_fd; fd++)
@@ -119,149 +112,6 @@ void probe_set__destroy(struct probe_set *ps)
 	free(ps->percpu_buf);
 	free(ps->p);
 	free(ps);
-}
-
-enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root)
-{
-	return has_btf && !klp_sysfs__is_patched(klp_root, func) ? ATTACH_FENTRY : ATTACH_KPROBE;
-}
-
-/* Fills in object, return kind and attach method of one function. */
-static int resolve_one(struct probe *p, const struct name_table *ksyms,
-		       const struct name_table *ftrace, const struct probe_set_opts *opts,
-		       struct probe_err *err)
-{
-	const char *name = p->info.name, *module = NULL;
-	size_t count;
-	int ret;
-
-	count = name_table__count(ksyms, name, &module);
-	if (count == 0) {
-		set_err(err, name, "unknown function: not in /proc/kallsyms");
-		return -ENOENT;
-	}
-	if (count > 1) {
-		set_err(err, name, "ambiguous: %zu kernel functions have this name", count);
-		return -ENOTUNIQ;
-	}
-	if (ftrace && !name_table__count(ftrace, name, NULL)) {
-		set_err(err, name, "not traceable: not in available_filter_functions "
-			"(inlined, notrace or on the kprobe blacklist)");
-		return -EOPNOTSUPP;
-	}
-	if (module) {
-		p->info.module = strdup(module);
-		if (!p->info.module)
-			return -ENOMEM;
-	}
-
-	ret = func_btf__ret_kind(name, module, &p->info.ret_kind);
-	p->info.ret_from_btf = ret == 0;
-	if (ret)
-		p->info.ret_kind = LPS_RET_UNKNOWN;
-
-	switch (opts->mode) {
-	case ATTACH_FENTRY:
-		if (ret) {
-			set_err(err, name, "fentry needs BTF for this function and %s; try --mode kprobe",
-				ret == -ENODATA ? "the kernel has no BTF" : "it has none");
-			return -EOPNOTSUPP;
-		}
-		p->info.mode = ATTACH_FENTRY;
-		break;
-	case ATTACH_KPROBE:
-		p->info.mode = ATTACH_KPROBE;
-		break;
-	default:
-		/*
-		 * fentry is cheaper, but attaching it to a function that a livepatch
-		 * already redirects is broken on some kernels (docs/kernel-facts.md):
-		 * kprobes are right there. A module's function gets kprobes too: a
-		 * BPF trampoline holds a reference on its module, and rmmod would
-		 * fail "in use" for as long as the probe stays.
-		 */
-		p->info.mode = module ? ATTACH_KPROBE :
-			       probes__auto_mode(name, ret == 0, opts->klp_root);
-	}
-	return 0;
-}
-
-static bool ftrace_disabled(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/ftrace_enabled", "r");
-	int c = f ? fgetc(f) : EOF;
-
-	if (f)
-		fclose(f);
-	return c == '0';
-}
-
-int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
-		    const struct probe_set_opts *opts, struct probe_err *err)
-{
-	struct name_table *ksyms = NULL, *ftrace = NULL;
-	struct probe_set *ps;
-	int ret;
-
-	ps = calloc(1, sizeof(*ps));
-	if (!ps)
-		return -ENOMEM;
-	ps->hists_fd = ps->stacks_fd = ps->drops_fd = ps->witness_fd = -1;
-	ps->requested = opts->mode;
-	ps->p = calloc(n, sizeof(*ps->p));
-	ps->ncpus = libbpf_num_possible_cpus();
-	if (!ps->p || ps->ncpus <= 0) {
-		ret = ps->ncpus <= 0 ? ps->ncpus : -ENOMEM;
-		set_err(err, NULL, "cannot size per-CPU buffers");
-		goto cleanup;
-	}
-	ps->percpu_buf = calloc((size_t)ps->ncpus, sizeof(struct lps_hist));
-	if (!ps->percpu_buf) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-
-	/* With ftrace off, the kernel accepts every probe and never runs one. */
-	if (ftrace_disabled()) {
-		ret = -EPERM;
-		set_err(err, NULL, "kernel refuses function tracing: ftrace is disabled "
-			"(sysctl kernel.ftrace_enabled=0), probes would attach and never run");
-		goto cleanup;
-	}
-	ret = ksyms__load(&ksyms);
-	if (ret) {
-		set_err(err, NULL, "cannot read /proc/kallsyms: %s", strerror(-ret));
-		goto cleanup;
-	}
-	/* Unreadable (locked-down tracefs): attaching will say what the kernel refuses. */
-	if (ftrace_funcs__load(&ftrace))
-		ftrace = NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		ps->p[i].info.name = strdup(funcs[i]);
-		ps->n = i + 1;
-		if (!ps->p[i].info.name) {
-			ret = -ENOMEM;
-			goto cleanup;
-		}
-		for (size_t j = 0; j < i; j++) {
-			if (!strcmp(funcs[j], funcs[i])) {
-				set_err(err, funcs[i], "named twice");
-				ret = -EINVAL;
-				goto cleanup;
-			}
-		}
-		ret = resolve_one(&ps->p[i], ksyms, ftrace, opts, err);
-		if (ret)
-			goto cleanup;
-	}
-	*out = ps;
-	ps = NULL;
-cleanup:
-	name_table__free(ksyms);
-	name_table__free(ftrace);
-	probe_set__destroy(ps);
-	return ret;
 }
 
 /* The first instance creates the shared maps; the rest reuse them. */
@@ -319,7 +169,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		      bool with_witness, struct probe_err *err)
 {
 	struct probe *p = &ps->p[idx];
-	const char *name = p->info.name;
+	const char *name = p->info.name, *sym = p->info.probe;
 	bool fentry = mode == ATTACH_FENTRY;
 	struct trace_bpf *skel;
 	int ret;
@@ -327,7 +177,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 	skel = trace_bpf__open();
 	if (!skel) {
 		ret = -errno;
-		set_err(err, name, "cannot open BPF object: %s", strerror(-ret));
+		probes__set_err(err, name, "cannot open BPF object: %s", strerror(-ret));
 		return ret;
 	}
 	skel->rodata->lps_func_idx = (__u32)idx;
@@ -338,19 +188,19 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 	bpf_program__set_autoload(skel->progs.lps_kretprobe, !fentry);
 	bpf_program__set_autoload(skel->progs.lps_witness, with_witness);
 	if (fentry) {
-		const char *target = fentry_target(name);
+		const char *target = fentry_target(sym);
 
 		ret = bpf_program__set_attach_target(skel->progs.lps_fentry, 0, target);
 		if (!ret)
 			ret = bpf_program__set_attach_target(skel->progs.lps_fexit, 0, target);
 		if (ret) {
-			set_err(err, name, "no BTF target for fentry: %s", strerror(-ret));
+			probes__set_err(err, name, "no BTF target for fentry: %s", strerror(-ret));
 			goto fail;
 		}
 	}
 	ret = share_maps(ps, skel);
 	if (ret) {
-		set_err(err, name, "cannot share BPF maps: %s", strerror(-ret));
+		probes__set_err(err, name, "cannot share BPF maps: %s", strerror(-ret));
 		goto fail;
 	}
 	lps_libbpf_mark();
@@ -359,7 +209,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		/* Which map or program the kernel refused: libbpf's first word on it. */
 		const char *culprit = lps_libbpf_culprit();
 
-		set_err(err, name, "kernel refused to load the %s probe: %s (%d)%s%s%s",
+		probes__set_err(err, name, "kernel refused to load the %s probe: %s (%d)%s%s%s",
 			attach_mode__name(mode), strerror(-ret), ret, culprit[0] ? " (" : "",
 			culprit, culprit[0] ? ")" : "");
 		goto fail;
@@ -367,7 +217,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 	if (ps->hists_fd < 0) {
 		ret = keep_map_fds(ps, skel);
 		if (ret) {
-			set_err(err, name, "cannot keep BPF map: %s", strerror(-ret));
+			probes__set_err(err, name, "cannot keep BPF map: %s", strerror(-ret));
 			goto fail;
 		}
 	}
@@ -385,24 +235,33 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 			skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
 			ret = skel->links.lps_fentry ? 0 : -errno;
 		}
+	} else if (p->info.addr) {
+		skel->links.lps_kretprobe = attach_kprobe_at(skel->progs.lps_kretprobe, true,
+							     p->info.addr);
+		ret = skel->links.lps_kretprobe ? 0 : -errno;
+		if (!ret) {
+			skel->links.lps_kprobe = attach_kprobe_at(skel->progs.lps_kprobe, false,
+								  p->info.addr);
+			ret = skel->links.lps_kprobe ? 0 : -errno;
+		}
 	} else {
-		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, name,
+		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, sym,
 							     p->kretprobe_event);
 		ret = skel->links.lps_kretprobe ? 0 : -errno;
 		if (!ret) {
 			skel->links.lps_kprobe =
-				bpf_program__attach_kprobe(skel->progs.lps_kprobe, false, name);
+				bpf_program__attach_kprobe(skel->progs.lps_kprobe, false, sym);
 			ret = skel->links.lps_kprobe ? 0 : -errno;
 		}
 	}
 	if (ret) {
-		set_err(err, name, "kernel refused to attach the %s probe: %s",
+		probes__set_err(err, name, "kernel refused to attach the %s probe: %s",
 			attach_mode__name(mode), strerror(-ret));
 		goto fail;
 	}
 	/* A witness that cannot attach (no kprobes) leaves the probe unverified. */
 	if (with_witness)
-		p->witness = bpf_program__attach_kprobe(skel->progs.lps_witness, false, name);
+		p->witness = bpf_program__attach_kprobe(skel->progs.lps_witness, false, sym);
 	p->skel = skel;
 	p->info.mode = mode;
 	return 0;
@@ -432,7 +291,7 @@ int probe_set__attach(struct probe_set *ps, struct probe_err *err)
 			/* fentry refused here (no trampolines, ftrace locked): try kprobes. */
 			ret = load_probe(ps, i, ATTACH_KPROBE, false, &kprobe_err);
 			if (ret)
-				set_err(err, p->info.name,
+				probes__set_err(err, p->info.name,
 					"kernel refuses function tracing (fentry: %s; kprobe: %s)",
 					fentry_err.what, kprobe_err.what);
 		} else if (ret) {
@@ -554,7 +413,7 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 			continue;	/* not called yet, or just now: ask again next interval */
 		}
 		if (ps->requested == ATTACH_FENTRY) {
-			set_err(err, p->info.name, "the fentry probe ran 0 times while a kprobe "
+			probes__set_err(err, p->info.name, "the fentry probe ran 0 times while a kprobe "
 				"counted %llu calls: this kernel does not run fentry here; "
 				"use --mode kprobe", (unsigned long long)seen);
 			return -EIO;

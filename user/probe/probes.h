@@ -32,6 +32,8 @@ struct probe_set_opts {
 
 struct probe_info {
 	const char *name;
+	const char *probe;	/* the symbol attached to: name, or an alias of its code */
+	__u64 addr;		/* non-zero: kprobes at this address (a name several share) */
 	const char *module;	/* NULL: vmlinux */
 	enum attach_mode mode;	/* resolved: ATTACH_FENTRY or ATTACH_KPROBE */
 	__u32 ret_kind;
@@ -47,9 +49,22 @@ struct probe_set;
  */
 enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root);
 
-/* Resolves every function (exists, traceable, BTF). Nothing is loaded yet. */
+/* Resolves every function (exists, traceable, BTF). Nothing is loaded yet. n may be 0. */
 int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
 		    const struct probe_set_opts *opts, struct probe_err *err);
+
+/* A function already resolved (targets.h): where and how its probes attach. */
+struct probe_spec {
+	const char *name;	/* the function, as reports name it */
+	const char *probe;	/* the symbol to attach to (an alias), NULL: name */
+	const char *module;	/* its object, NULL: vmlinux */
+	__u64 addr;		/* non-zero: attach kprobes at this address */
+	bool kprobe_only;	/* a module's function (no trampoline pins it), or by address */
+};
+
+/* The same for resolved functions: only BTF and the attach method are looked up. */
+int probe_set__open_specs(struct probe_set **out, const struct probe_spec *specs, size_t n,
+			  const struct probe_set_opts *opts, struct probe_err *err);
 /* Loads and attaches every probe; all or nothing. */
 int probe_set__attach(struct probe_set *ps, struct probe_err *err);
 /*

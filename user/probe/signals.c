@@ -73,7 +73,8 @@ int signals__open(struct signals **out, size_t nfuncs, int task_stacks_fd, char 
 	bpf_program__set_autoload(s->skel->progs.lps_contention_begin_raw, !s->lock_btf);
 	bpf_program__set_autoload(s->skel->progs.lps_contention_end_raw, !s->lock_btf);
 	ret = bpf_map__set_max_entries(s->skel->maps.fsignals, (__u32)nfuncs + 1);
-	if (!ret)
+	/* No function probes (nothing to measure): the system signals keep their own map. */
+	if (!ret && task_stacks_fd >= 0)
 		ret = bpf_map__reuse_fd(s->skel->maps.task_stacks, task_stacks_fd);
 	if (ret) {
 		snprintf(why, why_len, "cannot set up the signal maps: %s", strerror(-ret));

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Inside the probe set: shared by probes.c (attach, read) and probes_open.c (resolve). */
+#ifndef LPS_PROBES_INT_H
+#define LPS_PROBES_INT_H
+
+#include "kretprobe.h"
+#include "probes.h"
+
+struct trace_bpf;
+
+struct probe {
+	struct probe_info info;
+	struct trace_bpf *skel;
+	struct bpf_link *witness;
+	__u64 witness_seen;	/* what the witness had counted at the previous check */
+	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */
+};
+
+struct probe_set {
+	struct probe *p;
+	size_t n;
+	enum attach_mode requested;
+	int ncpus;
+	/* Our own references to the shared maps, so they outlive any instance. */
+	int hists_fd, stacks_fd, drops_fd, witness_fd;
+	void *percpu_buf;	/* one map value for every possible CPU */
+};
+
+void probes__set_err(struct probe_err *err, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

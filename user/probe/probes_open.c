@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Opening a probe set: every function resolved, its return kind and attach method chosen. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "func_btf.h"
+#include "klp_sysfs.h"
+#include "ksyms.h"
+#include "probes_int.h"
+
+enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root)
+{
+	return has_btf && !klp_sysfs__is_patched(klp_root, func) ? ATTACH_FENTRY : ATTACH_KPROBE;
+}
+
+static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool kprobe_only,
+		       struct probe_err *err);
+
+/* Fills in object, return kind and attach method of one function. */
+static int resolve_one(struct probe *p, const struct name_table *ksyms,
+		       const struct name_table *ftrace, const struct probe_set_opts *opts,
+		       struct probe_err *err)
+{
+	const char *name = p->info.name, *module = NULL;
+	size_t count;
+
+	count = name_table__count(ksyms, name, &module);
+	if (count == 0) {
+		probes__set_err(err, name, "unknown function: not in /proc/kallsyms");
+		return -ENOENT;
+	}
+	if (count > 1) {
+		probes__set_err(err, name, "ambiguous: %zu kernel functions have this name", count);
+		return -ENOTUNIQ;
+	}
+	if (ftrace && !name_table__count(ftrace, name, NULL)) {
+		probes__set_err(err, name, "not traceable: not in available_filter_functions "
+			"(inlined, notrace or on the kprobe blacklist)");
+		return -EOPNOTSUPP;
+	}
+	if (module) {
+		p->info.module = strdup(module);
+		if (!p->info.module)
+			return -ENOMEM;
+	}
+	/* A module's function: kprobes (a trampoline would pin the module, see choose_mode). */
+	return choose_mode(p, opts, module != NULL, err);
+}
+
+/*
+ * Return kind (from BTF of the attached symbol) and attach method. kprobe_only:
+ * a module's function (a fentry trampoline would pin the module) or one
+ * attached by address (fentry takes a BTF name, which several symbols share).
+ */
+static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool kprobe_only,
+		       struct probe_err *err)
+{
+	const char *name = p->info.name, *module = p->info.module;
+	int ret;
+
+	ret = func_btf__ret_kind(p->info.probe, module, &p->info.ret_kind);
+	p->info.ret_from_btf = ret == 0;
+	if (ret)
+		p->info.ret_kind = LPS_RET_UNKNOWN;
+
+	switch (opts->mode) {
+	case ATTACH_FENTRY:
+		if (kprobe_only) {
+			probes__set_err(err, name, "fentry is not used here: %s; try --mode kprobe",
+				p->info.addr ? "its name is shared, kprobes attach by address" :
+				"a trampoline would keep its module from unloading");
+			return -EOPNOTSUPP;
+		}
+		if (ret) {
+			probes__set_err(err, name, "fentry needs BTF for this function and %s; try --mode kprobe",
+				ret == -ENODATA ? "the kernel has no BTF" : "it has none");
+			return -EOPNOTSUPP;
+		}
+		p->info.mode = ATTACH_FENTRY;
+		break;
+	case ATTACH_KPROBE:
+		p->info.mode = ATTACH_KPROBE;
+		break;
+	default:
+		/*
+		 * fentry is cheaper, but attaching it to a function that a livepatch
+		 * already redirects is broken on some kernels (docs/kernel-facts.md):
+		 * kprobes are right there.
+		 */
+		p->info.mode = kprobe_only ? ATTACH_KPROBE :
+			       probes__auto_mode(name, ret == 0, opts->klp_root);
+	}
+	return 0;
+}
+
+static bool ftrace_disabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/ftrace_enabled", "r");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == '0';
+}
+
+/* An empty set of n probes, after the checks every set needs. */
+static int set_alloc(struct probe_set **out, size_t n, const struct probe_set_opts *opts,
+		     struct probe_err *err)
+{
+	struct probe_set *ps;
+	int ret;
+
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	ps->hists_fd = ps->stacks_fd = ps->drops_fd = ps->witness_fd = -1;
+	ps->requested = opts->mode;
+	/* n may be 0: a patch with nothing to measure still gets its (empty) set */
+	ps->p = calloc(n ? n : 1, sizeof(*ps->p));
+	ps->ncpus = libbpf_num_possible_cpus();
+	if (!ps->p || ps->ncpus <= 0) {
+		ret = ps->ncpus <= 0 ? ps->ncpus : -ENOMEM;
+		probes__set_err(err, NULL, "cannot size per-CPU buffers");
+		goto cleanup;
+	}
+	ps->percpu_buf = calloc((size_t)ps->ncpus, sizeof(struct lps_hist));
+	if (!ps->percpu_buf) {
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+
+	/* With ftrace off, the kernel accepts every probe and never runs one. */
+	if (n && ftrace_disabled()) {
+		ret = -EPERM;
+		probes__set_err(err, NULL, "kernel refuses function tracing: ftrace is disabled "
+			"(sysctl kernel.ftrace_enabled=0), probes would attach and never run");
+		goto cleanup;
+	}
+	*out = ps;
+	return 0;
+cleanup:
+	probe_set__destroy(ps);
+	return ret;
+}
+
+/* Was this name given before index i? */
+static bool named_before(const struct probe_set *ps, size_t i, struct probe_err *err)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (!strcmp(ps->p[j].info.name, ps->p[i].info.name)) {
+			probes__set_err(err, ps->p[i].info.name, "named twice");
+			return true;
+		}
+	}
+	return false;
+}
+
+int probe_set__open_specs(struct probe_set **out, const struct probe_spec *specs, size_t n,
+			  const struct probe_set_opts *opts, struct probe_err *err)
+{
+	struct probe_set *ps = NULL;
+	int ret = set_alloc(&ps, n, opts, err);
+
+	for (size_t i = 0; !ret && i < n; i++) {
+		struct probe_info *pi = &ps->p[i].info;
+
+		ps->n = i + 1;
+		pi->name = strdup(specs[i].name);
+		pi->probe = strdup(specs[i].probe ? specs[i].probe : specs[i].name);
+		pi->module = specs[i].module ? strdup(specs[i].module) : NULL;
+		pi->addr = specs[i].addr;
+		if (!pi->name || !pi->probe || (specs[i].module && !pi->module))
+			ret = -ENOMEM;
+		else if (named_before(ps, i, err))
+			ret = -EINVAL;
+		else
+			ret = choose_mode(&ps->p[i], opts, specs[i].kprobe_only || specs[i].addr,
+					  err);
+	}
+	if (!ret) {
+		*out = ps;
+		ps = NULL;
+	}
+	probe_set__destroy(ps);
+	return ret;
+}
+
+int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
+		    const struct probe_set_opts *opts, struct probe_err *err)
+{
+	struct name_table *ksyms = NULL, *ftrace = NULL;
+	struct probe_set *ps = NULL;
+	int ret;
+
+	ret = set_alloc(&ps, n, opts, err);
+	if (ret)
+		return ret;
+	ret = ksyms__load(&ksyms);
+	if (ret) {
+		probes__set_err(err, NULL, "cannot read /proc/kallsyms: %s", strerror(-ret));
+		goto cleanup;
+	}
+	/* Unreadable (locked-down tracefs): attaching will say what the kernel refuses. */
+	if (ftrace_funcs__load(&ftrace))
+		ftrace = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		ps->p[i].info.name = strdup(funcs[i]);
+		ps->p[i].info.probe = strdup(funcs[i]);
+		ps->n = i + 1;
+		if (!ps->p[i].info.name || !ps->p[i].info.probe) {
+			ret = -ENOMEM;
+			goto cleanup;
+		}
+		if (named_before(ps, i, err)) {
+			ret = -EINVAL;
+			goto cleanup;
+		}
+		ret = resolve_one(&ps->p[i], ksyms, ftrace, opts, err);
+		if (ret)
+			goto cleanup;
+	}
+	*out = ps;
+	ps = NULL;
+cleanup:
+	name_table__free(ksyms);
+	name_table__free(ftrace);
+	probe_set__destroy(ps);
+	return ret;
+}
