@@ -395,6 +395,8 @@ static int run_gate(struct gate *g)
 	if (patch_in(g) || g->life.state == KLP_LIFE_GONE) {
 		note_step(g, "reverting");
 		ret = klp_life__take_out(&g->life, g->def.revert_timeout_s, why, sizeof(why));
+		if (g->life.overrun[0])
+			lps_warn("%s: %s", g->mod.patch, g->life.overrun);
 	} else {
 		ret = 0;
 	}

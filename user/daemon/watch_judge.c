@@ -330,6 +330,9 @@ static void revert(struct watch *w, struct watch_judgement *j, const struct engi
 	char why[512], full[768];
 	int ret = klp_life__take_out(&j->life, j->def.revert_timeout_s, why, sizeof(why));
 
+	if (j->life.overrun[0])	/* the kernel held a call past the bound: said, not hidden */
+		lps_warn("%s: %s", j->life.patch, j->life.overrun);
+
 	if (!ret || j->life.state == KLP_LIFE_REVERTED) {
 		w->reverts++;
 		if (ret)

@@ -42,6 +42,7 @@ struct klp_life {
 	struct klp_transition_info stall;
 	bool have_stall;
 	bool was_stalled;		/* it stalled: stays true through the revert that follows */
+	char overrun[192];		/* take_out ran past its bound: why; empty if not */
 };
 
 /*
@@ -84,8 +85,26 @@ enum klp_revert_step {
 	KLP_REVERT_UNLOAD,	/* unpatched, but the module would not go */
 };
 
+/* The kernel calls of a revert that can block: a revert's time beyond its bound is theirs. */
+enum klp_revert_call {
+	KLP_CALL_NONE,
+	KLP_CALL_DISABLE,	/* writing 0 to enabled */
+	KLP_CALL_FORCE,		/* writing 1 to force */
+	KLP_CALL_UNLOAD,	/* delete_module */
+};
+
+const char *klp_revert_call__name(enum klp_revert_call c);
+
+/* What a revert may take beyond its bound for our own last look (a 50 ms poll, a read). */
+#define KLP_REVERT_SLACK_S 0.5
+
 struct klp_revert_opts {
-	double timeout_s;	/* for the unpatch transition, and again after a force */
+	/*
+	 * The bound: the whole revert (disable, unpatch wait, unload retries)
+	 * stops waiting at timeout_s; after a force the forced transition gets
+	 * timeout_s more. Only a kernel call that does not return runs past it.
+	 */
+	double timeout_s;
 	bool force;		/* only when a person asked: the module can never be removed after */
 	bool unload;
 };
@@ -96,6 +115,10 @@ struct klp_revert_result {
 	bool was_loaded, forced, unloaded;
 	bool force_written;		/* 'force' was written: the module stays for good, whatever followed */
 	double elapsed_s;
+	double bound_s;			/* timeout_s, twice once force was written */
+	/* The kernel call that took longest to return, and how long: an overrun's cause. */
+	enum klp_revert_call slow_call;
+	double slow_s;
 	/* A stalled unpatch, as it stood when it timed out (have_stall). */
 	struct klp_patch_entry stalled;
 	struct klp_transition_info stall;
@@ -111,12 +134,19 @@ int klp_life__revert(const char *root, const char *patch, const struct klp_rever
 		     struct klp_revert_result *r);
 /*
  * Takes a patch we judged back out: revert without force and unload. 0, or
- * -errno with why saying what is left (l->state REVERTED or FAILED).
+ * -errno with why saying what is left (l->state REVERTED or FAILED). Either
+ * way l->overrun says when it ran past timeout_s (klp_revert_result__overrun).
  */
 int klp_life__take_out(struct klp_life *l, double timeout_s, char *why, size_t len);
 /* One sentence for a failed revert, the same whoever reverted. */
 void klp_revert_result__why(const struct klp_revert_result *r, const char *patch,
 			    const struct klp_revert_opts *o, char *buf, size_t len);
+/*
+ * Did it run past its bound (more than KLP_REVERT_SLACK_S)? Then buf says so
+ * in one sentence: "revert took 198 s, over the 60 s bound: delete_module did
+ * not return for 150 s"; empty otherwise.
+ */
+bool klp_revert_result__overrun(const struct klp_revert_result *r, char *buf, size_t len);
 /* A failed revert leaves the patch in the kernel (reverted may still be true: unload failed). */
 bool klp_revert_result__unpatched(const struct klp_revert_result *r);
 void klp_revert_result__free(struct klp_revert_result *r);
