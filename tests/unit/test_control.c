@@ -41,6 +41,11 @@ static void test_request_fields(void **state)
 	assert_string_equal(req.module, "/a/b.ko");
 	assert_string_equal(req.rules, "/r.yaml");
 	assert_true(req.baseline_s == 4 && req.observe_s == 6.5);
+	assert_string_equal(req.params, "");
+	/* Module parameters: checked as gate checks them, joined as finit_module takes them. */
+	assert_int_equal(parse("{\"op\":\"gate\",\"module\":\"/a/b.ko\",\"params\":"
+			       "[\"replace=1\",\"hook-name=x,y\"]}", &req, why), 0);
+	assert_string_equal(req.params, "replace=1 hook-name=x,y");
 	/* A judgement that never ends, or none at all. */
 	static const char *const bad[] = {
 		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"observe_s\":1e999}",
@@ -61,6 +66,14 @@ static void test_request_fields(void **state)
 		"{\"module\":\"/m.ko\"}",
 		"{\"op\":\"gate\"}",
 		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"force\":true}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":\"replace=1\"}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[1]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"replace\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=1 b=2\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=\\\"x\\\"\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=1\\u0000 evil=1\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=\\n\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[[\"a=1\"]]}",
 		"{\"op\":\"gate\",\"module\":\"/m.ko\"} {}",
 		"[\"op\",\"gate\"]",
 		"\"gate\"",
@@ -76,6 +89,19 @@ static void test_request_fields(void **state)
 	assert_int_equal(parse("{\"op\":\"gate\",\"module\":\"/m.ko\",\"observe_s\":1e999}", &req,
 			       why), -EINVAL);
 	assert_non_null(strstr(why, "observe_s"));
+	/* More parameters than fit under KLP_PARAMS_MAX: refused, within the request cap. */
+	{
+		char big[CONTROL_REQUEST_MAX];
+		size_t off = (size_t)snprintf(big, sizeof(big), "{\"op\":\"gate\",\"module\":"
+					      "\"/m.ko\",\"params\":[");
+
+		for (int i = 0; i < 200; i++)
+			off += (size_t)snprintf(big + off, sizeof(big) - off, "%s\"p%d=1234567\"",
+						i ? "," : "", i);
+		snprintf(big + off, sizeof(big) - off, "]}");
+		assert_int_equal(parse(big, &req, why), -EINVAL);
+		assert_non_null(strstr(why, "bytes in all"));
+	}
 	/* A NUL in the raw bytes: refused, not cut short there. */
 	assert_int_equal(control__parse_request("{\"op\":\"gate\",\"module\":\"/m\"}\0x", 26, &req,
 						why, sizeof(why)), -EINVAL);

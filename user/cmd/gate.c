@@ -47,17 +47,26 @@ const struct cli_verb cli_verb_gate = {
 	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate, .traces = true,
 	.summary = "Baseline, load, observe, judge: keep the patch, or revert and unload it",
 	.min_args = 1, .max_args = 1, .args_error = "gate needs exactly one PATCH.ko",
+	.rest = "PARAM=VALUE",
 };
 
 static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 {
-	int first, ret;
+	int first, rest = cli__rest(&cli_verb_gate, argc, argv), ret;
+	char why[256];
 
 	a->state_dir = WATCH_DEFAULT_STATE_DIR;
 	ret = cli__parse(&cli_verb_gate, argc, argv, NULL, a, &first);
-	if (!ret)
-		a->module = argv[first];
-	return ret;
+	if (ret)
+		return ret;
+	a->module = argv[first];
+	/* The module's parameters, checked before anything is probed or loaded. */
+	a->param_v = argv + rest;
+	a->param_n = (size_t)(argc - rest);
+	if (klp_params__join((const char *const *)a->param_v, a->param_n, a->params,
+			     sizeof(a->params), why, sizeof(why)))
+		return cli__usage_error("gate: %s", why);
+	return 0;
 }
 
 static int feed_fault(const char *text, __u64 ts, void *arg)
@@ -330,7 +339,7 @@ static void observe(struct gate *g, struct engine_decision *d)
 /* The note status reads if we die half-way; a note that cannot be written is said, once. */
 static void note_step(struct gate *g, const char *step)
 {
-	int ret = gate_record__write(g->mod.patch, g->a.module, step);
+	int ret = gate_record__write(g->mod.patch, g->a.module, g->a.params, step);
 
 	if (ret && !g->record_err) {
 		g->record_err = ret;
@@ -362,6 +371,7 @@ static int run_gate(struct gate *g)
 	 */
 	g->kmsg_fd = kmsg__open("/dev/kmsg", true);	/* -errno when unreadable: said at the first look */
 	note_step(g, "loading");
+	snprintf(g->life.params, sizeof(g->life.params), "%s", g->a.params);
 	ret = klp_life__load(&g->life, why, sizeof(why));
 	if (ret) {
 		lps_err("%s", why);

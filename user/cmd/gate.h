@@ -23,6 +23,10 @@ struct gate_args {
 	const char *state_dir;		/* where a watch daemon's control socket may be */
 	double baseline_s, observe_s;	/* 0: from the rules */
 	bool json, standalone;
+	/* Module parameters after "--", checked; joined as finit_module takes them. */
+	char **param_v;
+	size_t param_n;
+	char params[KLP_PARAMS_MAX];
 };
 
 struct gate {

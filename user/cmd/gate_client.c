@@ -129,6 +129,13 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 		json_object_object_add(req, "baseline_s", json_object_new_double(a->baseline_s));
 	if (a->observe_s)
 		json_object_object_add(req, "observe_s", json_object_new_double(a->observe_s));
+	if (a->param_n) {	/* checked by parse_gate_args, and again by the daemon */
+		struct json_object *pv = json_object_new_array();
+
+		for (size_t i = 0; i < a->param_n; i++)
+			json_object_array_add(pv, json_object_new_string(a->param_v[i]));
+		json_object_object_add(req, "params", pv);
+	}
 	/* A busy daemon (every request slot taken) is asked again for a minute. */
 	for (double t0 = clock__now_s();;) {
 		struct json_object *v;

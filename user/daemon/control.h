@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
+#include "klp_params.h"
 
 #define CONTROL_SOCKET		"control.sock"
 #define CONTROL_SLOTS		8	/* connections whose request is being read */
@@ -30,11 +31,15 @@
 #define CONTROL_SECONDS_MIN	0.1
 #define CONTROL_SECONDS_MAX	86400.0
 
-/* A gate request, checked: {"op":"gate","module":ABS,"rules"?:ABS,"baseline_s"?,"observe_s"?}. */
+/*
+ * A gate request, checked: {"op":"gate","module":ABS,"rules"?:ABS,"baseline_s"?,"observe_s"?,
+ * "params"?:["PARAM=VALUE",...]}.
+ */
 struct control_request {
 	char module[PATH_MAX];
 	char rules[PATH_MAX];		/* "" when the gate gave none */
 	double baseline_s, observe_s;	/* 0 when not given */
+	char params[KLP_PARAMS_MAX];	/* module parameters, checked and joined; "" for none */
 };
 
 /*

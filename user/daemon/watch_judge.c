@@ -276,18 +276,22 @@ static void finish(struct watch *w, struct watch_judgement *j, const struct engi
 	enum verdict v = d->verdict;
 	struct json_object *doc = decision_json(w, j, v, action, reason, d->operational);
 	struct watch_patch *rec = watch__patch(w, j->patch);
+	struct watch_client *client = watch__client(w, j->patch);
 	char summary[512];
 	int ret;
 
+	/* A gate's patch: the module parameters it was loaded with, in the audit and the reply. */
+	if (client)
+		json_object_object_add(doc, "params", json_object_new_string(client->life.params));
 	snprintf(summary, sizeof(summary), "patch %s: %s, %s (%s)", j->patch, verdict__name(v),
 		 action, reason);
 	ret = audit__record(&w->audit, doc, reverted ? LOG_WARNING : LOG_NOTICE, summary);
 	if (ret)
 		lps_warn("audit trail: cannot append: %s", strerror(-ret));
 	fprintf(stderr, "lpsentinel watch: %s\n", summary);
-	if (watch__client(w, j->patch)) {
+	if (client) {
 		json_object_object_add(doc, "judged_by", json_object_new_string("watch daemon"));
-		watch__client_done(w, watch__client(w, j->patch), doc);
+		watch__client_done(w, client, doc);
 	}
 	json_object_put(doc);
 	if (rec) {

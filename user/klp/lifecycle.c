@@ -105,7 +105,7 @@ int klp_life__load(struct klp_life *l, char *why, size_t len)
 
 	/* The transition starts inside the load (the module's init enables the patch). */
 	l->t_start = clock__now_s();
-	if (syscall(SYS_finit_module, l->fd, "", 0))
+	if (syscall(SYS_finit_module, l->fd, l->params, 0))
 		ret = -errno;
 	if (!ret) {
 		l->state = KLP_LIFE_PATCHING;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "klp_module.h"
+#include "klp_params.h"
 #include "klp_sysfs.h"
 #include "klp_tasks.h"
 
@@ -35,6 +36,8 @@ struct klp_life {
 	int fd;				/* the module file; -1 for a patch someone else loaded */
 	enum klp_life_state state;
 	double t_start;			/* when loaded or first seen (CLOCK_MONOTONIC s) */
+	/* Module parameters for the load, checked (klp_params__join); set after open. */
+	char params[KLP_PARAMS_MAX];
 	/* The transition for people: "patching transition completed in 1.2s", or the stall. */
 	char detail[256];
 	/* A stalled transition as it stood when it was given up on. */
@@ -57,7 +60,7 @@ int klp_life__open_fd(struct klp_life *l, int fd, const char *path, struct klp_m
 /* A patch loaded by someone else, first seen at t_start: followed, never loaded by us. */
 void klp_life__adopt(struct klp_life *l, const char *patch, double t_start);
 /*
- * finit_module from the descriptor. On refusal why says the errno, what the
+ * finit_module from the descriptor, with l->params. On refusal why says the errno, what the
  * kernel logged about it and whether anything was left behind; -errno.
  */
 int klp_life__load(struct klp_life *l, char *why, size_t len);
