@@ -107,6 +107,47 @@ static void test_request_fields(void **state)
 						why, sizeof(why)), -EINVAL);
 }
 
+/*
+ * One daemon per state directory: the lock refuses a second and names the
+ * first; a gate sees it held while its holder lives, and free once it died.
+ */
+static void test_daemon_lock(void **state)
+{
+	char dir[256];
+	int dfd, fd, holder, pid, p[2];
+	pid_t child;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/lockdir", unit_tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_false(control__daemon_runs(dir, &pid));	/* no lock file yet */
+	assert_int_equal(pipe(p), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {	/* the daemon: holds the lock until told to go */
+		char c;
+
+		close(p[1]);
+		_exit(control__lock(dfd, &holder) >= 0 && read(p[0], &c, 1) >= 0 ? 0 : 1);
+	}
+	close(p[0]);
+	for (int i = 0; i < 200 && !control__daemon_runs(dir, &pid); i++)
+		clock__nap(0.01);
+	assert_true(control__daemon_runs(dir, &pid));
+	assert_int_equal(pid, child);
+	assert_int_equal(control__lock(dfd, &holder), -EBUSY);
+	assert_int_equal(holder, child);
+	close(p[1]);	/* the daemon goes: its lock with it */
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_false(control__daemon_runs(dir, &pid));
+	fd = control__lock(dfd, &holder);
+	assert_true(fd >= 0);
+	close(fd);
+	close(dfd);
+}
+
 /* The server under test and what it handed over. */
 struct server {
 	struct control_server s;
@@ -419,6 +460,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_fields),
+		cmocka_unit_test(test_daemon_lock),
 		cmocka_unit_test(test_hostile_clients),
 		cmocka_unit_test(test_untrusted_server),
 		cmocka_unit_test(test_reply_shapes),

@@ -450,6 +450,9 @@ int do_gate(int argc, char **argv)
 		if (fd >= 0) {
 			return gate__via_daemon(&g.a, fd);
 		}
+		ret = gate__refuse_second_judge(&g.a, why);
+		if (ret != CLI_RUN)
+			return ret;
 	}
 	ret = run_gate(&g);
 	gate__free(&g);

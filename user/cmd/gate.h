@@ -83,6 +83,13 @@ void gate__print(const struct gate *g);
  */
 int gate__via_daemon(const struct gate_args *a, int fd);
 /*
+ * No daemon's socket to reach (why says what connect met): when a watch
+ * daemon nonetheless runs on a->state_dir (its lock is held), judging here
+ * would make two judges of one patch: refused in one line, CLI_EXIT_ERROR.
+ * CLI_RUN when no daemon runs there.
+ */
+int gate__refuse_second_judge(const struct gate_args *a, const char *why);
+/*
  * The daemon's reply to a gate, checked (a malformed one is an error) and
  * printed to out as gate prints it (json: the document as it came); the
  * exit code, and for CLI_EXIT_ERROR one line in why.

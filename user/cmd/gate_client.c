@@ -16,6 +16,7 @@
 #include "control.h"
 #include "gate.h"
 #include "log.h"
+#include "opts.h"
 #include "stop.h"
 #include "text.h"
 #include "verdict_report.h"
@@ -198,4 +199,20 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+int gate__refuse_second_judge(const struct gate_args *a, const char *why)
+{
+	int pid;
+
+	if (!control__daemon_runs(a->state_dir, &pid))
+		return CLI_RUN;
+	if (pid)
+		lps_err("a watch daemon (pid %d) runs on %s but its control socket is unreachable: "
+			"%s; use --standalone to judge here anyway", pid, a->state_dir, why);
+	else
+		lps_err("a watch daemon runs on %s (%s/%s is held) but its control socket is "
+			"unreachable: %s; use --standalone to judge here anyway", a->state_dir,
+			a->state_dir, CONTROL_LOCK, why);
+	return CLI_EXIT_ERROR;
 }

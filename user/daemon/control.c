@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +16,64 @@
 #include "clock.h"
 #include "control.h"
 #include "log.h"
+
+/* The pid written in a lock file (fd at any offset), or 0. */
+static int lock_pid(int fd)
+{
+	char buf[24] = "";
+	int pid = 0;
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) > 0 && sscanf(buf, "%d", &pid) == 1 && pid > 0)
+		return pid;
+	return 0;
+}
+
+int control__lock(int dir_fd, int *holder)
+{
+	int fd = openat(dir_fd, CONTROL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	char buf[24];
+	int ret, n;
+
+	*holder = 0;
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		*holder = lock_pid(fd);
+		close(fd);
+		return ret;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+bool control__daemon_runs(const char *dir, int *pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	bool held = false;
+	int fd;
+
+	*pid = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_LOCK) >= sizeof(path))
+		return false;
+	/* O_NONBLOCK: a FIFO put there does not hold the gate. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == 0) {
+		held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+		if (held)
+			*pid = lock_pid(fd);
+	}
+	close(fd);	/* a shared lock taken here goes with it */
+	return held;
+}
 
 static int sock_path(const char *dir, struct sockaddr_un *sa)
 {

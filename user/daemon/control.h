@@ -57,6 +57,25 @@ int control__parse_request(const char *buf, size_t len, struct control_request *
 int control__parse_reply(const char *buf, size_t len, struct json_object **doc, char *why,
 			 size_t why_len);
 
+/*
+ * One daemon per state directory, and gates can tell it runs even when its
+ * socket cannot be made: the daemon holds an exclusive flock on
+ * <state>/watch.lock (root's, its pid inside) for as long as it runs.
+ */
+#define CONTROL_LOCK		"watch.lock"
+/*
+ * Daemon: takes the lock in the state directory dir_fd; the lock's fd (kept
+ * open for the daemon's life), -EBUSY with *holder the pid of the daemon
+ * that has it, or -errno.
+ */
+int control__lock(int dir_fd, int *holder);
+/*
+ * Gate: does a live process hold dir's lock (a daemon runs there)? *pid its
+ * pid as written (0 when unreadable). A lock file that is not root's is
+ * nobody's word and reads as false.
+ */
+bool control__daemon_runs(const char *dir, int *pid);
+
 /* Daemon: listens on dir/control.sock (a stale socket is replaced); fd or -errno. */
 int control__listen(const char *dir);
 

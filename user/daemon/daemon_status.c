@@ -47,11 +47,13 @@ enum field_kind {
 struct field {
 	const char *key;
 	enum field_kind kind;
+	bool optional;		/* absent in the status of a daemon older than the field */
 };
 
 static const struct field doc_fields[] = {
 	{ "pid", F_PID }, { "kernel", F_TEXT }, { "uptime_s", F_NUMBER },
-	{ "listen", F_TEXT_OR_NULL }, { "functions", F_OBJECTS }, { "patches", F_OBJECTS }, { 0 },
+	{ "listen", F_TEXT_OR_NULL }, { "functions", F_OBJECTS }, { "patches", F_OBJECTS },
+	{ "control_error", F_TEXT_OR_NULL, true }, { 0 },
 };
 
 static const struct field fn_fields[] = {
@@ -135,6 +137,8 @@ static int check(struct json_object *o, const struct field *fields, const char *
 		struct json_object *v;
 
 		if (!json_object_object_get_ex(o, f->key, &v)) {
+			if (f->optional)
+				continue;
 			snprintf(why, len, "%s has no \"%s\"", what, f->key);
 			return -EBADMSG;
 		}
@@ -246,6 +250,8 @@ void daemon_status__text(FILE *f, struct json_object *st)
 	fprintf(f, "watch daemon: pid %s, up %.0fs, kernel %s, metrics %s, %zu functions\n",
 		str(st, "pid"), num(st, "uptime_s"), str(st, "kernel"), str(st, "listen"),
 		json_object_array_length(fns));
+	if (json_object_object_get(st, "control_error"))
+		fprintf(f, "  control socket: %s\n", str(st, "control_error"));
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
 

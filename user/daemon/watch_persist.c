@@ -231,6 +231,8 @@ int watch_persist__status(struct watch *w)
 	json_object_object_add(doc, "kernel", json_object_new_string(w->kernel));
 	json_object_object_add(doc, "uptime_s", json_object_new_double(clock__now_s() - w->started));
 	json_object_object_add(doc, "listen", w->a.listen ? json_object_new_string(w->a.listen) : NULL);
+	json_object_object_add(doc, "control_error", w->control_error[0] ?
+			       json_object_new_string(w->control_error) : NULL);
 	for (size_t i = 0; i < w->nfns; i++) {
 		const struct watch_fn *fn = &w->fns[i];
 		struct json_object *f = json_object_new_object();
