@@ -76,6 +76,7 @@ static void add_bound_json(struct json_object *doc, const struct klp_revert_resu
 		json_object_object_add(o, "call", json_object_new_string(
 					       klp_revert_call__name(r->slow_call)));
 		json_object_object_add(o, "call_s", json_object_new_double(r->slow_s));
+		json_object_object_add(o, "calls_s", json_object_new_double(r->calls_s));
 		json_object_object_add(o, "text", json_object_new_string(text));
 	}
 	json_object_object_add(doc, "overrun", o);

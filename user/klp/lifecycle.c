@@ -226,6 +226,7 @@ const char *klp_revert_call__name(enum klp_revert_call c)
 	static const char *const names[] = {
 		[KLP_CALL_NONE] = "nothing", [KLP_CALL_DISABLE] = "writing 0 to enabled",
 		[KLP_CALL_FORCE] = "writing force", [KLP_CALL_UNLOAD] = "delete_module",
+		[KLP_CALL_STALL] = "reading the stalled tasks' stacks",
 	};
 
 	return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
@@ -236,6 +237,7 @@ static void timed(struct klp_revert_result *r, enum klp_revert_call c, double t0
 {
 	double took = clock__now_s() - t0;
 
+	r->calls_s += took;
 	if (took > r->slow_s) {
 		r->slow_s = took;
 		r->slow_call = c;
@@ -269,7 +271,10 @@ int klp_life__revert(const char *root, const char *patch, const struct klp_rever
 	}
 	ret = r->was_loaded ? klp_control__wait_gone(root, patch, deadline) : 0;
 	if (ret == -ETIMEDOUT) {
+		/* Past the bound already: what this takes (a stack per task) is said if it overruns. */
+		t = clock__now_s();
 		keep_stall(root, patch, r);
+		timed(r, KLP_CALL_STALL, t);
 		if (!o->force) {
 			r->failed = KLP_REVERT_WAIT;
 			goto out;
@@ -319,9 +324,9 @@ bool klp_revert_result__overrun(const struct klp_revert_result *r, char *buf, si
 		return false;
 	/* Our waits stop at the bound: what ran past it was a kernel call not returning. */
 	if (r->slow_call != KLP_CALL_NONE)
-		snprintf(buf, len, "revert took %.1f s, over the %.0f s bound: %s did not return "
-			 "for %.1f s", r->elapsed_s, r->bound_s, klp_revert_call__name(r->slow_call),
-			 r->slow_s);
+		snprintf(buf, len, "revert took %.1f s, over the %.0f s bound: %s %s %.1f s",
+			 r->elapsed_s, r->bound_s, klp_revert_call__name(r->slow_call),
+			 r->slow_call == KLP_CALL_STALL ? "took" : "did not return for", r->slow_s);
 	else
 		snprintf(buf, len, "revert took %.1f s, over the %.0f s bound", r->elapsed_s,
 			 r->bound_s);

@@ -94,6 +94,7 @@ enum klp_revert_call {
 	KLP_CALL_DISABLE,	/* writing 0 to enabled */
 	KLP_CALL_FORCE,		/* writing 1 to force */
 	KLP_CALL_UNLOAD,	/* delete_module */
+	KLP_CALL_STALL,		/* reading the stalled tasks and their stacks, for the report */
 };
 
 const char *klp_revert_call__name(enum klp_revert_call c);
@@ -122,6 +123,7 @@ struct klp_revert_result {
 	/* The kernel call that took longest to return, and how long: an overrun's cause. */
 	enum klp_revert_call slow_call;
 	double slow_s;
+	double calls_s;			/* all of them: elapsed_s - calls_s never passes the bound */
 	/* A stalled unpatch, as it stood when it timed out (have_stall). */
 	struct klp_patch_entry stalled;
 	struct klp_transition_info stall;
