@@ -5,7 +5,8 @@
 #   gate JSON; a malformed parameter is refused before anything is loaded;
 # - revert has a bound: under tight loops reading the patched /proc/version,
 #   `revert --timeout 1` either ends within the bound or states its overrun
-#   and the kernel call that did not return; exit 0 only with the module out;
+#   and the kernel call that did not return; exit 0 only with the module out
+#   (6.12: "writing 0 to enabled did not return", the issue's 198 s revert);
 # - one judge per patch: a daemon that cannot make its control socket (its
 #   path is over the 108 bytes of sun_path) says so in status, a gate on its
 #   state refuses to judge alone, and a second daemon on that state is refused.
@@ -38,9 +39,14 @@ ok "parameters reached the module: tag=$(cat /sys/module/lp_gate_param/parameter
 SPIN=()
 for i in 1 2 3 4 5 6; do (while :; do read -r _ </proc/version; done) & SPIN+=($!); done
 nap 1
-rc=0
-"$LPS" revert lp_gate_param --unload --timeout 1 --json >"$WORK/rev.json" 2>"$WORK/rev.err" || rc=$?
+# On 6.12 the write of 0 to enabled did not return while the loops ran (220 s
+# once): they stop after 10 s, and what the kernel held past the bound is said.
+"$LPS" revert lp_gate_param --unload --timeout 1 --json >"$WORK/rev.json" 2>"$WORK/rev.err" &
+RPID=$!
+for ((i = 0; i < 100; i++)); do kill -0 "$RPID" 2>/dev/null || break; nap 0.1; done
 kill "${SPIN[@]}"
+rc=0
+wait "$RPID" || rc=$?
 cat "$WORK/rev.err"
 el=$(json "$WORK/rev.json" "d['elapsed_s']"); bound=$(json "$WORK/rev.json" "d['bound_s']")
 over=$(json "$WORK/rev.json" "d['overrun'] and d['overrun']['text']")
@@ -60,11 +66,11 @@ else
 	[[ $rc == 1 ]] || fail "revert exit $rc"
 	"$LPS" revert lp_gate_param --unload --timeout 120 >/dev/null	# clean up for what follows
 fi
-ok "revert --timeout 1 under tight loops: exit $rc in $el s, overrun: $over"
+ok "revert --timeout 1 under tight loops: exit $rc in $(printf %.1f "$el") s, overrun: $over"
 
 # A state directory whose socket path cannot be bound (sun_path is 108 bytes).
 S=$WORK/state-$(printf 'x%.0s' {1..100})
-"$LPS" watch --state "$S" --function version_proc_show 2>"$WORK/daemon.err" &
+"$LPS" watch --state "$S" 2>"$WORK/daemon.err" &
 DAEMON_PID=$!
 for ((i = 0; i < 600; i++)); do
 	file_has "$WORK/daemon.err" watching && [[ -s $S/status.json ]] && break
