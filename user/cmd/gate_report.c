@@ -100,6 +100,9 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "reason", json_object_new_string(g->reason));
 		/* The module parameters it was loaded with ("" for none): part of what was judged. */
 		json_object_object_add(doc, "params", json_object_new_string(g->a.params));
+		if (g->life.overrun[0])	/* the revert ran past its bound: the kernel held a call */
+			json_object_object_add(doc, "revert_overrun",
+					       json_object_new_string(g->life.overrun));
 		if (g->revert_why[0])
 			json_object_object_add(doc, "revert_error",
 					       json_object_new_string(g->revert_why));

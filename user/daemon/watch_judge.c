@@ -283,6 +283,8 @@ static void finish(struct watch *w, struct watch_judgement *j, const struct engi
 	/* A gate's patch: the module parameters it was loaded with, in the audit and the reply. */
 	if (client)
 		json_object_object_add(doc, "params", json_object_new_string(client->life.params));
+	if (j->life.overrun[0])	/* its revert ran past the bound: which kernel call held it */
+		json_object_object_add(doc, "revert_overrun", json_object_new_string(j->life.overrun));
 	snprintf(summary, sizeof(summary), "patch %s: %s, %s (%s)", j->patch, verdict__name(v),
 		 action, reason);
 	ret = audit__record(&w->audit, doc, reverted ? LOG_WARNING : LOG_NOTICE, summary);
