@@ -145,6 +145,36 @@ static void test_positionals_counted(void **state)
 			    "lpsentinel: usage error: t wants one or two FILEs, not '3'\n");
 }
 
+/* A verb taking module parameters after "--" (gate). */
+static const struct cli_verb p_verb = {
+	.name = "p", .args = "FILE", .summary = "A verb with a rest", .opts = t_opts,
+	.min_args = 1, .max_args = 1, .args_error = "p wants one FILE, not '%s'",
+	.rest = "PARAM=VALUE",
+};
+
+static void test_rest_after_dashdash(void **state)
+{
+	struct run r = { &p_verb, t_opt, .first = -1 };
+	char *argv[] = { "p", "-j", "m.ko", "--", "replace=1", "-d", NULL };
+	char *none[] = { "p", "m.ko", NULL };
+	char out[256];
+	FILE *f;
+
+	(void)state;
+	/* What follows "--" is neither an option nor a positional: "-d" there is not --duration. */
+	assert_int_equal(parse(&r, 2, "-j", "m.ko", "--", "replace=1", "-d", NULL), 0);
+	assert_string_equal(r.s.log, "j");
+	assert_int_equal(cli__rest(&p_verb, 6, argv), 4);
+	assert_int_equal(cli__rest(&p_verb, 2, none), 2);
+	assert_int_equal(cli__rest(&p_verb, 4, argv), 4);	/* "--" last: nothing after it */
+	/* A verb without a rest keeps getopt's "--": the words after it are positionals. */
+	assert_int_equal(cli__rest(&t_verb, 6, argv), 6);
+	f = fmemopen(out, sizeof(out), "w");
+	cli__synopsis(f, &p_verb);
+	fclose(f);
+	assert_non_null(strstr(out, "] [-- PARAM=VALUE...]"));
+}
+
 static void test_bad_option(void **state)
 {
 	struct run r = { &t_verb, t_opt, .first = -1 };
@@ -258,6 +288,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags_and_arguments),
 		cmocka_unit_test(test_positionals_counted),
+		cmocka_unit_test(test_rest_after_dashdash),
 		cmocka_unit_test(test_bad_option),
 		cmocka_unit_test(test_missing_argument),
 		cmocka_unit_test(test_help),

@@ -41,6 +41,11 @@ static void test_request_fields(void **state)
 	assert_string_equal(req.module, "/a/b.ko");
 	assert_string_equal(req.rules, "/r.yaml");
 	assert_true(req.baseline_s == 4 && req.observe_s == 6.5);
+	assert_string_equal(req.params, "");
+	/* Module parameters: checked as gate checks them, joined as finit_module takes them. */
+	assert_int_equal(parse("{\"op\":\"gate\",\"module\":\"/a/b.ko\",\"params\":"
+			       "[\"replace=1\",\"hook-name=x,y\"]}", &req, why), 0);
+	assert_string_equal(req.params, "replace=1 hook-name=x,y");
 	/* A judgement that never ends, or none at all. */
 	static const char *const bad[] = {
 		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"observe_s\":1e999}",
@@ -61,6 +66,14 @@ static void test_request_fields(void **state)
 		"{\"module\":\"/m.ko\"}",
 		"{\"op\":\"gate\"}",
 		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"force\":true}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":\"replace=1\"}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[1]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"replace\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=1 b=2\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=\\\"x\\\"\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=1\\u0000 evil=1\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[\"a=\\n\"]}",
+		"{\"op\":\"gate\",\"module\":\"/m.ko\",\"params\":[[\"a=1\"]]}",
 		"{\"op\":\"gate\",\"module\":\"/m.ko\"} {}",
 		"[\"op\",\"gate\"]",
 		"\"gate\"",
@@ -76,9 +89,63 @@ static void test_request_fields(void **state)
 	assert_int_equal(parse("{\"op\":\"gate\",\"module\":\"/m.ko\",\"observe_s\":1e999}", &req,
 			       why), -EINVAL);
 	assert_non_null(strstr(why, "observe_s"));
+	/* More parameters than fit under KLP_PARAMS_MAX: refused, within the request cap. */
+	{
+		char big[CONTROL_REQUEST_MAX];
+		size_t off = (size_t)snprintf(big, sizeof(big), "{\"op\":\"gate\",\"module\":"
+					      "\"/m.ko\",\"params\":[");
+
+		for (int i = 0; i < 200; i++)
+			off += (size_t)snprintf(big + off, sizeof(big) - off, "%s\"p%d=1234567\"",
+						i ? "," : "", i);
+		snprintf(big + off, sizeof(big) - off, "]}");
+		assert_int_equal(parse(big, &req, why), -EINVAL);
+		assert_non_null(strstr(why, "bytes in all"));
+	}
 	/* A NUL in the raw bytes: refused, not cut short there. */
 	assert_int_equal(control__parse_request("{\"op\":\"gate\",\"module\":\"/m\"}\0x", 26, &req,
 						why, sizeof(why)), -EINVAL);
+}
+
+/*
+ * One daemon per state directory: the lock refuses a second and names the
+ * first; a gate sees it held while its holder lives, and free once it died.
+ */
+static void test_daemon_lock(void **state)
+{
+	char dir[256];
+	int dfd, fd, holder, pid, p[2];
+	pid_t child;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/lockdir", unit_tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_false(control__daemon_runs(dir, &pid));	/* no lock file yet */
+	assert_int_equal(pipe(p), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {	/* the daemon: holds the lock until told to go */
+		char c;
+
+		close(p[1]);
+		_exit(control__lock(dfd, &holder) >= 0 && read(p[0], &c, 1) >= 0 ? 0 : 1);
+	}
+	close(p[0]);
+	for (int i = 0; i < 200 && !control__daemon_runs(dir, &pid); i++)
+		clock__nap(0.01);
+	assert_true(control__daemon_runs(dir, &pid));
+	assert_int_equal(pid, child);
+	assert_int_equal(control__lock(dfd, &holder), -EBUSY);
+	assert_int_equal(holder, child);
+	close(p[1]);	/* the daemon goes: its lock with it */
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_false(control__daemon_runs(dir, &pid));
+	fd = control__lock(dfd, &holder);
+	assert_true(fd >= 0);
+	close(fd);
+	close(dfd);
 }
 
 /* The server under test and what it handed over. */
@@ -421,6 +488,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_fields),
+		cmocka_unit_test(test_daemon_lock),
 		cmocka_unit_test(test_hostile_clients),
 		cmocka_unit_test(test_untrusted_server),
 		cmocka_unit_test(test_reply_shapes),

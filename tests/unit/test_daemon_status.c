@@ -111,6 +111,37 @@ static void test_lock_coverage(void **state)
 	free(buf);
 }
 
+/* A daemon with no control socket says so in status; one without the field (older) reads fine. */
+static void test_control_error(void **state)
+{
+	const char *doc_text = "{\"pid\":7,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,"
+			       "\"functions\":[],\"patches\":[],\"control_error\":\"no control "
+			       "socket (/s/control.sock: Operation not supported)\"}";
+	const char *older = "{\"pid\":7,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,"
+			    "\"functions\":[],\"patches\":[]}";
+	struct json_object *doc;
+	char why[256], *out = NULL;
+	size_t outn;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(daemon_status__parse(doc_text, strlen(doc_text), &doc, why, sizeof(why)), 0);
+	f = open_memstream(&out, &outn);
+	daemon_status__text(f, doc);
+	fclose(f);
+	assert_non_null(strstr(out, "\n  control socket: no control socket (/s/control.sock: "
+			       "Operation not supported)\n"));
+	free(out);
+	json_object_put(doc);
+	assert_int_equal(daemon_status__parse(older, strlen(older), &doc, why, sizeof(why)), 0);
+	f = open_memstream(&out, &outn);
+	daemon_status__text(f, doc);
+	fclose(f);
+	assert_null(strstr(out, "control socket"));
+	free(out);
+	json_object_put(doc);
+}
+
 /* Each a document `status` aborted on, or would print a forged row from. */
 static void test_damaged_documents(void **state)
 {
@@ -156,6 +187,10 @@ static void test_damaged_documents(void **state)
 		"[],\"lock_coverage\":null}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
 		"[],\"lock_coverage\":\"a\\nforged row\"}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
+		"[],\"control_error\":5}",
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
+		"[],\"control_error\":\"x\\nforged row\"}",
 	};
 	struct json_object *doc;
 	char why[256];
@@ -214,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_real_document),
 		cmocka_unit_test(test_lock_coverage),
 		cmocka_unit_test(test_damaged_documents),
+		cmocka_unit_test(test_control_error),
 		cmocka_unit_test(test_not_a_file),
 	};
 

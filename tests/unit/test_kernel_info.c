@@ -190,6 +190,16 @@ static void test_klp_sysfs_list(void **state)
 	assert_int_equal(l.v[1].stack_order, 2);	/* lp_b, loaded last */
 	assert_int_equal(l.v[0].stack_order, 1);
 	klp_patch_list__free(&l);
+	/* One patch read alone (a stall report) gets the order the list gives it. */
+	{
+		struct klp_patch_entry p;
+
+		assert_int_equal(klp_sysfs__read_patch(root, "lp_a", &p), 0);
+		assert_int_equal(p.stack_order, -1);
+		klp_sysfs__fill_patch_stack_order(root, &p, mods);
+		assert_int_equal(p.stack_order, 1);
+		klp_patch_entry__free(&p);
+	}
 	assert_int_equal(klp_sysfs__list("/nonexistent", &l), -ENOENT);
 }
 

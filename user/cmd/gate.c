@@ -47,17 +47,26 @@ const struct cli_verb cli_verb_gate = {
 	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate, .traces = true,
 	.summary = "Baseline, load, observe, judge: keep the patch, or revert and unload it",
 	.min_args = 1, .max_args = 1, .args_error = "gate needs exactly one PATCH.ko",
+	.rest = "PARAM=VALUE",
 };
 
 static int parse_gate_args(int argc, char **argv, struct gate_args *a)
 {
-	int first, ret;
+	int first, rest = cli__rest(&cli_verb_gate, argc, argv), ret;
+	char why[256];
 
 	a->state_dir = WATCH_DEFAULT_STATE_DIR;
 	ret = cli__parse(&cli_verb_gate, argc, argv, NULL, a, &first);
-	if (!ret)
-		a->module = argv[first];
-	return ret;
+	if (ret)
+		return ret;
+	a->module = argv[first];
+	/* The module's parameters, checked before anything is probed or loaded. */
+	a->param_v = argv + rest;
+	a->param_n = (size_t)(argc - rest);
+	if (klp_params__join((const char *const *)a->param_v, a->param_n, a->params,
+			     sizeof(a->params), why, sizeof(why)))
+		return cli__usage_error("gate: %s", why);
+	return 0;
 }
 
 static int feed_fault(const char *text, __u64 ts, void *arg)
@@ -382,7 +391,7 @@ static void observe(struct gate *g, struct engine_decision *d)
 /* The note status reads if we die half-way; a note that cannot be written is said, once. */
 static void note_step(struct gate *g, const char *step)
 {
-	int ret = gate_record__write(g->mod.patch, g->a.module, step);
+	int ret = gate_record__write(g->mod.patch, g->a.module, g->a.params, step);
 
 	if (ret && !g->record_err) {
 		g->record_err = ret;
@@ -414,6 +423,7 @@ static int run_gate(struct gate *g)
 	 */
 	g->kmsg_fd = kmsg__open("/dev/kmsg", true);	/* -errno when unreadable: said at the first look */
 	note_step(g, "loading");
+	snprintf(g->life.params, sizeof(g->life.params), "%s", g->a.params);
 	ret = klp_life__load(&g->life, why, sizeof(why));
 	if (ret) {
 		lps_err("%s", why);
@@ -447,6 +457,8 @@ static int run_gate(struct gate *g)
 	if (patch_in(g) || g->life.state == KLP_LIFE_GONE) {
 		note_step(g, "reverting");
 		ret = klp_life__take_out(&g->life, g->def.revert_timeout_s, why, sizeof(why));
+		if (g->life.overrun[0])
+			lps_warn("%s: %s", g->mod.patch, g->life.overrun);
 	} else {
 		ret = 0;
 	}
@@ -490,6 +502,9 @@ int do_gate(int argc, char **argv)
 		if (fd >= 0) {
 			return gate__via_daemon(&g.a, fd);
 		}
+		ret = gate__refuse_second_judge(&g.a, why);
+		if (ret != CLI_RUN)
+			return ret;
 	}
 	ret = run_gate(&g);
 	gate__free(&g);

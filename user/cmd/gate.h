@@ -24,6 +24,10 @@ struct gate_args {
 	const char *state_dir;		/* where a watch daemon's control socket may be */
 	double baseline_s, observe_s;	/* 0: from the rules */
 	bool json, standalone;
+	/* Module parameters after "--", checked; joined as finit_module takes them. */
+	char **param_v;
+	size_t param_n;
+	char params[KLP_PARAMS_MAX];
 };
 
 struct gate {
@@ -86,6 +90,13 @@ void gate__print(const struct gate *g);
  * verdict; the exit code. A busy daemon is asked again for a minute.
  */
 int gate__via_daemon(const struct gate_args *a, int fd);
+/*
+ * No daemon's socket to reach (why says what connect met): when a watch
+ * daemon nonetheless runs on a->state_dir (its lock is held), judging here
+ * would make two judges of one patch: refused in one line, CLI_EXIT_ERROR.
+ * CLI_RUN when no daemon runs there.
+ */
+int gate__refuse_second_judge(const struct gate_args *a, const char *why);
 /*
  * The daemon's reply to a gate, checked (a malformed one is an error) and
  * printed to out as gate prints it (json: the document as it came); the

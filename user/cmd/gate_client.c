@@ -16,6 +16,7 @@
 #include "control.h"
 #include "gate.h"
 #include "log.h"
+#include "opts.h"
 #include "stop.h"
 #include "text.h"
 #include "verdict_report.h"
@@ -132,6 +133,13 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 		json_object_object_add(req, "baseline_s", json_object_new_double(a->baseline_s));
 	if (a->observe_s)
 		json_object_object_add(req, "observe_s", json_object_new_double(a->observe_s));
+	if (a->param_n) {	/* checked by parse_gate_args, and again by the daemon */
+		struct json_object *pv = json_object_new_array();
+
+		for (size_t i = 0; i < a->param_n; i++)
+			json_object_array_add(pv, json_object_new_string(a->param_v[i]));
+		json_object_object_add(req, "params", pv);
+	}
 	/* A busy daemon (every request slot taken) is asked again for a minute. */
 	for (double t0 = clock__now_s();;) {
 		struct json_object *v;
@@ -194,4 +202,20 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+int gate__refuse_second_judge(const struct gate_args *a, const char *why)
+{
+	int pid;
+
+	if (!control__daemon_runs(a->state_dir, &pid))
+		return CLI_RUN;
+	if (pid)
+		lps_err("a watch daemon (pid %d) runs on %s but its control socket is unreachable: "
+			"%s; use --standalone to judge here anyway", pid, a->state_dir, why);
+	else
+		lps_err("a watch daemon runs on %s (%s/%s is held) but its control socket is "
+			"unreachable: %s; use --standalone to judge here anyway", a->state_dir,
+			a->state_dir, CONTROL_LOCK, why);
+	return CLI_EXIT_ERROR;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "gate_record.h"
 #include "klp_control.h"
+#include "klp_params.h"
 #include "klp_sysfs.h"
 #include "log.h"
 #include "safe_file.h"
@@ -20,18 +21,21 @@
 
 #define PREFIX "gate."
 
-int gate_record__write(const char *patch, const char *module, const char *step)
+int gate_record__write(const char *patch, const char *module, const char *params,
+		       const char *step)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], buf[1024];
+	char path[PATH_MAX], tmp[PATH_MAX + 8], buf[PATH_MAX + KLP_PARAMS_MAX + 512];
 	int fd, n, ret = 0;
 
 	if (mkdir(GATE_RECORD_DIR, 0700) && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s%s", GATE_RECORD_DIR, PREFIX, patch);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	/* One line: pid, start (unix s), step, module file; read back by status. */
-	n = snprintf(buf, sizeof(buf), "%d %lld %s\t%s\n", getpid(), (long long)time(NULL), step,
-		     module);
+	/* One line: pid, start (unix s), step, module file, its parameters; read back by status. */
+	n = snprintf(buf, sizeof(buf), "%d %lld %s\t%s\t%s\n", getpid(), (long long)time(NULL),
+		     step, module, params);
+	if (n < 0 || (size_t)n >= sizeof(buf))	/* never written cut short (nor past buf) */
+		return -ENAMETOOLONG;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
@@ -67,7 +71,7 @@ static const char *livepatch_state(const char *patch)
 }
 
 static void report_one(FILE *f, struct json_object *arr, const char *patch, int pid, long long since,
-		       const char *step, const char *module)
+		       const char *step, const char *module, const char *params)
 {
 	bool running = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 	bool loaded = klp_control__module_loaded(patch);
@@ -82,6 +86,7 @@ static void report_one(FILE *f, struct json_object *arr, const char *patch, int 
 		json_object_object_add(o, "step", json_object_new_string(step));
 		json_object_object_add(o, "since", json_object_new_int64(since));
 		json_object_object_add(o, "module", json_object_new_string(module));
+		json_object_object_add(o, "params", json_object_new_string(params));
 		json_object_object_add(o, "module_loaded", json_object_new_boolean(loaded));
 		json_object_object_add(o, "livepatch", lp ? json_object_new_string(lp) : NULL);
 		json_object_array_add(arr, o);
@@ -92,8 +97,9 @@ static void report_one(FILE *f, struct json_object *arr, const char *patch, int 
 		return;
 	}
 	fprintf(f, "%s: left half-handled by gate pid %d, which is gone (last step: %s); livepatch %s, "
-		"module %s; finish with: lpsentinel revert %s --unload\n", patch, pid, step,
-		lp ? lp : "gone", loaded ? "loaded" : "not loaded", patch);
+		"module %s%s%s%s; finish with: lpsentinel revert %s --unload\n", patch, pid, step,
+		lp ? lp : "gone", loaded ? "loaded" : "not loaded", params[0] ? " (loaded with " : "",
+		params, params[0] ? ")" : "", patch);
 }
 
 int gate_record__report(FILE *f, struct json_object *arr)
@@ -106,9 +112,10 @@ int gate_record__report(FILE *f, struct json_object *arr)
 		return 0;
 	while ((e = readdir(d))) {
 		const char *patch = e->d_name + strlen(PREFIX);
-		char path[PATH_MAX], step[256], module[PATH_MAX], why[128], *buf = NULL;
+		char path[PATH_MAX], step[256], module[PATH_MAX], params[KLP_PARAMS_MAX] = "";
+		char why[128], *buf = NULL;
 		long long since;
-		int pid, off = 0, ok;
+		int pid, off = 0, ok, fields = 0;
 		size_t len;
 
 		/* Hostile or stray names are skipped: only gate.<module name> is ours. */
@@ -118,17 +125,22 @@ int gate_record__report(FILE *f, struct json_object *arr)
 		if (safe_file__read(AT_FDCWD, path, SAFE_NOFOLLOW | SAFE_ROOT_ONLY, 4096, &buf, &len,
 				    why, sizeof(why)))
 			continue;
+		/* A note of an older gate has no parameters field: read as none. */
 		ok = sscanf(buf, "%d %lld %n", &pid, &since, &off) == 2 && off &&
-		     sscanf(buf + off, "%255[^\t]\t%4095[^\n]", step, module) == 2;
+		     (fields = sscanf(buf + off, "%255[^\t]\t%4095[^\t\n]\t%1023[^\n]", step, module,
+				      params)) >= 2;
+		if (fields == 2)
+			params[0] = '\0';
 		free(buf);
 		if (!ok)
 			continue;
 		text__escape_inplace(step, sizeof(step));
 		text__escape_inplace(module, sizeof(module));
+		text__escape_inplace(params, sizeof(params));
 		/* Nothing of it left in the kernel: nothing half-handled. */
 		if (!klp_control__module_loaded(patch) && !livepatch_state(patch))
 			continue;
-		report_one(f, arr, patch, pid, since, step, module);
+		report_one(f, arr, patch, pid, since, step, module, params);
 		n++;
 	}
 	closedir(d);

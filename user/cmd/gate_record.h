@@ -17,8 +17,12 @@
 
 struct json_object;
 
-/* Writes (or rewrites) the note: this process handles patch, now at step. -errno. */
-int gate_record__write(const char *patch, const char *module, const char *step);
+/*
+ * Writes (or rewrites) the note: this process handles patch (module file
+ * loaded with params, "" for none), now at step. -errno.
+ */
+int gate_record__write(const char *patch, const char *module, const char *params,
+		       const char *step);
 /* Removes the note of patch (none is fine). */
 void gate_record__remove(const char *patch);
 /*

@@ -138,6 +138,11 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(g->verdict)));
 		json_object_object_add(doc, "action", json_object_new_string(g->action));
 		json_object_object_add(doc, "reason", json_object_new_string(g->reason));
+		/* The module parameters it was loaded with ("" for none): part of what was judged. */
+		json_object_object_add(doc, "params", json_object_new_string(g->a.params));
+		if (g->life.overrun[0])	/* the revert ran past its bound: the kernel held a call */
+			json_object_object_add(doc, "revert_overrun",
+					       json_object_new_string(g->life.overrun));
 		if (g->revert_why[0])
 			json_object_object_add(doc, "revert_error",
 					       json_object_new_string(g->revert_why));
@@ -199,6 +204,8 @@ void gate__print(const struct gate *g)
 		return;
 	}
 	printf("gate %s: %s, %s (%s)\n", g->mod.patch, verdict__name(g->verdict), g->action, g->reason);
+	if (g->a.params[0])
+		printf("  module parameters: %s\n", g->a.params);
 	printf("  transition: %s\n", sys.detail);
 	unmeasured_text(g);
 	for (size_t k = 0; k < g->sysj.n; k++)

@@ -92,6 +92,22 @@ static int take(const struct cli_opt *o, const char *arg, cli_opt_fn *fn, void *
 	return fn(o->key ? o->key : o->short_name, arg, data);
 }
 
+/* The index of the "--" that starts v's rest, or argc. */
+static int dashdash(const struct cli_verb *v, int argc, char **argv)
+{
+	for (int i = 1; v->rest && i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			return i;
+	return argc;
+}
+
+int cli__rest(const struct cli_verb *v, int argc, char **argv)
+{
+	int i = dashdash(v, argc, argv);
+
+	return i < argc ? i + 1 : argc;
+}
+
 int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, void *data,
 	       int *first)
 {
@@ -118,6 +134,8 @@ int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, 
 	}
 	lo[n + 1] = (struct option){ 0 };
 	*s = '\0';
+	/* Past "--" are the verb's own words (module parameters): not options, not positionals. */
+	argc = dashdash(v, argc, argv);
 	optind = 0;	/* 0, not 1: glibc forgets a half-read cluster of an earlier parse */
 	opterr = 0;	/* we say it ourselves, in one line */
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
@@ -165,6 +183,8 @@ void cli__synopsis(FILE *f, const struct cli_verb *v)
 		fprintf(f, " [--%s%s%s]%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
 			o->many ? "..." : "");
 	}
+	if (v->rest)
+		fprintf(f, " [-- %s...]", v->rest);
 }
 
 /* "-d, --duration SECONDS" or "    --json"; md: as markdown code spans. */

@@ -58,6 +58,8 @@ struct cli_verb {
 	const char *args_error;
 	/* What a bad option is called in its usage error; NULL: "unknown or incomplete option". */
 	const char *bad_option;
+	/* What may follow "--" ("PARAM=VALUE": "[-- PARAM=VALUE...]"); NULL: nothing. */
+	const char *rest;
 	/* Runs only with the privileges tracing kernel functions needs (cli__check_privileges). */
 	bool traces;
 	int (*run)(int argc, char **argv);
@@ -80,6 +82,12 @@ int cli__opt_seconds(const char *arg, double *out, const char *what);
  */
 int cli__parse(const struct cli_verb *v, int argc, char **argv, cli_opt_fn *fn, void *data,
 	       int *first);
+
+/*
+ * Where what follows "--" starts in argv (v->rest): past the first "--", or
+ * argc when there is none. cli__parse reads only what comes before it.
+ */
+int cli__rest(const struct cli_verb *v, int argc, char **argv);
 
 /* cli__parsed's "go on with the verb"; not an exit status. */
 #define CLI_RUN (-1)

@@ -26,11 +26,11 @@ struct revert_args {
 };
 
 static const struct cli_opt revert_opts[] = {
-	{ "timeout", 't', "SECONDS", "wait this long for the unpatch (default 60)",
+	{ "timeout", 't', "SECONDS", "the bound for the whole revert (default 60)",
 	  CLI_SET_SECONDS(struct revert_args, timeout_s,
 			  "--timeout wants a positive number of seconds") },
-	{ "force", 'f', NULL, "past the timeout, write force (the module can then never be "
-	  "removed)", CLI_SET_FLAG(struct revert_args, force) },
+	{ "force", 'f', NULL, "past the timeout, write force and wait SECONDS more (the module "
+	  "can then never be removed)", CLI_SET_FLAG(struct revert_args, force) },
 	{ "unload", 'u', NULL, "then remove the module", CLI_SET_FLAG(struct revert_args, unload) },
 	{ "json", 'j', NULL, "one JSON document on stdout", CLI_SET_FLAG(struct revert_args, json) },
 	{ 0 },
@@ -63,6 +63,25 @@ static int parse_revert_args(int argc, char **argv, struct revert_args *a)
 	return 0;
 }
 
+/* The bound, and when it was overrun which kernel call did not return: in every JSON result. */
+static void add_bound_json(struct json_object *doc, const struct klp_revert_result *r)
+{
+	struct json_object *o = NULL;
+	char text[192];
+
+	json_object_object_add(doc, "elapsed_s", json_object_new_double(r->elapsed_s));
+	json_object_object_add(doc, "bound_s", json_object_new_double(r->bound_s));
+	if (klp_revert_result__overrun(r, text, sizeof(text))) {
+		o = json_object_new_object();
+		json_object_object_add(o, "call", json_object_new_string(
+					       klp_revert_call__name(r->slow_call)));
+		json_object_object_add(o, "call_s", json_object_new_double(r->slow_s));
+		json_object_object_add(o, "calls_s", json_object_new_double(r->calls_s));
+		json_object_object_add(o, "text", json_object_new_string(text));
+	}
+	json_object_object_add(doc, "overrun", o);
+}
+
 /* The stall report: blockers and stacks on stdout (text or JSON). */
 static void report_stall(const struct revert_args *a, const struct klp_revert_result *r)
 {
@@ -74,6 +93,7 @@ static void report_stall(const struct revert_args *a, const struct klp_revert_re
 		json_object_object_add(doc, "patch", json_object_new_string(a->patch));
 		json_object_object_add(doc, "result", json_object_new_string("stalled"));
 		json_object_object_add(doc, "state", klp_report__patch_json(&r->stalled, &r->stall));
+		add_bound_json(doc, r);
 		cli__print_json(doc);
 		json_object_put(doc);
 	} else {
@@ -86,7 +106,7 @@ static int run_revert(const struct revert_args *a)
 	const char *root = KLP_SYSFS_ROOT_DEFAULT;
 	struct klp_revert_opts o = { .timeout_s = a->timeout_s, .force = a->force, .unload = a->unload };
 	struct klp_revert_result r;
-	char why[512], dir[PATH_MAX];
+	char why[512], dir[PATH_MAX], overrun[192];
 	int ret;
 
 	snprintf(dir, sizeof(dir), "%s/%s", root, a->patch);
@@ -109,6 +129,12 @@ static int run_revert(const struct revert_args *a)
 		fprintf(stderr, "lpsentinel: warning: %s: forced the transition: tasks that were "
 			"blocking it may still run patched code, and the module %s can never be "
 			"removed until reboot\n", a->patch, a->patch);
+	/*
+	 * Past the bound only when the kernel did not return: said on stderr.
+	 * A revert that got the patch out still succeeds (docs/operations.md).
+	 */
+	if (klp_revert_result__overrun(&r, overrun, sizeof(overrun)))
+		lps_warn("%s: %s", a->patch, overrun);
 	if (ret) {
 		klp_revert_result__why(&r, a->patch, &o, why, sizeof(why));
 		lps_err("%s", why);
@@ -125,13 +151,13 @@ static int run_revert(const struct revert_args *a)
 		json_object_object_add(doc, "was_enabled", json_object_new_boolean(r.was_loaded));
 		json_object_object_add(doc, "forced", json_object_new_boolean(r.forced));
 		json_object_object_add(doc, "unloaded", json_object_new_boolean(r.unloaded));
-		json_object_object_add(doc, "elapsed_s", json_object_new_double(r.elapsed_s));
+		add_bound_json(doc, &r);
 		cli__print_json(doc);
 		json_object_put(doc);
 	} else {
-		printf("%s: reverted in %.2fs%s%s\n", a->patch, r.elapsed_s,
+		printf("%s: reverted in %.2fs%s%s%s\n", a->patch, r.elapsed_s,
 		       r.forced ? " (forced: the module stays loaded for good)" : "",
-		       r.unloaded ? ", module unloaded" : "");
+		       r.unloaded ? ", module unloaded" : "", overrun[0] ? " (over its bound)" : "");
 	}
 cleanup:
 	klp_revert_result__free(&r);

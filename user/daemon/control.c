@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,153 +17,62 @@
 #include "control.h"
 #include "log.h"
 
-/* How deep a request nests (it does not) and a verdict does (five levels). */
-#define REQUEST_DEPTH 4
-#define REPLY_DEPTH 16
-
-/*
- * One JSON object from buf[0..len), with nothing but white space after it.
- * json-c's own parser, bounded in depth; a NUL inside is refused (json-c
- * would stop there and the rest would go unread).
- */
-static int parse_object(const char *buf, size_t len, int depth, struct json_object **doc,
-			char *why, size_t why_len)
+/* The pid written in a lock file (fd at any offset), or 0. */
+static int lock_pid(int fd)
 {
-	struct json_tokener *tok;
-	enum json_tokener_error err;
-	size_t end;
+	char buf[24] = "";
+	int pid = 0;
 
-	*doc = NULL;
-	if (memchr(buf, 0, len)) {
-		snprintf(why, why_len, "a NUL byte in the JSON text");
-		return -EINVAL;
-	}
-	tok = json_tokener_new_ex(depth);
-	if (!tok) {
-		snprintf(why, why_len, "out of memory");
-		return -ENOMEM;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	*doc = json_tokener_parse_ex(tok, buf, (int)len);
-	err = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (!*doc || err != json_tokener_success) {
-		snprintf(why, why_len, "not JSON: %s", err == json_tokener_continue ?
-			 "it ends too early" : json_tokener_error_desc(err));
-		goto bad;
-	}
-	for (; end < len; end++)
-		if (!strchr(" \t\r\n", buf[end])) {
-			snprintf(why, why_len, "not one JSON document: text after it at byte %zu", end);
-			goto bad;
-		}
-	if (!json_object_is_type(*doc, json_type_object)) {
-		snprintf(why, why_len, "not a JSON object");
-		goto bad;
-	}
-	return 0;
-bad:
-	json_object_put(*doc);
-	*doc = NULL;
-	return -EINVAL;
-}
-
-static int path_field(const char *key, struct json_object *v, char *out, char *why, size_t len)
-{
-	const char *s = json_object_get_string(v);
-	size_t n;
-
-	if (!json_object_is_type(v, json_type_string)) {
-		snprintf(why, len, "%s must be a string (an absolute path)", key);
-		return -EINVAL;
-	}
-	n = (size_t)json_object_get_string_len(v);
-	if (n != strlen(s) || s[0] != '/' || n >= PATH_MAX) {
-		snprintf(why, len, "%s must be an absolute path of fewer than %d bytes, without NUL",
-			 key, PATH_MAX);
-		return -EINVAL;
-	}
-	memcpy(out, s, n + 1);
+	if (pread(fd, buf, sizeof(buf) - 1, 0) > 0 && sscanf(buf, "%d", &pid) == 1 && pid > 0)
+		return pid;
 	return 0;
 }
 
-static int seconds_field(const char *key, struct json_object *v, double *out, char *why,
-			 size_t len)
+int control__lock(int dir_fd, int *holder)
 {
-	double d;
+	int fd = openat(dir_fd, CONTROL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	char buf[24];
+	int ret, n;
 
-	if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
-		snprintf(why, len, "%s must be a number of seconds", key);
-		return -EINVAL;
-	}
-	d = json_object_get_double(v);
-	if (!isfinite(d) || d < CONTROL_SECONDS_MIN || d > CONTROL_SECONDS_MAX) {
-		snprintf(why, len, "%s must be between %g and %g seconds", key, CONTROL_SECONDS_MIN,
-			 CONTROL_SECONDS_MAX);
-		return -EINVAL;
-	}
-	*out = d;
-	return 0;
-}
-
-int control__parse_request(const char *buf, size_t len, struct control_request *req, char *why,
-			   size_t why_len)
-{
-	struct json_object *doc;
-	bool have_op = false;
-	int ret = parse_object(buf, len, REQUEST_DEPTH, &doc, why, why_len);
-
-	memset(req, 0, sizeof(*req));
-	if (ret)
+	*holder = 0;
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		*holder = lock_pid(fd);
+		close(fd);
 		return ret;
-	/* Unknown fields are refused: a request this daemon does not fully understand is not run. */
-	json_object_object_foreach(doc, key, v) {
-		if (!strcmp(key, "op")) {
-			have_op = json_object_is_type(v, json_type_string) &&
-				  !strcmp(json_object_get_string(v), "gate");
-			if (!have_op) {
-				snprintf(why, why_len, "op must be \"gate\"");
-				ret = -EINVAL;
-			}
-		} else if (!strcmp(key, "module")) {
-			ret = path_field(key, v, req->module, why, why_len);
-		} else if (!strcmp(key, "rules")) {
-			ret = path_field(key, v, req->rules, why, why_len);
-		} else if (!strcmp(key, "baseline_s")) {
-			ret = seconds_field(key, v, &req->baseline_s, why, why_len);
-		} else if (!strcmp(key, "observe_s")) {
-			ret = seconds_field(key, v, &req->observe_s, why, why_len);
-		} else {
-			char name[64];
-
-			snprintf(name, sizeof(name), "%s", key);
-			for (char *p = name; *p; p++)	/* a key is hostile text: printable only */
-				if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-					*p = '?';
-			snprintf(why, why_len, "unknown field \"%s\" (op, module, rules, baseline_s, "
-				 "observe_s)", name);
-			ret = -EINVAL;
-		}
-		if (ret)
-			break;
 	}
-	if (!ret && (!have_op || !req->module[0])) {
-		snprintf(why, why_len, "a request needs op \"gate\" and module");
-		ret = -EINVAL;
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, (size_t)n, 0) != n) {
+		ret = -errno;
+		close(fd);
+		return ret;
 	}
-	json_object_put(doc);
-	return ret;
+	return fd;
 }
 
-int control__parse_reply(const char *buf, size_t len, struct json_object **doc, char *why,
-			 size_t why_len)
+bool control__daemon_runs(const char *dir, int *pid)
 {
-	if (len > CONTROL_REPLY_MAX) {
-		snprintf(why, why_len, "over %lu bytes", CONTROL_REPLY_MAX);
-		return -EPROTO;
+	char path[PATH_MAX];
+	struct stat st;
+	bool held = false;
+	int fd;
+
+	*pid = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, CONTROL_LOCK) >= sizeof(path))
+		return false;
+	/* O_NONBLOCK: a FIFO put there does not hold the gate. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == 0) {
+		held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+		if (held)
+			*pid = lock_pid(fd);
 	}
-	return parse_object(buf, len, REPLY_DEPTH, doc, why, why_len) ? -EPROTO : 0;
+	close(fd);	/* a shared lock taken here goes with it */
+	return held;
 }
 
 static int sock_path(const char *dir, struct sockaddr_un *sa)

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <json-c/json.h>
+#include "klp_params.h"
 
 #define CONTROL_SOCKET		"control.sock"
 #define CONTROL_SLOTS		8	/* connections whose request is being read */
@@ -30,11 +31,15 @@
 #define CONTROL_SECONDS_MIN	0.1
 #define CONTROL_SECONDS_MAX	86400.0
 
-/* A gate request, checked: {"op":"gate","module":ABS,"rules"?:ABS,"baseline_s"?,"observe_s"?}. */
+/*
+ * A gate request, checked: {"op":"gate","module":ABS,"rules"?:ABS,"baseline_s"?,"observe_s"?,
+ * "params"?:["PARAM=VALUE",...]}.
+ */
 struct control_request {
 	char module[PATH_MAX];
 	char rules[PATH_MAX];		/* "" when the gate gave none */
 	double baseline_s, observe_s;	/* 0 when not given */
+	char params[KLP_PARAMS_MAX];	/* module parameters, checked and joined; "" for none */
 };
 
 /*
@@ -51,6 +56,25 @@ int control__parse_request(const char *buf, size_t len, struct control_request *
  */
 int control__parse_reply(const char *buf, size_t len, struct json_object **doc, char *why,
 			 size_t why_len);
+
+/*
+ * One daemon per state directory, and gates can tell it runs even when its
+ * socket cannot be made: the daemon holds an exclusive flock on
+ * <state>/watch.lock (root's, its pid inside) for as long as it runs.
+ */
+#define CONTROL_LOCK		"watch.lock"
+/*
+ * Daemon: takes the lock in the state directory dir_fd; the lock's fd (kept
+ * open for the daemon's life), -EBUSY with *holder the pid of the daemon
+ * that has it, or -errno.
+ */
+int control__lock(int dir_fd, int *holder);
+/*
+ * Gate: does a live process hold dir's lock (a daemon runs there)? *pid its
+ * pid as written (0 when unreadable). A lock file that is not root's is
+ * nobody's word and reads as false.
+ */
+bool control__daemon_runs(const char *dir, int *pid);
 
 /* Daemon: listens on dir/control.sock (a stale socket is replaced); fd or -errno. */
 int control__listen(const char *dir);

@@ -55,6 +55,7 @@ static const struct field doc_fields[] = {
 	{ "pid", F_PID }, { "kernel", F_TEXT }, { "uptime_s", F_NUMBER },
 	{ "listen", F_TEXT_OR_NULL }, { "functions", F_OBJECTS }, { "patches", F_OBJECTS },
 	{ "lock_coverage", F_TEXT, true },	/* absent: lock_contention sees every lock */
+	{ "control_error", F_TEXT_OR_NULL, true },
 	{ 0 },
 };
 
@@ -256,6 +257,8 @@ void daemon_status__text(FILE *f, struct json_object *st)
 		json_object_array_length(fns));
 	if (json_object_object_get_ex(st, "lock_coverage", &cov))
 		fprintf(f, "  lock_contention covers %s\n", json_object_get_string(cov));
+	if (json_object_object_get(st, "control_error"))
+		fprintf(f, "  control socket: %s\n", str(st, "control_error"));
 	for (size_t i = 0; i < json_object_array_length(fns); i++) {
 		struct json_object *fn = json_object_array_get_idx(fns, i);
 		bool module = strcmp(str(fn, "object"), "vmlinux");

@@ -248,6 +248,9 @@ struct watch {
 	__u64 reverts, revert_failures, state_saves, state_errors;
 	__u64 probe_failures;		/* functions of an appearing patch that could not be probed */
 	int state_fd;			/* the state directory, checked once (watch_state.h) */
+	int lock_fd;			/* its watch.lock, held while the daemon runs (control.h) */
+	/* Why there is no control socket, for status.json: gates cannot reach us. "" when listening. */
+	char control_error[320];
 	int state_err, status_err;	/* -errno of the last failed write of each, 0 when fine */
 	/*
 	 * Baselines of the state file whose functions are not traced now (not

@@ -121,6 +121,7 @@ static void take_request(void *arg, struct control_server *s, int conn,
 		return;
 	}
 	snprintf(c->patch, sizeof(c->patch), "%s", mod.patch);
+	snprintf(c->life.params, sizeof(c->life.params), "%s", req->params);	/* checked */
 	for (struct watch_client *o = c->next; o; o = o->next)
 		if (!strcmp(o->patch, c->patch)) {
 			watch_clients__error(w, c, "%s: another gate already handed this patch over",

@@ -316,6 +316,7 @@ static void finish(struct watch *w, struct watch_judgement *j, const struct engi
 	enum verdict v = d->verdict;
 	struct json_object *doc;
 	struct watch_patch *rec = watch__patch(w, j->patch);
+	struct watch_client *client = watch__client(w, j->patch);
 	char summary[1024], full[768], why[200];
 	int ret;
 
@@ -327,16 +328,20 @@ static void finish(struct watch *w, struct watch_judgement *j, const struct engi
 		reason = full;
 	}
 	doc = decision_json(w, j, v, action, reason, d->operational);
-
+	/* A gate's patch: the module parameters it was loaded with, in the audit and the reply. */
+	if (client)
+		json_object_object_add(doc, "params", json_object_new_string(client->life.params));
+	if (j->life.overrun[0])	/* its revert ran past the bound: which kernel call held it */
+		json_object_object_add(doc, "revert_overrun", json_object_new_string(j->life.overrun));
 	snprintf(summary, sizeof(summary), "patch %s: %s, %s (%s)", j->patch, verdict__name(v),
 		 action, reason);
 	ret = audit__record(&w->audit, doc, reverted ? LOG_WARNING : LOG_NOTICE, summary);
 	if (ret)
 		lps_warn("audit trail: cannot append: %s", strerror(-ret));
 	fprintf(stderr, "lpsentinel watch: %s\n", summary);
-	if (watch__client(w, j->patch)) {
+	if (client) {
 		json_object_object_add(doc, "judged_by", json_object_new_string("watch daemon"));
-		watch__client_done(w, watch__client(w, j->patch), doc);
+		watch__client_done(w, client, doc);
 	}
 	json_object_put(doc);
 	if (rec) {
@@ -378,6 +383,9 @@ static void revert(struct watch *w, struct watch_judgement *j, const struct engi
 {
 	char why[512], full[768];
 	int ret = klp_life__take_out(&j->life, j->def.revert_timeout_s, why, sizeof(why));
+
+	if (j->life.overrun[0])	/* the kernel held a call past the bound: said, not hidden */
+		lps_warn("%s: %s", j->life.patch, j->life.overrun);
 
 	if (!ret || j->life.state == KLP_LIFE_REVERTED) {
 		w->reverts++;

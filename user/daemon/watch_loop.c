@@ -182,7 +182,7 @@ static int setup(struct watch *w, struct metrics_http **http)
 	struct utsname u;
 	char why[256];
 	size_t n;
-	int ret;
+	int ret, holder;
 
 	ret = rules__load_or_builtin(w->a.rules_path, &w->rules, &w->def, why, sizeof(why));
 	if (ret) {
@@ -197,6 +197,17 @@ static int setup(struct watch *w, struct metrics_http **http)
 	if (w->state_fd < 0) {
 		lps_err("state: %s", why);
 		return w->state_fd;
+	}
+	/* One judge per patch: a second daemon on the same state would judge them again. */
+	w->lock_fd = control__lock(w->state_fd, &holder);
+	if (w->lock_fd < 0) {
+		if (w->lock_fd == -EBUSY)
+			lps_err("another watch daemon (pid %d) runs on %s: one daemon per state "
+				"directory", holder, w->a.state_dir);
+		else
+			lps_err("state: %s/%s: %s", w->a.state_dir, CONTROL_LOCK,
+				strerror(-w->lock_fd));
+		return w->lock_fd;
 	}
 	ret = audit__open(&w->audit, w->state_fd, why, sizeof(why));
 	if (ret) {
@@ -234,9 +245,17 @@ static int setup(struct watch *w, struct metrics_http **http)
 		lps_warn("BPF run-time statistics unavailable (%s); lpsentinel_bpf_run_seconds_total "
 			 "stays 0", strerror(-w->sc.stats_fd));
 	ret = control__listen(w->a.state_dir);
-	if (ret < 0)
-		lps_warn("control socket %s/%s: %s; gate runs standalone", w->a.state_dir,
-			 CONTROL_SOCKET, strerror(-ret));
+	if (ret < 0) {
+		/*
+		 * Said once, loudly, and kept in status.json: gates on this state
+		 * directory see the lock, cannot reach us, and refuse to judge alone.
+		 */
+		snprintf(w->control_error, sizeof(w->control_error), "no control socket (%s/%s: %s): "
+			 "gates cannot hand patches to this daemon, and gate --state %s refuses to "
+			 "judge unless --standalone", w->a.state_dir, CONTROL_SOCKET, strerror(-ret),
+			 w->a.state_dir);
+		lps_err("%s", w->control_error);
+	}
 	control_server__init(&w->ctl, ret < 0 ? -1 : ret);
 	w->kmsg_fd = kmsg__open("/dev/kmsg", true);
 	if (w->kmsg_fd < 0)
@@ -270,6 +289,8 @@ static void teardown(struct watch *w, struct metrics_http *http)
 	audit__close(&w->audit);
 	if (w->state_fd >= 0)
 		close(w->state_fd);
+	if (w->lock_fd >= 0)	/* last: the directory is ours until everything is written */
+		close(w->lock_fd);
 	free(w->kept);
 	rules__free(&w->rules);
 }
@@ -360,7 +381,7 @@ static int run(struct watch *w, struct metrics_http **http)
 int watch__run(struct watch_args *a)
 {
 	struct watch w = { .a = *a, .kmsg_fd = -1, .ctl = { .lfd = -1 }, .audit = { .fd = -1 }, .state_fd = -1,
-			   .sc = { .stats_fd = -EBADF } };
+			   .lock_fd = -1, .sc = { .stats_fd = -EBADF } };
 	struct metrics_http *http = NULL;
 	int ret = run(&w, &http);
 

@@ -235,6 +235,8 @@ int watch_persist__status(struct watch *w)
 	if (w->sys.sig && signals__lock_coverage(w->sys.sig))
 		json_object_object_add(doc, "lock_coverage",
 				       json_object_new_string(signals__lock_coverage(w->sys.sig)));
+	json_object_object_add(doc, "control_error", w->control_error[0] ?
+			       json_object_new_string(w->control_error) : NULL);
 	for (size_t i = 0; i < w->nfns; i++) {
 		const struct watch_fn *fn = &w->fns[i];
 		struct json_object *f = json_object_new_object();

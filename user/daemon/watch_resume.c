@@ -55,7 +55,11 @@ void watch_resume__orphans(struct watch *w)
 			       "is gone (not a livepatch any more, module not loaded): nothing to do");
 			continue;
 		}
-		if (!klp_life__revert(KLP_SYSFS_ROOT_DEFAULT, rec->name, &o, &r)) {
+		int ret = klp_life__revert(KLP_SYSFS_ROOT_DEFAULT, rec->name, &o, &r);
+
+		if (klp_revert_result__overrun(&r, why, sizeof(why)))
+			lps_warn("%s: %s", rec->name, why);
+		if (!ret) {
 			w->reverts++;
 			record(w, rec, PATCH_REVERTED, "a previous run was killed while reverting it "
 			       "(disabled, module still loaded); the revert is finished: module unloaded");

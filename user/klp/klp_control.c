@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "kfile.h"
 #include "klp_control.h"
 #include "safe_file.h"
@@ -20,21 +20,20 @@ int klp_control__write(const char *root, const char *patch, const char *attr, co
 	return kfile__write(path, 0, value);
 }
 
-int klp_control__wait_gone(const char *root, const char *patch, double timeout_s)
+int klp_control__wait_gone(const char *root, const char *patch, double deadline)
 {
-	struct timespec start, now, step = { .tv_nsec = 50 * 1000 * 1000 };
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", root, patch);
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
+		double left;
+
 		if (access(path, F_OK) && errno == ENOENT)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((double)(now.tv_sec - start.tv_sec) +
-		    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >= timeout_s)
+		left = deadline - clock__now_s();
+		if (left <= 0)
 			return -ETIMEDOUT;
-		nanosleep(&step, NULL);
+		clock__nap(left < 0.05 ? left : 0.05);
 	}
 }
 
@@ -62,25 +61,28 @@ int klp_control__is_livepatch(const char *name)
 	return ret;
 }
 
-int klp_control__unload(const char *name)
+int klp_control__unload(const char *name, double deadline)
 {
 	int lp = klp_control__is_livepatch(name);
+	double until = clock__now_s() + 5;
 
 	if (lp <= 0)
 		return lp < 0 ? lp : -EPERM;
 	/*
 	 * The sysfs directory goes before the patch drops its module reference
 	 * (the kernel frees the patch from a work item): an unload right after
-	 * the unpatch can meet EAGAIN. Retried for up to 5 s, 50 ms apart.
+	 * the unpatch can meet EAGAIN. Retried for up to 5 s, 50 ms apart, and
+	 * not past the caller's deadline: the revert has a bound.
 	 */
-	for (int i = 0; i < 100; i++) {
-		struct timespec ts = { .tv_nsec = 50 * 1000 * 1000 };
-
+	if (deadline < until)
+		until = deadline;
+	for (;;) {
 		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
 			return 0;
 		if (errno != EAGAIN && errno != EBUSY)
 			return -errno;
-		nanosleep(&ts, NULL);
+		if (clock__now_s() + 0.05 > until)
+			return -EAGAIN;
+		clock__nap(0.05);
 	}
-	return -EAGAIN;
 }

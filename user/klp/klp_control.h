@@ -7,9 +7,10 @@
 int klp_control__write(const char *root, const char *patch, const char *attr, const char *value);
 /*
  * Waits until the patch's sysfs directory is gone (the unpatch transition
- * completed), polling every 50 ms; -ETIMEDOUT after timeout_s.
+ * completed), polling every 50 ms; -ETIMEDOUT at deadline (CLOCK_MONOTONIC s,
+ * clock__now_s), looked at once even when the deadline has passed.
  */
-int klp_control__wait_gone(const char *root, const char *patch, double timeout_s);
+int klp_control__wait_gone(const char *root, const char *patch, double deadline);
 /* Is the module loaded (/sys/module/<name>)? */
 int klp_control__module_loaded(const char *name);
 /*
@@ -23,8 +24,8 @@ int klp_control__is_livepatch(const char *name);
  * delete_module(2), O_NONBLOCK, of a livepatch module only (-EPERM for any
  * other: lpsentinel takes out patches, never the modules they patch); a
  * module still referenced just after its unpatch (EAGAIN, EBUSY) is retried
- * for up to 5 s. -errno on failure.
+ * for up to 5 s, never past deadline (one try at least). -errno on failure.
  */
-int klp_control__unload(const char *name);
+int klp_control__unload(const char *name, double deadline);
 
 #endif

@@ -294,6 +294,21 @@ void klp_sysfs__fill_stack_order(struct klp_patch_list *l, const char *proc_modu
 	fclose(f);
 }
 
+void klp_sysfs__fill_patch_stack_order(const char *root, struct klp_patch_entry *p,
+				       const char *proc_modules)
+{
+	struct klp_patch_list l;
+
+	if (p->stack_order >= 0 || !p->name || klp_sysfs__list(root, &l))
+		return;
+	/* Its place among all patches, counted as for the whole list (status). */
+	klp_sysfs__fill_stack_order(&l, proc_modules);
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].name, p->name))
+			p->stack_order = l.v[i].stack_order;
+	klp_patch_list__free(&l);
+}
+
 int klp_patch_entry__functions(const struct klp_patch_entry *p, const char ***out)
 {
 	size_t total = 0, n = 0;

@@ -56,6 +56,13 @@ void klp_patch_list__free(struct klp_patch_list *l);
  */
 void klp_sysfs__fill_stack_order(struct klp_patch_list *l, const char *proc_modules);
 
+/*
+ * The same order for one patch read alone (klp_sysfs__read_patch): a stall
+ * report shows what status shows.
+ */
+void klp_sysfs__fill_patch_stack_order(const char *root, struct klp_patch_entry *p,
+				       const char *proc_modules);
+
 /* Does this patch replace func (in any object)? */
 /*
  * Every function the patch replaces, each name once (pointers into p),

@@ -105,7 +105,7 @@ int klp_life__load(struct klp_life *l, char *why, size_t len)
 
 	/* The transition starts inside the load (the module's init enables the patch). */
 	l->t_start = clock__now_s();
-	if (syscall(SYS_finit_module, l->fd, "", 0))
+	if (syscall(SYS_finit_module, l->fd, l->params, 0))
 		ret = -errno;
 	if (!ret) {
 		l->state = KLP_LIFE_PATCHING;
@@ -135,6 +135,7 @@ static void describe_stall(struct klp_life *l, double age)
 	snprintf(l->detail, sizeof(l->detail), "transition stalled for %.0fs", age);
 	if (klp_sysfs__read_patch(l->root, l->patch, &l->stalled))
 		return;
+	klp_sysfs__fill_patch_stack_order(l->root, &l->stalled, "/proc/modules");
 	if (klp_transition_info__read(&l->stalled, &l->stall))
 		return;
 	l->have_stall = true;
@@ -216,17 +217,42 @@ static void keep_stall(const char *root, const char *patch, struct klp_revert_re
 	klp_revert_result__free(r);
 	if (klp_sysfs__read_patch(root, patch, &r->stalled))
 		return;
+	klp_sysfs__fill_patch_stack_order(root, &r->stalled, "/proc/modules");
 	r->have_stall = !klp_transition_info__read(&r->stalled, &r->stall);
+}
+
+const char *klp_revert_call__name(enum klp_revert_call c)
+{
+	static const char *const names[] = {
+		[KLP_CALL_NONE] = "nothing", [KLP_CALL_DISABLE] = "writing 0 to enabled",
+		[KLP_CALL_FORCE] = "writing force", [KLP_CALL_UNLOAD] = "delete_module",
+		[KLP_CALL_STALL] = "reading the stalled tasks' stacks",
+	};
+
+	return (size_t)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
+}
+
+/* Times one kernel call of a revert: the slowest is named when the revert overruns. */
+static void timed(struct klp_revert_result *r, enum klp_revert_call c, double t0)
+{
+	double took = clock__now_s() - t0;
+
+	r->calls_s += took;
+	if (took > r->slow_s) {
+		r->slow_s = took;
+		r->slow_call = c;
+	}
 }
 
 int klp_life__revert(const char *root, const char *patch, const struct klp_revert_opts *o,
 		     struct klp_revert_result *r)
 {
-	double t0 = clock__now_s();
+	double t0 = clock__now_s(), deadline = t0 + o->timeout_s, t;
 	struct klp_patch_entry p;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	r->bound_s = o->timeout_s;
 	ret = klp_sysfs__read_patch(root, patch, &p);
 	r->was_loaded = !ret;
 	if (ret && ret != -ENOENT) {	/* unreadable is not "not loaded" */
@@ -235,24 +261,35 @@ int klp_life__revert(const char *root, const char *patch, const struct klp_rever
 	}
 	/* Enabled (or still patching): 0 starts, or reverses into, the unpatch. */
 	if (r->was_loaded && p.enabled == 1) {
+		t = clock__now_s();
 		ret = klp_control__write(root, patch, "enabled", "0");
+		timed(r, KLP_CALL_DISABLE, t);
 		if (ret && ret != -ENOENT) {
 			r->failed = KLP_REVERT_DISABLE;
 			goto out;
 		}
 	}
-	ret = r->was_loaded ? klp_control__wait_gone(root, patch, o->timeout_s) : 0;
+	ret = r->was_loaded ? klp_control__wait_gone(root, patch, deadline) : 0;
 	if (ret == -ETIMEDOUT) {
+		/* Past the bound already: what this takes (a stack per task) is said if it overruns. */
+		t = clock__now_s();
 		keep_stall(root, patch, r);
+		timed(r, KLP_CALL_STALL, t);
 		if (!o->force) {
 			r->failed = KLP_REVERT_WAIT;
 			goto out;
 		}
 		/* Asked for: complete the transition whatever the blockers do. */
+		t = clock__now_s();
 		ret = klp_control__write(root, patch, "force", "1");
+		timed(r, KLP_CALL_FORCE, t);
 		r->force_written = !ret;
-		if (!ret)
-			ret = klp_control__wait_gone(root, patch, o->timeout_s);
+		if (!ret) {
+			/* The forced transition has a bound of its own (documented on --force). */
+			r->bound_s += o->timeout_s;
+			deadline = clock__now_s() + o->timeout_s;
+			ret = klp_control__wait_gone(root, patch, deadline);
+		}
 		if (ret) {
 			r->failed = KLP_REVERT_FORCE;
 			goto out;
@@ -261,7 +298,9 @@ int klp_life__revert(const char *root, const char *patch, const struct klp_rever
 	}
 	/* After a force the kernel keeps a reference for good: no unload then. */
 	if (o->unload && !r->forced && klp_control__module_loaded(patch)) {
-		ret = klp_control__unload(patch);
+		t = clock__now_s();
+		ret = klp_control__unload(patch, deadline);
+		timed(r, KLP_CALL_UNLOAD, t);
 		if (ret) {
 			r->failed = KLP_REVERT_UNLOAD;
 			goto out;
@@ -277,12 +316,30 @@ out:
 	return ret;
 }
 
+bool klp_revert_result__overrun(const struct klp_revert_result *r, char *buf, size_t len)
+{
+	if (len)
+		buf[0] = '\0';
+	if (r->elapsed_s <= r->bound_s + KLP_REVERT_SLACK_S)
+		return false;
+	/* Our waits stop at the bound: what ran past it was a kernel call not returning. */
+	if (r->slow_call != KLP_CALL_NONE)
+		snprintf(buf, len, "revert took %.1f s, over the %.0f s bound: %s %s %.1f s",
+			 r->elapsed_s, r->bound_s, klp_revert_call__name(r->slow_call),
+			 r->slow_call == KLP_CALL_STALL ? "took" : "did not return for", r->slow_s);
+	else
+		snprintf(buf, len, "revert took %.1f s, over the %.0f s bound", r->elapsed_s,
+			 r->bound_s);
+	return true;
+}
+
 int klp_life__take_out(struct klp_life *l, double timeout_s, char *why, size_t len)
 {
 	struct klp_revert_opts o = { .timeout_s = timeout_s, .unload = true };
 	struct klp_revert_result r;
 	int ret = klp_life__revert(l->root, l->patch, &o, &r);
 
+	klp_revert_result__overrun(&r, l->overrun, sizeof(l->overrun));
 	if (ret)
 		klp_revert_result__why(&r, l->patch, &o, why, len);
 	l->state = !ret ? KLP_LIFE_UNLOADED : klp_revert_result__unpatched(&r) ? KLP_LIFE_REVERTED :
