@@ -138,6 +138,17 @@ static int run_revert(const struct revert_args *a)
 	if (ret) {
 		klp_revert_result__why(&r, a->patch, &o, why, sizeof(why));
 		lps_err("%s", why);
+		/* --json: one document whatever happened; the stall report is it when there was one. */
+		if (a->json && !r.have_stall) {
+			struct json_object *doc = json_object_new_object();
+
+			json_object_object_add(doc, "patch", json_object_new_string(a->patch));
+			json_object_object_add(doc, "result", json_object_new_string("failed"));
+			json_object_object_add(doc, "error", json_object_new_string(why));
+			add_bound_json(doc, &r);
+			cli__print_json(doc);
+			json_object_put(doc);
+		}
 		goto cleanup;
 	}
 	/* A note a killed gate left (gate_record.h): nothing is half-handled any more. */
