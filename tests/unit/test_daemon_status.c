@@ -142,6 +142,30 @@ static void test_control_error(void **state)
 	json_object_put(doc);
 }
 
+/* A function whose probes sit on an alias of its code says so, as gate does. */
+static void test_traced_as(void **state)
+{
+	static const char doc_text[] =
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{"
+		"\"function\":\"__x64_sys_getpid\",\"object\":\"vmlinux\",\"state\":\"traced\","
+		"\"since\":0,\"attach\":\"fentry\",\"traced_as\":\"__do_sys_getpid\",\"calls\":5,"
+		"\"errors\":0,\"baseline_calls\":0,\"baseline_p50_ns\":0,\"judging\":false}],"
+		"\"patches\":[]}";
+	struct json_object *doc;
+	char why[256] = "", *out = NULL;
+	size_t outn;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(daemon_status__parse(doc_text, strlen(doc_text), &doc, why, sizeof(why)), 0);
+	f = open_memstream(&out, &outn);
+	daemon_status__text(f, doc);
+	fclose(f);
+	assert_non_null(strstr(out, "__x64_sys_getpid             fentry as __do_sys_getpid calls 5,"));
+	free(out);
+	json_object_put(doc);
+}
+
 /* Each a document `status` aborted on, or would print a forged row from. */
 static void test_damaged_documents(void **state)
 {
@@ -185,6 +209,11 @@ static void test_damaged_documents(void **state)
 		"[{\"patch\":\"lp\",\"state\":\"kept\",\"verdict\":7,\"at\":0}]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
 		"[],\"lock_coverage\":null}",
+		/* An alias that is no symbol name: a forged row in the making. */
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
+		"\"f\",\"object\":\"vmlinux\",\"state\":\"traced\",\"since\":0,\"attach\":\"kprobe\","
+		"\"traced_as\":\"g\\nforged\",\"calls\":1,\"errors\":0,\"baseline_calls\":0,"
+		"\"baseline_p50_ns\":0,\"judging\":false}],\"patches\":[]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
 		"[],\"lock_coverage\":\"a\\nforged row\"}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
@@ -248,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_document),
 		cmocka_unit_test(test_lock_coverage),
+		cmocka_unit_test(test_traced_as),
 		cmocka_unit_test(test_damaged_documents),
 		cmocka_unit_test(test_control_error),
 		cmocka_unit_test(test_not_a_file),

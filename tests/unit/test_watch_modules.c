@@ -215,7 +215,7 @@ static void test_add_waiting(void **state)
 
 	(void)state;
 	init_watch(&w);
-	assert_int_equal(watch__add_group(&w, names, in_mod, 1, why, sizeof(why)), 0);
+	assert_int_equal(watch__add_group(&w, names, in_mod, NULL, 1, why, sizeof(why)), 0);
 	assert_int_equal(w.nfns, 1);
 	assert_int_equal(w.fns[0].state, FN_WAITING);
 	assert_string_equal(w.fns[0].module, "lps_mod_b");
@@ -227,15 +227,59 @@ static void test_add_waiting(void **state)
 	watch__free_model(&w);
 
 	init_watch(&w);
-	assert_int_equal(watch__add_group(&w, names, in_vmlinux, 1, why, sizeof(why)), -ENOENT);
+	assert_int_equal(watch__add_group(&w, names, in_vmlinux, NULL, 1, why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "unknown function"));
 	assert_int_equal(w.nfns, 0);
 	set_state("lps_mod_b", "live\n");
 	why[0] = 0;
-	assert_int_equal(watch__add_group(&w, names, in_mod, 1, why, sizeof(why)), -ENOENT);
+	assert_int_equal(watch__add_group(&w, names, in_mod, NULL, 1, why, sizeof(why)), -ENOENT);
 	assert_non_null(strstr(why, "unknown function"));
 	assert_int_equal(w.nfns, 0);
 	set_state("lps_mod_b", NULL);
+	watch__free_model(&w);
+}
+
+/*
+ * The sympos of each function a patch replaces, as sysfs shows it: the
+ * daemon resolves a name several functions share by it (targets.h), and a
+ * module's function that waits keeps it for when the module arrives.
+ */
+static void test_patch_functions_sympos(void **state)
+{
+	struct klp_func_entry vf[] = { { "__x64_sys_getpid", 1 }, { "dup_name", 2 } };
+	struct klp_func_entry mf[] = { { "dup_name", 3 }, { "mod_fn", 1 } };
+	struct klp_object_entry objs[] = { { "vmlinux", 1, vf, 2 }, { "lps_mod_c", -1, mf, 2 } };
+	struct klp_patch_entry p = { .name = "lp", .objs = objs, .nobjs = 2 };
+	const char **names, **ob;
+	unsigned long *sympos;
+
+	(void)state;
+	assert_int_equal(watch__patch_functions(&p, &names, &ob, &sympos), 3);
+	assert_string_equal(names[1], "dup_name");
+	assert_string_equal(ob[1], "vmlinux");
+	assert_int_equal(sympos[1], 2);
+	assert_string_equal(names[2], "mod_fn");
+	assert_string_equal(ob[2], "lps_mod_c");
+	assert_int_equal(sympos[2], 1);
+	free(names);
+	free(ob);
+	free(sympos);
+}
+
+/* A waiting function keeps the sympos its patch gave, for the probes of its module's load. */
+static void test_waiting_keeps_sympos(void **state)
+{
+	const char *names[] = { "lps_no_such_function_xyz" }, *in_mod[] = { "lps_mod_d" };
+	unsigned long sympos[] = { 2 };
+	struct watch w;
+	char why[300] = "";
+
+	(void)state;
+	init_watch(&w);
+	assert_int_equal(watch__add_group(&w, names, in_mod, sympos, 1, why, sizeof(why)), 0);
+	assert_int_equal(w.fns[0].state, FN_WAITING);
+	assert_int_equal(w.fns[0].sympos, 2);
+	assert_null(watch__fn_traced_as(&w.fns[0]));
 	watch__free_model(&w);
 }
 
@@ -247,6 +291,8 @@ int main(void)
 		cmocka_unit_test(test_release_and_carry),
 		cmocka_unit_test(test_tick),
 		cmocka_unit_test(test_add_waiting),
+		cmocka_unit_test(test_patch_functions_sympos),
+		cmocka_unit_test(test_waiting_keeps_sympos),
 	};
 
 	return cmocka_run_group_tests(tests, unit__tmpdir_setup, unit__tmpdir_teardown);

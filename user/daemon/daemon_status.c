@@ -63,6 +63,7 @@ static const struct field fn_fields[] = {
 	{ "function", F_SYMBOL }, { "object", F_PATCH }, { "state", F_TEXT },
 	{ "since", F_NUMBER }, { "attach", F_TEXT }, { "calls", F_COUNT }, { "errors", F_COUNT },
 	{ "baseline_calls", F_COUNT }, { "baseline_p50_ns", F_NUMBER }, { "judging", F_BOOL },
+	{ "traced_as", F_SYMBOL, true },	/* absent: traced under its own name */
 	{ 0 },
 };
 
@@ -264,6 +265,8 @@ void daemon_status__text(FILE *f, struct json_object *st)
 		bool module = strcmp(str(fn, "object"), "vmlinux");
 		/* How long ago it was traced, or released: what its counts and baseline cover. */
 		double ago = fmax(0, now - num(fn, "since"));
+		struct json_object *ta = json_object_object_get(fn, "traced_as");
+		const char *traced_as = ta ? json_object_get_string(ta) : NULL;
 
 		if (!strcmp(str(fn, "state"), "waiting")) {
 			fprintf(f, "  %-28s waiting for module %s (not loaded for %.0fs), calls %s "
@@ -271,8 +274,9 @@ void daemon_status__text(FILE *f, struct json_object *st)
 				str(fn, "object"), ago, str(fn, "calls"), str(fn, "baseline_calls"));
 			continue;
 		}
-		fprintf(f, "  %-28s %s calls %s, baseline %s calls p50 %.0fns%s%s%s, traced for %.0fs%s\n",
-			str(fn, "function"), str(fn, "attach"), str(fn, "calls"),
+		fprintf(f, "  %-28s %s%s%s calls %s, baseline %s calls p50 %.0fns%s%s%s, traced for "
+			"%.0fs%s\n", str(fn, "function"), str(fn, "attach"),
+			traced_as ? " as " : "", traced_as ? traced_as : "", str(fn, "calls"),
 			str(fn, "baseline_calls"), num(fn, "baseline_p50_ns"),
 			module ? ", in module " : "", module ? str(fn, "object") : "",
 			module ? " (since it loaded)" : "", ago,

@@ -59,6 +59,7 @@ enum fn_state {
 struct watch_fn {
 	char name[WATCH_NAME_MAX];
 	char module[WATCH_MODULE_MAX];	/* "": vmlinux */
+	unsigned long sympos;		/* as the patch gives it: 0, the only one of that name */
 	enum fn_state state;
 	double since;			/* unix seconds it entered that state */
 	struct watch_group *grp;	/* NULL while waiting */
@@ -322,10 +323,13 @@ void watch_fn__push_probe(struct watch_fn *fn, const struct lps_hist *reading, d
 int watch__read_groups(struct watch *w);
 /*
  * Probes on names, dropping (with a warning) any the kernel will not let us
- * trace. objs (NULL, or an entry NULL: where kallsyms finds it) names each
- * function's object as a patch does: a module's function waits for it.
+ * trace. objs (NULL, or an entry NULL: where kallsyms finds it) and sympos
+ * (NULL: 0) name each function as a patch does: a module's function waits
+ * for it. Each is resolved as gate resolves it (targets.h): an alias where
+ * ftrace lists another name of its code, by address where several share it.
  */
-int watch__add_group_tolerant(struct watch *w, const char **names, const char **objs, size_t n);
+int watch__add_group_tolerant(struct watch *w, const char **names, const char **objs,
+			      unsigned long *sympos, size_t n);
 /* Frees groups, functions, patches and the system signals. */
 void watch__free_model(struct watch *w);
 
@@ -339,7 +343,7 @@ struct watch_patch *watch__patch(struct watch *w, const char *name);
  * watch__add_group_tolerant) waits for it. -errno, why says which and why.
  */
 int watch__add_group(struct watch *w, const char *const *names, const char *const *objs,
-		     size_t n, char *why, size_t len);
+		     const unsigned long *sympos, size_t n, char *why, size_t len);
 /*
  * Probes on n functions (indices into w->fns) of one object (module "": vmlinux)
  * that have none now: one group. -errno, why says which and why.
@@ -350,10 +354,11 @@ int watch__trace_fns(struct watch *w, const size_t *idx, size_t n, const char *m
 void watch__drop_group(struct watch *w, struct watch_group *g);
 /*
  * The functions a patch replaces, each name once, with their objects ("vmlinux"
- * or a module): NULL-terminated arrays of pointers into p; the count or -ENOMEM.
+ * or a module) and sympos: NULL-terminated arrays of pointers into p, and the
+ * sympos each; the count or -ENOMEM.
  */
 int watch__patch_functions(const struct klp_patch_entry *p, const char ***names,
-			   const char ***objs);
+			   const char ***objs, unsigned long **sympos);
 /* Baseline of fn now: its ring (minus the newest tick) or what the state file had. */
 bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lps_hist *out,
 		     double *seconds);
@@ -362,6 +367,8 @@ bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lp
 enum attach_mode watch__baseline_mode(const struct watch *w, const struct watch_fn *fn);
 /* The method that measures fn now. */
 enum attach_mode watch__fn_mode(const struct watch_fn *fn);
+/* The other name fn's probes sit on (an alias of its code, targets.h), or NULL. */
+const char *watch__fn_traced_as(const struct watch_fn *fn);
 /* The same for its signals: false when they are not recorded or the ring is too thin. */
 bool watch__sig_baseline(const struct watch *w, const struct watch_fn *fn,
 			 struct lps_func_signals *out);

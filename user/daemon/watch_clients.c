@@ -76,6 +76,7 @@ static void take_request(void *arg, struct control_server *s, int conn,
 	struct watch_client *c = calloc(1, sizeof(*c));
 	struct klp_module_info mod = { 0 };
 	const char **fresh = NULL, **objs = NULL;
+	unsigned long *sympos = NULL;
 	double need = 0;
 	size_t nfresh = 0;
 	char why[512];
@@ -134,18 +135,20 @@ static void take_request(void *arg, struct control_server *s, int conn,
 	}
 	fresh = calloc(mod.n + 1, sizeof(*fresh));
 	objs = calloc(mod.n + 1, sizeof(*objs));
-	for (size_t i = 0; fresh && objs && i < mod.n; i++) {
+	sympos = calloc(mod.n + 1, sizeof(*sympos));
+	for (size_t i = 0; fresh && objs && sympos && i < mod.n; i++) {
 		struct watch_fn *fn = watch__find_fn(w, mod.targets[i].function);
 		double have = fn ? (double)ring__older(&fn->tick) * w->tick_s : 0;
 
 		if (!fn) {
 			objs[nfresh] = mod.targets[i].object;
+			sympos[nfresh] = mod.targets[i].sympos;
 			fresh[nfresh++] = mod.targets[i].function;
 		}
 		/* The ring holds at most the daemon's baseline_s: a longer one is not waited for. */
 		need = fmax(need, fmin(c->def.baseline_s, w->def.baseline_s) - have);
 	}
-	if (nfresh && watch__add_group(w, fresh, objs, nfresh, why, sizeof(why))) {
+	if (nfresh && watch__add_group(w, fresh, objs, sympos, nfresh, why, sizeof(why))) {
 		watch_clients__error(w, c, "%s", why);
 		goto cleanup;
 	}
@@ -155,6 +158,7 @@ static void take_request(void *arg, struct control_server *s, int conn,
 cleanup:
 	free(fresh);
 	free(objs);
+	free(sympos);
 	klp_module_info__free(&mod);
 }
 

@@ -15,6 +15,7 @@
 #include "klp_sysfs.h"
 #include "ksyms.h"
 #include "log.h"
+#include "targets.h"
 #include "clock.h"
 #include "watch.h"
 
@@ -86,58 +87,100 @@ void watch__drop_group(struct watch *w, struct watch_group *g)
 	group_free(g);
 }
 
+/*
+ * One function to watch, decided as inspect and gate decide it (targets.h):
+ * probed under the name ftrace lists for its code (__x64_sys_getpid is traced
+ * as __do_sys_getpid), by address where several symbols share the name, with
+ * kprobes in a module; or waiting for its module; or refused, with the reason.
+ */
+struct fn_res {
+	char obj[WATCH_MODULE_MAX];	/* "vmlinux" or its module: t and r point here */
+	struct klp_target t;
+	struct target_res r;
+	bool waiting;			/* its module is not loaded */
+};
+
+static const char *module_of(const struct fn_res *f)
+{
+	return strcmp(f->obj, "vmlinux") ? f->obj : "";
+}
+
+/*
+ * Resolves n names: objs (NULL, or an entry NULL: where kallsyms finds it)
+ * and sympos (NULL: 0) as a patch names them. Both tables are read once for
+ * all the names (a state file can name hundreds). Never fails: a name that
+ * cannot be traced says why in its result.
+ */
+static void resolve(const struct watch *w, const char *const *names, const char *const *objs,
+		    const unsigned long *sympos, size_t n, struct fn_res *out)
+{
+	struct name_table *ksyms = NULL, *ftrace = NULL;
+	int kret = ksyms__load(&ksyms);
+
+	if (ftrace_funcs__load(&ftrace))
+		ftrace = NULL;	/* locked-down tracefs: attaching says what is refused */
+	for (size_t i = 0; i < n; i++) {
+		struct fn_res *f = &out[i];
+		const char *m = objs ? objs[i] : NULL;
+		struct mod_seen seen;
+
+		if (!m && !kret && name_table__count(ksyms, names[i], &m) != 1)
+			m = NULL;	/* unknown or ambiguous: said as of vmlinux */
+		snprintf(f->obj, sizeof(f->obj), "%s", m ? m : "vmlinux");
+		f->t = (struct klp_target){ .object = f->obj, .function = (char *)names[i],
+					    .sympos = sympos ? sympos[i] : 0 };
+		target__resolve(&f->t, kret ? NULL : ksyms, ftrace, &f->r);
+		if (kret)
+			snprintf(f->r.why, sizeof(f->r.why), "cannot read /proc/kallsyms: %s",
+				 strerror(-kret));
+		f->waiting = f->r.state != TARGET_MEASURED && module_of(f)[0] &&
+			     (watch_mod__see(w->module_root, f->obj, &seen) || !seen.live);
+		/* Live, yet kallsyms has none of it: the patch names what is not there. */
+		if (!f->waiting && f->r.state == TARGET_NOT_MEASURED && module_of(f)[0] && !kret &&
+		    !name_table__has_module(ksyms, f->obj)) {
+			f->r.state = TARGET_INVALID;
+			snprintf(f->r.why, sizeof(f->r.why), "unknown function: not in "
+				 "/proc/kallsyms for module %s", f->obj);
+		}
+	}
+	name_table__free(ksyms);
+	name_table__free(ftrace);
+}
+
+/* The first name that can neither be traced nor wait: its -errno, perr saying why; or 0. */
+static int refused(const struct fn_res *res, size_t n, struct probe_err *perr)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].waiting || res[i].r.state == TARGET_MEASURED)
+			continue;
+		snprintf(perr->func, sizeof(perr->func), "%s", res[i].t.function);
+		snprintf(perr->what, sizeof(perr->what), "%s", res[i].r.why);
+		return res[i].r.state == TARGET_INVALID ? -ENOENT : -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /* Functions to watch, sorted by object: one probe set for each. */
 struct part {
 	char module[WATCH_MODULE_MAX];	/* "": vmlinux */
-	const char **names;
+	struct probe_spec *specs;
 	size_t *at;			/* index of each in the caller's names */
 	size_t n;
 	struct probe_set *ps;
 };
 
-/*
- * The object of each name: where kallsyms finds it; else, when the patch
- * names a module that is not live, that module, and the function waits.
- * Names kallsyms does not know otherwise go to vmlinux, where opening the
- * probes says why they cannot be traced.
- */
-static void objects_of(const struct watch *w, const char *const *names, const char *const *objs,
-		       size_t n, char (*mod)[WATCH_MODULE_MAX], bool *waiting)
-{
-	struct name_table *ksyms = NULL;
-
-	if (ksyms__load(&ksyms))
-		ksyms = NULL;	/* opening the probes says why */
-	for (size_t i = 0; i < n; i++) {
-		const char *m = NULL;
-		struct mod_seen seen;
-
-		mod[i][0] = 0;
-		if (ksyms && name_table__count(ksyms, names[i], &m)) {
-			snprintf(mod[i], sizeof(mod[i]), "%s", m ? m : "");
-			continue;
-		}
-		if (!objs || !objs[i] || !strcmp(objs[i], "vmlinux"))
-			continue;
-		snprintf(mod[i], sizeof(mod[i]), "%s", objs[i]);
-		waiting[i] = watch_mod__see(w->module_root, objs[i], &seen) || !seen.live;
-	}
-	name_table__free(ksyms);
-}
-
 static void parts_free(struct part *parts, size_t nparts)
 {
 	for (size_t p = 0; p < nparts; p++) {
 		probe_set__destroy(parts[p].ps);
-		free(parts[p].names);
+		free(parts[p].specs);
 		free(parts[p].at);
 	}
 	free(parts);
 }
 
 /* Sorts the names that are not waiting into parts; how many parts, or -ENOMEM. */
-static int partition(const char *const *names, size_t n, char (*mod)[WATCH_MODULE_MAX],
-		     const bool *waiting, struct part **out)
+static int partition(const struct fn_res *res, size_t n, struct part **out)
 {
 	struct part *parts = calloc(n + 1, sizeof(*parts));
 	size_t nparts = 0;
@@ -148,26 +191,26 @@ static int partition(const char *const *names, size_t n, char (*mod)[WATCH_MODUL
 	for (size_t i = 0; i < n; i++) {
 		size_t p;
 
-		if (waiting[i])
+		if (res[i].waiting)
 			continue;
-		for (p = 0; p < nparts && strcmp(parts[p].module, mod[i]); p++)
+		for (p = 0; p < nparts && strcmp(parts[p].module, module_of(&res[i])); p++)
 			;
 		if (p == nparts) {
-			memcpy(parts[p].module, mod[i], sizeof(parts[p].module));
-			parts[p].names = calloc(n, sizeof(*parts[p].names));
+			snprintf(parts[p].module, sizeof(parts[p].module), "%s", module_of(&res[i]));
+			parts[p].specs = calloc(n, sizeof(*parts[p].specs));
 			parts[p].at = calloc(n, sizeof(*parts[p].at));
 			nparts++;
-			if (!parts[p].names || !parts[p].at)
+			if (!parts[p].specs || !parts[p].at)
 				return -ENOMEM;
 		}
 		parts[p].at[parts[p].n] = i;
-		parts[p].names[parts[p].n++] = names[i];
+		target__spec(&res[i].t, &res[i].r, &parts[p].specs[parts[p].n++]);
 	}
 	return (int)nparts;
 }
 
 /* One more function record; -ENOMEM. Groups point at functions by index: realloc is safe. */
-static int add_fn(struct watch *w, const char *name, const char *module, enum fn_state state)
+static int add_fn(struct watch *w, const struct fn_res *f)
 {
 	struct watch_fn *fn;
 
@@ -181,10 +224,11 @@ static int add_fn(struct watch *w, const char *name, const char *module, enum fn
 		w->capfns = cap;
 	}
 	fn = &w->fns[w->nfns];
-	if (watch_fn__init(fn, name, ring_len(w)))
+	if (watch_fn__init(fn, f->t.function, ring_len(w)))
 		return -ENOMEM;
-	snprintf(fn->module, sizeof(fn->module), "%s", module);
-	fn->state = state;
+	snprintf(fn->module, sizeof(fn->module), "%s", module_of(f));
+	fn->sympos = f->t.sympos;
+	fn->state = f->waiting ? FN_WAITING : FN_TRACED;
 	w->nfns++;
 	return 0;
 }
@@ -231,7 +275,7 @@ static int attach_parts(struct watch *w, struct part *parts, size_t nparts, stru
 
 	*resolving = true;
 	for (size_t p = 0; p < nparts; p++) {
-		ret = probe_set__open(&parts[p].ps, parts[p].names, parts[p].n, &popts, perr);
+		ret = probe_set__open_specs(&parts[p].ps, parts[p].specs, parts[p].n, &popts, perr);
 		if (ret)
 			return ret;
 	}
@@ -258,10 +302,10 @@ static int attach_parts(struct watch *w, struct part *parts, size_t nparts, stru
 
 /* watch__add_group; *resolving says whether it failed before attaching anything. */
 static int add_groups(struct watch *w, const char *const *names, const char *const *objs,
-		      size_t n, struct probe_err *perr, bool *resolving)
+		      const unsigned long *sympos, size_t n, struct probe_err *perr,
+		      bool *resolving)
 {
-	char (*mod)[WATCH_MODULE_MAX] = calloc(n + 1, sizeof(*mod));
-	bool *waiting = calloc(n + 1, sizeof(*waiting));
+	struct fn_res *res = calloc(n + 1, sizeof(*res));
 	size_t *fn_of = calloc(n + 1, sizeof(*fn_of));
 	size_t first = w->nfns, nparts = 0;
 	struct part *parts = NULL;
@@ -269,10 +313,13 @@ static int add_groups(struct watch *w, const char *const *names, const char *con
 	int ret = -ENOMEM;
 
 	*resolving = true;
-	if (!mod || !waiting || !fn_of)
+	if (!res || !fn_of)
 		goto cleanup;
-	objects_of(w, names, objs, n, mod, waiting);
-	ret = partition(names, n, mod, waiting, &parts);
+	resolve(w, names, objs, sympos, n, res);
+	ret = refused(res, n, perr);
+	if (ret)
+		goto cleanup;
+	ret = partition(res, n, &parts);
 	nparts = ret < 0 ? 0 : (size_t)ret;
 	if (ret >= 0)
 		ret = attach_parts(w, parts, nparts, perr, resolving);
@@ -280,8 +327,8 @@ static int add_groups(struct watch *w, const char *const *names, const char *con
 		goto cleanup;
 	for (size_t i = 0; i < n && !ret; i++) {
 		fn_of[i] = w->nfns;
-		ret = add_fn(w, names[i], mod[i], waiting[i] ? FN_WAITING : FN_TRACED);
-		if (!ret && mod[i][0] && !watch__mod(w, mod[i]))
+		ret = add_fn(w, &res[i]);
+		if (!ret && module_of(&res[i])[0] && !watch__mod(w, res[i].obj))
 			ret = -ENOMEM;
 	}
 	for (size_t p = 0; p < nparts && !ret; p++)
@@ -303,8 +350,7 @@ static int add_groups(struct watch *w, const char *const *names, const char *con
 	}
 cleanup:
 	parts_free(parts, nparts);
-	free(mod);
-	free(waiting);
+	free(res);
 	free(fn_of);
 	return ret;
 }
@@ -312,24 +358,34 @@ cleanup:
 int watch__trace_fns(struct watch *w, const size_t *idx, size_t n, const char *module, char *why,
 		     size_t len)
 {
-	struct part p = { .n = n };
+	const char **names = calloc(n + 1, sizeof(*names)), **objs = calloc(n + 1, sizeof(*objs));
+	unsigned long *sympos = calloc(n + 1, sizeof(*sympos));
+	struct fn_res *res = calloc(n + 1, sizeof(*res));
+	struct part *parts = NULL;
 	struct probe_err perr = { 0 };
 	double now = clock__unix_s();
 	bool resolving;
 	int ret = -ENOMEM;
 
-	snprintf(p.module, sizeof(p.module), "%s", module);
-	p.names = calloc(n + 1, sizeof(*p.names));
-	p.at = calloc(n + 1, sizeof(*p.at));
-	if (p.names && p.at) {
-		for (size_t i = 0; i < n; i++) {
-			p.names[i] = w->fns[idx[i]].name;
-			p.at[i] = i;
-		}
-		ret = attach_parts(w, &p, 1, &perr, &resolving);
-		if (!ret)
-			ret = add_part(w, &p, idx);
+	if (!names || !objs || !sympos || !res)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		names[i] = w->fns[idx[i]].name;
+		objs[i] = module[0] ? module : "vmlinux";
+		sympos[i] = w->fns[idx[i]].sympos;
 	}
+	resolve(w, names, objs, sympos, n, res);
+	for (size_t i = 0; i < n; i++)
+		res[i].waiting = false;	/* it is loaded: each is traced now, or says why not */
+	ret = refused(res, n, &perr);
+	if (!ret)
+		ret = partition(res, n, &parts);
+	if (ret == 1)
+		ret = attach_parts(w, parts, 1, &perr, &resolving);
+	else if (ret >= 0)
+		ret = -EINVAL;	/* one object, one part */
+	if (!ret)
+		ret = add_part(w, &parts[0], idx);
 	if (ret)
 		snprintf(why, len, "%s: %s", perr.func[0] ? perr.func : "probes",
 			 perr.what[0] ? perr.what : strerror(-ret));
@@ -337,18 +393,23 @@ int watch__trace_fns(struct watch *w, const size_t *idx, size_t n, const char *m
 		w->fns[idx[i]].state = FN_TRACED;
 		w->fns[idx[i]].since = now;
 	}
-	probe_set__destroy(p.ps);
-	free(p.names);
-	free(p.at);
+cleanup:
+	if (ret == -ENOMEM && !perr.what[0])
+		snprintf(why, len, "out of memory");
+	parts_free(parts, parts ? 1 : 0);
+	free(names);
+	free(objs);
+	free(sympos);
+	free(res);
 	return ret;
 }
 
 int watch__add_group(struct watch *w, const char *const *names, const char *const *objs,
-		     size_t n, char *why, size_t len)
+		     const unsigned long *sympos, size_t n, char *why, size_t len)
 {
 	struct probe_err perr = { 0 };
 	bool resolving;
-	int ret = add_groups(w, names, objs, n, &perr, &resolving);
+	int ret = add_groups(w, names, objs, sympos, n, &perr, &resolving);
 
 	if (ret)
 		snprintf(why, len, "%s: %s", perr.func[0] ? perr.func : "probes", perr.what);
@@ -356,62 +417,51 @@ int watch__add_group(struct watch *w, const char *const *names, const char *cons
 }
 
 /*
- * Leaves out of names (in place, with their objects; how many stay) those the
- * kernel cannot trace at all: not in /proc/kallsyms (unless the patch puts
- * them in a module not loaded yet: those wait), more than one symbol of that
- * name, or not in available_filter_functions. Both tables are read once for
- * all the names: opening probes reads them again for every attempt, and a
- * state file or a patch naming hundreds of functions that are gone cost one
- * attempt each (800 names: 75 s). One line says how many, and the first few.
+ * Leaves out of names (in place, with their objects and sympos; how many
+ * stay) those the kernel cannot trace at all, as resolve decides: a patch
+ * naming hundreds of functions that are gone costs one reading of the
+ * tables, not one attempt each (800 names: 75 s). One line says how many,
+ * and the first few.
  */
-static size_t traceable(const struct watch *w, const char **names, const char **objs, size_t n)
+static size_t traceable(const struct watch *w, const char **names, const char **objs,
+			unsigned long *sympos, size_t n)
 {
-	struct name_table *ksyms = NULL, *ftrace = NULL;
+	struct fn_res *res = calloc(n + 1, sizeof(*res));
 	char list[400] = "";
 	size_t keep = 0, out = 0, used = 0;
 
-	if (ksyms__load(&ksyms))
-		return n;	/* opening the probes says why */
-	if (ftrace_funcs__load(&ftrace))
-		ftrace = NULL;	/* locked-down tracefs: attaching says what is refused */
+	if (!res)
+		return n;	/* opening the probes says what is wrong */
+	resolve(w, names, objs, sympos, n, res);
 	for (size_t i = 0; i < n; i++) {
-		size_t c = name_table__count(ksyms, names[i], NULL);
-		const char *obj = objs ? objs[i] : NULL;
-		struct mod_seen seen;
-		const char *why = !c ? "unknown" : c > 1 ? "ambiguous" :
-				  ftrace && !name_table__count(ftrace, names[i], NULL) ?
-				  "not traceable" : NULL;
-
-		if (!c && obj && strcmp(obj, "vmlinux") &&
-		    (watch_mod__see(w->module_root, obj, &seen) || !seen.live))
-			why = NULL;	/* its module is not loaded: it waits */
-		if (!why) {
+		if (res[i].waiting || res[i].r.state == TARGET_MEASURED) {
 			if (objs)
-				objs[keep] = obj;
+				objs[keep] = objs[i];
+			if (sympos)
+				sympos[keep] = sympos[i];
 			names[keep++] = names[i];
 			continue;
 		}
 		if (out++ < 5 && used < sizeof(list))
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
-						 used ? ", " : "", names[i], why);
+						 used ? ", " : "", names[i], res[i].r.why);
 	}
 	if (out)
-		lps_warn("%zu function%s not traced: not in /proc/kallsyms, ambiguous or not in "
-			 "available_filter_functions: %s%s", out, out == 1 ? "" : "s", list,
+		lps_warn("%zu function%s not traced: %s%s", out, out == 1 ? "" : "s", list,
 			 out > 5 ? ", ..." : "");
-	name_table__free(ksyms);
-	name_table__free(ftrace);
+	free(res);
 	return keep;
 }
 
-int watch__add_group_tolerant(struct watch *w, const char **names, const char **objs, size_t n)
+int watch__add_group_tolerant(struct watch *w, const char **names, const char **objs,
+			      unsigned long *sympos, size_t n)
 {
-	n = traceable(w, names, objs, n);
+	n = traceable(w, names, objs, sympos, n);
 	while (n) {
 		struct probe_err perr = { 0 };
 		bool resolving;
 		size_t k;
-		int ret = add_groups(w, names, objs, n, &perr, &resolving);
+		int ret = add_groups(w, names, objs, sympos, n, &perr, &resolving);
 
 		if (!ret)
 			return 0;
@@ -424,6 +474,8 @@ int watch__add_group_tolerant(struct watch *w, const char **names, const char **
 		names[k] = names[--n];
 		if (objs)
 			objs[k] = objs[n];
+		if (sympos)
+			sympos[k] = sympos[n];
 	}
 	return 0;
 }

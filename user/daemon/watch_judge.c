@@ -74,20 +74,22 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 {
 	size_t total, nnew = 0, n = 0;
 	const char **names = NULL, **objs = NULL, **fresh, **fobjs;
+	unsigned long *sympos = NULL, *fsympos;
 	struct watch_judgement *j;
 	struct watch_client *client;
 	struct watch_patch *rec;
 	char why[300];
 	int ret = 0;
 
-	ret = watch__patch_functions(p, &names, &objs);
+	ret = watch__patch_functions(p, &names, &objs, &sympos);
 	total = ret < 0 ? 0 : (size_t)ret;
 	fresh = calloc(total + 1, sizeof(*fresh));
 	fobjs = calloc(total + 1, sizeof(*fobjs));
+	fsympos = calloc(total + 1, sizeof(*fsympos));
 	j = calloc(1, sizeof(*j));
 	if (j)
 		j->life.fd = -1;	/* nothing to close until adopted */
-	if (ret < 0 || !fresh || !fobjs || !j) {
+	if (ret < 0 || !fresh || !fobjs || !fsympos || !j) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -97,6 +99,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	for (size_t i = 0; i < total; i++)
 		if (!watch__find_fn(w, names[i])) {
 			fobjs[nnew] = objs[i];
+			fsympos[nnew] = sympos[i];
 			fresh[nnew++] = names[i];
 		}
 	/* Left half-judged by a killed run, and disabled since: that run was reverting it. */
@@ -114,7 +117,7 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		watch_persist__save(w);
 	}
 	/* Not watched before: traced from now, with the kernel's safe method for patched code. */
-	if (nnew && watch__add_group(w, fresh, fobjs, nnew, why, sizeof(why))) {
+	if (nnew && watch__add_group(w, fresh, fobjs, fsympos, nnew, why, sizeof(why))) {
 		lps_warn("%s: cannot probe %zu function%s: %s; %s not judged (the rules' "
 			 "inconclusive policy applies)", p->name, nnew, nnew == 1 ? "" : "s", why,
 			 nnew == 1 ? "it is" : "they are");
@@ -206,6 +209,8 @@ cleanup:
 	free(objs);
 	free(fresh);
 	free(fobjs);
+	free(sympos);
+	free(fsympos);
 	return ret;
 }
 
@@ -272,6 +277,9 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 		/* None: its module went while the patch was observed (watch_modules.c). */
 		json_object_object_add(f, "attach", json_object_new_string(
 			fn->grp ? attach_mode__name(watch__fn_mode(fn)) : "none"));
+		if (watch__fn_traced_as(fn))
+			json_object_object_add(f, "traced_as",
+					       json_object_new_string(watch__fn_traced_as(fn)));
 		json_object_object_add(f, "verdict", json_object_new_string(verdict__name(j->j[i].verdict)));
 		json_object_object_add(f, "baseline", j->base_none[i] ? NULL : report__stats_json(&j->base[i]));
 		json_object_object_add(f, "baseline_s", json_object_new_double(j->base_s[i]));

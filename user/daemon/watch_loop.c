@@ -39,7 +39,8 @@ static void on_hup(int sig)
 static void watch_fns_of(struct watch *w, const struct klp_patch_entry *p)
 {
 	const char **names, **objs;
-	int total = watch__patch_functions(p, &names, &objs);
+	unsigned long *sympos;
+	int total = watch__patch_functions(p, &names, &objs, &sympos);
 	size_t n = 0;
 
 	if (total < 0)
@@ -47,12 +48,14 @@ static void watch_fns_of(struct watch *w, const struct klp_patch_entry *p)
 	for (int i = 0; i < total; i++)
 		if (!watch__find_fn(w, names[i])) {
 			objs[n] = objs[i];
+			sympos[n] = sympos[i];
 			names[n++] = names[i];
 		}
 	if (n)
-		watch__add_group_tolerant(w, names, objs, n);
+		watch__add_group_tolerant(w, names, objs, sympos, n);
 	free(names);
 	free(objs);
+	free(sympos);
 }
 
 static void on_klp_event(const struct klp_event *ev, void *arg)
@@ -169,7 +172,7 @@ static void reload_rules(struct watch *w)
 	names = calloc(w->rules.nwatch + 1, sizeof(*names));
 	if (names)
 		n = unwatched(w, w->rules.watch, w->rules.nwatch, names, 0);
-	if (n && !watch__add_group_tolerant(w, names, NULL, n))
+	if (n && !watch__add_group_tolerant(w, names, NULL, NULL, n))
 		fprintf(stderr, "lpsentinel watch: SIGHUP: now watching %zu more function%s\n", n,
 			n == 1 ? "" : "s");
 	free(names);
@@ -233,7 +236,7 @@ static int setup(struct watch *w, struct metrics_http **http)
 		lps_err("%s (named with --function or in the rules' watch:)", why);
 		return ret;
 	}
-	ret = n ? watch__add_group(w, names, NULL, n, why, sizeof(why)) : 0;
+	ret = n ? watch__add_group(w, names, NULL, NULL, n, why, sizeof(why)) : 0;
 	free(names);
 	if (ret) {
 		lps_err("%s (named with --function or in the rules' watch:)", why);

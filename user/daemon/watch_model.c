@@ -69,6 +69,14 @@ enum attach_mode watch__fn_mode(const struct watch_fn *fn)
 	return fn->grp && fn->grp->ps ? probe_set__info(fn->grp->ps, fn->idx)->mode : ATTACH_AUTO;
 }
 
+const char *watch__fn_traced_as(const struct watch_fn *fn)
+{
+	const struct probe_info *pi = fn->grp && fn->grp->ps ?
+				      probe_set__info(fn->grp->ps, fn->idx) : NULL;
+
+	return pi && pi->probe && strcmp(pi->probe, pi->name) ? pi->probe : NULL;
+}
+
 static void add_hist(void *d, const void *s) { hist_add(d, s); }
 static void add_double(void *d, const void *s) { *(double *)d += *(const double *)s; }
 static void add_sig(void *d, const void *s) { signals__add(d, s); }
@@ -109,7 +117,7 @@ const char *watch_fn__state_name(const struct watch_fn *fn)
 }
 
 int watch__patch_functions(const struct klp_patch_entry *p, const char ***names,
-			   const char ***objs)
+			   const char ***objs, unsigned long **sympos)
 {
 	size_t total = 0, n = 0;
 
@@ -117,10 +125,13 @@ int watch__patch_functions(const struct klp_patch_entry *p, const char ***names,
 		total += p->objs[o].nfuncs;
 	*names = calloc(total + 1, sizeof(**names));
 	*objs = calloc(total + 1, sizeof(**objs));
-	if (!*names || !*objs) {
+	*sympos = calloc(total + 1, sizeof(**sympos));
+	if (!*names || !*objs || !*sympos) {
 		free(*names);
 		free(*objs);
+		free(*sympos);
 		*names = *objs = NULL;
+		*sympos = NULL;
 		return -ENOMEM;
 	}
 	for (size_t o = 0; o < p->nobjs; o++)
@@ -132,6 +143,7 @@ int watch__patch_functions(const struct klp_patch_entry *p, const char ***names,
 			if (dup)
 				continue;
 			(*names)[n] = p->objs[o].funcs[f].name;
+			(*sympos)[n] = p->objs[o].funcs[f].sympos;
 			(*objs)[n++] = p->objs[o].name;
 		}
 	return (int)n;

@@ -208,7 +208,7 @@ void watch_persist__restore(struct watch *w)
 	copy = calloc(w->nkept + 1, sizeof(*copy));
 	for (size_t i = 0; names && copy && i < w->nkept; i++)
 		names[n++] = memcpy(copy[i], w->kept[i].function, sizeof(copy[i]));
-	ret = !names || !copy ? -ENOMEM : n ? watch__add_group_tolerant(w, names, NULL, n) : 0;
+	ret = !names || !copy ? -ENOMEM : n ? watch__add_group_tolerant(w, names, NULL, NULL, n) : 0;
 	free(names);
 	free(copy);
 	npatches = st.npatches;
@@ -252,6 +252,10 @@ int watch_persist__status(struct watch *w)
 		json_object_object_add(f, "since", json_object_new_double(fn->since));
 		json_object_object_add(f, "attach", json_object_new_string(
 			fn->grp ? attach_mode__name(watch__fn_mode(fn)) : "none"));
+		/* As gate says it: the probes sit on another name of its code (targets.h). */
+		if (watch__fn_traced_as(fn))
+			json_object_object_add(f, "traced_as",
+					       json_object_new_string(watch__fn_traced_as(fn)));
 		json_object_object_add(f, "calls", json_object_new_uint64(fn->cum.calls));
 		json_object_object_add(f, "errors", json_object_new_uint64(fn->cum.errors));
 		json_object_object_add(f, "baseline_calls", json_object_new_uint64(have ? b.calls : 0));

@@ -9,7 +9,10 @@
 # function is traced when the module arrives and its calls counted, `rmmod`
 # of the module succeeds while the daemon runs (its probes released, the
 # function waiting again), and the next load is traced afresh, its counts
-# going on. Last, a module function named with --function and not patched:
+# going on. Then lp_gate_getpid, a patch of the syscall wrapper
+# __x64_sys_getpid (ftrace lists only __do_sys_getpid at that address), loaded
+# behind the daemon's back under a getpid loop: measured under the alias, as
+# gate does. Last, a module function named with --function and not patched:
 # a BPF trampoline there would pin the module; rmmod must still succeed.
 # Not exclusive: nothing here depends on timing but bounded waits.
 # vm-timeout: 420
@@ -24,7 +27,7 @@ sed -e 's/^  baseline_s: .*/  baseline_s: 2/' -e 's/^  observe_s: .*/  observe_s
 	rules/default.yaml >"$WORK/rules.yaml"
 [[ -e /sys/kernel/debug/kprobes/list ]] || mount -t debugfs none /sys/kernel/debug
 
-DAEMON_PID=
+DAEMON_PID= LOOP=
 unload_patch() {	# unload_patch NAME: disable, wait for the unpatch, rmmod
 	if [[ -e /sys/kernel/livepatch/$1 ]]; then
 		echo 0 >/sys/kernel/livepatch/$1/enabled || true
@@ -33,9 +36,11 @@ unload_patch() {	# unload_patch NAME: disable, wait for the unpatch, rmmod
 	rmmod "$1" 2>/dev/null || true
 }
 cleanup() {
+	[[ -n $LOOP ]] && kill "$LOOP" 2>/dev/null
 	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" || true
 	rmmod lps_modfn 2>/dev/null || true
 	unload_patch lp_modfn
+	unload_patch lp_gate_getpid
 	unload_patch $DEMO
 }
 trap cleanup EXIT
@@ -121,11 +126,36 @@ insmod "$FX/lps_modfn.ko"
 wait_for 30 "$FN traced after the second insmod" state_is $FN "traced lps_modfn kprobe"
 call_modfn 3
 wait_for 10 "3 more calls of $FN counted" state_is $FN "traced lps_modfn kprobe 8"
+ok "insmod lps_modfn again: traced afresh, calls 5 + 3 = 8"
+
+# 5. A syscall patch behind the daemon's back: traced under the name ftrace lists.
+# getpid in a loop: $BASHPID is a getpid() per expansion, and nothing else.
+bash -c 'while :; do : $BASHPID; done' &
+LOOP=$!
+insmod "$FX/lp_gate_getpid.ko"
+wait_for 120 "verdict on lp_gate_getpid" file_has "$S/audit.jsonl" '"patch":"lp_gate_getpid"'
+grep -q "not traceable" "$WORK/daemon.err" && { cat "$WORK/daemon.err"; fail "__x64_sys_getpid refused as not traceable"; }
+rec=$(py -c 'import json,sys
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if d.get("patch") == "lp_gate_getpid": r = d
+f = [f for f in r["functions"] if f["function"] == "__x64_sys_getpid"][0]
+print(r["action"], f.get("traced_as"), f["observed"]["calls"])' "$S/audit.jsonl")
+read -r action traced calls <<<"$rec"
+[[ $traced == __do_sys_getpid && $calls -gt 0 ]] ||
+	{ grep lp_gate_getpid "$S/audit.jsonl"; fail "lp_gate_getpid: not measured as __do_sys_getpid: $rec"; }
+st=$(json "$S/status.json" "[(f.get('traced_as'), f['calls']) for f in d['functions'] if f['function']=='__x64_sys_getpid'][0]")
+[[ $st == "('__do_sys_getpid', "[1-9]* ]] || fail "status.json: __x64_sys_getpid $st"
+"$LPS" status --state "$S" | grep -q "__x64_sys_getpid .* as __do_sys_getpid calls [1-9]" ||
+	{ "$LPS" status --state "$S"; fail "status does not say __x64_sys_getpid is traced as __do_sys_getpid"; }
+kill "$LOOP"; wait "$LOOP" 2>/dev/null || true; LOOP=
+unload_patch lp_gate_getpid
+ok "lp_gate_getpid behind the daemon's back: $action, traced as $traced, $calls calls observed"
 stop_daemon
 [[ $(kprobes_on $FN) == 0 ]] || fail "kprobes on $FN left after SIGTERM"
-ok "insmod lps_modfn again: traced afresh, calls 5 + 3 = 8; SIGTERM: exit 0, its kprobes gone"
+ok "SIGTERM: exit 0, the kprobes on $FN gone"
 
-# 5. A module function named with --function, traced before any patch: no pin.
+# 6. A module function named with --function, traced before any patch: no pin.
 rmmod lps_modfn
 unload_patch lp_modfn
 insmod "$FX/lps_modfn.ko"
