@@ -57,26 +57,35 @@ static char *real_status(size_t *n)
 	return unit__read_file(path, n);
 }
 
-static void test_real_document(void **state)
+/* status text of a status.json document (which must parse); the caller frees it. */
+static char *status_text(const char *doc_text, size_t n)
 {
 	struct json_object *doc;
-	char why[256] = "", *buf, *out = NULL;
-	size_t n, outn;
+	char why[256] = "", *out = NULL;
+	size_t outn;
 	FILE *f;
 
-	(void)state;
-	buf = real_status(&n);
-	assert_int_equal(daemon_status__parse(buf, n, &doc, why, sizeof(why)), 0);
+	assert_int_equal(daemon_status__parse(doc_text, n, &doc, why, sizeof(why)), 0);
 	f = open_memstream(&out, &outn);
+	assert_non_null(f);
 	daemon_status__text(f, doc);
 	fclose(f);
+	json_object_put(doc);
+	return out;
+}
+
+static void test_real_document(void **state)
+{
+	size_t n;
+	char *buf = real_status(&n), *out = status_text(buf, n);
+
+	(void)state;
 	assert_non_null(strstr(out, "version_proc_show"));
 	assert_non_null(strstr(out, "patch lp_gate_slow"));
 	assert_non_null(strstr(out, "reverted, verdict fail"));
 	assert_non_null(strstr(out, "busymod_work_func            waiting for module "
 				 "test_klp_callbacks_busy (not loaded for 0s)"));
 	free(out);
-	json_object_put(doc);
 	free(buf);
 }
 
@@ -86,28 +95,16 @@ static void test_lock_coverage(void **state)
 	static const char doc_text[] =
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],"
 		"\"patches\":[],\"lock_coverage\":\"sleeping locks only (mutexes, rwsems): x\"}";
-	struct json_object *doc;
-	char why[256] = "", *buf, *out = NULL;
-	size_t n, outn;
-	FILE *f;
+	size_t n;
+	char *buf, *out = status_text(doc_text, strlen(doc_text));
 
 	(void)state;
-	assert_int_equal(daemon_status__parse(doc_text, strlen(doc_text), &doc, why, sizeof(why)), 0);
-	f = open_memstream(&out, &outn);
-	daemon_status__text(f, doc);
-	fclose(f);
 	assert_non_null(strstr(out, "\n  lock_contention covers sleeping locks only (mutexes, rwsems): x\n"));
 	free(out);
-	json_object_put(doc);
-
 	buf = real_status(&n);		/* no signal probes: no caveat to make */
-	assert_int_equal(daemon_status__parse(buf, n, &doc, why, sizeof(why)), 0);
-	f = open_memstream(&out, &outn);
-	daemon_status__text(f, doc);
-	fclose(f);
+	out = status_text(buf, n);
 	assert_null(strstr(out, "lock_contention covers"));
 	free(out);
-	json_object_put(doc);
 	free(buf);
 }
 
@@ -119,27 +116,15 @@ static void test_control_error(void **state)
 			       "socket (/s/control.sock: Operation not supported)\"}";
 	const char *older = "{\"pid\":7,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,"
 			    "\"functions\":[],\"patches\":[]}";
-	struct json_object *doc;
-	char why[256], *out = NULL;
-	size_t outn;
-	FILE *f;
+	char *out = status_text(doc_text, strlen(doc_text));
 
 	(void)state;
-	assert_int_equal(daemon_status__parse(doc_text, strlen(doc_text), &doc, why, sizeof(why)), 0);
-	f = open_memstream(&out, &outn);
-	daemon_status__text(f, doc);
-	fclose(f);
 	assert_non_null(strstr(out, "\n  control socket: no control socket (/s/control.sock: "
 			       "Operation not supported)\n"));
 	free(out);
-	json_object_put(doc);
-	assert_int_equal(daemon_status__parse(older, strlen(older), &doc, why, sizeof(why)), 0);
-	f = open_memstream(&out, &outn);
-	daemon_status__text(f, doc);
-	fclose(f);
+	out = status_text(older, strlen(older));
 	assert_null(strstr(out, "control socket"));
 	free(out);
-	json_object_put(doc);
 }
 
 /* A function whose probes sit on an alias of its code says so, as gate does. */
@@ -151,19 +136,11 @@ static void test_traced_as(void **state)
 		"\"since\":0,\"attach\":\"fentry\",\"traced_as\":\"__do_sys_getpid\",\"calls\":5,"
 		"\"errors\":0,\"baseline_calls\":0,\"baseline_p50_ns\":0,\"judging\":false}],"
 		"\"patches\":[]}";
-	struct json_object *doc;
-	char why[256] = "", *out = NULL;
-	size_t outn;
-	FILE *f;
+	char *out = status_text(doc_text, strlen(doc_text));
 
 	(void)state;
-	assert_int_equal(daemon_status__parse(doc_text, strlen(doc_text), &doc, why, sizeof(why)), 0);
-	f = open_memstream(&out, &outn);
-	daemon_status__text(f, doc);
-	fclose(f);
 	assert_non_null(strstr(out, "__x64_sys_getpid             fentry as __do_sys_getpid calls 5,"));
 	free(out);
-	json_object_put(doc);
 }
 
 /* Each a document `status` aborted on, or would print a forged row from. */

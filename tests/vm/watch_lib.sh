@@ -48,6 +48,15 @@ for l in open(sys.argv[1]):
     if d.get("patch") == sys.argv[2]: r = d
 print(eval(sys.argv[3]))' "$S/audit.jsonl" "$1" "$2"
 }
+# The daemon started, its baseline ready and shown by status.
+start_watching() {
+	start_daemon daemon1.err
+	wait_for 120 "baseline of 400 calls" baseline_ready
+	"$LPS" status --state "$S" --json >"$WORK/status.json"
+	[[ $(json "$WORK/status.json" "d['daemon']['functions'][0]['function']") == version_proc_show ]] ||
+		fail "status does not show the daemon's function: $(cat "$WORK/status.json")"
+	ok "daemon up, baseline ready; status shows it: $("$LPS" status --state "$S" | head -n2 | tail -n1)"
+}
 # SIGTERM: clean exit 0, every probe detached; a kept patch stays. (LOG: the daemon's stderr)
 stop_daemon_clean() {	# stop_daemon_clean LOG
 	sleep 2

@@ -12,12 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . tests/vm/watch_lib.sh
 
-start_daemon daemon1.err
-wait_for 120 "baseline of 400 calls" baseline_ready
-"$LPS" status --state "$S" --json >"$WORK/status.json"
-[[ $(json "$WORK/status.json" "d['daemon']['functions'][0]['function']") == version_proc_show ]] ||
-	fail "status does not show the daemon's function: $(cat "$WORK/status.json")"
-ok "daemon up, baseline ready; status shows it: $("$LPS" status --state "$S" | head -n2 | tail -n1)"
+start_watching
 
 # SIGHUP reloads the rules: a function added to watch: is traced from then on.
 printf 'watch:\n  - loadavg_proc_show\n' >>"$WORK/rules.yaml"
