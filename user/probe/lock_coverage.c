@@ -108,7 +108,14 @@ const char *lock_coverage__host(void)
 
 	read_cpuid(&f.cpuid);
 	f.possible_cpus = libbpf_num_possible_cpus();
-	fp = fopen("/proc/cmdline", "re");
+	/*
+	 * /proc/cmdline only where the decision reads it (KVM, Hyper-V): reading
+	 * it runs cmdline_proc_show, a function a user or a test may be tracing
+	 * (the trace cases count its calls exactly, and point a broken fentry
+	 * probe at it because nothing else calls it).
+	 */
+	fp = f.cpuid.hypervisor && (f.cpuid.kvm || f.cpuid.hyperv) ?
+	     fopen("/proc/cmdline", "re") : NULL;
 	if (fp) {
 		if (fgets(cmdline, sizeof(cmdline), fp))
 			f.cmdline = cmdline;

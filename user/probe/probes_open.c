@@ -67,10 +67,14 @@ static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool 
 
 	switch (opts->mode) {
 	case ATTACH_FENTRY:
-		if (kprobe_only) {
-			probes__set_err(err, name, "fentry is not used here: %s; try --mode kprobe",
-				p->info.addr ? "its name is shared, kprobes attach by address" :
-				"a trampoline would keep its module from unloading");
+		/*
+		 * Asked for by name: a module's function may have it (the trampoline
+		 * holds the module only while this run lasts; auto mode never
+		 * chooses it there). A shared name has no BTF name to give fentry.
+		 */
+		if (kprobe_only && p->info.addr) {
+			probes__set_err(err, name, "fentry is not used here: its name is shared, "
+					"kprobes attach by address; try --mode kprobe");
 			return -EOPNOTSUPP;
 		}
 		if (ret) {
