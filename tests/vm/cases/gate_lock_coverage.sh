@@ -5,8 +5,8 @@
 # spinlock out of sight: each lock_contention check says it covers sleeping
 # locks only, and a keep says so in its reason. The spinlock patch is gated
 # in JSON (its verdict, latency may revert it, is not what is tested here);
-# the equivalent patch in text: kept, never cleanly (the caveat in the
-# verdict line and under both lock_contention checks). About 160 s. On the
+# the equivalent patch in text: never kept cleanly (the caveat in the
+# verdict line of a keep, and under both lock_contention checks). About 160 s. On the
 # lab's CPU (no hypervisor bit: native queued spinlocks) no check carries the
 # caveat: gate_signals_fail.sh asserts that on both kernels.
 # vm-cpu: max
@@ -22,12 +22,16 @@ if [[ $want_hv == 1 ]]; then
 	rc=0
 	timeout 300 "$LPS" gate "build/fixtures/$LPS_KREL/lp_gate_ok.ko" --baseline 3 --observe 4 \
 		>"$WORK/ok.txt" 2>"$WORK/ok.err" || rc=$?
-	[[ $rc == 0 ]] || { cat "$WORK/ok.err" "$WORK/ok.txt"; fail "gate lp_gate_ok: exit $rc"; }
+	# The verdict itself may go either way beside another guest (CI once saw
+	# this equivalent patch's p90 at x30 while the host was shared); what is
+	# asserted is that a keep is never a clean one.
+	[[ $rc == 0 || $rc == 3 ]] || { cat "$WORK/ok.err" "$WORK/ok.txt"; fail "gate lp_gate_ok: exit $rc"; }
 	ncov=$(grep -c '^ *coverage: sleeping locks only (mutexes, rwsems): ' "$WORK/ok.txt" || true)
 	kept=$(grep -m1 '^gate lp_gate_ok: ' "$WORK/ok.txt")
-	[[ $ncov == 2 && $kept == *"kept (no regression seen, but lock contention only for sleeping locks: spinlock contention is invisible on this host)" ]] ||
-		{ cat "$WORK/ok.txt"; fail "lp_gate_ok: $ncov coverage lines, $kept"; }
-	"$LPS" revert lp_gate_ok --unload >/dev/null
+	[[ $ncov == 2 ]] || { cat "$WORK/ok.txt"; fail "lp_gate_ok: $ncov coverage lines, want 2"; }
+	[[ $rc == 3 || $kept == *"kept (no regression seen, but lock contention only for sleeping locks: spinlock contention is invisible on this host)" ]] ||
+		{ cat "$WORK/ok.txt"; fail "lp_gate_ok: a clean keep: $kept"; }
+	[[ -e /sys/kernel/livepatch/lp_gate_ok ]] && "$LPS" revert lp_gate_ok --unload >/dev/null
 	ok "equivalent patch: $kept"
 fi
 
