@@ -110,12 +110,6 @@ static void unmeasured_text(const struct gate *g)
 			       g->mod.objects[i].name);
 }
 
-/* "traced as ALIAS" where the probe sits on another name of the function's code. */
-static const char *traced_as(const struct probe_info *pi)
-{
-	return pi->probe && strcmp(pi->probe, pi->name) ? pi->probe : NULL;
-}
-
 void gate__print(const struct gate *g)
 {
 	struct check_result sys = { .check = "transition", .p = 1,
@@ -159,7 +153,7 @@ void gate__print(const struct gate *g)
 			json_object_object_add(f, "object",
 					       json_object_new_string(pi->module ? pi->module : "vmlinux"));
 			json_object_object_add(f, "attach", json_object_new_string(attach_mode__name(pi->mode)));
-			if (traced_as(pi))
+			if (probe_info__traced_as(pi))
 				json_object_object_add(f, "traced_as", json_object_new_string(pi->probe));
 			json_object_object_add(f, "verdict", json_object_new_string(verdict__name(g->j[i].verdict)));
 			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
@@ -220,6 +214,7 @@ void gate__print(const struct gate *g)
 		klp_report__blockers_text(stdout, &g->life.stall);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct probe_info *pi = probe_set__info(g->ps, i);
+		const char *alias = probe_info__traced_as(pi);
 		char b50[32], o50[32], b99[32], o99[32];
 
 		fmt_ns(b50, sizeof(b50), hist_percentile(&g->base[i], 0.5));
@@ -227,8 +222,8 @@ void gate__print(const struct gate *g)
 		fmt_ns(b99, sizeof(b99), hist_percentile(&g->base[i], 0.99));
 		fmt_ns(o99, sizeof(o99), hist_percentile(&g->obs[i], 0.99));
 		printf("  %s%s%s%s: %s   before: %llu calls p50 %s p99 %s   after: %llu calls p50 %s "
-		       "p99 %s\n", pi->name, traced_as(pi) ? " (traced as " : "",
-		       traced_as(pi) ? traced_as(pi) : "", traced_as(pi) ? ")" : "",
+		       "p99 %s\n", pi->name, alias ? " (traced as " : "", alias ? alias : "",
+		       alias ? ")" : "",
 		       verdict__name(g->j[i].verdict),
 		       (unsigned long long)g->base[i].calls, b50, b99,
 		       (unsigned long long)g->obs[i].calls, o50, o99);

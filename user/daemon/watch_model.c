@@ -74,7 +74,7 @@ const char *watch__fn_traced_as(const struct watch_fn *fn)
 	const struct probe_info *pi = fn->grp && fn->grp->ps ?
 				      probe_set__info(fn->grp->ps, fn->idx) : NULL;
 
-	return pi && pi->probe && strcmp(pi->probe, pi->name) ? pi->probe : NULL;
+	return pi ? probe_info__traced_as(pi) : NULL;
 }
 
 static void add_hist(void *d, const void *s) { hist_add(d, s); }

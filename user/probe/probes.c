@@ -443,3 +443,8 @@ const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i)
 {
 	return &ps->p[i].info;
 }
+
+const char *probe_info__traced_as(const struct probe_info *pi)
+{
+	return pi->probe && strcmp(pi->probe, pi->name) ? pi->probe : NULL;
+}
