@@ -8,9 +8,10 @@
 # assertions depend on the host's timing says "# vm-exclusive: yes" in its
 # header and runs alone: the runner lets the running guests finish first and
 # starts nothing beside it. Exclusive cases run first, then the others longest
-# first (by the times of the previous run, build/vm/case-times.tsv, when there
-# is one). Each case's output goes to a file and is printed in one piece when
-# the case ends; at the end comes a table of every case's time, slowest first.
+# first (by the times of the previous run, build/vm/case-times.tsv, or in a
+# clean clone tests/vm/case-times.tsv, a CI run's kept in the repository).
+# Each case's output goes to a file and is printed in one piece when the case
+# ends; at the end comes a table of every case's time, slowest first.
 # A case that says "# vm-kernels: GLOB" runs only on the kernels matching it.
 # The last line is always "vm tests: N passed, N failed[: name@krel ...]".
 set -euo pipefail
@@ -54,11 +55,14 @@ done
 # The jobs: one per case and kernel. Order: exclusive ones first, in the order
 # given, then the rest by the previous run's time, longest first (unknown
 # ones first of all, then the order given), so the last to finish are short.
+# A clean clone has no previous run: tests/vm/case-times.tsv, the times of a
+# full CI-like run kept in the repository, stands in for the cases it names.
 times_file=$top/build/vm/case-times.tsv
 declare -A prev=()
-if [[ -s $times_file ]]; then
-	while IFS=$'\t' read -r n k s _; do [[ $s =~ ^[0-9]+$ ]] && prev["$n@$k"]=$s; done <"$times_file"
-fi
+for f in "$here/case-times.tsv" "$times_file"; do
+	[[ -s $f ]] || continue
+	while IFS=$'\t' read -r n k s _; do [[ $s =~ ^[0-9]+$ ]] && prev["$n@$k"]=$s; done <"$f"
+done
 excl_jobs=() shared_keyed=()
 i=0
 for c in "${cases[@]}"; do

@@ -9,6 +9,11 @@
 # Not exclusive: nothing here asserts timing (lp_gate_err fails every call,
 # lp_gate_uptime's verdict is checked for its reasons, not for keep/revert).
 # The verdicts that must not fail under load are in watch.sh, which runs alone.
+# One kernel: what this proves is the daemon's own (signals, control socket,
+# metrics, state file), the same code on every kernel; watch.sh, watch_modules
+# and the faults_watch cases prove the kernel-facing parts on each. It was the
+# longest case of the suite on both (about 6 min each in CI).
+# vm-kernels: 6.12.*
 . "$(dirname "$0")/lib.sh"
 . tests/vm/watch_lib.sh
 
@@ -96,7 +101,7 @@ ok "patch on an unwatched function: kprobes from its appearance, its checks inco
 # SIGKILL at random points; every restart finds a sound state file.
 # (A restart took over a minute on 6.1 in the lab; see watch.sh.)
 slowest=0
-for n in 1 2 3; do
+for n in 1 2; do
 	sleep "0.$((RANDOM % 9 + 1))"
 	kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" || true
 	t0=$SECONDS
@@ -105,7 +110,7 @@ for n in 1 2 3; do
 	((SECONDS - t0 > slowest)) && slowest=$((SECONDS - t0))
 	grep -q 'ignored' "$WORK/daemon-k$n.err" && { cat "$WORK/daemon-k$n.err"; fail "state ignored after kill -9 ($n)"; }
 done
-ok "3 more kill -9 at random points: state loaded every time (slowest restart ${slowest} s)"
+ok "2 more kill -9 at random points: state loaded every time (slowest restart ${slowest} s)"
 
-stop_daemon_clean daemon-k3.err
+stop_daemon_clean daemon-k2.err
 ok "SIGTERM: exit 0, no BPF program left; audit trail has $(wc -l <"$S/audit.jsonl") decisions"
