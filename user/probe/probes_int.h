@@ -13,6 +13,7 @@ struct probe {
 	struct trace_bpf *skel;
 	struct bpf_link *witness;
 	__u64 witness_seen;	/* what the witness had counted at the previous check */
+	bool paused;		/* programs loaded, links detached (a CPU budget's gap) */
 	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */
 };
 
