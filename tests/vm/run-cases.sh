@@ -12,6 +12,9 @@
 # is one). Each case's output goes to a file and is printed in one piece when
 # the case ends; at the end comes a table of every case's time, slowest first.
 # A case that says "# vm-kernels: GLOB" runs only on the kernels matching it.
+# On sid's kernel (scripts/lab-sid.sh) only the cases that say "# vm-sid: yes"
+# run, the subset that proves the product there (docs/lab.md), unless
+# VM_SID_ALL=1.
 # The last line is always "vm tests: N passed, N failed[: name@krel ...]".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +62,7 @@ declare -A prev=()
 if [[ -s $times_file ]]; then
 	while IFS=$'\t' read -r n k s _; do [[ $s =~ ^[0-9]+$ ]] && prev["$n@$k"]=$s; done <"$times_file"
 fi
+sid_krel=$("$top/scripts/lab-sid.sh" krel 2>/dev/null || true)
 excl_jobs=() shared_keyed=()
 i=0
 for c in "${cases[@]}"; do
@@ -69,6 +73,8 @@ for c in "${cases[@]}"; do
 		# only (what it proves does not depend on the kernel; docs/lab.md).
 		# shellcheck disable=SC2053
 		[[ -z $only || $krel == $only ]] || continue
+		# sid's kernel runs the "# vm-sid: yes" subset only (CI's time).
+		[[ $krel != "$sid_krel" || $(hdr vm-sid "$c") == yes || ${VM_SID_ALL:-0} == 1 ]] || continue
 		if [[ $(hdr vm-exclusive "$c") == yes ]]; then
 			excl_jobs+=("$krel|$c")
 		else
