@@ -49,6 +49,7 @@ have() {
 in_chroot() {
 	# A private mount namespace: /proc and /dev for apt and the compilers,
 	# gone when the command ends, and never seen by another build.
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare -m -- sh -c 'r=$1; shift
 		mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" &&
 		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
@@ -99,7 +100,7 @@ install() {
 	if [[ ! -e /lib/modules/$k/modules.dep || ! -e /boot/vmlinuz-$k ]]; then
 		local pkgs=(linux-image-"$k") mods vmlinuz
 		mapfile -t -O 1 pkgs < <(in_chroot apt-cache show --no-all-versions "linux-image-$k" |
-			sed -n 's/^Depends: //p' | tr ',|' '\n\n' | awk -v k="-$k" '$1 ~ /^linux-[a-z]+-/ && substr($1, length($1) - length(k) + 1) == k { print $1 }' | sort -u)
+			sed -n 's/^Depends: //p' | tr ',|' '\n' | awk -v k="-$k" '$1 ~ /^linux-[a-z]+-/ && substr($1, length($1) - length(k) + 1) == k { print $1 }' | sort -u)
 		rm -rf "$root/tmp/lps-image" && mkdir -p "$root/tmp/lps-image"
 		in_chroot sh -c 'cd /tmp/lps-image && apt-get download -qq -o APT::Sandbox::User=root "$@"' sh "${pkgs[@]}" ||
 			die "cannot download ${pkgs[*]}"
@@ -152,6 +153,7 @@ kbuild() {
 	fi
 	[[ -d $root/lib/modules/$k/build ]] || die "no headers for $k on the host or in $root (make deps)"
 	mkdir -p "$root/lps-build"
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare -m -- sh -c 'r=$1 d=$2 k=$3; shift 3
 		mount --bind "$d" "$r/lps-build" && mount -t proc proc "$r/proc" &&
 		mount --rbind /dev "$r/dev" &&
