@@ -4,8 +4,10 @@
 # linux-source-6.1 and -6.12 carry the kernel's own livepatch test modules,
 # which tests/vm/build-kernel-tests.sh builds for the lab kernels (both are in
 # bookworm-security).
-# The backports suite reuses the mirror URI already configured in /etc/apt, so
-# no mirror host is ever written into this project.
+# The third lab kernel, Debian unstable's newest, comes with a sid chroot to
+# build its modules in (scripts/lab-sid.sh, run last; debootstrap is why).
+# The backports suite and the sid chroot reuse the mirror URI already
+# configured in /etc/apt, so no mirror host is ever written into this project.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
