@@ -118,7 +118,7 @@ void report__function_text(FILE *f, const struct probe_info *info, const struct 
 		p99, max);
 	if (h->unmatched)
 		fprintf(f, "  %llu returns without a recorded entry (calls already running when "
-			"the probe attached): not timed\n",
+			"the probe attached, or entries the kernel skipped): not timed\n",
 			(unsigned long long)h->unmatched);
 	n = text_rows(h, rows);
 	for (size_t i = 0; i < n; i++)

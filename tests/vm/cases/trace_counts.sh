@@ -2,6 +2,9 @@
 # Exact call counts in both attach modes: the workload reads /proc/version N
 # times; version_proc_show must have been called exactly N times, no more, no
 # less, with every latency recorded, and both modes must agree.
+# On sid's kernel too: exact counts through BTF, CO-RE, fentry and kprobes
+# are the first thing a new kernel can break (docs/lab.md).
+# vm-sid: yes
 . "$(dirname "$0")/lib.sh"
 
 N=2000

@@ -6,6 +6,9 @@
 #     it and never run it (docs/kernel-facts.md); lpsentinel must then fail loudly
 #     through its kprobe witness, never report a silent zero.
 # Counts must be exact wherever lpsentinel reports success.
+# On sid's kernel too: BPF trampolines and livepatch share ftrace call
+# sites, and how they share them changes between kernels (docs/lab.md).
+# vm-sid: yes
 . "$(dirname "$0")/lib.sh"
 
 FN=cmdline_proc_show
