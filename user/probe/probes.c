@@ -65,9 +65,40 @@ static struct bpf_link *attach_kprobe_at(struct bpf_program *prog, bool ret, __u
 	return bpf_program__attach_kprobe_opts(prog, NULL, &o);
 }
 
+/* Runs of prog the kernel skipped (recursion_misses); 0 where it cannot say. */
+static __u64 prog_skipped(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = prog ? bpf_program__fd(prog) : -1;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+/* Reads the skipped runs of p's entry and return programs into its info. */
+static void read_skipped(struct probe *p)
+{
+	struct trace_bpf *skel = p->skel;
+	bool fentry = p->info.mode == ATTACH_FENTRY;
+
+	p->info.skipped_entries = p->skipped_entries_before;
+	p->info.skipped_returns = p->skipped_returns_before;
+	if (!skel)
+		return;
+	p->info.skipped_entries += prog_skipped(fentry ? skel->progs.lps_fentry : skel->progs.lps_kprobe);
+	p->info.skipped_returns += prog_skipped(fentry ? skel->progs.lps_fexit :
+						skel->progs.lps_kretprobe);
+}
+
 /* Destroys a probe's BPF instance, then the tracefs event it no longer uses. */
 static void probe_detach(struct probe *p)
 {
+	/* What its programs' counters held goes on in the next instance's. */
+	read_skipped(p);
+	p->skipped_entries_before = p->info.skipped_entries;
+	p->skipped_returns_before = p->info.skipped_returns;
 	bpf_link__destroy(p->witness);
 	p->witness = NULL;
 	trace_bpf__destroy(p->skel);
@@ -352,6 +383,9 @@ int probe_set__read(struct probe_set *ps, struct lps_hist *out)
 			return ret;
 		for (int c = 0; c < ps->ncpus; c++)
 			hist_add(&out[i], &v[c]);
+		/* A call whose entry the kernel skipped is a call all the same. */
+		read_skipped(&ps->p[i]);
+		out[i].calls += ps->p[i].info.skipped_entries;
 	}
 	return 0;
 }

@@ -39,6 +39,13 @@ struct probe_info {
 	__u32 ret_kind;
 	bool ret_from_btf;	/* false: return type guessed (no BTF) */
 	bool verified;		/* the probe has seen calls a witness also saw */
+	/*
+	 * Runs of the entry and return programs the kernel skipped (its recursion
+	 * guard: on a preemptible kernel, a program preempted on that CPU is still
+	 * "running" when the next call comes; kernel-facts.md). Skipped entries
+	 * are calls: probe_set__read adds them to calls. Their latency is lost.
+	 */
+	__u64 skipped_entries, skipped_returns;
 };
 
 struct probe_set;

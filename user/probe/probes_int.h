@@ -13,6 +13,8 @@ struct probe {
 	struct trace_bpf *skel;
 	struct bpf_link *witness;
 	__u64 witness_seen;	/* what the witness had counted at the previous check */
+	/* Skipped runs of instances this probe had before (replaced by kprobes). */
+	__u64 skipped_entries_before, skipped_returns_before;
 	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */
 };
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Exact call counts in both attach modes: the workload reads /proc/version N
 # times; version_proc_show must have been called exactly N times, no more, no
-# less, with every latency recorded, and both modes must agree.
+# less, with every latency recorded, and both modes must agree. Where the
+# kernel skipped probe runs (7.2: a probe preempted on that CPU), the skipped
+# entries still count as calls, and only the skipped runs' latencies are lost.
 # On sid's kernel too: exact counts through BTF, CO-RE, fentry and kprobes
 # are the first thing a new kernel can break (docs/lab.md).
 # vm-sid: yes
@@ -17,8 +19,10 @@ for mode in fentry kprobe auto; do
 	recorded=$(fn_field "$out" version_proc_show recorded)
 	attach=$(fn_field "$out" version_proc_show attach)
 	[[ $(lpload_field "$WORK/load.$mode" ops) == "$N" ]] || fail "lpload did not do $N ops"
-	[[ $calls == "$N" ]] || fail "$mode: calls=$calls, want exactly $N"
-	[[ $recorded == "$N" ]] || fail "$mode: recorded=$recorded latencies, want $N"
+	skipped=$(json "$out" "d['functions'][0]['skipped_entries'] + d['functions'][0]['skipped_returns']")
+	[[ $calls == "$N" ]] || fail "$mode: calls=$calls, want exactly $N (skipped runs: $skipped)"
+	((recorded <= N && recorded >= N - skipped)) ||
+		fail "$mode: recorded=$recorded latencies, want $N less at most the $skipped skipped runs"
 	[[ $(fn_field "$out" version_proc_show errors) == 0 ]] || fail "$mode: errors on a function that cannot fail"
 	[[ $(fn_field "$out" version_proc_show verified) == True ]] || fail "$mode: probe not verified"
 	p50=$(fn_field "$out" version_proc_show p50_ns)
@@ -28,7 +32,7 @@ for mode in fentry kprobe auto; do
 		"$p50" "$p99" "$max" || fail "$mode: percentiles out of order: p50=$p50 p99=$p99 max=$max"
 	[[ $mode == auto ]] && [[ $attach != fentry ]] && fail "auto chose $attach on an unpatched function with BTF"
 	[[ $mode != auto ]] && [[ $attach != "$mode" ]] && fail "--mode $mode attached $attach"
-	ok "$mode: $calls calls of $N, p50=${p50%.*}ns p99=${p99%.*}ns"
+	ok "$mode: $calls calls of $N ($skipped probe runs skipped by the kernel), p50=${p50%.*}ns p99=${p99%.*}ns"
 done
 
 # --self-cost: BPF statistics while tracing (at least the entry and exit
