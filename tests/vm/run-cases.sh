@@ -47,15 +47,6 @@ fi
 hdr() { sed -n "s/^# $1: \\(.*\\)\$/\\1/p" "$2" | head -n1; }	# hdr KEY CASE: a header value
 
 run_t0=$(date +%s)
-# Everything the guests share is made before any of them starts: the fixtures,
-# the kernel's own livepatch test modules and the initramfs of every kernel
-# (two guests must not build them at once).
-for krel in "${krels[@]}"; do
-	"$here/build-fixtures.sh" "$krel" >/dev/null
-	"$here/build-kernel-tests.sh" "$krel" >/dev/null
-	"$here/initramfs.sh" "$krel" "$top/build/vm/initramfs-$krel.gz"
-done
-
 # The jobs: one per case and kernel. Order: exclusive ones first, in the order
 # given, then the rest by the previous run's time, longest first (unknown
 # ones first of all, then the order given), so the last to finish are short.
@@ -97,6 +88,23 @@ done
 	echo "vm: not run on $sid_krel (not in its '# vm-sid: yes' subset; VM_SID_ALL=1 runs them): ${sid_skipped[*]}" >&2
 order=("${excl_jobs[@]}")
 ((${#shared_keyed[@]} == 0)) || mapfile -t -O "${#order[@]}" order < <(printf '%s\n' "${shared_keyed[@]}" | sort | cut -d' ' -f2-)
+
+# Everything the guests share is made before any of them starts: the fixtures
+# and the initramfs of every kernel a case runs on, and the kernel's own
+# livepatch test modules where a case uses them (two guests must not build
+# them at once; sid's subset has no such case, which saves CI their build).
+for krel in "${krels[@]}"; do
+	mine=() needs_kt=0
+	for job in "${order[@]}"; do
+		[[ ${job%%|*} == "$krel" ]] || continue
+		mine+=("$job")
+		grep -q 'build/kernel-tests' "${job#*|}" && needs_kt=1
+	done
+	((${#mine[@]})) || continue
+	"$here/build-fixtures.sh" "$krel" >/dev/null
+	((needs_kt == 0)) || "$here/build-kernel-tests.sh" "$krel" >/dev/null
+	"$here/initramfs.sh" "$krel" "$top/build/vm/initramfs-$krel.gz"
+done
 
 logdir=$top/build/vm/runs/$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$logdir"
