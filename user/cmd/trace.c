@@ -35,8 +35,9 @@ static const struct cli_opt trace_opts[] = {
 	  CLI_SET_SECONDS(struct trace_args, duration_s, "-d wants a positive number of seconds") },
 	{ "interval", 'i', "SECONDS", "also report every SECONDS (default: at the end only)",
 	  CLI_SET_SECONDS(struct trace_args, interval_s, "-i wants a positive number of seconds") },
-	{ "mode", 'm', "auto|fentry|kprobe", "how to attach (default auto: fentry where the "
-	  "function has BTF and no livepatch replaces it, else kprobe)" },
+	{ "mode", 'm', "auto|fentry|kprobe|kprobe-session", "how to attach (default auto: fentry "
+	  "where the function has BTF and no livepatch replaces it, else kprobe; kprobe-session: "
+	  "one kprobe session program per function, Linux 6.10+)" },
 	{ "no-signals", 0, NULL, "latency, calls and errors only: no lock, page fault or "
 	  "run queue signals", CLI_SET_FLAG(struct trace_args, no_signals) },
 	{ "self-cost", 0, NULL, "BPF run-time statistics on, and the probe floor measured first",
@@ -63,10 +64,12 @@ static int trace_opt(int key, const char *arg, void *data)
 		a->mode = ATTACH_FENTRY;
 	else if (!strcmp(arg, "kprobe"))
 		a->mode = ATTACH_KPROBE;
+	else if (!strcmp(arg, "kprobe-session"))
+		a->mode = ATTACH_KPROBE_SESSION;
 	else if (!strcmp(arg, "auto"))
 		a->mode = ATTACH_AUTO;
 	else
-		return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'", arg);
+		return cli__usage_error("--mode is auto, fentry, kprobe or kprobe-session, not '%s'", arg);
 	return 0;
 }
 
