@@ -113,7 +113,7 @@ static void print_text(const struct probe_set *ps, const struct lps_hist *h,
 	       probe_set__count(ps) == 1 ? "" : "s");
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		report__function_text(stdout, probe_set__info(ps, i), &h[i]);
-		if (ss)
+		if (ss && probe_info__on_task_stack(probe_set__info(ps, i)))
 			signals_report__text(stdout, "  ", &ss->funcs[i]);
 	}
 	if (ss)
@@ -130,7 +130,8 @@ static struct json_object *functions_json(const struct probe_set *ps, const stru
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		struct json_object *f = report__function_json(probe_set__info(ps, i), &h[i]);
 
-		if (ss)
+		/* Left out, not zero, where the signal probes cannot see the call. */
+		if (ss && probe_info__on_task_stack(probe_set__info(ps, i)))
 			signals_report__add_fields(f, &ss->funcs[i]);
 		if (sc)
 			self_cost__add_function(f, sc, ps, i, &h[i]);
@@ -207,6 +208,13 @@ static int run_trace(const struct trace_args *a)
 		a->duration_s ? "" : "; Ctrl-C to stop");
 	if (why[0])	/* after "Tracing": scripts wait for that line first */
 		lps_warn("%s; tracing without lock contention, page faults and run queue", why);
+	for (size_t i = 0; sig && i < n; i++) {
+		if (!probe_info__on_task_stack(probe_set__info(ps, i))) {
+			lps_warn("kprobe_session probes keep no per-task stack: no per-function "
+				 "lock or page fault signals for them (system-wide ones are kept)");
+			break;
+		}
+	}
 	if (a->json)
 		intervals = json_object_new_array();
 

@@ -482,6 +482,11 @@ const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i)
 	return &ps->p[i].info;
 }
 
+bool probe_info__on_task_stack(const struct probe_info *pi)
+{
+	return pi->mode != ATTACH_KPROBE_SESSION;
+}
+
 const char *probe_info__traced_as(const struct probe_info *pi)
 {
 	return pi->probe && strcmp(pi->probe, pi->name) ? pi->probe : NULL;

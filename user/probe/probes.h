@@ -114,6 +114,12 @@ int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_n
 /* The task-stack map every probe shares (after attach), for bpf/signals.bpf.c; -1 before. */
 int probe_set__task_stacks_fd(const struct probe_set *ps);
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);
+/*
+ * Are the function's open calls on the task's stack (task_stacks), where the
+ * signal probes look to attribute lock waits and page faults to it? Not for a
+ * kprobe session probe: its call's cookie is all it keeps.
+ */
+bool probe_info__on_task_stack(const struct probe_info *pi);
 /* The alias a probe sits on when it is not the function's own name ("traced as"), else NULL. */
 const char *probe_info__traced_as(const struct probe_info *pi);
 void probe_set__destroy(struct probe_set *ps);
