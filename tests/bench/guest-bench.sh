@@ -37,6 +37,8 @@ tracer() {
 	# the probe core alone (--no-signals), comparable with the floor and bpftrace
 	lpsentinel) echo ./lpsentinel trace "$FN" --mode fentry --no-signals ;;
 	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe --no-signals ;;
+	# one kprobe session program per function (6.10+), for auto mode's choice
+	lpsentinel-session) echo ./lpsentinel trace "$FN" --mode kprobe-session --no-signals ;;
 	lpsentinel-8) echo ./lpsentinel trace "$FN" $(head -n7 "$WORK/idle") --mode fentry --no-signals ;;
 	lpsentinel-64) echo ./lpsentinel trace "$FN" $(head -n63 "$WORK/idle") --mode fentry --no-signals ;;
 	# the daemon watching the function, signals and BPF statistics on, as deployed
@@ -130,8 +132,8 @@ BT
 
 # Round-robin, order rotated every round: slow drift of the emulator hits every
 # configuration alike instead of whichever ran last.
-configs=(untraced floor lpsentinel lpsentinel-signals lpsentinel-kprobe lpsentinel-8 lpsentinel-64
-	 watch bpftrace bcc noop-livepatch)
+configs=(untraced floor lpsentinel lpsentinel-signals lpsentinel-kprobe lpsentinel-session
+	 lpsentinel-8 lpsentinel-64 watch bpftrace bcc noop-livepatch)
 # BENCH_CONFIGS="a b ...": only these (a quick look; the table needs every one)
 [[ -n ${BENCH_CONFIGS:-} ]] && read -r -a configs <<<"$BENCH_CONFIGS"
 for r in $(seq 0 $((R - 1))); do

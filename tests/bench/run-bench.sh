@@ -17,6 +17,6 @@ for krel in $("$top/tests/vm/kernels.sh" | grep '^6\.12\.'); do
 	echo "=== bench on $krel"
 	"$top/tests/vm/build-fixtures.sh" "$krel" >/dev/null	# the no-op livepatch
 	VM_ICOUNT=1 "$top/tests/vm/run-in-vm.sh" -t 2400 "$krel" \
-		"BENCH_SECONDS=${BENCH_SECONDS:-3} BENCH_ROUNDS=${BENCH_ROUNDS:-5} tests/bench/guest-bench.sh" |
+		"BENCH_SECONDS=${BENCH_SECONDS:-3} BENCH_ROUNDS=${BENCH_ROUNDS:-5} BENCH_CONFIGS='${BENCH_CONFIGS:-}' tests/bench/guest-bench.sh" |
 		tee "build/bench/$krel.txt"
 done

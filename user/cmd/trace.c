@@ -35,8 +35,9 @@ static const struct cli_opt trace_opts[] = {
 	  CLI_SET_SECONDS(struct trace_args, duration_s, "-d wants a positive number of seconds") },
 	{ "interval", 'i', "SECONDS", "also report every SECONDS (default: at the end only)",
 	  CLI_SET_SECONDS(struct trace_args, interval_s, "-i wants a positive number of seconds") },
-	{ "mode", 'm', "auto|fentry|kprobe", "how to attach (default auto: fentry where the "
-	  "function has BTF and no livepatch replaces it, else kprobe)" },
+	{ "mode", 'm', "auto|fentry|kprobe|kprobe-session", "how to attach (default auto: fentry "
+	  "where the function has BTF and no livepatch replaces it, else kprobe; kprobe-session: "
+	  "one kprobe session program per function, Linux 6.10+)" },
 	{ "no-signals", 0, NULL, "latency, calls and errors only: no lock, page fault or "
 	  "run queue signals", CLI_SET_FLAG(struct trace_args, no_signals) },
 	{ "self-cost", 0, NULL, "BPF run-time statistics on, and the probe floor measured first",
@@ -63,10 +64,12 @@ static int trace_opt(int key, const char *arg, void *data)
 		a->mode = ATTACH_FENTRY;
 	else if (!strcmp(arg, "kprobe"))
 		a->mode = ATTACH_KPROBE;
+	else if (!strcmp(arg, "kprobe-session"))
+		a->mode = ATTACH_KPROBE_SESSION;
 	else if (!strcmp(arg, "auto"))
 		a->mode = ATTACH_AUTO;
 	else
-		return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'", arg);
+		return cli__usage_error("--mode is auto, fentry, kprobe or kprobe-session, not '%s'", arg);
 	return 0;
 }
 
@@ -110,7 +113,7 @@ static void print_text(const struct probe_set *ps, const struct lps_hist *h,
 	       probe_set__count(ps) == 1 ? "" : "s");
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		report__function_text(stdout, probe_set__info(ps, i), &h[i]);
-		if (ss)
+		if (ss && probe_info__on_task_stack(probe_set__info(ps, i)))
 			signals_report__text(stdout, "  ", &ss->funcs[i]);
 	}
 	if (ss)
@@ -127,7 +130,8 @@ static struct json_object *functions_json(const struct probe_set *ps, const stru
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		struct json_object *f = report__function_json(probe_set__info(ps, i), &h[i]);
 
-		if (ss)
+		/* Left out, not zero, where the signal probes cannot see the call. */
+		if (ss && probe_info__on_task_stack(probe_set__info(ps, i)))
 			signals_report__add_fields(f, &ss->funcs[i]);
 		if (sc)
 			self_cost__add_function(f, sc, ps, i, &h[i]);
@@ -204,6 +208,13 @@ static int run_trace(const struct trace_args *a)
 		a->duration_s ? "" : "; Ctrl-C to stop");
 	if (why[0])	/* after "Tracing": scripts wait for that line first */
 		lps_warn("%s; tracing without lock contention, page faults and run queue", why);
+	for (size_t i = 0; sig && i < n; i++) {
+		if (!probe_info__on_task_stack(probe_set__info(ps, i))) {
+			lps_warn("kprobe_session probes keep no per-task stack: no per-function "
+				 "lock or page fault signals for them (system-wide ones are kept)");
+			break;
+		}
+	}
 	if (a->json)
 		intervals = json_object_new_array();
 

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "trace.skel.h"
+#include "session.skel.h"
 #include "func_btf.h"
 #include "hist.h"
 #include "klp_sysfs.h"
@@ -26,6 +27,7 @@ const char *attach_mode__name(enum attach_mode mode)
 	switch (mode) {
 	case ATTACH_FENTRY: return "fentry";
 	case ATTACH_KPROBE: return "kprobe";
+	case ATTACH_KPROBE_SESSION: return "kprobe_session";
 	default: return "auto";
 	}
 }
@@ -104,12 +106,17 @@ static void probe_detach(struct probe *p)
 	trace_bpf__destroy(p->skel);
 	p->skel = NULL;
 	kretprobe__remove(p->kretprobe_event);
+	probes__unload_session(p);
 }
 
 int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_ns, __u64 *runs)
 {
+	const struct probe *p = &ps->p[i];
+
 	*run_ns = *runs = 0;
-	return ps->p[i].skel ? self_cost__object_stats(ps->p[i].skel->obj, run_ns, runs) : 0;
+	if (p->sess)
+		return self_cost__object_stats(p->sess->obj, run_ns, runs);
+	return p->skel ? self_cost__object_stats(p->skel->obj, run_ns, runs) : 0;
 }
 
 int probe_set__run_stats(const struct probe_set *ps, __u64 *run_ns, __u64 *runs)
@@ -140,6 +147,7 @@ void probe_set__destroy(struct probe_set *ps)
 	for (int *fd = &ps->hists_fd; fd <= &ps->witness_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
+	name_table__free(ps->ksyms);
 	free(ps->percpu_buf);
 	free(ps->p);
 	free(ps);
@@ -181,6 +189,34 @@ static int keep_map_fds(struct probe_set *ps, struct trace_bpf *skel)
 	return 0;
 }
 
+int probes__shared_maps(struct probe_set *ps, struct probe_err *err)
+{
+	struct bpf_program *prog;
+	struct trace_bpf *skel;
+	int ret;
+
+	if (ps->hists_fd >= 0)
+		return 0;
+	/* trace.bpf.c's maps, its programs left out: what its first instance would make. */
+	skel = trace_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		probes__set_err(err, NULL, "cannot open BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	ret = share_maps(ps, skel);
+	if (!ret)
+		ret = trace_bpf__load(skel);
+	if (!ret)
+		ret = keep_map_fds(ps, skel);
+	if (ret)
+		probes__set_err(err, NULL, "cannot create the probes' BPF maps: %s", strerror(-ret));
+	trace_bpf__destroy(skel);
+	return ret;
+}
+
 /*
  * Test hook: LPS_TEST_FENTRY_TARGET=FUNC points every fentry probe at FUNC
  * while its witness stays on the real function. With FUNC never called, this
@@ -205,6 +241,8 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 	struct trace_bpf *skel;
 	int ret;
 
+	if (mode == ATTACH_KPROBE_SESSION)
+		return probes__load_session(ps, idx, err);
 	skel = trace_bpf__open();
 	if (!skel) {
 		ret = -errno;
@@ -415,7 +453,7 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 		if (p->info.verified)
 			continue;
 		seen = 0;
-		if (p->info.mode != ATTACH_KPROBE && p->witness) {
+		if (p->info.mode == ATTACH_FENTRY && p->witness) {
 			ret = read_percpu(ps, ps->witness_fd, (__u32)i);
 			if (ret)
 				return ret;
@@ -426,9 +464,9 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 			return ret;
 		for (int c = 0; c < ps->ncpus; c++)
 			calls += v[c].calls;
-		if (p->info.mode == ATTACH_KPROBE || !p->witness) {
+		if (p->info.mode != ATTACH_FENTRY || !p->witness) {
 			/* Nothing to compare against: a kprobe that runs is its own proof. */
-			p->info.verified = p->info.mode == ATTACH_KPROBE && calls > 0;
+			p->info.verified = p->info.mode != ATTACH_FENTRY && calls > 0;
 			continue;
 		}
 		if (calls > 0) {
@@ -476,6 +514,11 @@ size_t probe_set__count(const struct probe_set *ps)
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i)
 {
 	return &ps->p[i].info;
+}
+
+bool probe_info__on_task_stack(const struct probe_info *pi)
+{
+	return pi->mode != ATTACH_KPROBE_SESSION;
 }
 
 const char *probe_info__traced_as(const struct probe_info *pi)

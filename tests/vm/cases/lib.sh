@@ -10,6 +10,13 @@ TRACE_PID=
 mkfifo "$WORK/nap" "$WORK/py.req" "$WORK/py.resp"
 
 fail() { echo "FAIL: $*"; exit 1; }
+# Does the guest's kernel have kprobe session programs (Linux 6.10+)?
+has_ksession() {
+	local v maj min
+	read -r v </proc/sys/kernel/osrelease
+	maj=${v%%.*}; v=${v#*.}; min=${v%%[.-]*}
+	((maj > 6 || (maj == 6 && min >= 10)))
+}
 ok() { echo "ok: $*"; }
 
 # py -c CODE ARG... | py - ARG... <<SCRIPT: what python3 -c / python3 - would
