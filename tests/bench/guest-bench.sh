@@ -170,6 +170,11 @@ cpu_of watch-64 ./lpsentinel watch --state "$WORK/wstate64" --listen 127.0.0.1:9
 # How much slower this guest runs plain userspace code than the host: the same
 # CPU-bound job timed here and by run-bench.sh on the host.
 echo "spin $(tests/bench/spin.sh)" >>"$results"
+# What makes a helper call cost what it does here: the clock source behind
+# bpf_ktime_get_ns and the return-thunk mitigations every call/ret pays.
+echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+grep -H . /sys/devices/system/cpu/vulnerabilities/{retbleed,spec_rstack_overflow,spectre_v2} 2>/dev/null |
+	sed 's|.*/||' || true
 
 python3 - "$results" "$LPS_RESULTS/bench.json" "$(uname -r)" "$S" <<'PY'
 import json, statistics, sys
@@ -187,7 +192,7 @@ for line in open(sys.argv[1]):
 med = {k: statistics.median(v) for k, v in runs.items()}
 if "untraced" not in med or "floor" not in med:
     print("\n".join(f"{k} {v}" for k, v in runs.items()))
-    sys.exit(0)
+    sys.exit("bench: added_per_call needs the untraced and floor configurations; no bench.json")
 # Under -icount one guest ns is one instruction: ns per op counts instructions.
 base_ns = 1e9 / med["untraced"]
 floor_ns = 1e9 / med["floor"] - base_ns
