@@ -42,6 +42,9 @@ tracer() {
 	# bpftrace, attached the way trace attaches by default (--mode auto)
 	lpsentinel) echo ./lpsentinel trace "$FN" --no-signals ;;
 	lpsentinel-fentry) echo ./lpsentinel trace "$FN" --mode fentry --no-signals ;;
+	# the same fentry+fexit probes loaded alone, without lpsentinel's process
+	# (tests/bench/probe.c): the probe path's own cost
+	lpsentinel-probe) echo build/lps-probe "$FN" ;;
 	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe --no-signals ;;
 	lpsentinel-8) echo ./lpsentinel trace "$FN" $(head -n7 "$WORK/idle") --mode fentry --no-signals ;;
 	lpsentinel-64) echo ./lpsentinel trace "$FN" $(head -n63 "$WORK/idle") --mode fentry --no-signals ;;
@@ -137,7 +140,7 @@ BT
 # Round-robin, order rotated every round: slow drift of the emulator hits every
 # configuration alike instead of whichever ran last.
 configs=(untraced floor floor-lookup floor-curtask floor-storage floor-clock floor-calls
-	 lpsentinel lpsentinel-fentry lpsentinel-signals lpsentinel-kprobe lpsentinel-8 lpsentinel-64
+	 lpsentinel lpsentinel-probe lpsentinel-fentry lpsentinel-signals lpsentinel-kprobe lpsentinel-8 lpsentinel-64
 	 watch bpftrace bcc noop-livepatch)
 # BENCH_CONFIGS="a b ...": only these (a quick look; the table needs every one)
 [[ -n ${BENCH_CONFIGS:-} ]] && read -r -a configs <<<"$BENCH_CONFIGS"
@@ -170,8 +173,8 @@ cpu_of watch-64 ./lpsentinel watch --state "$WORK/wstate64" --listen 127.0.0.1:9
 # How much slower this guest runs plain userspace code than the host: the same
 # CPU-bound job timed here and by run-bench.sh on the host.
 echo "spin $(tests/bench/spin.sh)" >>"$results"
-# What makes a helper call cost what it does here: the clock source behind
-# bpf_ktime_get_ns and the return-thunk mitigations every call/ret pays.
+# What shapes a helper's cost here: the clock source behind bpf_ktime_get_ns
+# and the Spectre mitigations of calls and returns.
 echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 grep -H . /sys/devices/system/cpu/vulnerabilities/{retbleed,spec_rstack_overflow,spectre_v2} 2>/dev/null |
 	sed 's|.*/||' || true
@@ -200,7 +203,7 @@ configs = {}
 print(f"{'configuration':<20} {'ops/s (median)':>15} {'ns/op':>8} {'added ns/call':>14} {'x floor':>8}")
 # known configurations in table order, then any other (a new one still shows)
 order = ["untraced", "floor", "floor-lookup", "floor-curtask", "floor-storage", "floor-clock",
-         "floor-calls", "lpsentinel", "lpsentinel-fentry", "lpsentinel-signals",
+         "floor-calls", "lpsentinel", "lpsentinel-probe", "lpsentinel-fentry", "lpsentinel-signals",
          "lpsentinel-kprobe", "lpsentinel-8", "lpsentinel-64", "watch", "bpftrace", "bcc",
          "noop-livepatch"]
 for k in order + sorted(set(med) - set(order)):
