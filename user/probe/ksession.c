@@ -10,9 +10,14 @@
 
 bool ksession__kernel_has(void)
 {
-	/* Both kfuncs came with session programs (Linux 6.10, kernel/trace/bpf_trace.c). */
-	return func_btf__kernel_has("bpf_session_cookie") &&
-	       func_btf__kernel_has("bpf_session_is_return");
+	/*
+	 * Both kfuncs came with session programs (Linux 6.10, kernel/trace/bpf_trace.c)
+	 * taking no argument, as bpf/session.bpf.c calls them. 7.0 gave them the
+	 * program's context (for fsession): the verifier refuses our program
+	 * there (EINVAL on 7.2), so such a kernel has none we can load.
+	 */
+	return func_btf__kernel_func_params("bpf_session_cookie") == 0 &&
+	       func_btf__kernel_func_params("bpf_session_is_return") == 0;
 }
 
 unsigned ksession__copies(unsigned ncalls, int ncpus)

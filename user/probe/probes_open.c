@@ -124,7 +124,8 @@ static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool 
 	case ATTACH_KPROBE_SESSION:
 		if (!ksession__kernel_has()) {
 			probes__set_err(err, name, "this kernel has no kprobe session programs "
-					"(Linux 6.10 or later); try --mode kprobe");
+					"lpsentinel can load (Linux 6.10 to 6.19; 7.0 changed "
+					"their kfuncs); try --mode kprobe");
 			return -EOPNOTSUPP;
 		}
 		p->info.mode = ATTACH_KPROBE_SESSION;

@@ -52,7 +52,8 @@ int probes__load_session(struct probe_set *ps, size_t idx, struct probe_err *err
 
 	if (!ksession__kernel_has()) {
 		probes__set_err(err, name, "this kernel has no kprobe session programs "
-				"(Linux 6.10 or later); try --mode kprobe");
+				"lpsentinel can load (Linux 6.10 to 6.19; 7.0 changed their "
+				"kfuncs); try --mode kprobe");
 		return -EOPNOTSUPP;
 	}
 	ret = session_addr(ps, &p->info, &addr, err);
