@@ -11,7 +11,7 @@
  *
  * Kept apart from trace.bpf.c: the session kfuncs exist only on kernels that
  * have session programs, and an object that names them does not load
- * elsewhere. The maps are trace.bpf.c's (same definitions, shared by fd).
+ * elsewhere. The histograms map is trace.bpf.c's (hists.bpf.h, shared by fd).
  *
  * A tracing session program (fsession, on the fentry trampoline, Linux 7.0+)
  * would be one more SEC here calling session_run() with its own cookie and
@@ -21,17 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "lpsentinel.h"
-
-const volatile __u32 lps_func_idx = 0;
-const volatile __u32 lps_ret_kind = LPS_RET_VOID;
-
-/* Same definition as trace.bpf.c's: userspace hands this object that map. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);		/* resized to the function count by userspace */
-	__type(key, __u32);
-	__type(value, struct lps_hist);
-} hists SEC(".maps");
+#include "hists.bpf.h"
 
 /* The kernel's (kernel/trace/bpf_trace.c); resolved against its BTF at load. */
 extern bool bpf_session_is_return(void) __ksym;

@@ -15,16 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "lpsentinel.h"
-
-const volatile __u32 lps_func_idx = 0;
-const volatile __u32 lps_ret_kind = LPS_RET_VOID;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);		/* resized to the function count by userspace */
-	__type(key, __u32);
-	__type(value, struct lps_hist);
-} hists SEC(".maps");
+#include "hists.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);

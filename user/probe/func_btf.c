@@ -70,13 +70,6 @@ int func_btf__ret_kind(const char *name, const char *module, __u32 *ret_kind)
 	return id > 0 ? 0 : -ENOENT;
 }
 
-bool func_btf__kernel_has(const char *name)
-{
-	struct btf *base = get_vmlinux_btf();
-
-	return base && btf__find_by_name_kind(base, name, BTF_KIND_FUNC) > 0;
-}
-
 int func_btf__kernel_func_params(const char *name)
 {
 	struct btf *base = get_vmlinux_btf();

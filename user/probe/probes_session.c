@@ -50,12 +50,7 @@ int probes__load_session(struct probe_set *ps, size_t idx, struct probe_err *err
 	__u64 addr;
 	int ret, fd;
 
-	if (!ksession__kernel_has()) {
-		probes__set_err(err, name, "this kernel has no kprobe session programs "
-				"lpsentinel can load (Linux 6.10 to 6.19; 7.0 changed their "
-				"kfuncs); try --mode kprobe");
-		return -EOPNOTSUPP;
-	}
+	/* Whether this kernel has session programs was decided in choose_mode(). */
 	ret = session_addr(ps, &p->info, &addr, err);
 	if (ret)
 		return ret;
