@@ -98,35 +98,30 @@ enum lps_drop {
 	LPS_DROP_NR = 2,
 };
 
-static inline __u32 lps_fls64(__u64 v)
-{
-	/* Index of the highest set bit, 1-based; 0 for 0. Branchy but loop-free,
-	 * which the BPF verifier and the unit tests both like. */
-	__u32 n = 0;
-
-	if (!v)
-		return 0;
-	if (v >> 32) { n += 32; v >>= 32; }
-	if (v >> 16) { n += 16; v >>= 16; }
-	if (v >> 8) { n += 8; v >>= 8; }
-	if (v >> 4) { n += 4; v >>= 4; }
-	if (v >> 2) { n += 2; v >>= 2; }
-	if (v >> 1) { n += 1; v >>= 1; }
-	return n + 1;
-}
-
+/*
+ * The bucket of a latency. Runs on every traced return, so it is written for
+ * the BPF instruction count: a binary search for the exponent of ns >> 4 (six
+ * shift-and-test steps, no loop: the verifier and the unit tests both like
+ * that), the clamp tested once up front. Same buckets as the textbook form:
+ * exp = fls64(ns) - 1, sub = (ns >> (exp - 4)) & 15,
+ * idx = HIST_SUB + (exp - 4) * HIST_SUB + sub.
+ */
 static inline __u32 lps_hist_bucket(__u64 ns)
 {
-	__u32 exp, sub, idx;
+	__u64 v = ns >> HIST_SUB_BITS;
+	__u32 e = 0;	/* exp - HIST_SUB_BITS: v is in [2^e, 2^(e+1)) */
 
 	if (ns < HIST_SUB)
 		return (__u32)ns;
-	exp = lps_fls64(ns) - 1;	/* ns in [2^exp, 2^(exp+1)) */
-	if (exp > HIST_MAX_EXP)
+	if (v >> (HIST_MAX_EXP - HIST_SUB_BITS + 1))
 		return HIST_BUCKETS - 1;
-	sub = (__u32)(ns >> (exp - HIST_SUB_BITS)) & (HIST_SUB - 1);
-	idx = HIST_SUB + (exp - HIST_SUB_BITS) * HIST_SUB + sub;
-	return idx;
+	if (v >> 32) { v >>= 32; e += 32; }
+	if (v >> 16) { v >>= 16; e += 16; }
+	if (v >> 8) { v >>= 8; e += 8; }
+	if (v >> 4) { v >>= 4; e += 4; }
+	if (v >> 2) { v >>= 2; e += 2; }
+	if (v >> 1) e += 1;
+	return ((e + 1) << HIST_SUB_BITS) | ((__u32)(ns >> e) & (HIST_SUB - 1));
 }
 
 /* Is a raw 64-bit return register an error for a function of this kind? */

@@ -15,16 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "lpsentinel.h"
-
-const volatile __u32 lps_func_idx = 0;
-const volatile __u32 lps_ret_kind = LPS_RET_VOID;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);		/* resized to the function count by userspace */
-	__type(key, __u32);
-	__type(value, struct lps_hist);
-} hists SEC(".maps");
+#include "hists.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -88,40 +79,46 @@ static __always_inline void on_entry(void)
 	st->depth = d + 1;
 }
 
-static __always_inline void on_return(__u64 ret)
+/*
+ * Our frame, popped: normally the top one. If an entry was missed further up
+ * (the kernel skips a probe that would recurse), look down the stack for our
+ * own frame and drop the orphans above it. Returns its entry time, 0 if none.
+ */
+static __always_inline __u64 pop_frame(struct lps_task_stack *st, __u32 idx)
 {
-	__u64 now = bpf_ktime_get_ns();
-	__u32 idx = lps_func_idx;
-	struct lps_task_stack *st;
-	struct lps_hist *h;
-	__u64 ts = 0, delta;
-	__u32 d, i;
+	__u32 d = st->depth, i;
 
-	h = bpf_map_lookup_elem(&hists, &idx);
-	if (!h)
-		return;
-
-	st = bpf_task_storage_get(&task_stacks, bpf_get_current_task_btf(), 0, 0);
-	if (!st) {
-		h->unmatched++;
-		return;
+	/* The common case first: one test, no loop (d - 1 wraps when d is 0). */
+	if (d - 1 < LPS_MAX_DEPTH && st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)].func == idx) {
+		st->depth = d - 1;
+		return st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)].ts;
 	}
-	/*
-	 * Our frame is normally on top. If an entry was missed further up (the
-	 * kernel skips a probe that would recurse), look down the stack for our
-	 * own frame and drop the orphans above it.
-	 */
-	d = st->depth;
 	for (i = 0; i < LPS_MAX_DEPTH; i++) {
 		if (d == 0 || d > LPS_MAX_DEPTH)
 			break;
 		d--;
 		if (st->frames[d & (LPS_MAX_DEPTH - 1)].func == idx) {
-			ts = st->frames[d & (LPS_MAX_DEPTH - 1)].ts;
 			st->depth = d;
-			break;
+			return st->frames[d & (LPS_MAX_DEPTH - 1)].ts;
 		}
 	}
+	return 0;
+}
+
+static __always_inline void on_return(__u64 ret)
+{
+	/* First: the latency excludes what the probe itself does after it. */
+	__u64 now = bpf_ktime_get_ns();
+	__u32 idx = lps_func_idx;
+	struct lps_task_stack *st;
+	struct lps_hist *h;
+	__u64 ts;
+
+	h = bpf_map_lookup_elem(&hists, &idx);
+	if (!h)
+		return;
+	st = bpf_task_storage_get(&task_stacks, bpf_get_current_task_btf(), 0, 0);
+	ts = st ? pop_frame(st, idx) : 0;
 	if (!ts) {
 		h->unmatched++;
 		return;
@@ -129,8 +126,7 @@ static __always_inline void on_return(__u64 ret)
 	/* Counted with its entry only: errors stay a subset of calls. */
 	if (lps_is_error(ret, lps_ret_kind))
 		h->errors++;
-	delta = now - ts;
-	lps_hist_record(h, delta);
+	lps_hist_record(h, now - ts);
 }
 
 SEC("fentry")

@@ -4,28 +4,19 @@
 # linux-source-6.1 and -6.12 carry the kernel's own livepatch test modules,
 # which tests/vm/build-kernel-tests.sh builds for the lab kernels (both are in
 # bookworm-security).
-# The backports suite reuses the mirror URI already configured in /etc/apt, so
-# no mirror host is ever written into this project.
+# The third lab kernel, Debian unstable's newest, comes with a sid chroot to
+# build its modules in (scripts/lab-sid.sh, run last; debootstrap is why).
+# The backports suite and the sid chroot reuse the mirror URI already
+# configured in /etc/apt, so no mirror host is ever written into this project.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
 pkgs=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
       libyaml-dev libjson-c-dev libmicrohttpd-dev pkg-config qemu-system-x86 busybox-static cpio xz-utils kmod
       bpftrace bpfcc-tools python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64
-      linux-source-6.1 linux-source-6.12)
+      linux-source-6.1 linux-source-6.12 debootstrap)
 
 die() { echo "install-deps: $*" >&2; exit 1; }
-
-# --if-missing: quick check first, so `make test` and `make demo` can call this
-# every time and only pay for apt when something is really missing.
-have_all() {
-	dpkg -s "${pkgs[@]}" >/dev/null 2>&1 || return 1
-	ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | grep -Evq -- '-(rt|cloud)-amd64$' || return 1
-	ls /boot/vmlinuz-6.1.*-amd64 >/dev/null 2>&1
-}
-if [[ ${1:-} == --if-missing ]] && have_all; then
-	exit 0
-fi
-[[ $(id -u) -eq 0 ]] || die "must run as root to install packages"
 
 # Mirror URI of the main bookworm suite, from deb822 sources or a one-line list.
 mirror_uri() {
@@ -39,6 +30,25 @@ mirror_uri() {
 	awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
 		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
 }
+
+# --mirror-uri: for scripts/lab-sid.sh, which makes its sid chroot from it.
+if [[ ${1:-} == --mirror-uri ]]; then
+	mirror_uri
+	exit 0
+fi
+
+# --if-missing: quick check first, so `make test` and `make demo` can call this
+# every time and only pay for apt when something is really missing.
+have_all() {
+	dpkg -s "${pkgs[@]}" >/dev/null 2>&1 || return 1
+	ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | grep -Evq -- '-(rt|cloud)-amd64$' || return 1
+	ls /boot/vmlinuz-6.1.*-amd64 >/dev/null 2>&1 || return 1
+	"$here/lab-sid.sh" have
+}
+if [[ ${1:-} == --if-missing ]] && have_all; then
+	exit 0
+fi
+[[ $(id -u) -eq 0 ]] || die "must run as root to install packages"
 
 backports_list=/etc/apt/sources.list.d/lpsentinel-bookworm-backports.list
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -61,4 +71,6 @@ if ! ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | grep -Evq -- '-(rt|cloud)-amd64
 	apt-get install -y -qq --no-install-recommends -t bookworm-backports \
 		"$img" "linux-headers-$krel"
 fi
+# The newest lab kernel, sid's, and the chroot its modules are built in.
+"$here/lab-sid.sh" install
 echo "install-deps: done"

@@ -61,7 +61,7 @@ demo:
 
 bench:
 	./scripts/install-deps.sh --if-missing
-	$(MAKE) all $(OUT)/lpload $(OUT)/lps-floor
+	$(MAKE) all $(OUT)/lpload $(OUT)/lps-floor $(OUT)/lps-probe
 	./tests/bench/run-bench.sh
 
 # Benchmark floor: an empty fentry+fexit pair, built like the product's probes.
@@ -76,3 +76,7 @@ $(OUT)/bench/floor.skel.h: $(OUT)/bench/floor.bpf.o
 
 $(OUT)/lps-floor: tests/bench/floor.c $(OUT)/bench/floor.skel.h
 	$(CC) $(CFLAGS) -I$(OUT)/bench $< -o $@ -lbpf -lelf -lz
+
+# lpsentinel's own fentry+fexit probes without its userspace (probe.c says why).
+$(OUT)/lps-probe: tests/bench/probe.c $(OUT)/trace.skel.h bpf/lpsentinel.h
+	$(CC) $(CFLAGS) $< -o $@ -lbpf -lelf -lz

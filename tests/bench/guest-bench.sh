@@ -34,9 +34,20 @@ tracer() {
 	case $1 in
 	untraced) ;;
 	floor) echo build/lps-floor "$FN" ;;
-	# the probe core alone (--no-signals), comparable with the floor and bpftrace
-	lpsentinel) echo ./lpsentinel trace "$FN" --mode fentry --no-signals ;;
+	# the floor plus one of the calls lpsentinel's probes make, on entry and on
+	# return alike (tests/bench/floor.bpf.c): what each part of a call costs
+	floor-lookup|floor-curtask|floor-storage|floor-clock|floor-calls)
+		echo build/lps-floor "$FN" "${1#floor-}" ;;
+	# the probe core alone (--no-signals), comparable with the floor and
+	# bpftrace, attached the way trace attaches by default (--mode auto)
+	lpsentinel) echo ./lpsentinel trace "$FN" --no-signals ;;
+	lpsentinel-fentry) echo ./lpsentinel trace "$FN" --mode fentry --no-signals ;;
+	# the same fentry+fexit probes loaded alone, without lpsentinel's process
+	# (tests/bench/probe.c): the probe path's own cost
+	lpsentinel-probe) echo build/lps-probe "$FN" ;;
 	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe --no-signals ;;
+	# one kprobe session program per function (6.10+), for auto mode's choice
+	lpsentinel-session) echo ./lpsentinel trace "$FN" --mode kprobe-session --no-signals ;;
 	lpsentinel-8) echo ./lpsentinel trace "$FN" $(head -n7 "$WORK/idle") --mode fentry --no-signals ;;
 	lpsentinel-64) echo ./lpsentinel trace "$FN" $(head -n63 "$WORK/idle") --mode fentry --no-signals ;;
 	# the daemon watching the function, signals and BPF statistics on, as deployed
@@ -46,7 +57,7 @@ tracer() {
 	bcc) echo env PYTHONUNBUFFERED=1 funclatency-bpfcc "$FN" ;;
 	# and with the health signals (lock contention, page faults, run queue, and
 	# the syscall-entry reset every syscall now pays): trace's default
-	lpsentinel-signals) echo ./lpsentinel trace "$FN" --mode fentry ;;
+	lpsentinel-signals) echo ./lpsentinel trace "$FN" ;;
 	bpftrace) echo bpftrace "$WORK/bt.bt" ;;
 	esac
 }
@@ -130,8 +141,9 @@ BT
 
 # Round-robin, order rotated every round: slow drift of the emulator hits every
 # configuration alike instead of whichever ran last.
-configs=(untraced floor lpsentinel lpsentinel-signals lpsentinel-kprobe lpsentinel-8 lpsentinel-64
-	 watch bpftrace bcc noop-livepatch)
+configs=(untraced floor floor-lookup floor-curtask floor-storage floor-clock floor-calls
+	 lpsentinel lpsentinel-probe lpsentinel-fentry lpsentinel-signals lpsentinel-kprobe lpsentinel-session
+	 lpsentinel-8 lpsentinel-64 watch bpftrace bcc noop-livepatch)
 # BENCH_CONFIGS="a b ...": only these (a quick look; the table needs every one)
 [[ -n ${BENCH_CONFIGS:-} ]] && read -r -a configs <<<"$BENCH_CONFIGS"
 for r in $(seq 0 $((R - 1))); do
@@ -163,8 +175,13 @@ cpu_of watch-64 ./lpsentinel watch --state "$WORK/wstate64" --listen 127.0.0.1:9
 # How much slower this guest runs plain userspace code than the host: the same
 # CPU-bound job timed here and by run-bench.sh on the host.
 echo "spin $(tests/bench/spin.sh)" >>"$results"
+# What shapes a helper's cost here: the clock source behind bpf_ktime_get_ns
+# and the Spectre mitigations of calls and returns.
+echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+grep -H . /sys/devices/system/cpu/vulnerabilities/{retbleed,spec_rstack_overflow,spectre_v2} 2>/dev/null |
+	sed 's|.*/||' || true
 
-python3 - "$results" "$LPS_RESULTS/bench.json" <<'PY'
+python3 - "$results" "$LPS_RESULTS/bench.json" "$(uname -r)" "$S" <<'PY'
 import json, statistics, sys
 runs = {}
 cpu, spin = {}, None
@@ -180,25 +197,36 @@ for line in open(sys.argv[1]):
 med = {k: statistics.median(v) for k, v in runs.items()}
 if "untraced" not in med or "floor" not in med:
     print("\n".join(f"{k} {v}" for k, v in runs.items()))
-    sys.exit(0)
+    sys.exit("bench: added_per_call needs the untraced and floor configurations; no bench.json")
+# Under -icount one guest ns is one instruction: ns per op counts instructions.
 base_ns = 1e9 / med["untraced"]
 floor_ns = 1e9 / med["floor"] - base_ns
-rows = []
+configs = {}
 print(f"{'configuration':<20} {'ops/s (median)':>15} {'ns/op':>8} {'added ns/call':>14} {'x floor':>8}")
-for k in ["untraced", "floor", "lpsentinel", "lpsentinel-signals", "lpsentinel-kprobe",
-          "lpsentinel-8", "lpsentinel-64", "watch", "bpftrace", "bcc", "noop-livepatch"]:
+# known configurations in table order, then any other (a new one still shows)
+order = ["untraced", "floor", "floor-lookup", "floor-curtask", "floor-storage", "floor-clock",
+         "floor-calls", "lpsentinel", "lpsentinel-probe", "lpsentinel-fentry", "lpsentinel-signals",
+         "lpsentinel-kprobe", "lpsentinel-session", "lpsentinel-8", "lpsentinel-64", "watch", "bpftrace", "bcc",
+         "noop-livepatch"]
+for k in order + sorted(set(med) - set(order)):
     if k not in med:
         continue
     ns = 1e9 / med[k]
     added = ns - base_ns
-    ratio = added / floor_ns if floor_ns > 0 else float("nan")
-    rows.append({"config": k, "ops_per_s": med[k], "ns_per_op": ns, "added_ns": added,
-                 "x_floor": ratio, "runs": runs[k]})
-    print(f"{k:<20} {med[k]:>15.0f} {ns:>8.0f} {added:>14.0f} {ratio:>8.2f}")
+    ratio = added / floor_ns if floor_ns > 0 else None
+    configs[k] = {"added_per_call": round(added, 1), "x_floor": None if ratio is None else round(ratio, 3),
+                  "unit": "instructions", "ns_per_op": round(ns, 1), "ops_per_s": med[k],
+                  "runs": runs[k], "seconds_per_run": float(sys.argv[4])}
+    print(f"{k:<20} {med[k]:>15.0f} {ns:>8.0f} {added:>14.0f} {ratio if ratio is not None else float('nan'):>8.2f}")
 print(f"untraced spread: min {min(runs['untraced']):.0f} max {max(runs['untraced']):.0f} ops/s over {len(runs['untraced'])} runs")
 for name, c in cpu.items():
     print(f"{name}, -i 1: userspace CPU {c['cpu_percent']:.2f}% of one core (TCG guest), peak RSS {c['peak_rss_kib']} KiB")
 if spin:
     print(f"spin job in the guest: {spin:.2f} s")
-json.dump({"rows": rows, "cpu": cpu, "guest_spin_s": spin}, open(sys.argv[2], "w"), indent=1)
+# {"<kernel release>": {"<configuration>": {...}, ...}}: run-bench.sh merges the
+# kernels' files into build/bench/bench.json. lpsentinel's own CPU and memory
+# go beside it, in bench-self.json.
+json.dump({sys.argv[3]: configs}, open(sys.argv[2], "w"), indent=1)
+json.dump({sys.argv[3]: {"cpu": cpu, "guest_spin_s": spin}},
+          open(sys.argv[2].replace("bench.json", "bench-self.json"), "w"), indent=1)
 PY

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: runs tests/bench/guest-bench.sh in a guest of every lab kernel and
-# keeps the tables in build/bench/<krel>.txt. The guests run with qemu -icount:
+# keeps the tables in build/bench/<krel>.txt and the figures, per kernel, in
+# build/bench/bench.json (a kernel's entry is replaced, the others kept).
+# BENCH_CONFIGS, BENCH_ROUNDS, BENCH_SECONDS are passed to the guest. The guests run with qemu -icount:
 # one virtual ns per instruction, so every figure counts instructions, is the
 # same from run to run, and does not follow the host's load (plain TCG timings
 # varied by 2.6x between identical runs here).
@@ -16,7 +18,26 @@ echo "host spin job: $(tests/bench/spin.sh) s" | tee build/bench/host-spin.txt
 for krel in $("$top/tests/vm/kernels.sh" | grep '^6\.12\.'); do
 	echo "=== bench on $krel"
 	"$top/tests/vm/build-fixtures.sh" "$krel" >/dev/null	# the no-op livepatch
-	VM_ICOUNT=1 "$top/tests/vm/run-in-vm.sh" -t 2400 "$krel" \
-		"BENCH_SECONDS=${BENCH_SECONDS:-3} BENCH_ROUNDS=${BENCH_ROUNDS:-5} tests/bench/guest-bench.sh" |
-		tee "build/bench/$krel.txt"
+	# run-in-vm.sh names the guest's results folder on stderr only
+	rc=0
+	VM_ICOUNT=1 "$top/tests/vm/run-in-vm.sh" -t "${BENCH_TIMEOUT:-2400}" "$krel" \
+		"BENCH_SECONDS=$(printf %q "${BENCH_SECONDS:-3}") BENCH_ROUNDS=$(printf %q "${BENCH_ROUNDS:-5}") BENCH_CONFIGS=$(printf %q "${BENCH_CONFIGS:-}") tests/bench/guest-bench.sh" \
+		2>"build/bench/$krel.err" | tee "build/bench/$krel.txt" || rc=$?
+	cat "build/bench/$krel.err" >&2
+	res=$(sed -n 's/^vm: results in //p' "build/bench/$krel.err")
+	if ((rc != 0)) || [[ ! -s $res/bench.json ]]; then
+		echo "bench: $krel: guest failed (rc $rc) or wrote no bench.json" >&2
+		exit 1
+	fi
+	cp "$res/bench.json" "build/bench/$krel.json"
+	[[ -s $res/bench-self.json ]] && cp "$res/bench-self.json" "build/bench/$krel-self.json"
+	python3 - build/bench/bench.json "build/bench/$krel.json" <<'PY'
+import json, os, sys
+out, new = sys.argv[1], json.load(open(sys.argv[2]))
+merged = json.load(open(out)) if os.path.exists(out) else {}
+merged.update(new)
+json.dump(merged, open(out + ".tmp", "w"), indent=1, sort_keys=True)
+os.replace(out + ".tmp", out)
+PY
+	echo "bench: figures of $krel in build/bench/bench.json"
 done

@@ -11,8 +11,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 (($# == 1)) || { echo "usage: build-fixtures.sh KREL" >&2; exit 2; }
 krel=$1
-kdir=/lib/modules/$krel/build
-[[ -d $kdir ]] || { echo "fixtures: no headers for $krel ($kdir)" >&2; exit 1; }
+# On the host, or in the sid chroot for sid's kernel (scripts/lab-sid.sh).
+lab_sid=$top/scripts/lab-sid.sh
+kdir=$("$lab_sid" hdir "$krel") || exit 1
 out=$top/build/fixtures/$krel
 src=$out/src
 stamp=$out/.built
@@ -27,7 +28,7 @@ if [[ -e $stamp && $(cat "$stamp") == "$sum" ]]; then
 fi
 rm -rf "$src" "$stamp" && rm -f "$out"/*.ko && mkdir -p "$src"
 cp "$top"/tests/fixtures/* "$top/calibration/lps_noop.c" "$src/"
-if ! make -C "$kdir" M="$src" modules >"$out/build.log" 2>&1; then
+if ! "$lab_sid" kbuild "$krel" "$src" modules >"$out/build.log" 2>&1; then
 	echo "fixtures: build against $krel failed; $out/build.log:" >&2
 	tail -n 40 "$out/build.log" >&2
 	exit 1

@@ -20,13 +20,16 @@ top=$(cd "$here/../.." && pwd)
 (($# == 1)) || { echo "usage: build-kernel-tests.sh KREL" >&2; exit 2; }
 krel=$1
 die() { echo "kernel-tests: $*" >&2; exit 1; }
-kdir=/lib/modules/$krel/build
-[[ -d $kdir ]] || die "no headers for $krel ($kdir)"
+# On the host, or in the sid chroot for sid's kernel (scripts/lab-sid.sh).
+lab_sid=$top/scripts/lab-sid.sh
+kdir=$("$lab_sid" hdir "$krel") || exit 1
 [[ $krel =~ ^([0-9]+)\.([0-9]+)[.-] ]] || die "cannot read MAJOR.MINOR from kernel release '$krel'"
 ver=${BASH_REMATCH[1]}.${BASH_REMATCH[2]}
 pkg=linux-source-$ver
+# bookworm's packages are on the host; sid's is in the sid chroot.
 tarball=/usr/src/$pkg.tar.xz
-[[ -f $tarball ]] || die "no $tarball: install the $pkg package (make deps)"
+[[ -f $tarball ]] || tarball=$("$lab_sid" root)/usr/src/$pkg.tar.xz
+[[ -f $tarball ]] || die "no /usr/src/$pkg.tar.xz on the host or in the sid chroot: install the $pkg package (make deps)"
 
 # 1. The test sources of this kernel version, extracted once per archive.
 srcs=$top/build/kernel-tests/src/$pkg
@@ -62,7 +65,7 @@ cp "$srcs"/test_klp_*.c "$bld/"
 # and is built on its own, as the kernel's own Makefile does).
 # shellcheck disable=SC2016
 echo 'obj-m := $(patsubst %.c,%.o,$(notdir $(wildcard $(src)/test_klp_*.c)))' >"$bld/Kbuild"
-if ! make -C "$kdir" M="$bld" modules >"$out/build.log" 2>&1; then
+if ! "$lab_sid" kbuild "$krel" "$bld" modules >"$out/build.log" 2>&1; then
 	echo "kernel-tests: build against $krel failed; $out/build.log:" >&2
 	tail -n 40 "$out/build.log" >&2
 	exit 1

@@ -37,8 +37,9 @@ static const struct cli_opt trace_opts[] = {
 	  CLI_SET_SECONDS(struct trace_args, duration_s, "-d wants a positive number of seconds") },
 	{ "interval", 'i', "SECONDS", "also report every SECONDS (default: at the end only)",
 	  CLI_SET_SECONDS(struct trace_args, interval_s, "-i wants a positive number of seconds") },
-	{ "mode", 'm', "auto|fentry|kprobe", "how to attach (default auto: fentry where the "
-	  "function has BTF and no livepatch replaces it, else kprobe)" },
+	{ "mode", 'm', "auto|fentry|kprobe|kprobe-session", "how to attach (default auto: fentry "
+	  "where the function has BTF and no livepatch replaces it, else kprobe; kprobe-session: "
+	  "one kprobe session program per function, Linux 6.10+)" },
 	{ "no-signals", 0, NULL, "latency, calls and errors only: no lock, page fault or "
 	  "run queue signals", CLI_SET_FLAG(struct trace_args, no_signals) },
 	{ "self-cost", 0, NULL, "BPF run-time statistics on, and the probe floor measured first",
@@ -69,10 +70,12 @@ static int trace_opt(int key, const char *arg, void *data)
 		a->mode = ATTACH_FENTRY;
 	else if (!strcmp(arg, "kprobe"))
 		a->mode = ATTACH_KPROBE;
+	else if (!strcmp(arg, "kprobe-session"))
+		a->mode = ATTACH_KPROBE_SESSION;
 	else if (!strcmp(arg, "auto"))
 		a->mode = ATTACH_AUTO;
 	else
-		return cli__usage_error("--mode is auto, fentry or kprobe, not '%s'", arg);
+		return cli__usage_error("--mode is auto, fentry, kprobe or kprobe-session, not '%s'", arg);
 	return 0;
 }
 
@@ -121,7 +124,7 @@ static void print_text(const struct probe_set *ps, const struct lps_hist *h,
 		report__function_text(stdout, probe_set__info(ps, i), &h[i]);
 		if (bs && budget_set__text(bs, i, h[i].calls, clock__now_s(), line, sizeof(line)) > 0)
 			printf("  %s\n", line);
-		if (ss)
+		if (ss && probe_info__on_task_stack(probe_set__info(ps, i)))
 			signals_report__text(stdout, "  ", &ss->funcs[i]);
 	}
 	if (ss)
@@ -142,7 +145,8 @@ static struct json_object *functions_json(const struct probe_set *ps, const stru
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		struct json_object *f = report__function_json(probe_set__info(ps, i), &h[i]);
 
-		if (ss)
+		/* Left out, not zero, where the signal probes cannot see the call. */
+		if (ss && probe_info__on_task_stack(probe_set__info(ps, i)))
 			signals_report__add_fields(f, &ss->funcs[i]);
 		if (sc)
 			self_cost__add_function(f, sc, ps, i, &h[i]);
@@ -196,9 +200,9 @@ static int run_trace(const struct trace_args *a)
 	 * (6.12, TCG) a fentry probe attached again counted almost none of the
 	 * calls made in its windows, kprobes counted them (docs/limits.md).
 	 */
-	if (a->cpu_budget && popts.mode == ATTACH_FENTRY) {
+	if (a->cpu_budget && popts.mode != ATTACH_AUTO && popts.mode != ATTACH_KPROBE) {
 		lps_err("--cpu-budget attaches kprobes (fentry probes attached again missed "
-			"calls); leave out --mode fentry");
+			"calls, session probes are not paused); leave out --mode");
 		return CLI_EXIT_ERROR;
 	}
 	if (a->cpu_budget)
@@ -235,6 +239,13 @@ static int run_trace(const struct trace_args *a)
 		a->duration_s ? "" : "; Ctrl-C to stop");
 	if (why[0])	/* after "Tracing": scripts wait for that line first */
 		lps_warn("%s; tracing without lock contention, page faults and run queue", why);
+	for (size_t i = 0; sig && i < n; i++) {
+		if (!probe_info__on_task_stack(probe_set__info(ps, i))) {
+			lps_warn("kprobe_session probes keep no per-task stack: no per-function "
+				 "lock or page fault signals for them (system-wide ones are kept)");
+			break;
+		}
+	}
 	if (a->json)
 		intervals = json_object_new_array();
 

@@ -70,6 +70,19 @@ int func_btf__ret_kind(const char *name, const char *module, __u32 *ret_kind)
 	return id > 0 ? 0 : -ENOENT;
 }
 
+int func_btf__kernel_func_params(const char *name)
+{
+	struct btf *base = get_vmlinux_btf();
+	const struct btf_type *fn, *proto;
+	int id = base ? btf__find_by_name_kind(base, name, BTF_KIND_FUNC) : -1;
+
+	if (id <= 0)
+		return -1;
+	fn = btf__type_by_id(base, (__u32)id);
+	proto = fn ? btf__type_by_id(base, fn->type) : NULL;
+	return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : -1;
+}
+
 void func_btf__cleanup(void)
 {
 	btf__free(vmlinux_btf);

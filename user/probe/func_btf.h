@@ -18,6 +18,9 @@ int func_btf__ret_kind(const char *name, const char *module, __u32 *ret_kind);
 /* The return kind of a FUNC's prototype (exposed for unit tests). */
 __u32 func_btf__kind_of(const struct btf *btf, __s32 func_id);
 
+/* The number of parameters of the running kernel's function (a kfunc) name; -1: not there. */
+int func_btf__kernel_func_params(const char *name);
+
 void func_btf__cleanup(void);
 
 #endif

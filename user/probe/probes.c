@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "trace.skel.h"
+#include "session.skel.h"
 #include "func_btf.h"
 #include "hist.h"
 #include "klp_sysfs.h"
@@ -26,6 +27,7 @@ const char *attach_mode__name(enum attach_mode mode)
 	switch (mode) {
 	case ATTACH_FENTRY: return "fentry";
 	case ATTACH_KPROBE: return "kprobe";
+	case ATTACH_KPROBE_SESSION: return "kprobe_session";
 	default: return "auto";
 	}
 }
@@ -65,20 +67,56 @@ static struct bpf_link *attach_kprobe_at(struct bpf_program *prog, bool ret, __u
 	return bpf_program__attach_kprobe_opts(prog, NULL, &o);
 }
 
+/* Runs of prog the kernel skipped (recursion_misses); 0 where it cannot say. */
+static __u64 prog_skipped(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = prog ? bpf_program__fd(prog) : -1;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+/* Reads the skipped runs of p's entry and return programs into its info. */
+static void read_skipped(struct probe *p)
+{
+	struct trace_bpf *skel = p->skel;
+	bool fentry = p->info.mode == ATTACH_FENTRY;
+
+	p->info.skipped_entries = p->skipped_entries_before;
+	p->info.skipped_returns = p->skipped_returns_before;
+	if (!skel)
+		return;
+	p->info.skipped_entries += prog_skipped(fentry ? skel->progs.lps_fentry : skel->progs.lps_kprobe);
+	p->info.skipped_returns += prog_skipped(fentry ? skel->progs.lps_fexit :
+						skel->progs.lps_kretprobe);
+}
+
 /* Destroys a probe's BPF instance, then the tracefs event it no longer uses. */
 static void probe_detach(struct probe *p)
 {
+	/* What its programs' counters held goes on in the next instance's. */
+	read_skipped(p);
+	p->skipped_entries_before = p->info.skipped_entries;
+	p->skipped_returns_before = p->info.skipped_returns;
 	bpf_link__destroy(p->witness);
 	p->witness = NULL;
 	trace_bpf__destroy(p->skel);
 	p->skel = NULL;
 	kretprobe__remove(p->kretprobe_event);
+	probes__unload_session(p);
 }
 
 int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_ns, __u64 *runs)
 {
+	const struct probe *p = &ps->p[i];
+
 	*run_ns = *runs = 0;
-	return ps->p[i].skel ? self_cost__object_stats(ps->p[i].skel->obj, run_ns, runs) : 0;
+	if (p->sess)
+		return self_cost__object_stats(p->sess->obj, run_ns, runs);
+	return p->skel ? self_cost__object_stats(p->skel->obj, run_ns, runs) : 0;
 }
 
 int probe_set__run_stats(const struct probe_set *ps, __u64 *run_ns, __u64 *runs)
@@ -109,6 +147,7 @@ void probe_set__destroy(struct probe_set *ps)
 	for (int *fd = &ps->hists_fd; fd <= &ps->witness_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
+	name_table__free(ps->ksyms);
 	free(ps->percpu_buf);
 	free(ps->p);
 	free(ps);
@@ -148,6 +187,34 @@ static int keep_map_fds(struct probe_set *ps, struct trace_bpf *skel)
 	if (ps->hists_fd < 0 || ps->stacks_fd < 0 || ps->drops_fd < 0 || ps->witness_fd < 0)
 		return -errno;
 	return 0;
+}
+
+int probes__shared_maps(struct probe_set *ps, struct probe_err *err)
+{
+	struct bpf_program *prog;
+	struct trace_bpf *skel;
+	int ret;
+
+	if (ps->hists_fd >= 0)
+		return 0;
+	/* trace.bpf.c's maps, its programs left out: what its first instance would make. */
+	skel = trace_bpf__open();
+	if (!skel) {
+		ret = -errno;
+		probes__set_err(err, NULL, "cannot open BPF object: %s", strerror(-ret));
+		return ret;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	ret = share_maps(ps, skel);
+	if (!ret)
+		ret = trace_bpf__load(skel);
+	if (!ret)
+		ret = keep_map_fds(ps, skel);
+	if (ret)
+		probes__set_err(err, NULL, "cannot create the probes' BPF maps: %s", strerror(-ret));
+	trace_bpf__destroy(skel);
+	return ret;
 }
 
 /*
@@ -229,6 +296,8 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 	struct trace_bpf *skel;
 	int ret;
 
+	if (mode == ATTACH_KPROBE_SESSION)
+		return probes__load_session(ps, idx, err);
 	skel = trace_bpf__open();
 	if (!skel) {
 		ret = -errno;
@@ -376,6 +445,9 @@ int probe_set__read(struct probe_set *ps, struct lps_hist *out)
 			return ret;
 		for (int c = 0; c < ps->ncpus; c++)
 			hist_add(&out[i], &v[c]);
+		/* A call whose entry the kernel skipped is a call all the same. */
+		read_skipped(&ps->p[i]);
+		out[i].calls += ps->p[i].info.skipped_entries;
 	}
 	return 0;
 }
@@ -405,7 +477,7 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 		if (p->info.verified)
 			continue;
 		seen = 0;
-		if (p->info.mode != ATTACH_KPROBE && p->witness) {
+		if (p->info.mode == ATTACH_FENTRY && p->witness) {
 			ret = read_percpu(ps, ps->witness_fd, (__u32)i);
 			if (ret)
 				return ret;
@@ -416,9 +488,9 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 			return ret;
 		for (int c = 0; c < ps->ncpus; c++)
 			calls += v[c].calls;
-		if (p->info.mode == ATTACH_KPROBE || !p->witness) {
+		if (p->info.mode != ATTACH_FENTRY || !p->witness) {
 			/* Nothing to compare against: a kprobe that runs is its own proof. */
-			p->info.verified = p->info.mode == ATTACH_KPROBE && calls > 0;
+			p->info.verified = p->info.mode != ATTACH_FENTRY && calls > 0;
 			continue;
 		}
 		if (calls > 0) {
@@ -502,6 +574,11 @@ size_t probe_set__count(const struct probe_set *ps)
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i)
 {
 	return &ps->p[i].info;
+}
+
+bool probe_info__on_task_stack(const struct probe_info *pi)
+{
+	return pi->mode != ATTACH_KPROBE_SESSION;
 }
 
 const char *probe_info__traced_as(const struct probe_info *pi)

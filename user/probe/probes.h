@@ -15,6 +15,13 @@ enum attach_mode {
 	ATTACH_AUTO = 0,	/* fentry/fexit where the kernel allows, else kprobes */
 	ATTACH_FENTRY,
 	ATTACH_KPROBE,
+	/*
+	 * One kprobe session program at entry and return, the call's own cookie
+	 * pairing them (Linux 6.10+; docs/kernel-facts.md). Only when asked for:
+	 * auto picks it where measured cheaper, which it is not on the lab
+	 * kernels (probes__pick_mode).
+	 */
+	ATTACH_KPROBE_SESSION,
 };
 
 const char *attach_mode__name(enum attach_mode mode);
@@ -35,10 +42,17 @@ struct probe_info {
 	const char *probe;	/* the symbol attached to: name, or an alias of its code */
 	__u64 addr;		/* non-zero: kprobes at this address (a name several share) */
 	const char *module;	/* NULL: vmlinux */
-	enum attach_mode mode;	/* resolved: ATTACH_FENTRY or ATTACH_KPROBE */
+	enum attach_mode mode;	/* resolved: never ATTACH_AUTO */
 	__u32 ret_kind;
 	bool ret_from_btf;	/* false: return type guessed (no BTF) */
 	bool verified;		/* the probe has seen calls a witness also saw */
+	/*
+	 * Runs of the entry and return programs the kernel skipped (its recursion
+	 * guard: on a preemptible kernel, a program preempted on that CPU is still
+	 * "running" when the next call comes; kernel-facts.md). Skipped entries
+	 * are calls: probe_set__read adds them to calls. Their latency is lost.
+	 */
+	__u64 skipped_entries, skipped_returns;
 };
 
 struct probe_set;
@@ -48,6 +62,18 @@ struct probe_set;
  * fentry, unless a livepatch already redirects it (see probes.c).
  */
 enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root);
+
+/* What auto mode weighs, for one function on one kernel. */
+struct mode_facts {
+	bool has_btf;		/* the function has BTF: fentry can attach */
+	bool patched;		/* a livepatch already redirects it */
+	bool kprobe_only;	/* a module's function or a shared name: no trampoline */
+	bool session;		/* the kernel has kprobe session programs */
+	bool session_cheaper;	/* and they were measured cheaper than fentry+fexit there */
+};
+
+/* Auto mode's decision (pure: the unit tests call it with every combination). */
+enum attach_mode probes__pick_mode(const struct mode_facts *f);
 
 /* Resolves every function (exists, traceable, BTF). Nothing is loaded yet. n may be 0. */
 int probe_set__open(struct probe_set **out, const char *const *funcs, size_t n,
@@ -104,6 +130,12 @@ bool probe_set__paused(const struct probe_set *ps, size_t i);
 /* The task-stack map every probe shares (after attach), for bpf/signals.bpf.c; -1 before. */
 int probe_set__task_stacks_fd(const struct probe_set *ps);
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);
+/*
+ * Are the function's open calls on the task's stack (task_stacks), where the
+ * signal probes look to attribute lock waits and page faults to it? Not for a
+ * kprobe session probe: its call's cookie is all it keeps.
+ */
+bool probe_info__on_task_stack(const struct probe_info *pi);
 /* The alias a probe sits on when it is not the function's own name ("traced as"), else NULL. */
 const char *probe_info__traced_as(const struct probe_info *pi);
 void probe_set__destroy(struct probe_set *ps);

@@ -7,13 +7,18 @@
 #include "probes.h"
 
 struct trace_bpf;
+struct session_bpf;
 
 struct probe {
 	struct probe_info info;
 	struct trace_bpf *skel;
+	struct session_bpf *sess;	/* ATTACH_KPROBE_SESSION's object instead of skel */
+	int sess_link;			/* its kprobe_multi link, -1 when none */
 	struct bpf_link *witness;
 	__u64 witness_seen;	/* what the witness had counted at the previous check */
 	bool paused;		/* programs loaded, links detached (a CPU budget's gap) */
+	/* Skipped runs of instances this probe had before (replaced by kprobes). */
+	__u64 skipped_entries_before, skipped_returns_before;
 	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */
 };
 
@@ -25,7 +30,15 @@ struct probe_set {
 	/* Our own references to the shared maps, so they outlive any instance. */
 	int hists_fd, stacks_fd, drops_fd, witness_fd;
 	void *percpu_buf;	/* one map value for every possible CPU */
+	struct name_table *ksyms;	/* kallsyms, loaded for session probes' addresses */
 };
+
+/* Creates the maps every instance shares, when no instance has yet. */
+int probes__shared_maps(struct probe_set *ps, struct probe_err *err);
+/* Loads and attaches instance idx as a kprobe session probe (probes_session.c). */
+int probes__load_session(struct probe_set *ps, size_t idx, struct probe_err *err);
+/* Detaches and destroys it. */
+void probes__unload_session(struct probe *p);
 
 void probes__set_err(struct probe_err *err, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

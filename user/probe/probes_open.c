@@ -7,12 +7,46 @@
 #include <bpf/libbpf.h>
 #include "func_btf.h"
 #include "klp_sysfs.h"
+#include "ksession.h"
 #include "ksyms.h"
 #include "probes_int.h"
 
+/*
+ * Were kprobe session probes measured cheaper than fentry+fexit on this
+ * kernel? Not on 6.12, the one lab kernel that has them: `make bench`
+ * (docs/kernel-facts.md has the figures). A kernel where they are would be
+ * named here, with its figures.
+ */
+static bool session_measured_cheaper(void)
+{
+	return false;
+}
+
+enum attach_mode probes__pick_mode(const struct mode_facts *f)
+{
+	/*
+	 * A module's function, a shared name or a patched one: kprobes (no
+	 * trampoline pins the module, an address is all there is, fentry on a
+	 * redirected function is broken on some kernels). A session link would
+	 * pin a module too (kprobe_multi takes a reference) and is not measured
+	 * cheaper than kprobes there either, so it is not chosen in their place.
+	 */
+	if (f->kprobe_only || f->patched || !f->has_btf)
+		return ATTACH_KPROBE;
+	return f->session && f->session_cheaper ? ATTACH_KPROBE_SESSION : ATTACH_FENTRY;
+}
+
 enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root)
 {
-	return has_btf && !klp_sysfs__is_patched(klp_root, func) ? ATTACH_FENTRY : ATTACH_KPROBE;
+	struct mode_facts f = { .has_btf = has_btf };
+
+	/* Asked in this order: the kernel's BTF and livepatch sysfs only as needed. */
+	if (has_btf) {
+		f.patched = klp_sysfs__is_patched(klp_root, func);
+		f.session_cheaper = session_measured_cheaper();
+		f.session = f.session_cheaper && ksession__kernel_has();
+	}
+	return probes__pick_mode(&f);
 }
 
 static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool kprobe_only,
@@ -87,6 +121,15 @@ static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool 
 	case ATTACH_KPROBE:
 		p->info.mode = ATTACH_KPROBE;
 		break;
+	case ATTACH_KPROBE_SESSION:
+		if (!ksession__kernel_has()) {
+			probes__set_err(err, name, "this kernel has no kprobe session programs "
+					"lpsentinel can load (Linux 6.10 to 6.19; 7.0 changed "
+					"their kfuncs); try --mode kprobe");
+			return -EOPNOTSUPP;
+		}
+		p->info.mode = ATTACH_KPROBE_SESSION;
+		break;
 	default:
 		/*
 		 * fentry is cheaper, but attaching it to a function that a livepatch
@@ -129,6 +172,8 @@ static int set_alloc(struct probe_set **out, size_t n, const struct probe_set_op
 		probes__set_err(err, NULL, "cannot size per-CPU buffers");
 		goto cleanup;
 	}
+	for (size_t i = 0; i < n; i++)
+		ps->p[i].sess_link = -1;
 	ps->percpu_buf = calloc((size_t)ps->ncpus, sizeof(struct lps_hist));
 	if (!ps->percpu_buf) {
 		ret = -ENOMEM;

@@ -118,7 +118,7 @@ void self_cost__measure_floors(struct self_cost *sc, const struct probe_set *ps,
 {
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		enum attach_mode m = probe_set__info(ps, i)->mode;
-		struct probe_floor *fl = &sc->floor[m == ATTACH_KPROBE];
+		struct probe_floor *fl = &sc->floor[m - ATTACH_FENTRY];
 
 		if (!fl->measured && !fl->why[0])
 			measure_floor(fl, m, calls);
@@ -127,7 +127,7 @@ void self_cost__measure_floors(struct self_cost *sc, const struct probe_set *ps,
 
 const struct probe_floor *self_cost__floor(const struct self_cost *sc, enum attach_mode mode)
 {
-	const struct probe_floor *fl = &sc->floor[mode == ATTACH_KPROBE];
+	const struct probe_floor *fl = &sc->floor[mode - ATTACH_FENTRY];
 
 	return fl->measured ? fl : NULL;
 }
@@ -193,9 +193,10 @@ struct json_object *self_cost__json(const struct self_cost *sc, const struct pro
 		json_object_object_add(o, "signal_runs", json_object_new_uint64(runs));
 		json_object_object_add(o, "signal_run_ns", json_object_new_uint64(ns));
 	}
-	for (int m = 0; m < 2; m++)
+	for (int m = 0; m < SELF_COST_MODES; m++)
 		if (sc->floor[m].measured || sc->floor[m].why[0])
-			json_object_object_add(floors, m ? "kprobe" : "fentry", floor_json(&sc->floor[m]));
+			json_object_object_add(floors, attach_mode__name(ATTACH_FENTRY + m),
+					       floor_json(&sc->floor[m]));
 	json_object_object_add(o, "probe_floor", floors);
 	return o;
 }
@@ -220,7 +221,7 @@ void self_cost__text(FILE *f, const struct self_cost *sc, const struct probe_set
 				(double)ns / 1e6);
 		fputc('\n', f);
 	}
-	for (int m = 0; m < 2; m++) {
+	for (int m = 0; m < SELF_COST_MODES; m++) {
 		const struct probe_floor *fl = &sc->floor[m];
 
 		if (fl->measured) {
@@ -228,10 +229,10 @@ void self_cost__text(FILE *f, const struct self_cost *sc, const struct probe_set
 			fmt_ns(b, sizeof(b), fl->p50_ns);
 			fprintf(f, "probe floor (%s): %s mean, %s p50 inside every traced call "
 				"(measured on %s); included in the latencies above\n",
-				m ? "kprobe" : "fentry", a, b, FLOOR_FUNC);
+				attach_mode__name(ATTACH_FENTRY + m), a, b, FLOOR_FUNC);
 		} else if (fl->why[0]) {
-			fprintf(f, "probe floor (%s): not measured: %s\n", m ? "kprobe" : "fentry",
-				fl->why);
+			fprintf(f, "probe floor (%s): not measured: %s\n",
+				attach_mode__name(ATTACH_FENTRY + m), fl->why);
 		}
 	}
 }

@@ -18,6 +18,9 @@ struct signals;
 /* Calls of the near-empty function per floor: a few ms, a tight mean. */
 #define SELF_COST_FLOOR_CALLS 2000
 
+/* Attach methods with a floor: every enum attach_mode but auto. */
+#define SELF_COST_MODES (ATTACH_KPROBE_SESSION - ATTACH_FENTRY + 1)
+
 struct probe_floor {
 	bool measured;
 	double mean_ns, p50_ns;	/* recorded latency of bpf_fentry_test1 */
@@ -27,7 +30,8 @@ struct probe_floor {
 
 struct self_cost {
 	int stats_fd;		/* bpf_enable_stats; -errno when the kernel refused */
-	struct probe_floor floor[2];	/* [0] fentry, [1] kprobe */
+	/* One per attach method, [mode - ATTACH_FENTRY]: fentry, kprobe, kprobe_session. */
+	struct probe_floor floor[SELF_COST_MODES];
 };
 
 struct bpf_object;

@@ -57,6 +57,9 @@ struct json_object *report__function_json(const struct probe_info *info, const s
 	json_object_object_add(o, "attach", json_object_new_string(attach_mode__name(info->mode)));
 	json_object_object_add(o, "return", json_object_new_string(ret_kind_name(info->ret_kind)));
 	json_object_object_add(o, "verified", json_object_new_boolean(info->verified));
+	/* Totals since attach (in intervals too): the kernel's counters cannot be split. */
+	json_object_object_add(o, "skipped_entries", json_object_new_uint64(info->skipped_entries));
+	json_object_object_add(o, "skipped_returns", json_object_new_uint64(info->skipped_returns));
 	json_object_object_foreach(stats, key, val)
 		json_object_object_add(o, key, json_object_get(val));
 	json_object_put(stats);
@@ -118,8 +121,13 @@ void report__function_text(FILE *f, const struct probe_info *info, const struct 
 		p99, max);
 	if (h->unmatched)
 		fprintf(f, "  %llu returns without a recorded entry (calls already running when "
-			"the probe attached): not timed\n",
+			"the probe attached, or entries the kernel skipped): not timed\n",
 			(unsigned long long)h->unmatched);
+	if (info->skipped_entries || info->skipped_returns)
+		fprintf(f, "  the kernel skipped %llu entry and %llu return probe runs since attach "
+			"(a probe preempted on that CPU): those calls are counted, not timed\n",
+			(unsigned long long)info->skipped_entries,
+			(unsigned long long)info->skipped_returns);
 	n = text_rows(h, rows);
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].count > peak)

@@ -13,13 +13,20 @@
 . "$(dirname "$0")/lib.sh"
 start_gate_workload
 
-gate_case lp_gate_ok 0
+gate_keep lp_gate_ok
 [[ $(verdict lp_gate_ok) == "('pass', 'kept')" ]] || fail "lp_gate_ok: $(verdict lp_gate_ok)"
 [[ -e /sys/kernel/livepatch/lp_gate_ok ]] || fail "kept patch is not live"
 "$LPS" revert lp_gate_ok --unload >/dev/null
 ok "equivalent patch kept: $(check_of lp_gate_ok version_proc_show latency) latency"
 
-gate_case lp_gate_two 3
-[[ $(check_of lp_gate_two loadavg_proc_show latency) == fail ]] || fail "two: loadavg not blamed"
-[[ $(check_of lp_gate_two version_proc_show latency) != fail ]] || fail "two: version blamed too"
+# version_proc_show's latency is a timing check that the host can fail
+# (gate_keep in lib.sh): blamed with loadavg_proc_show, the gate runs again,
+# twice at most.
+for try in 1 2 3; do
+	gate_case lp_gate_two 3
+	[[ $(check_of lp_gate_two loadavg_proc_show latency) == fail ]] || gate_failed lp_gate_two "loadavg not blamed"
+	[[ $(check_of lp_gate_two version_proc_show latency) == fail ]] || break
+	((try < 3)) || gate_failed lp_gate_two "version_proc_show blamed too, 3 times"
+	echo "note: try $try: version_proc_show blamed too: $(json "$WORK/lp_gate_two.json" "[c['detail'] for f in d['functions'] if f['function']=='version_proc_show' for c in f['checks'] if c['check']=='latency'][0]")"
+done
 ok "two-function patch: loadavg_proc_show blamed, version_proc_show $(check_of lp_gate_two version_proc_show latency)"

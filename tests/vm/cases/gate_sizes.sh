@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 start_gate_workload
 
-gate_case lp_gate_mild 0
+gate_keep lp_gate_mild
 [[ $(verdict lp_gate_mild) == "('pass', 'kept')" ]] || fail "lp_gate_mild: $(verdict lp_gate_mild)"
 "$LPS" revert lp_gate_mild --unload >/dev/null
 ok "small cost kept: $(check_detail lp_gate_mild latency)"

@@ -13,6 +13,9 @@
 # the function the patch replaces): reverted, the blocker named, unloaded.
 # One table row per module; the case fails at the end, listing the failed rows
 # and why, so that one module that fails hides none of the others.
+# Not in sid's CI subset: with the test modules' build it costs CI about
+# 4 minutes, and it passed on 7.2 (all 14 modules, a patch of a module's
+# function among them) when run there with VM_SID_ALL=1 (docs/lab.md).
 . "$(dirname "$0")/lib.sh"
 KT=build/kernel-tests/$LPS_KREL
 SYS=/sys/kernel/livepatch
@@ -299,6 +302,32 @@ done_with test_klp_callbacks_demo
 rmmod test_klp_callbacks_busy || bad test_klp_callbacks_demo "test_klp_callbacks_busy could not be removed after the stall"
 echo "test_klp_callbacks_demo: $((SECONDS - t0)) s"
 
+# A patch of a module's function (7.2's set): test_klp_mod_patch replaces
+# test_klp_mod_target_show, which the target module shows as
+# /proc/test_klp_mod_target; gated under reads of that file, with the target
+# loaded first. Kept, and the file then says it is patched.
+if [[ -e $KT/test_klp_mod_patch.ko ]]; then
+	t0=$SECONDS
+	insmod "$KT/test_klp_mod_target.ko"
+	load --file /proc/test_klp_mod_target
+	gate test_klp_mod_patch test_klp_mod_patch "${FULL[@]}"
+	if gated test_klp_mod_patch test_klp_mod_patch 0 kept test_klp_mod_target_show; then
+		grep -q "this has been live patched" /proc/test_klp_mod_target ||
+			bad test_klp_mod_patch "kept, but /proc/test_klp_mod_target is not the patch's: $(oneline /proc/test_klp_mod_target)"
+	fi
+	stop_loads
+	sysfs_check test_klp_mod_patch
+	done_with test_klp_mod_patch
+	rmmod test_klp_mod_target || bad test_klp_mod_patch "test_klp_mod_target could not be removed after the patch"
+	echo "test_klp_mod_patch: $((SECONDS - t0)) s"
+fi
+
+# A livepatch this case does not know yet (a newer kernel's set) fails its
+# row rather than passing unexercised.
+for m in "${mods[@]}"; do
+	[[ -n ${SYSM[$m]:-} ]] || bad "$m" "a livepatch this case does not exercise yet: add it"
+done
+
 # The table, then the verdict.
 echo
 printf '%-26s %-22s %-26s %-14s %-5s %s\n' module kernel inspect "sysfs match" row gate
@@ -306,7 +335,8 @@ nbad=0
 for m in "${mods[@]}"; do
 	r=ok
 	[[ -z ${WHY[$m]:-} ]] || { r=FAIL; nbad=$((nbad + 1)); }
-	printf '%-26s %-22s %-26s %-14s %-5s %s\n' "$m" "$LPS_KREL" "${INS[$m]}" "${SYSM[$m]:0:14}" "$r" "${GATE[$m]:--}"
+	sm=${SYSM[$m]:--}
+	printf '%-26s %-22s %-26s %-14s %-5s %s\n' "$m" "$LPS_KREL" "${INS[$m]}" "${sm:0:14}" "$r" "${GATE[$m]:--}"
 done
 echo
 for m in "${mods[@]}"; do [[ -z ${WHY[$m]:-} ]] || echo "FAIL $m: ${WHY[$m]}"; done

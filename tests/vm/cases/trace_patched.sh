@@ -6,6 +6,9 @@
 #     it and never run it (docs/kernel-facts.md); lpsentinel must then fail loudly
 #     through its kprobe witness, never report a silent zero.
 # Counts must be exact wherever lpsentinel reports success.
+# On sid's kernel too: BPF trampolines and livepatch share ftrace call
+# sites, and how they share them changes between kernels (docs/lab.md).
+# vm-sid: yes
 . "$(dirname "$0")/lib.sh"
 
 FN=cmdline_proc_show
@@ -67,4 +70,19 @@ else
 	[[ $rc == 1 ]] || fail "forced fentry: exit $rc"
 	grep -q "ran 0 times while a kprobe counted" "$WORK/forced.err" || { cat "$WORK/forced.err"; fail "no witness message"; }
 	ok "forced fentry after the patch is broken on this kernel and was caught: $(cat "$WORK/forced.err")"
+fi
+
+# 4. kprobe session (6.10+) on the patched function: an fprobe beside the
+#    livepatch's IPMODIFY ftrace_ops; the entry is the original's, the return
+#    the replacement's. Exact, and the patch stays in effect.
+if has_ksession; then
+	start_trace session "$FN" --mode kprobe-session --json
+	"$LPLOAD" --file /proc/cmdline --procs 2 --count 500 >/dev/null
+	stop_trace
+	[[ $(fn_field "$WORK/session.out" "$FN" attach) == kprobe_session ]] || fail "--mode kprobe-session did not attach a session"
+	calls=$(fn_field "$WORK/session.out" "$FN" calls)
+	[[ $calls == 500 ]] || fail "kprobe-session on patched: calls=$calls, want 500"
+	[[ $(fn_field "$WORK/session.out" "$FN" recorded) == 500 ]] || fail "kprobe-session on patched: not every latency paired"
+	grep -q "lp_cmdline: patched" /proc/cmdline || fail "patch not in effect beside the session probe"
+	ok "kprobe session on a patched function: $calls calls, all paired, the replacement ran"
 fi

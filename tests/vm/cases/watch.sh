@@ -7,12 +7,19 @@
 # hand-over, unwatched functions, kill -9 at random points) is in watch_ops.sh.
 # vm-timeout: 900
 # Exclusive: the daemon's verdicts compare rolling baselines with observe
-# windows; lp_gate_ok must be kept after the restart, so its system
-# run-queue check must pass (a loaded host once failed it, x2.1), and the
-# revert time after insmod is reported.
+# windows; lp_gate_ok must be kept after the restart (its system run-queue
+# check runs at 50 ms here, below), and the revert time after insmod is
+# reported.
 # vm-exclusive: yes
 . "$(dirname "$0")/lib.sh"
 . tests/vm/watch_lib.sh
+# The system run-queue check at 50 ms, not 1 ms: this case proves the
+# daemon's verdicts and its restart, and CI's host once kept the guest's
+# vCPUs waiting 2 to 35 ms (gate.sh on 6.1 and 6.12, same run), which moves
+# that check in one window and not the other. The check itself, passing and
+# failing, is proven by gate_signals.sh and gate_signals_fail.sh.
+sed -i 's/^\(      min_delta_ns:\) 1000000 # \.\.\.and at least 1 ms worse$/\1 50000000/' "$WORK/rules.yaml"
+grep -q '^      min_delta_ns: 50000000$' "$WORK/rules.yaml" || fail "rules: run-queue min_delta_ns not set"
 
 start_watching
 
