@@ -12,7 +12,9 @@
  * with --getpid, for patches of syscalls), sleeping N us after each
  * with --pause-us: tasks that never sleep hold up RCU-tasks grace periods,
  * which BPF trampolines and livepatch transitions wait for. --count N splits exactly N
- * operations across the workers; --seconds S runs for S seconds. Prints
+ * operations across the workers; --seconds S runs for S seconds, or until
+ * SIGINT or SIGTERM (a test stops the load when its tracer is done, however
+ * long the tracer took to start). Prints
  * "ops=N errors=E seconds=X ops_per_s=Y"; an operation whose read or write
  * (or open) failed counts in errors as well as in ops.
  */
@@ -38,6 +40,19 @@ struct load {
 struct tally {
 	long long ops, errors;
 };
+
+/* A --seconds run stopped early: the parent passes the signal to its workers. */
+static volatile sig_atomic_t stop_req;
+static pid_t workers[1024];
+static volatile sig_atomic_t nworkers;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_req = 1;
+	for (sig_atomic_t i = 0; i < nworkers; i++)
+		kill(workers[i], SIGTERM);
+}
 
 static double now_s(void)
 {
@@ -79,7 +94,7 @@ static struct tally worker(const struct load *l, long count)
 	int fd = -1;
 
 	for (;;) {
-		if (l->count ? t.ops >= count : (t.ops % 64 == 0 && now_s() >= end))
+		if (l->count ? t.ops >= count : (stop_req || (t.ops % 64 == 0 && now_s() >= end)))
 			break;
 		if (one_op(l, &fd))
 			t.errors++;
@@ -173,6 +188,14 @@ int main(int argc, char **argv)
 	if (pipe(pipefd))
 		return perror("lpload: pipe"), 1;
 
+	if (!l.count) {
+		/* SA_RESTART: the parent's read() and wait() below go on. */
+		struct sigaction sa = { .sa_handler = on_stop, .sa_flags = SA_RESTART };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	start = now_s();
 	for (long i = 0; i < l.procs; i++) {
 		/* Split --count exactly: the first count % procs workers do one more. */
@@ -182,12 +205,17 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			return perror("lpload: fork"), 1;
 		if (pid == 0) {
+			nworkers = 0;	/* a worker signals no sibling */
 			close(pipefd[0]);
 			t = worker(&l, share);
 			if (write(pipefd[1], &t, sizeof(t)) != sizeof(t))
 				_exit(1);
 			_exit(0);
 		}
+		workers[i] = pid;
+		nworkers = (sig_atomic_t)(i + 1);
+		if (stop_req)	/* a signal before this worker was known */
+			kill(pid, SIGTERM);
 	}
 	close(pipefd[1]);
 	while (read(pipefd[0], &t, sizeof(t)) == sizeof(t)) {

@@ -20,6 +20,7 @@ enum cli_store {
 	CLI_FLAG,	/* a bool, to true */
 	CLI_STRING,	/* a const char *, to the argument */
 	CLI_SECONDS,	/* a double, to the argument (cli__opt_seconds, bad its usage error) */
+	CLI_PERCENT,	/* a double in (0, 100], to the argument (bad its usage error) */
 };
 
 /* One option. Every verb also gets -h/--help, which is not in its table. */
@@ -32,7 +33,7 @@ struct cli_opt {
 	bool many;		/* may be repeated: "[--x ARG]..." in the synopsis */
 	enum cli_store store;
 	size_t offset;		/* of the field it sets, in the verb's arguments */
-	const char *bad;	/* CLI_SECONDS: the start of its usage error ("-d wants seconds") */
+	const char *bad;	/* CLI_SECONDS, CLI_PERCENT: the start of its usage error ("-d wants seconds") */
 };
 
 /* 0, or (a build error) when type's field is not a ctype. */
@@ -46,6 +47,8 @@ struct cli_opt {
 #define CLI_SET_STRING(type, field) .store = CLI_STRING, CLI_AT(type, field, const char *)
 #define CLI_SET_SECONDS(type, field, usage_error) \
 	.store = CLI_SECONDS, CLI_AT(type, field, double), .bad = usage_error
+#define CLI_SET_PERCENT(type, field, usage_error) \
+	.store = CLI_PERCENT, CLI_AT(type, field, double), .bad = usage_error
 
 /* One verb. Its options end with an entry whose name is NULL. */
 struct cli_verb {

@@ -231,6 +231,61 @@ static const char *fentry_target(const char *func)
 	return t && *t ? t : func;
 }
 
+/*
+ * Attaches instance skel's entry and return programs to p's function.
+ * Return probe first: a call already running when the entry probe arrives
+ * then shows up as one unmatched return, while the other order would push
+ * entries that no return ever pops for as long as the gap lasts (seconds
+ * under emulation), filling the task's stack with stale frames.
+ */
+static int attach_links(struct probe *p, struct trace_bpf *skel, bool fentry)
+{
+	const char *sym = p->info.probe;
+	int ret;
+
+	if (fentry) {
+		skel->links.lps_fexit = bpf_program__attach(skel->progs.lps_fexit);
+		ret = skel->links.lps_fexit ? 0 : -errno;
+		if (!ret) {
+			skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
+			ret = skel->links.lps_fentry ? 0 : -errno;
+		}
+	} else if (p->info.addr) {
+		skel->links.lps_kretprobe = attach_kprobe_at(skel->progs.lps_kretprobe, true,
+							     p->info.addr);
+		ret = skel->links.lps_kretprobe ? 0 : -errno;
+		if (!ret) {
+			skel->links.lps_kprobe = attach_kprobe_at(skel->progs.lps_kprobe, false,
+								  p->info.addr);
+			ret = skel->links.lps_kprobe ? 0 : -errno;
+		}
+	} else {
+		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, sym,
+							     p->kretprobe_event);
+		ret = skel->links.lps_kretprobe ? 0 : -errno;
+		if (!ret) {
+			skel->links.lps_kprobe =
+				bpf_program__attach_kprobe(skel->progs.lps_kprobe, false, sym);
+			ret = skel->links.lps_kprobe ? 0 : -errno;
+		}
+	}
+	return ret;
+}
+
+/* Destroys the links attach_links made, leaving the programs and their counts loaded. */
+static void detach_links(struct probe *p)
+{
+	struct trace_bpf *skel = p->skel;
+	struct bpf_link **links[] = { &skel->links.lps_fentry, &skel->links.lps_fexit,
+				      &skel->links.lps_kprobe, &skel->links.lps_kretprobe };
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		bpf_link__destroy(*links[i]);
+		*links[i] = NULL;
+	}
+	kretprobe__remove(p->kretprobe_event);
+}
+
 /* Loads and attaches instance idx with the given method. */
 static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		      bool with_witness, struct probe_err *err)
@@ -291,38 +346,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		}
 	}
 
-	/*
-	 * Return probe first: a call already running when the entry probe arrives
-	 * then shows up as one unmatched return, while the other order would push
-	 * entries that no return ever pops for as long as the gap lasts (seconds
-	 * under emulation), filling the task's stack with stale frames.
-	 */
-	if (fentry) {
-		skel->links.lps_fexit = bpf_program__attach(skel->progs.lps_fexit);
-		ret = skel->links.lps_fexit ? 0 : -errno;
-		if (!ret) {
-			skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
-			ret = skel->links.lps_fentry ? 0 : -errno;
-		}
-	} else if (p->info.addr) {
-		skel->links.lps_kretprobe = attach_kprobe_at(skel->progs.lps_kretprobe, true,
-							     p->info.addr);
-		ret = skel->links.lps_kretprobe ? 0 : -errno;
-		if (!ret) {
-			skel->links.lps_kprobe = attach_kprobe_at(skel->progs.lps_kprobe, false,
-								  p->info.addr);
-			ret = skel->links.lps_kprobe ? 0 : -errno;
-		}
-	} else {
-		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, sym,
-							     p->kretprobe_event);
-		ret = skel->links.lps_kretprobe ? 0 : -errno;
-		if (!ret) {
-			skel->links.lps_kprobe =
-				bpf_program__attach_kprobe(skel->progs.lps_kprobe, false, sym);
-			ret = skel->links.lps_kprobe ? 0 : -errno;
-		}
-	}
+	ret = attach_links(p, skel, fentry);
 	if (ret) {
 		probes__set_err(err, name, "kernel refused to attach the %s probe: %s",
 			attach_mode__name(mode), strerror(-ret));
@@ -499,6 +523,42 @@ int probe_set__verify(struct probe_set *ps, struct probe_err *err)
 			return ret;
 	}
 	return 0;
+}
+
+int probe_set__pause(struct probe_set *ps, size_t i)
+{
+	struct probe *p = &ps->p[i];
+
+	if (!p->skel || p->paused)
+		return 0;
+	if (!p->info.verified)
+		return -EAGAIN;
+	detach_links(p);
+	p->paused = true;
+	return 0;
+}
+
+int probe_set__resume(struct probe_set *ps, size_t i, struct probe_err *err)
+{
+	struct probe *p = &ps->p[i];
+	int ret;
+
+	if (!p->skel || !p->paused)
+		return 0;
+	ret = attach_links(p, p->skel, p->info.mode == ATTACH_FENTRY);
+	if (ret) {
+		detach_links(p);
+		probes__set_err(err, p->info.name, "kernel refused to attach the %s probe again: %s",
+				attach_mode__name(p->info.mode), strerror(-ret));
+		return ret;
+	}
+	p->paused = false;
+	return 0;
+}
+
+bool probe_set__paused(const struct probe_set *ps, size_t i)
+{
+	return ps->p[i].paused;
 }
 
 int probe_set__task_stacks_fd(const struct probe_set *ps)

@@ -118,6 +118,15 @@ size_t probe_set__count(const struct probe_set *ps);
 int probe_set__run_stats(const struct probe_set *ps, __u64 *run_ns, __u64 *runs);
 /* The same for function i's programs alone (its probes and witness). */
 int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_ns, __u64 *runs);
+/*
+ * A CPU budget's gaps (budget.h): detaches function i's probes, keeping its
+ * programs and counts, and attaches them again. Only verified probes pause
+ * (a paused probe would look broken to its witness). resume: 0 or -errno,
+ * with err saying why (the function's probes then stay detached).
+ */
+int probe_set__pause(struct probe_set *ps, size_t i);
+int probe_set__resume(struct probe_set *ps, size_t i, struct probe_err *err);
+bool probe_set__paused(const struct probe_set *ps, size_t i);
 /* The task-stack map every probe shares (after attach), for bpf/signals.bpf.c; -1 before. */
 int probe_set__task_stacks_fd(const struct probe_set *ps);
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);

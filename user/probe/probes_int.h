@@ -16,6 +16,7 @@ struct probe {
 	int sess_link;			/* its kprobe_multi link, -1 when none */
 	struct bpf_link *witness;
 	__u64 witness_seen;	/* what the witness had counted at the previous check */
+	bool paused;		/* programs loaded, links detached (a CPU budget's gap) */
 	/* Skipped runs of instances this probe had before (replaced by kprobes). */
 	__u64 skipped_entries_before, skipped_returns_before;
 	char kretprobe_event[KRETPROBE_EVENT_LEN];	/* tracefs event, when used */

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The CPU budget's duty cycle (budget.h): windows and gaps from measured costs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <cmocka.h>
+#include "budget.h"
+
+/* 1 M calls/s at 300 ns of BPF time each, factor 1.5: 45 % of a CPU attached. */
+static void test_hot_function_duty(void **state)
+{
+	struct budget b;
+	double t = 100, full;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.5, t);
+	assert_int_equal(b.phase, BUDGET_ATTACHED);
+	t += BUDGET_WINDOW_S;
+	assert_int_equal(budget__window_done(&b, t, 250000, 75000000, 500000), BUDGET_DETACHED);
+	full = budget__full_cost_pct(&b);
+	assert_true(fabs(full - 45.0) < 1e-6);
+	assert_true(fabs(b.duty - 1.0 / 45) < 1e-9);
+	/* Window 0.25 s, gap 0.25 * 44 = 11 s: duty 1/45. */
+	assert_true(fabs(b.phase_end - (t + 11.0)) < 1e-9);
+	/* Over one whole cycle the attached share is the duty, and the cost the budget. */
+	t = b.phase_end;
+	budget__gap_done(&b, t);
+	assert_true(fabs(b.phase_end - t - BUDGET_WINDOW_S) < 1e-9);
+	t += BUDGET_WINDOW_S;
+	budget__window_done(&b, t, 250000, 75000000, 500000);
+	assert_true(fabs(budget__sampled(&b, t) - 0.5 / 11.5) < 1e-9);
+	/* 500000 calls counted in 0.5 s of 11.5: 11.5 M over the run. */
+	assert_true(fabs(budget__estimate_calls(&b, 500000, t) - 11.5e6) < 1);
+}
+
+static void test_cold_function_always_on(void **state)
+{
+	struct budget b;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.5, 0);
+	/* 1000 calls/s at 300 ns: 0.045 % of a CPU, under the budget. */
+	assert_int_equal(budget__window_done(&b, BUDGET_WINDOW_S, 250, 75000, 500), BUDGET_ATTACHED);
+	assert_true(b.duty == 1);
+	assert_true(budget__sampled(&b, BUDGET_WINDOW_S) == 1);
+}
+
+/* Statistics off or no calls: nothing to size the duty with, stay attached. */
+static void test_unmeasured_stays_attached(void **state)
+{
+	struct budget b;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.5, 0);
+	assert_int_equal(budget__window_done(&b, 0.25, 0, 0, 0), BUDGET_ATTACHED);
+	assert_int_equal(budget__window_done(&b, 0.5, 1000000, 0, 0), BUDGET_ATTACHED);
+	assert_true(b.duty == 1);
+}
+
+/* So hot that 0.25 s windows would need gaps over the cap: shorter windows. */
+static void test_gap_capped(void **state)
+{
+	struct budget b;
+	double t = 0.25, window;
+
+	(void)state;
+	budget__init(&b, 0.1, 1.0, 0);
+	/* 10 M calls/s at 1000 ns: 1000 % of a CPU; duty 1e-4 wanted. */
+	budget__window_done(&b, t, 2500000, 2500000000ULL, 5000000);
+	assert_true(fabs(b.phase_end - t - BUDGET_MAX_GAP_S) < 1e-9);
+	window = b.next_window_s;
+	/* The shortest window, 20 ms in 30 s: 6.7e-4, over the budget, and said. */
+	assert_true(fabs(window - 0.02) < 1e-12);
+	assert_true(fabs(b.duty - 0.02 / 30.02) < 1e-12);
+	assert_true(budget__full_cost_pct(&b) * b.duty > b.cpu_pct);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hot_function_duty),
+		cmocka_unit_test(test_cold_function_always_on),
+		cmocka_unit_test(test_unmeasured_stays_attached),
+		cmocka_unit_test(test_gap_capped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

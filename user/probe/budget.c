@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The CPU budget's duty cycle (budget.h): how long to stay attached, how long away. */
+#include <math.h>
+#include "budget.h"
+
+/* A window shorter than this is mostly the attach itself. */
+#define BUDGET_MIN_WINDOW_S 0.02
+
+void budget__init(struct budget *b, double cpu_pct, double overhead_factor, double now)
+{
+	*b = (struct budget){
+		.cpu_pct = cpu_pct,
+		.overhead_factor = overhead_factor >= 1 ? overhead_factor : 1,
+		.phase = BUDGET_ATTACHED,
+		.phase_end = now + BUDGET_WINDOW_S,
+		.window_start = now,
+		.duty = 1,
+		.started = now,
+	};
+}
+
+double budget__full_cost_pct(const struct budget *b)
+{
+	return b->calls_per_s * b->ns_per_call * b->overhead_factor / 1e9 * 100;
+}
+
+enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
+				      __u64 run_ns, __u64 runs)
+{
+	double full, window = BUDGET_WINDOW_S, gap, window_s = now - b->window_start;
+
+	b->windows++;
+	b->attached_s += window_s;
+	if (window_s > 0)
+		b->calls_per_s = (double)calls / window_s;
+	/* Per call, not per run: entry and return are two runs of one call. */
+	if (runs && calls)
+		b->ns_per_call = (double)run_ns / (double)calls;
+	full = budget__full_cost_pct(b);
+	/* Not measured yet (no calls, or statistics off from the start): stay attached. */
+	b->duty = full > b->cpu_pct && b->ns_per_call > 0 ? b->cpu_pct / full : 1;
+	if (b->duty >= 1) {
+		b->phase = BUDGET_ATTACHED;
+		b->window_start = now;
+		b->phase_end = now + window;
+		return b->phase;
+	}
+	gap = window * (1 / b->duty - 1);
+	if (gap > BUDGET_MAX_GAP_S) {
+		/* Keep a regression visible within the gap: shorter windows instead. */
+		gap = BUDGET_MAX_GAP_S;
+		window = fmax(BUDGET_MIN_WINDOW_S, gap * b->duty / (1 - b->duty));
+		/* The shortest window may still be over the budget: say what it is. */
+		b->duty = window / (window + gap);
+	}
+	b->phase = BUDGET_DETACHED;
+	b->phase_end = now + gap;
+	/* The next window's length rides along: the gap ends, then window seconds. */
+	b->next_window_s = window;
+	return b->phase;
+}
+
+void budget__gap_done(struct budget *b, double now)
+{
+	b->phase = BUDGET_ATTACHED;
+	b->window_start = now;
+	b->phase_end = now + (b->next_window_s > 0 ? b->next_window_s : BUDGET_WINDOW_S);
+}
+
+double budget__sampled(const struct budget *b, double now)
+{
+	double elapsed = now - b->started, attached = b->attached_s;
+
+	/* The window open now counts as far as it went. */
+	if (b->phase == BUDGET_ATTACHED)
+		attached += fmax(0, now - b->window_start);
+	if (elapsed <= 0)
+		return 1;
+	return fmin(1, attached / elapsed);
+}
+
+double budget__estimate_calls(const struct budget *b, __u64 counted, double now)
+{
+	double s = budget__sampled(b, now);
+
+	return s > 0 ? (double)counted / s : 0;
+}

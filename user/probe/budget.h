@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A CPU budget for a hot function (--cpu-budget, cpu_budget in rules): its
+ * probes run in attached windows that take a fraction of the time, the duty,
+ * chosen so that what they cost stays within the budget.
+ *
+ * Why windows and not sampled calls: a probe that runs on every call and
+ * samples inside costs at least the empty fentry+fexit pair per call (the
+ * floor, docs/benchmarks.md), so a function called a million times a second
+ * costs tens of percent of a CPU whatever the probe does. Only a detached
+ * probe costs nothing. Call counts are then exact inside the windows and
+ * estimated over the whole run (counted / duty); every report says so.
+ *
+ * The controller is plain arithmetic on what the windows measured (calls,
+ * and the kernel's BPF run-time statistics of the function's programs), so it
+ * is unit-tested without a kernel; the verbs attach and detach (probes.h).
+ */
+#ifndef LPS_BUDGET_H
+#define LPS_BUDGET_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+/* The shortest attached window: an attach costs milliseconds of kernel time. */
+#define BUDGET_WINDOW_S 0.25
+/* The longest detached gap: a regression still shows within a minute. */
+#define BUDGET_MAX_GAP_S 30.0
+
+enum budget_phase {
+	BUDGET_ATTACHED = 0,
+	BUDGET_DETACHED,
+};
+
+struct budget {
+	double cpu_pct;		/* the budget: percent of one CPU */
+	/*
+	 * What a call costs in all, per ns of BPF run time the kernel accounts
+	 * to the programs: the trampoline or kprobe around them is not counted
+	 * there (make bench: the floor over the lpsentinel probe's run time).
+	 */
+	double overhead_factor;
+	enum budget_phase phase;
+	double phase_end;	/* clock__now_s() when the phase ends */
+	double window_start;	/* clock__now_s() when the attached window began */
+	double next_window_s;	/* length of the window after the gap */
+	double duty;		/* fraction of time attached; 1 until measured */
+	double ns_per_call;	/* BPF run time per call, last measured; 0: not yet */
+	double calls_per_s;	/* call rate in the last attached window */
+	double attached_s;	/* time attached, all windows */
+	double started;		/* clock__now_s() at budget__init */
+	__u64 windows;		/* attached windows ended */
+};
+
+/* Starts attached (the first window measures); cpu_pct in (0, 100]. */
+void budget__init(struct budget *b, double cpu_pct, double overhead_factor, double now);
+
+/*
+ * The attached window (since b->window_start) ends now: calls it counted, and the BPF run time and runs of the function's programs in it
+ * (runs 0: statistics were off, the previous cost per call stands). Returns
+ * the phase that follows (BUDGET_ATTACHED when the budget allows always-on),
+ * with b->phase_end set.
+ */
+enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
+				      __u64 run_ns, __u64 runs);
+
+/* A detached gap ended: the next window starts attached. */
+void budget__gap_done(struct budget *b, double now);
+
+/* Share of the elapsed time the probes were attached, in [0, 1]. */
+double budget__sampled(const struct budget *b, double now);
+
+/* What the probes would cost attached all the time, percent of one CPU (0: not measured). */
+double budget__full_cost_pct(const struct budget *b);
+
+/* Calls over the whole run, from those counted in windows: counted / sampled share. */
+double budget__estimate_calls(const struct budget *b, __u64 counted, double now);
+
+#endif

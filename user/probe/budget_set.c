@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/* CPU budgets of a probe set's functions (budget_set.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "budget_set.h"
+#include "clock.h"
+#include "log.h"
+
+struct budget_fn {
+	struct budget b;
+	__u64 calls0, run_ns0, runs0;	/* at the start of the current window */
+	double switch_s;		/* spent in attaching and detaching */
+};
+
+struct budget_set {
+	struct budget_fn *f;
+	size_t n;
+	struct lps_hist *h;	/* one reading of every function */
+	int stats_fd;		/* BPF run-time statistics, on while held */
+};
+
+static double factor_of(enum attach_mode mode)
+{
+	return mode == ATTACH_KPROBE ? BUDGET_FACTOR_KPROBE : BUDGET_FACTOR_FENTRY;
+}
+
+int budget_set__new(struct budget_set **out, const struct probe_set *ps, double cpu_pct,
+		    double now)
+{
+	struct budget_set *bs = calloc(1, sizeof(*bs));
+	size_t n = probe_set__count(ps);
+
+	*out = NULL;
+	if (!bs)
+		return -ENOMEM;
+	bs->n = n;
+	bs->stats_fd = -1;
+	bs->f = calloc(n ? n : 1, sizeof(*bs->f));
+	bs->h = calloc(n ? n : 1, sizeof(*bs->h));
+	if (!bs->f || !bs->h) {
+		budget_set__destroy(bs);
+		return -ENOMEM;
+	}
+	/* Without run-time statistics no cost is measured and nothing pauses. */
+	bs->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (bs->stats_fd < 0)
+		lps_warn("--cpu-budget: the kernel refused BPF run-time statistics (%s); "
+			 "the probes stay attached", strerror(errno));
+	for (size_t i = 0; i < n; i++)
+		budget__init(&bs->f[i].b, cpu_pct, factor_of(probe_set__info(ps, i)->mode), now);
+	*out = bs;
+	return 0;
+}
+
+/* Marks the start of function i's window: counts and run time so far. */
+static void window_start(struct budget_fn *f, const struct probe_set *ps, size_t i, __u64 calls)
+{
+	f->calls0 = calls;
+	if (probe_set__func_run_stats(ps, i, &f->run_ns0, &f->runs0))
+		f->run_ns0 = f->runs0 = 0;
+}
+
+int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
+		     struct probe_err *err)
+{
+	bool read = false;
+	int ret;
+
+	for (size_t i = 0; i < bs->n; i++) {
+		struct budget_fn *f = &bs->f[i];
+		__u64 run_ns = 0, runs = 0;
+
+		if (now < f->b.phase_end)
+			continue;
+		if (!read) {
+			ret = probe_set__read(ps, bs->h);
+			if (ret)
+				return ret;
+			read = true;
+		}
+		if (f->b.phase == BUDGET_DETACHED) {
+			double t0 = clock__now_s();
+
+			ret = probe_set__resume(ps, i, err);
+			if (ret)
+				return ret;
+			now = clock__now_s();
+			f->switch_s += now - t0;
+			budget__gap_done(&f->b, now);
+			window_start(f, ps, i, bs->h[i].calls);
+			continue;
+		}
+		if (probe_set__func_run_stats(ps, i, &run_ns, &runs))
+			run_ns = runs = 0;
+		if (bs->stats_fd < 0)
+			runs = 0;	/* counted by nobody: no cost measured */
+		if (budget__window_done(&f->b, now, bs->h[i].calls - f->calls0,
+					run_ns - f->run_ns0, runs - f->runs0) == BUDGET_ATTACHED) {
+			window_start(f, ps, i, bs->h[i].calls);
+			continue;
+		}
+		/* An unverified probe stays attached until its witness has seen it run. */
+		ret = probe_set__pause(ps, i);
+		f->switch_s += clock__now_s() - now;
+		if (ret == -EAGAIN) {
+			budget__gap_done(&f->b, now);
+			window_start(f, ps, i, bs->h[i].calls);
+		}
+	}
+	return 0;
+}
+
+double budget_set__next_due(const struct budget_set *bs)
+{
+	double due = INFINITY;
+
+	for (size_t i = 0; i < bs->n; i++)
+		due = fmin(due, bs->f[i].b.phase_end);
+	return due;
+}
+
+const struct budget *budget_set__get(const struct budget_set *bs, size_t i)
+{
+	return &bs->f[i].b;
+}
+
+struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u64 counted,
+				     double now)
+{
+	const struct budget *b = &bs->f[i].b;
+	struct json_object *o = json_object_new_object();
+	double full = budget__full_cost_pct(b);
+
+	json_object_object_add(o, "cpu_budget_pct", json_object_new_double(b->cpu_pct));
+	json_object_object_add(o, "full_cost_pct", b->ns_per_call > 0 ?
+			       json_object_new_double(full) : NULL);
+	json_object_object_add(o, "duty", json_object_new_double(b->duty));
+	json_object_object_add(o, "sampled", json_object_new_double(budget__sampled(b, now)));
+	json_object_object_add(o, "windows", json_object_new_uint64(b->windows));
+	json_object_object_add(o, "switch_s", json_object_new_double(bs->f[i].switch_s));
+	json_object_object_add(o, "calls_counted", json_object_new_uint64(counted));
+	json_object_object_add(o, "calls_estimated",
+			       json_object_new_double(round(budget__estimate_calls(b, counted, now))));
+	json_object_object_add(o, "over_budget", json_object_new_boolean(full * b->duty >
+									  b->cpu_pct * 1.0001));
+	return o;
+}
+
+int budget_set__text(const struct budget_set *bs, size_t i, __u64 counted, double now,
+		     char *buf, size_t len)
+{
+	const struct budget *b = &bs->f[i].b;
+	double s = budget__sampled(b, now);
+
+	if (s >= 1)
+		return snprintf(buf, len, "budget %.3g%%: attached all the time (%.3g%% of a CPU "
+				"measured)", b->cpu_pct, budget__full_cost_pct(b));
+	return snprintf(buf, len, "budget %.3g%%: sampled %.2f%% of the time, %llu calls counted, "
+			"about %.0f in all", b->cpu_pct, s * 100, (unsigned long long)counted,
+			budget__estimate_calls(b, counted, now));
+}
+
+void budget_set__destroy(struct budget_set *bs)
+{
+	if (!bs)
+		return;
+	if (bs->stats_fd >= 0)
+		close(bs->stats_fd);
+	free(bs->f);
+	free(bs->h);
+	free(bs);
+}
