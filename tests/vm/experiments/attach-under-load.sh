@@ -21,3 +21,5 @@ run a kprobe
 run b kprobe
 run c fentry
 run d fentry
+run e kprobe
+run f kprobe
