@@ -43,6 +43,14 @@ struct {
 	__type(value, __u64);
 } witness SEC(".maps");
 
+/*
+ * When this function's probes were last attached (CLOCK_MONOTONIC ns, written
+ * by userspace before a CPU budget attaches them again; 0 otherwise). A frame
+ * older than that was pushed in an earlier window and its return was never
+ * seen: paired with a return now it would read as a call as long as the gap.
+ */
+volatile __u64 lps_window_start_ns = 0;
+
 static __always_inline void count_drop(__u32 why)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &why);
@@ -105,7 +113,8 @@ static __always_inline __u64 pop_frame(struct lps_task_stack *st, __u32 idx)
 	return 0;
 }
 
-static __always_inline void on_return(__u64 ret)
+/* windowed: only the kprobe path, the one CPU budgets detach and attach again. */
+static __always_inline void on_return(__u64 ret, bool windowed)
 {
 	/* First: the latency excludes what the probe itself does after it. */
 	__u64 now = bpf_ktime_get_ns();
@@ -119,7 +128,7 @@ static __always_inline void on_return(__u64 ret)
 		return;
 	st = bpf_task_storage_get(&task_stacks, bpf_get_current_task_btf(), 0, 0);
 	ts = st ? pop_frame(st, idx) : 0;
-	if (!ts) {
+	if (!ts || (windowed && ts < lps_window_start_ns)) {
 		h->unmatched++;
 		return;
 	}
@@ -143,7 +152,7 @@ int lps_fexit(__u64 *ctx)
 
 	/* bpf_get_func_ret finds the return slot whatever the argument count. */
 	bpf_get_func_ret(ctx, &ret);
-	on_return(ret);
+	on_return(ret, false);
 	return 0;
 }
 
@@ -157,7 +166,7 @@ int BPF_KPROBE(lps_kprobe)
 SEC("kretprobe")
 int BPF_KRETPROBE(lps_kretprobe)
 {
-	on_return(PT_REGS_RC(ctx));
+	on_return(PT_REGS_RC(ctx), true);
 	return 0;
 }
 

@@ -77,6 +77,21 @@ static void test_gap_capped(void **state)
 	assert_true(budget__full_cost_pct(&b) * b.duty > b.cpu_pct);
 }
 
+/* A little over the budget: a gap too short to pay for the switches, stays attached. */
+static void test_short_gap_stays_attached(void **state)
+{
+	struct budget b;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.0, 0);
+	/* 40000 calls/s at 300 ns: 1.2 % of a CPU, duty 0.83, gap 0.05 s. */
+	assert_int_equal(budget__window_done(&b, 0.25, 10000, 3000000, 20000), BUDGET_ATTACHED);
+	assert_true(b.duty == 1);
+	assert_true(budget__full_cost_pct(&b) * b.duty > b.cpu_pct);
+	/* At 3 % of a CPU (duty 1/3, gap 0.5 s) it detaches. */
+	assert_int_equal(budget__window_done(&b, 0.5, 25000, 7500000, 50000), BUDGET_DETACHED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +99,7 @@ int main(void)
 		cmocka_unit_test(test_cold_function_always_on),
 		cmocka_unit_test(test_unmeasured_stays_attached),
 		cmocka_unit_test(test_gap_capped),
+		cmocka_unit_test(test_short_gap_stays_attached),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,15 +43,18 @@ struct tally {
 
 /* A --seconds run stopped early: the parent passes the signal to its workers. */
 static volatile sig_atomic_t stop_req;
-static pid_t workers[1024];
+static volatile pid_t workers[1024];	/* volatile: stored before nworkers grows */
 static volatile sig_atomic_t nworkers;
 
 static void on_stop(int sig)
 {
+	int saved = errno;	/* kill() must not change what the code it interrupted reads */
+
 	(void)sig;
 	stop_req = 1;
 	for (sig_atomic_t i = 0; i < nworkers; i++)
 		kill(workers[i], SIGTERM);
+	errno = saved;
 }
 
 static double now_s(void)

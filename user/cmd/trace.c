@@ -202,7 +202,7 @@ static int run_trace(const struct trace_args *a)
 	 */
 	if (a->cpu_budget && popts.mode != ATTACH_AUTO && popts.mode != ATTACH_KPROBE) {
 		lps_err("--cpu-budget attaches kprobes (fentry probes attached again missed "
-			"calls, session probes are not paused); leave out --mode");
+			"calls, session probes are not paused): --mode auto or kprobe only");
 		return CLI_EXIT_ERROR;
 	}
 	if (a->cpu_budget)
@@ -254,7 +254,7 @@ static int run_trace(const struct trace_args *a)
 	if (a->cpu_budget) {
 		ret = budget_set__new(&bs, ps, a->cpu_budget, start);
 		if (ret) {
-			lps_err("out of memory for CPU budgets");
+			lps_err("cannot start the CPU budgets: %s", strerror(-ret));
 			goto cleanup;
 		}
 	}

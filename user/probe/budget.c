@@ -46,6 +46,14 @@ enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 		return b->phase;
 	}
 	gap = window * (1 / b->duty - 1);
+	if (gap < BUDGET_MIN_GAP_S) {
+		/* Too short a gap to pay for its switches: attached, over budget. */
+		b->duty = 1;
+		b->phase = BUDGET_ATTACHED;
+		b->window_start = now;
+		b->phase_end = now + window;
+		return b->phase;
+	}
 	if (gap > BUDGET_MAX_GAP_S) {
 		/* Keep a regression visible within the gap: shorter windows instead. */
 		gap = BUDGET_MAX_GAP_S;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A CPU budget for a hot function (--cpu-budget, cpu_budget in rules): its
+ * A CPU budget for a hot function (trace --cpu-budget): its
  * probes run in attached windows that take a fraction of the time, the duty,
  * chosen so that what they cost stays within the budget.
  *
@@ -25,6 +25,12 @@
 #define BUDGET_WINDOW_S 0.25
 /* The longest detached gap: a regression still shows within a minute. */
 #define BUDGET_MAX_GAP_S 30.0
+/*
+ * The shortest detached gap worth a detach and an attach, each a text patch
+ * and, for kretprobes, a tracefs event: a function only a little over its
+ * budget (duty above 0.7) stays attached, and over_budget says so.
+ */
+#define BUDGET_MIN_GAP_S 0.1
 
 enum budget_phase {
 	BUDGET_ATTACHED = 0,

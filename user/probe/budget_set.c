@@ -15,6 +15,11 @@
 struct budget_fn {
 	struct budget b;
 	__u64 calls0, run_ns0, runs0;	/* at the start of the current window */
+	/*
+	 * Counted before the budget's clock started (between attach and the
+	 * verb's start): exact, and not in any window, so never scaled up.
+	 */
+	__u64 calls_before;
 	double switch_s;		/* spent in attaching and detaching */
 };
 
@@ -30,11 +35,20 @@ static double factor_of(enum attach_mode mode)
 	return mode == ATTACH_KPROBE ? BUDGET_FACTOR_KPROBE : BUDGET_FACTOR_FENTRY;
 }
 
-int budget_set__new(struct budget_set **out, const struct probe_set *ps, double cpu_pct,
+/* Marks the start of function i's window: counts and run time so far. */
+static void window_start(struct budget_fn *f, const struct probe_set *ps, size_t i, __u64 calls)
+{
+	f->calls0 = calls;
+	if (probe_set__func_run_stats(ps, i, &f->run_ns0, &f->runs0))
+		f->run_ns0 = f->runs0 = 0;
+}
+
+int budget_set__new(struct budget_set **out, struct probe_set *ps, double cpu_pct,
 		    double now)
 {
 	struct budget_set *bs = calloc(1, sizeof(*bs));
 	size_t n = probe_set__count(ps);
+	int ret;
 
 	*out = NULL;
 	if (!bs)
@@ -52,18 +66,27 @@ int budget_set__new(struct budget_set **out, const struct probe_set *ps, double 
 	if (bs->stats_fd < 0)
 		lps_warn("--cpu-budget: the kernel refused BPF run-time statistics (%s); "
 			 "the probes stay attached", strerror(errno));
-	for (size_t i = 0; i < n; i++)
+	/* The first window starts from what the probes counted so far. */
+	ret = probe_set__read(ps, bs->h);
+	if (ret) {
+		budget_set__destroy(bs);
+		return ret;
+	}
+	for (size_t i = 0; i < n; i++) {
 		budget__init(&bs->f[i].b, cpu_pct, factor_of(probe_set__info(ps, i)->mode), now);
+		bs->f[i].calls_before = bs->h[i].calls;
+		window_start(&bs->f[i], ps, i, bs->h[i].calls);
+	}
 	*out = bs;
 	return 0;
 }
 
-/* Marks the start of function i's window: counts and run time so far. */
-static void window_start(struct budget_fn *f, const struct probe_set *ps, size_t i, __u64 calls)
+/* Calls over the run: those before the budget, exact, and the estimate since. */
+static double estimate(const struct budget_fn *f, __u64 counted, double now)
 {
-	f->calls0 = calls;
-	if (probe_set__func_run_stats(ps, i, &f->run_ns0, &f->runs0))
-		f->run_ns0 = f->runs0 = 0;
+	__u64 since = counted > f->calls_before ? counted - f->calls_before : 0;
+
+	return (double)f->calls_before + budget__estimate_calls(&f->b, since, now);
 }
 
 int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
@@ -96,12 +119,17 @@ int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
 			window_start(f, ps, i, bs->h[i].calls);
 			continue;
 		}
-		if (probe_set__func_run_stats(ps, i, &run_ns, &runs))
+		/*
+		 * No cost measured (runs 0) when statistics are not ours, a
+		 * reading failed, or the kernel's counters went backwards.
+		 */
+		if (bs->stats_fd < 0 || probe_set__func_run_stats(ps, i, &run_ns, &runs) ||
+		    run_ns < f->run_ns0 || runs < f->runs0)
 			run_ns = runs = 0;
-		if (bs->stats_fd < 0)
-			runs = 0;	/* counted by nobody: no cost measured */
+		else
+			run_ns -= f->run_ns0, runs -= f->runs0;
 		if (budget__window_done(&f->b, now, bs->h[i].calls - f->calls0,
-					run_ns - f->run_ns0, runs - f->runs0) == BUDGET_ATTACHED) {
+					run_ns, runs) == BUDGET_ATTACHED) {
 			window_start(f, ps, i, bs->h[i].calls);
 			continue;
 		}
@@ -146,7 +174,7 @@ struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u6
 	json_object_object_add(o, "switch_s", json_object_new_double(bs->f[i].switch_s));
 	json_object_object_add(o, "calls_counted", json_object_new_uint64(counted));
 	json_object_object_add(o, "calls_estimated",
-			       json_object_new_double(round(budget__estimate_calls(b, counted, now))));
+			       json_object_new_double(round(estimate(&bs->f[i], counted, now))));
 	json_object_object_add(o, "over_budget", json_object_new_boolean(full * b->duty >
 									  b->cpu_pct * 1.0001));
 	return o;
@@ -158,12 +186,15 @@ int budget_set__text(const struct budget_set *bs, size_t i, __u64 counted, doubl
 	const struct budget *b = &bs->f[i].b;
 	double s = budget__sampled(b, now);
 
+	if (s >= 1 && b->ns_per_call <= 0)
+		return snprintf(buf, len, "budget %.3g%%: attached all the time (no cost measured)",
+				b->cpu_pct);
 	if (s >= 1)
 		return snprintf(buf, len, "budget %.3g%%: attached all the time (%.3g%% of a CPU "
 				"measured)", b->cpu_pct, budget__full_cost_pct(b));
 	return snprintf(buf, len, "budget %.3g%%: sampled %.2f%% of the time, %llu calls counted, "
 			"about %.0f in all", b->cpu_pct, s * 100, (unsigned long long)counted,
-			budget__estimate_calls(b, counted, now));
+			estimate(&bs->f[i], counted, now));
 }
 
 void budget_set__destroy(struct budget_set *bs)

@@ -25,8 +25,12 @@ struct json_object;
 #define BUDGET_FACTOR_FENTRY 1.49
 #define BUDGET_FACTOR_KPROBE 2.24
 
-/* cpu_pct in (0, 100]; every function starts attached. -errno, with a reason on stderr. */
-int budget_set__new(struct budget_set **out, const struct probe_set *ps, double cpu_pct,
+/*
+ * cpu_pct in (0, 100]; every function starts attached, its first window from
+ * what its probes counted so far (read here). 0 or -errno (out of memory, or
+ * the probes' reading failed); the caller says why.
+ */
+int budget_set__new(struct budget_set **out, struct probe_set *ps, double cpu_pct,
 		    double now);
 /*
  * Ends windows and gaps that are due: pauses or resumes probes. 0, or the

@@ -545,6 +545,8 @@ int probe_set__resume(struct probe_set *ps, size_t i, struct probe_err *err)
 
 	if (!p->skel || !p->paused)
 		return 0;
+	/* Frames older than this are from an earlier window (trace.bpf.c). */
+	p->skel->bss->lps_window_start_ns = clock__now_ns();
 	ret = attach_links(p, p->skel, p->info.mode == ATTACH_FENTRY);
 	if (ret) {
 		detach_links(p);

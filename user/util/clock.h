@@ -5,6 +5,8 @@
 
 /* CLOCK_MONOTONIC in seconds. */
 double clock__now_s(void);
+/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(), for values BPF compares. */
+unsigned long long clock__now_ns(void);
 /* CLOCK_REALTIME in seconds (unix time), for records people read. */
 double clock__unix_s(void);
 /* Sleeps s seconds; a signal cuts it short (callers loop on the clock). */

@@ -83,7 +83,8 @@ stop_trace() {
 }
 
 # stop_load PID: stops a background lpload started with a long --seconds, and
-# its workers (the parent does not pass a signal on).
+# its workers, without waiting for its totals (SIGTERM to the parent alone
+# ends the run and prints them: trace_budget.sh).
 stop_load() {
 	pkill -P "$1" 2>/dev/null || true
 	kill "$1" 2>/dev/null || true
@@ -163,6 +164,7 @@ gate_keep() {
 		[[ $GATE_RC == 0 ]] && return 0
 		[[ $GATE_RC == 3 && $try -lt 3 ]] || gate_failed "$name" "exit $GATE_RC, want 0 (try $try of 3)"
 		failed=$(failed_checks "$name")
+		[[ -n $failed ]] || gate_failed "$name" "reverted with no failing check (try $try)"
 		for f in $failed; do
 			[[ ${f##*/} == latency || ${f##*/} == runqueue_latency ]] ||
 				gate_failed "$name" "reverted for $f, not a timing check (try $try)"
