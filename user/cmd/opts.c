@@ -86,11 +86,14 @@ static int take(const struct cli_opt *o, const char *arg, cli_opt_fn *fn, void *
 		return 0;
 	case CLI_SECONDS:
 		return cli__opt_seconds(arg, field, o->bad);
-	case CLI_PERCENT:
+	case CLI_PERCENT: {
 		/* Seconds' rules (a finite number above 0), and at most all of a CPU. */
-		if (cli__parse_seconds(arg, field) || *(double *)field > 100)
-			return cli__usage_error("%s, not '%s'", o->bad, arg);
-		return 0;
+		int ret = cli__opt_seconds(arg, field, o->bad);
+
+		if (ret || *(double *)field <= 100)
+			return ret;
+		return cli__usage_error("%s, not '%s'", o->bad, arg);
+	}
 	case CLI_CALL:
 		break;
 	}
