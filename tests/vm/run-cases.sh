@@ -16,7 +16,8 @@
 # On sid's kernel (scripts/lab-sid.sh) only the cases that say "# vm-sid: yes"
 # run, the subset that proves the product there (docs/lab.md), unless
 # VM_SID_ALL=1.
-# The last line is always "vm tests: N passed, N failed[: name@krel ...]".
+# After the table come each failed case's last lines (its reason), and the
+# last line is always "vm tests: N passed, N failed[: name@krel ...]".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -237,6 +238,13 @@ awk -F'\t' -v wall="$wall" '
 	}
 	END { printf "total wall: %d s (%.1f min), fixtures and initramfs included; sum of case times: %d s (%.1f min)\n",
 		wall, wall / 60, sum, sum / 60 }' "$logdir/case-times.prev.tsv" <(printf '%s\n' "$sorted")
+# CI shows the end of this output only: each failed case's last lines go
+# here, after the table, so its reason is never cut (kernel console lines,
+# "[ secs ]", are left out; the whole log is in $logdir).
+for f in "${failed[@]}"; do
+	echo "=== why $f failed (its last lines; the whole log: ${logdir#"$top"/}/$f.log)"
+	grep -v '^\[ *[0-9]*\.[0-9]*\]' "$logdir/$f.log" | grep -v '^vm: results in' | tail -n "${VM_FAIL_LINES:-15}" | cut -c1-300 || true
+done
 ((${#emulator_retries[@]} == 0)) ||
 	echo "emulator faults (guest crashed with an impossible EFLAGS; case run again): ${emulator_retries[*]}"
 echo "vm tests: $passed passed, ${#failed[@]} failed${failed:+: ${failed[*]}}"

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Cross-check against a peer: bpftrace measures the same function during the
 # same workload. Counts must be equal (both exact) and lpsentinel's p50/p90/p99
-# must lie within one bucket of the bpftrace log2 bucket that holds the same
-# quantile.
+# must lie within one bucket of the bpftrace log2 buckets that hold the same
+# quantile, give or take half a percentile of rank (15 calls in 3000).
+# Why the rank tolerance: under host load the tail is two clusters, calls
+# that ran and calls whose vCPU stalled, and when about 1 % of calls stalled
+# p99 sits on the edge between them. The two tools time each call from
+# slightly different instants (each one's probe runs inside the other's), so
+# one call changing sides moves p99 from one cluster to the other, by more
+# than a bucket, with both tools right.
 . "$(dirname "$0")/lib.sh"
 
 N=3000
@@ -45,19 +51,27 @@ total = sum(c for _, _, c in buckets)
 errors = []
 if not (f["calls"] == n == bt_calls):
     errors.append(f"calls: lpsentinel {f['calls']}, bpftrace {bt_calls}, workload {n}")
-for q in (0.5, 0.9, 0.99):
-    rank, cum = math.ceil(q * total), 0
+def bucket_at(q):
+    """bpftrace's log2 bucket holding the call of rank ceil(q * total)."""
+    rank, cum = max(1, math.ceil(q * total)), 0
     for lo, hi, c in buckets:
         cum += c
         if cum >= rank:
-            break
+            return lo, hi
+    return buckets[-1][:2]
+
+print(f"calls: lpsentinel {f['calls']}, bpftrace {bt_calls}, workload {n}")
+for q in (0.5, 0.9, 0.99):
+    lo, hi = bucket_at(q - 0.005)[0], bucket_at(q + 0.005)[1]
     ours = f[f"p{int(q * 100)}_ns"]
     # one log2 bucket either side of bpftrace's
     ok = lo / 2 <= ours < hi * 2
-    print(f"p{int(q*100)}: lpsentinel {ours:.0f} ns, bpftrace bucket [{lo}, {hi})", "ok" if ok else "MISMATCH")
+    print(f"p{int(q*100)}: lpsentinel {ours:.0f} ns, bpftrace [{lo}, {hi}) from p{q*100-0.5:g} to p{q*100+0.5:g}",
+          "ok" if ok else "MISMATCH")
     if not ok:
         errors.append(f"p{int(q*100)} {ours:.0f} outside [{lo/2:.0f}, {hi*2})")
 if errors:
+    print("bpftrace's histogram:", text, sep="\n")
     print("FAIL: " + "; ".join(errors))
     sys.exit(1)
 PY
