@@ -60,6 +60,8 @@ struct scenario {
 	bool revert_inconclusive;
 	bool signals;			/* lock contention recorded (none) */
 	const char *lock_coverage;	/* what it covers: NULL, all locks */
+	bool sampled;			/* under a CPU budget: the look was attached look_att_s */
+	double look_att_s;
 	/* Expected */
 	enum engine_action action;
 	enum verdict verdict;
@@ -88,6 +90,15 @@ static const struct scenario scenarios[] = {
 	  .reason = "went away" },
 	{ "calls stopped", .base_calls = 3000, .obs_calls = 600, .no_calls_in_look = true,
 	  .t_prev = 0.2, .t = 0.3, .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE,
+	  .operational = true, .reason = "calls stopped" },
+	/* Under a CPU budget: a look that fell in a gap between windows promises no call... */
+	{ "sampled: a look in a gap is not 'stopped'", .base_calls = 3000, .obs_calls = 600,
+	  .no_calls_in_look = true, .t_prev = 0.2, .t = 0.3, .sampled = true, .look_att_s = 0,
+	  .action = ENGINE_CONTINUE, .verdict = VERDICT_PASS },
+	/* ...one attached for 0.2 s of a 300/s function (60 expected) does. */
+	{ "sampled: an attached look with no call is 'stopped'", .base_calls = 3000,
+	  .obs_calls = 600, .no_calls_in_look = true, .t_prev = 0.2, .t = 0.3, .sampled = true,
+	  .look_att_s = 0.2, .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE,
 	  .operational = true, .reason = "calls stopped" },
 	/* 210 calls in 10 s: 2.1 expected in a 0.1 s look, so none is no sign of anything. */
 	{ "a rare function is not 'stopped'", .base_calls = 210, .obs_calls = 10,
@@ -146,6 +157,7 @@ static void run_scenario(const struct scenario *sc)
 	draw(&base, sc->base_calls, 1, 0, 0);
 	draw(&obs, sc->obs_calls, 1, sc->add_ns, sc->obs_errors);
 	o.seconds = so.seconds = sc->t * r.observe_s;
+	o.look_s = sc->look_att_s;
 	if (sc->signals) {
 		b.sig = o.sig = sb.sig = so.sig = &none;
 		o.lock_coverage = so.lock_coverage = sc->lock_coverage;
@@ -155,7 +167,7 @@ static void run_scenario(const struct scenario *sc)
 	in = (struct engine_look){
 		.t_prev = sc->t_prev, .t = sc->t, .look_s = (sc->t - sc->t_prev) * r.observe_s,
 		.observing = !sc->transition, .stop = sc->stop, .n = 1, .base = &b, .obs = &o,
-		.fr = &r, .sys_base = &sb, .sys_obs = &so, .def = &r,
+		.fr = &r, .sys_base = &sb, .sys_obs = &so, .def = &r, .sampled = sc->sampled,
 		.calls_in_look = sc->no_calls_in_look ? 0 : sc->calls_in_look ? sc->calls_in_look :
 				 sc->obs_calls,
 	};

@@ -33,6 +33,10 @@ static const struct cli_opt gate_opts[] = {
 	  CLI_SET_SECONDS(struct gate_args, baseline_s, "--baseline wants seconds") },
 	{ "observe", 'o', "SECONDS", "observe window after the transition (default: the rules')",
 	  CLI_SET_SECONDS(struct gate_args, observe_s, "--observe wants seconds") },
+	{ "cpu-budget", 0, "PERCENT", "keep each function's probes under PERCENT of a CPU: "
+	  "they sample in windows, and the baseline and observe windows last whole cycles",
+	  CLI_SET_PERCENT(struct gate_args, cpu_budget,
+			  "--cpu-budget wants a percentage above 0 and at most 100") },
 	{ "rules", 'r', "FILE", "rules file (default: the built-in rules)",
 	  CLI_SET_STRING(struct gate_args, rules_path) },
 	{ "json", 'j', NULL, "one JSON document on stdout", CLI_SET_FLAG(struct gate_args, json) },
@@ -116,11 +120,16 @@ static void read_faults(struct gate *g)
 	}
 }
 
-/* Waits seconds with the probes checked; -EINTR when asked to stop, -EIO when a probe failed. */
-static int wait_window(struct gate *g, double seconds)
+/*
+ * Waits seconds with the probes checked (and, under a budget, paused and
+ * resumed; whole: then on to the end of the budgets' cycles); -EINTR when
+ * asked to stop, -EIO when a probe failed.
+ */
+static int wait_window(struct gate *g, double seconds, bool whole)
 {
 	struct probe_err perr = { 0 };
-	int ret = probe_set__observe(g->ps, seconds, stop__requested, &perr);
+	int ret = g->bs ? budget_set__wait(g->bs, g->ps, seconds, whole, stop__requested, &perr) :
+		  probe_set__observe(g->ps, seconds, stop__requested, &perr);
 
 	if (ret && ret != -EINTR)
 		lps_err("%s: %s", perr.func, perr.what);
@@ -155,11 +164,21 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 		goto decide;
 	}
 	read_faults(g);
+	in.sampled = g->bs != NULL;
 	for (size_t i = 0; i < g->n; i++) {
 		hist_delta(&g->obs[i], &g->now[i], &g->h2[i]);
 		total += g->now[i].calls;
 		b[i] = (struct func_window){ .hist = &g->base[i], .seconds = g->t_base };
 		o[i] = (struct func_window){ .hist = &g->obs[i], .seconds = g->t_obs };
+		if (g->bs) {
+			/* Rates per second attached: the only seconds the probes saw. */
+			double att = budget_set__attached_s(g->bs, i, clock__now_s());
+
+			b[i].seconds = g->sampled[i].base_s;
+			o[i].seconds = att - g->sampled[i].obs_start;
+			o[i].look_s = att - g->sampled[i].last_look;
+			g->sampled[i].last_look = att;
+		}
 		if (g->sig) {
 			b[i].sig = &g->sbase.funcs[i];
 			o[i].sig = &g->sobs.funcs[i];
@@ -229,6 +248,7 @@ static int prepare(struct gate *g)
 	struct probe_err perr = { 0 };
 	struct probe_spec *specs;
 	const char **names;
+	const char *bwhy;
 	char why[256];
 	int ret;
 
@@ -242,6 +262,10 @@ static int prepare(struct gate *g)
 		g->def.baseline_s = g->a.baseline_s;
 	if (g->a.observe_s)
 		g->def.observe_s = g->a.observe_s;
+	if (g->a.cpu_budget && budget_set__mode(popts.mode, &popts.mode, &bwhy)) {
+		lps_err("--cpu-budget: %s", bwhy);
+		return -EINVAL;
+	}
 	/* Opened once: what is inspected here is what the kernel loads later. */
 	ret = klp_life__open(&g->life, g->a.module, &g->mod, why, sizeof(why));
 	if (ret) {
@@ -267,8 +291,9 @@ static int prepare(struct gate *g)
 	g->obs = calloc(g->n, sizeof(*g->obs));
 	g->fr = calloc(g->n, sizeof(*g->fr));
 	g->j = calloc(g->n, sizeof(*g->j));
+	g->sampled = calloc(g->n + 1, sizeof(*g->sampled));
 	if (!specs || !names || !g->names || !g->all_names || !g->h0 || !g->h1 || !g->h2 ||
-	    !g->now || !g->base || !g->obs || !g->fr || !g->j) {
+	    !g->now || !g->base || !g->obs || !g->fr || !g->j || !g->sampled) {
 		free(names);
 		free(specs);
 		lps_err("out of memory");
@@ -324,25 +349,39 @@ void gate__free(struct gate *g)
 	free(g->all_names);
 	free(g->res);
 	free(g->target);
+	budget_set__destroy(g->bs);
 	probe_set__destroy(g->ps);
 	self_cost__stop(&g->sc);
 	klp_module_info__free(&g->mod);
 	klp_life__close(&g->life);
 	rules__free(&g->rules);
 	free(g->h0); free(g->h1); free(g->h2); free(g->now);
-	free(g->base); free(g->obs); free(g->fr); free(g->j);
+	free(g->base); free(g->obs); free(g->fr); free(g->j); free(g->sampled);
 }
 
 /* The baseline: the same probes that will see the patched code. */
 static int baseline(struct gate *g)
 {
 	double start = clock__now_s();
+	int ret;
 
-	if (snapshot(g, g->h0) || sig_snapshot(g, &g->s0) || wait_window(g, g->def.baseline_s) ||
-	    snapshot(g, g->h1) || sig_snapshot(g, &g->s1) ||
-	    (g->sig && signals_snapshot__delta(&g->sbase, &g->s1, &g->s0)))
+	if (snapshot(g, g->h0) || sig_snapshot(g, &g->s0))
+		return -EIO;
+	/* The budgets start with the baseline: its first window measures each function's cost. */
+	if (g->a.cpu_budget) {
+		ret = budget_set__new(&g->bs, g->ps, g->a.cpu_budget, start);
+		if (ret) {
+			lps_err("cannot start the CPU budgets: %s", strerror(-ret));
+			return ret;
+		}
+		budget_set__mark(g->bs);
+	}
+	if (wait_window(g, g->def.baseline_s, true) || snapshot(g, g->h1) ||
+	    sig_snapshot(g, &g->s1) || (g->sig && signals_snapshot__delta(&g->sbase, &g->s1, &g->s0)))
 		return -EIO;
 	g->t_base = clock__now_s() - start;
+	for (size_t i = 0; g->bs && i < g->n; i++)
+		g->sampled[i].base_s = budget_set__attached_s(g->bs, i, clock__now_s());
 	for (size_t i = 0; i < g->n; i++)
 		hist_delta(&g->base[i], &g->h1[i], &g->h0[i]);
 	return 0;
@@ -360,6 +399,11 @@ static void settle(struct gate *g, struct engine_decision *d)
 		why = ENGINE_STOP_PROBES_DEAD;
 	for (size_t i = 0; !ret && i < g->n; i++)
 		g->calls_seen += g->h2[i].calls;
+	if (g->bs)
+		budget_set__mark(g->bs);
+	for (size_t i = 0; g->bs && i < g->n; i++)
+		g->sampled[i].obs_start = g->sampled[i].last_look =
+			budget_set__attached_s(g->bs, i, clock__now_s());
 	engine__stop(why, false, d);
 }
 
@@ -370,8 +414,10 @@ static void observe(struct gate *g, struct engine_decision *d)
 	double start = clock__now_s(), prev = start;
 
 	do {
-		int ret = wait_window(g, fmin(g->def.look_interval_s,
-					      fmax(0, start + g->def.observe_s - clock__now_s())));
+		double left = fmax(0, start + g->def.observe_s - clock__now_s());
+		/* The last look waits for whole budget cycles (budget_set__whole()). */
+		int ret = wait_window(g, fmin(g->def.look_interval_s, left),
+				      left <= g->def.look_interval_s);
 
 		if (!ret && (snapshot(g, g->now) || sig_snapshot(g, &g->snow)))
 			ret = -EIO;
@@ -499,9 +545,16 @@ int do_gate(int argc, char **argv)
 			lps_err("%s", why);
 			return CLI_EXIT_ERROR;
 		}
-		if (fd >= 0) {
-			return gate__via_daemon(&g.a, fd);
+		if (fd >= 0 && g.a.cpu_budget) {
+			/* The daemon judges with its own probes: the budget would be ignored. */
+			close(fd);
+			lps_err("--cpu-budget: a watch daemon runs on %s and would judge with its "
+				"own probes; add --standalone to judge here within the budget",
+				g.a.state_dir);
+			return CLI_EXIT_ERROR;
 		}
+		if (fd >= 0)
+			return gate__via_daemon(&g.a, fd);
 		ret = gate__refuse_second_judge(&g.a, why);
 		if (ret != CLI_RUN)
 			return ret;

@@ -13,6 +13,7 @@
 #include "klp_module.h"
 #include "lifecycle.h"
 #include "klp_sysfs.h"
+#include "budget_set.h"
 #include "probes.h"
 #include "rules.h"
 #include "self_cost.h"
@@ -23,6 +24,7 @@ struct gate_args {
 	const char *module, *rules_path;
 	const char *state_dir;		/* where a watch daemon's control socket may be */
 	double baseline_s, observe_s;	/* 0: from the rules */
+	double cpu_budget;		/* percent of a CPU per function; 0: attached throughout */
 	bool json, standalone;
 	/* Module parameters after "--", checked; joined as finit_module takes them. */
 	char **param_v;
@@ -37,6 +39,17 @@ struct gate {
 	struct klp_module_info mod;
 	struct klp_life life;		/* opened once, inspected, loaded, reverted */
 	struct probe_set *ps;
+	/*
+	 * --cpu-budget: the probes come and go in windows (budget_set.h), so
+	 * the judge gets the seconds each function was attached (sampled[i])
+	 * instead of the windows' lengths. NULL without a budget.
+	 */
+	struct budget_set *bs;
+	struct gate_sampled {
+		double base_s;		/* attached in the baseline */
+		double obs_start;	/* budget_set__attached_s() when observing began */
+		double last_look;	/* ... at the previous look */
+	} *sampled;
 	struct self_cost sc;		/* BPF statistics on for the whole run */
 	/*
 	 * Every target as the running kernel lets us see it (mod.n of them);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "clock.h"
 #include "gate.h"
 #include "klp_report.h"
 #include "report.h"
@@ -97,6 +98,23 @@ static struct json_object *not_measured_json(const struct gate *g)
 	return arr;
 }
 
+/*
+ * Under --cpu-budget: what the budget did (budget_set__json) and the seconds
+ * each window was attached, which are what the judge's rates rest on.
+ */
+static struct json_object *sampling_json(const struct gate *g, size_t i,
+					 const struct lps_hist *total)
+{
+	struct json_object *o = budget_set__json(g->bs, i, total ? total[i].calls : 0,
+						 clock__now_s());
+
+	json_object_object_add(o, "baseline_attached_s",
+			       json_object_new_double(g->sampled[i].base_s));
+	json_object_object_add(o, "observed_attached_s", json_object_new_double(
+		g->sampled[i].last_look - g->sampled[i].obs_start));
+	return o;
+}
+
 /* What the patch holds that no probe looks at: unmeasured functions, objects without any. */
 static void unmeasured_text(const struct gate *g)
 {
@@ -143,6 +161,8 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "inconclusive_policy",
 				       json_object_new_string(g->def.inconclusive_revert ? "revert" : "keep"));
 		json_object_object_add(doc, "looks", json_object_new_int(g->looks));
+		json_object_object_add(doc, "cpu_budget_pct", g->bs ?
+				       json_object_new_double(g->a.cpu_budget) : NULL);
 		json_object_object_add(doc, "measured_functions", json_object_new_uint64(g->n));
 		json_object_object_add(doc, "not_measured", not_measured_json(g));
 		for (size_t i = 0; i < g->n; i++) {
@@ -159,6 +179,8 @@ void gate__print(const struct gate *g)
 			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
 			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
 			json_object_object_add(f, "checks", verdict_report__checks_json(g->j[i].checks, g->j[i].n));
+			if (g->bs)
+				json_object_object_add(f, "sampling", sampling_json(g, i, total));
 			if (total)
 				self_cost__add_function(f, &g->sc, g->ps, i, &total[i]);
 			if (g->sig && g->sobs.funcs) {
@@ -229,6 +251,14 @@ void gate__print(const struct gate *g)
 		       (unsigned long long)g->obs[i].calls, o50, o99);
 		if (!g->j[i].n)
 			printf("    not judged: the observe window never began\n");
+		if (g->bs) {
+			char line[240];
+
+			budget_set__text(g->bs, i, total ? total[i].calls : 0, clock__now_s(), line,
+					 sizeof(line));
+			printf("    %s; judged on %.2fs attached before, %.2fs after\n", line,
+			       g->sampled[i].base_s, g->sampled[i].last_look - g->sampled[i].obs_start);
+		}
 		for (size_t k = 0; k < g->j[i].n; k++)
 			verdict_report__check_text(stdout, "    ", g->j[i].checks[k].check,
 						   verdict__name(g->j[i].checks[k].result),

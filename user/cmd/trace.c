@@ -191,22 +191,15 @@ static int run_trace(const struct trace_args *a)
 	struct signals_snapshot sfirst = { 0 }, sprev = { 0 }, snow = { 0 }, sdelta = { 0 };
 	struct self_cost sc = { .stats_fd = -EBADF };
 	char why[200];
+	const char *bwhy;
 	double start, next, end, last_read;
 	size_t n = a->nfuncs;
 	int ret;
 
-	/*
-	 * A budget detaches and attaches again, window after window. In the lab
-	 * (6.12, TCG) a fentry probe attached again counted almost none of the
-	 * calls made in its windows, kprobes counted them (docs/limits.md).
-	 */
-	if (a->cpu_budget && popts.mode != ATTACH_AUTO && popts.mode != ATTACH_KPROBE) {
-		lps_err("--cpu-budget attaches kprobes (fentry probes attached again missed "
-			"calls, session probes are not paused): --mode auto or kprobe only");
+	if (a->cpu_budget && budget_set__mode(a->mode, &popts.mode, &bwhy)) {
+		lps_err("--cpu-budget: %s", bwhy);
 		return CLI_EXIT_ERROR;
 	}
-	if (a->cpu_budget)
-		popts.mode = ATTACH_KPROBE;
 	ret = probe_set__open(&ps, a->funcs, n, &popts, &perr);
 	if (ret)
 		goto report_perr;

@@ -7,6 +7,8 @@
  * Calls stopped: a look with no call at all, where the baseline's rate
  * promised at least this many (Poisson: P(0 | 10) = 4.5e-5), after a baseline
  * of at least min_calls. Whatever the patch does can then no longer be seen.
+ * Under a CPU budget the exposure is the time each function's probes were
+ * attached in the look: a look that fell in a gap promises no call.
  */
 #define CALLS_STOPPED_EXPECTED 10.0
 
@@ -68,7 +70,8 @@ static bool calls_stopped(const struct engine_look *in)
 		if (in->base[i].none || in->base[i].seconds <= 0)
 			continue;
 		base += in->base[i].hist->calls;
-		expected += (double)in->base[i].hist->calls / in->base[i].seconds * in->look_s;
+		expected += (double)in->base[i].hist->calls / in->base[i].seconds *
+			    (in->sampled ? in->obs[i].look_s : in->look_s);
 	}
 	return base >= in->def->min_calls && expected >= CALLS_STOPPED_EXPECTED;
 }

@@ -47,6 +47,7 @@ struct engine_look {
 	const struct sys_window *sys_base, *sys_obs;
 	const struct rules_set *def;	/* the patch's own rules: system checks, policy */
 	__u64 calls_in_look;		/* new calls of all functions since the previous look */
+	bool sampled;			/* CPU budgets: a look's exposure is obs[i].look_s */
 };
 
 struct engine_decision {

@@ -44,6 +44,12 @@ struct func_window {
 	bool none;	/* baseline only: there is none (a function first seen patched) */
 	const char *incomparable;	/* baseline only: why its latencies cannot be compared */
 	const char *lock_coverage;	/* observed only: lock_coverage__host(), NULL: all locks */
+	/*
+	 * Observed only, under a CPU budget (engine_look.sampled): seconds of
+	 * the last look the probes were attached; seconds above is then the
+	 * attached time too, never the window's length.
+	 */
+	double look_s;
 };
 
 /* The system's window, for the system checks. */

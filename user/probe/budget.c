@@ -75,16 +75,18 @@ void budget__gap_done(struct budget *b, double now)
 	b->phase_end = now + (b->next_window_s > 0 ? b->next_window_s : BUDGET_WINDOW_S);
 }
 
+double budget__attached_s(const struct budget *b, double now)
+{
+	return b->attached_s + (b->phase == BUDGET_ATTACHED ? fmax(0, now - b->window_start) : 0);
+}
+
 double budget__sampled(const struct budget *b, double now)
 {
-	double elapsed = now - b->started, attached = b->attached_s;
+	double elapsed = now - b->started;
 
-	/* The window open now counts as far as it went. */
-	if (b->phase == BUDGET_ATTACHED)
-		attached += fmax(0, now - b->window_start);
 	if (elapsed <= 0)
 		return 1;
-	return fmin(1, attached / elapsed);
+	return fmin(1, budget__attached_s(b, now) / elapsed);
 }
 
 double budget__estimate_calls(const struct budget *b, __u64 counted, double now)

@@ -72,6 +72,9 @@ enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 /* A detached gap ended: the next window starts attached. */
 void budget__gap_done(struct budget *b, double now);
 
+/* Seconds attached since the start, the window open now included as far as it went. */
+double budget__attached_s(const struct budget *b, double now);
+
 /* Share of the elapsed time the probes were attached, in [0, 1]. */
 double budget__sampled(const struct budget *b, double now);
 

@@ -21,6 +21,7 @@ struct budget_fn {
 	 */
 	__u64 calls_before;
 	double switch_s;		/* spent in attaching and detaching */
+	__u64 windows_at_mark;		/* b.windows at budget_set__mark() */
 };
 
 struct budget_set {
@@ -142,6 +143,66 @@ int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
 		}
 	}
 	return 0;
+}
+
+int budget_set__mode(enum attach_mode asked, enum attach_mode *out, const char **why)
+{
+	if (asked != ATTACH_AUTO && asked != ATTACH_KPROBE) {
+		*why = "a CPU budget attaches kprobes (fentry probes attached again missed "
+		       "calls, session probes are not paused): --mode auto or kprobe only";
+		return -EINVAL;
+	}
+	*out = ATTACH_KPROBE;
+	return 0;
+}
+
+void budget_set__mark(struct budget_set *bs)
+{
+	for (size_t i = 0; i < bs->n; i++)
+		bs->f[i].windows_at_mark = bs->f[i].b.windows;
+}
+
+bool budget_set__whole(const struct budget_set *bs, double now)
+{
+	for (size_t i = 0; i < bs->n; i++) {
+		const struct budget *b = &bs->f[i].b;
+
+		if (b->windows == bs->f[i].windows_at_mark)
+			return false;
+		if (b->phase == BUDGET_DETACHED ? now < b->phase_end : b->duty < 1)
+			return false;
+	}
+	return true;
+}
+
+int budget_set__wait(struct budget_set *bs, struct probe_set *ps, double seconds, bool whole,
+		     bool (*stop)(void), struct probe_err *err)
+{
+	double end = clock__now_s() + seconds;
+
+	for (;;) {
+		double now = clock__now_s();
+		int ret;
+
+		if (stop && stop())
+			return -EINTR;
+		/* Checked before the tick: a gap that ends now ends the window detached. */
+		if (now >= end && (!whole || budget_set__whole(bs, now)))
+			return 0;
+		ret = budget_set__tick(bs, ps, now, err);
+		if (!ret)
+			ret = probe_set__verify(ps, err);
+		if (ret)
+			return ret;
+		now = clock__now_s();
+		clock__nap(fmax(0, fmin(fmin(0.2, budget_set__next_due(bs) - now),
+					now < end ? end - now : INFINITY)));
+	}
+}
+
+double budget_set__attached_s(const struct budget_set *bs, size_t i, double now)
+{
+	return budget__attached_s(&bs->f[i].b, now);
 }
 
 double budget_set__next_due(const struct budget_set *bs)

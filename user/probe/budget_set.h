@@ -38,6 +38,31 @@ int budget_set__new(struct budget_set **out, struct probe_set *ps, double cpu_pc
  */
 int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
 		     struct probe_err *err);
+/*
+ * The mode a budget attaches (ATTACH_KPROBE) for the mode asked, or -EINVAL
+ * with why set: fentry probes attached again missed calls in the lab (6.12,
+ * TCG), session probes are not paused (docs/limits.md).
+ */
+int budget_set__mode(enum attach_mode asked, enum attach_mode *out, const char **why);
+/*
+ * A verb's window under budgets (gate's baseline and observe): marks its
+ * start. budget_set__whole() says when, since the mark, every function has
+ * had an attached window and is now attached for good (it fits its budget)
+ * or at the end of a gap: a window that ends then cost its share of the
+ * budget and no more, and holds whole windows of samples.
+ */
+void budget_set__mark(struct budget_set *bs);
+bool budget_set__whole(const struct budget_set *bs, double now);
+/*
+ * Waits at least seconds, ticking the budgets at their due times and
+ * verifying the probes every 0.2 s; with whole, then on until
+ * budget_set__whole(). 0; -EINTR when stop() says so; -errno of a probe that
+ * failed (err says which).
+ */
+int budget_set__wait(struct budget_set *bs, struct probe_set *ps, double seconds, bool whole,
+		     bool (*stop)(void), struct probe_err *err);
+/* Seconds function i's probes were attached since the start. */
+double budget_set__attached_s(const struct budget_set *bs, size_t i, double now);
 /* When the next window or gap ends (the caller's loop sleeps no longer). */
 double budget_set__next_due(const struct budget_set *bs);
 const struct budget *budget_set__get(const struct budget_set *bs, size_t i);

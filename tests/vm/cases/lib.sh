@@ -121,11 +121,14 @@ start_gate_workload() {
 	trap "pkill -x lpload || true" EXIT
 }
 
-# gate_run NAME: gates build/fixtures/<kernel>/NAME.ko, JSON in $WORK/NAME.json;
+# gate_run NAME: gates build/fixtures/<kernel>/NAME.ko, JSON in $WORK/NAME.json
+# (windows GATE_BASELINE and GATE_OBSERVE, options GATE_EXTRA if set);
 # sets GATE_RC.
 gate_run() {
 	GATE_RC=0
-	timeout 300 "$LPS" gate "build/fixtures/$LPS_KREL/$1.ko" --baseline 4 --observe 6 --json \
+	# shellcheck disable=SC2086 # GATE_EXTRA: words of extra options
+	timeout 300 "$LPS" gate "build/fixtures/$LPS_KREL/$1.ko" --baseline "${GATE_BASELINE:-4}" \
+		--observe "${GATE_OBSERVE:-6}" ${GATE_EXTRA:-} --json \
 		>"$WORK/$1.json" 2>"$WORK/$1.err" || GATE_RC=$?
 }
 # failed_checks NAME: the failing checks of $WORK/NAME.json, sorted, one line
