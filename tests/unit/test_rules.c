@@ -127,6 +127,8 @@ static void test_numbers(void **state)
 	       ":3: ratio: '0.5' is not a number in [1, 1e+06]");
 	expect("defaults:\n  checks:\n    latency: {enabled: 1}\n",
 	       ":3: enabled: expected true or false");
+	expect("defaults:\n  cpu_budget: 101\n", ":2: cpu_budget: '101' is not a number in [0, 100]");
+	expect("defaults:\n  cpu_budget: -1\n", ":2: cpu_budget: '-1' is not a number in [0, 100]");
 }
 
 /* What is accepted is read exactly. */
@@ -145,6 +147,19 @@ static void test_numbers_read(void **state)
 	assert_true(r.defaults.alpha == 0.001 && r.defaults.baseline_s == 15);
 	assert_true(r.defaults.min_calls == 1000000000000ULL && r.defaults.errors.min_errors == 0);
 	assert_true(r.defaults.errors.rate_increase == 1 && !r.defaults.latency.enabled);
+	assert_true(r.defaults.cpu_budget_pct == 0);	/* no budget unless asked */
+	rules__free(&r);
+	/* A budget for the hot functions only: the others keep theirs (none). */
+	text = "defaults:\n  cpu_budget: 0\nfunctions:\n  - match: \"__do_sys_*\"\n    cpu_budget: 1.5\n";
+	assert_int_equal(load_n(text, strlen(text), &r, why, sizeof(why)), 0);
+	{
+		struct rules_set fs;
+
+		rules__for_function(&r, "__do_sys_getpid", &fs);
+		assert_true(fs.cpu_budget_pct == 1.5);
+		rules__for_function(&r, "version_proc_show", &fs);
+		assert_true(fs.cpu_budget_pct == 0);
+	}
 	rules__free(&r);
 }
 

@@ -136,6 +136,15 @@ static int wait_window(struct gate *g, double seconds, bool whole)
 	return ret == -EINTR ? ret : ret ? -EIO : 0;
 }
 
+/* Does any function have a CPU budget (--cpu-budget, or cpu_budget in the rules)? */
+static bool budgeted(const struct gate *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->budget_pct[i] > 0)
+			return true;
+	return false;
+}
+
 /* Is the patch's module in the kernel because of us (loaded and not yet taken out)? */
 static bool patch_in(const struct gate *g)
 {
@@ -262,10 +271,6 @@ static int prepare(struct gate *g)
 		g->def.baseline_s = g->a.baseline_s;
 	if (g->a.observe_s)
 		g->def.observe_s = g->a.observe_s;
-	if (g->a.cpu_budget && budget_set__mode(popts.mode, &popts.mode, &bwhy)) {
-		lps_err("--cpu-budget: %s", bwhy);
-		return -EINVAL;
-	}
 	/* Opened once: what is inspected here is what the kernel loads later. */
 	ret = klp_life__open(&g->life, g->a.module, &g->mod, why, sizeof(why));
 	if (ret) {
@@ -292,8 +297,10 @@ static int prepare(struct gate *g)
 	g->fr = calloc(g->n, sizeof(*g->fr));
 	g->j = calloc(g->n, sizeof(*g->j));
 	g->sampled = calloc(g->n + 1, sizeof(*g->sampled));
+	g->budget_pct = calloc(g->n + 1, sizeof(*g->budget_pct));
 	if (!specs || !names || !g->names || !g->all_names || !g->h0 || !g->h1 || !g->h2 ||
-	    !g->now || !g->base || !g->obs || !g->fr || !g->j || !g->sampled) {
+	    !g->now || !g->base || !g->obs || !g->fr || !g->j || !g->sampled ||
+	    !g->budget_pct) {
 		free(names);
 		free(specs);
 		lps_err("out of memory");
@@ -315,6 +322,14 @@ static int prepare(struct gate *g)
 			rules__for_function(&g->rules, names[i], &g->fr[i]);
 		else
 			g->fr[i] = g->def;
+		g->budget_pct[i] = g->a.cpu_budget ? g->a.cpu_budget : g->fr[i].cpu_budget_pct;
+	}
+	/* Before anything is attached or loaded: a budget needs probes it can pause. */
+	if (budgeted(g) && budget_set__mode(popts.mode, &popts.mode, &bwhy)) {
+		lps_err("%s: %s", g->a.cpu_budget ? "--cpu-budget" : "cpu_budget in the rules", bwhy);
+		free(names);
+		free(specs);
+		return -EINVAL;
 	}
 	ret = probe_set__open_specs(&g->ps, specs, g->n, &popts, &perr);
 	/* Before attaching: every call counted is a BPF run counted (own cost per call). */
@@ -357,6 +372,7 @@ void gate__free(struct gate *g)
 	rules__free(&g->rules);
 	free(g->h0); free(g->h1); free(g->h2); free(g->now);
 	free(g->base); free(g->obs); free(g->fr); free(g->j); free(g->sampled);
+	free(g->budget_pct);
 }
 
 /* The baseline: the same probes that will see the patched code. */
@@ -368,8 +384,8 @@ static int baseline(struct gate *g)
 	if (snapshot(g, g->h0) || sig_snapshot(g, &g->s0))
 		return -EIO;
 	/* The budgets start with the baseline: its first window measures each function's cost. */
-	if (g->a.cpu_budget) {
-		ret = budget_set__new(&g->bs, g->ps, g->a.cpu_budget, start);
+	if (budgeted(g)) {
+		ret = budget_set__new(&g->bs, g->ps, g->budget_pct, start);
 		if (ret) {
 			lps_err("cannot start the CPU budgets: %s", strerror(-ret));
 			return ret;

@@ -40,11 +40,13 @@ struct gate {
 	struct klp_life life;		/* opened once, inspected, loaded, reverted */
 	struct probe_set *ps;
 	/*
-	 * --cpu-budget: the probes come and go in windows (budget_set.h), so
+	 * --cpu-budget or the rules' cpu_budget for at least one function:
+	 * the probes come and go in windows (budget_set.h), so
 	 * the judge gets the seconds each function was attached (sampled[i])
 	 * instead of the windows' lengths. NULL without a budget.
 	 */
 	struct budget_set *bs;
+	double *budget_pct;	/* per function: --cpu-budget, or the rules' cpu_budget; 0: none */
 	struct gate_sampled {
 		double base_s;		/* attached in the baseline */
 		double obs_start;	/* budget_set__attached_s() when observing began */

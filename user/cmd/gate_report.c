@@ -161,7 +161,8 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "inconclusive_policy",
 				       json_object_new_string(g->def.inconclusive_revert ? "revert" : "keep"));
 		json_object_object_add(doc, "looks", json_object_new_int(g->looks));
-		json_object_object_add(doc, "cpu_budget_pct", g->bs ?
+		/* --cpu-budget; budgets from the rules are per function, in "sampling" */
+		json_object_object_add(doc, "cpu_budget_pct", g->bs && g->a.cpu_budget ?
 				       json_object_new_double(g->a.cpu_budget) : NULL);
 		json_object_object_add(doc, "measured_functions", json_object_new_uint64(g->n));
 		json_object_object_add(doc, "not_measured", not_measured_json(g));

@@ -245,7 +245,12 @@ static int run_trace(const struct trace_args *a)
 	start = last_read = clock__now_s();
 	end = a->duration_s ? start + a->duration_s : INFINITY;
 	if (a->cpu_budget) {
-		ret = budget_set__new(&bs, ps, a->cpu_budget, start);
+		double *pct = calloc(n, sizeof(*pct));
+
+		for (size_t i = 0; pct && i < n; i++)
+			pct[i] = a->cpu_budget;
+		ret = pct ? budget_set__new(&bs, ps, pct, start) : -ENOMEM;
+		free(pct);
 		if (ret) {
 			lps_err("cannot start the CPU budgets: %s", strerror(-ret));
 			goto cleanup;

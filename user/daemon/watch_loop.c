@@ -193,6 +193,10 @@ static int setup(struct watch *w, struct metrics_http **http)
 		return ret;
 	}
 	w->tick_s = w->def.look_interval_s;
+	/* Said, not silently dropped: the daemon's probes stay attached. */
+	if (w->def.cpu_budget_pct > 0)
+		lps_warn("rules: cpu_budget %.3g: watch takes no CPU budget yet; its probes stay "
+			 "attached (gate and trace take one)", w->def.cpu_budget_pct);
 	uname(&u);
 	snprintf(w->kernel, sizeof(w->kernel), "%s", u.release);
 	/* Root writes there: only root may have put what is there. */

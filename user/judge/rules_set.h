@@ -15,6 +15,11 @@ struct rules_set {
 	__u64 min_calls;
 	bool inconclusive_revert;
 	double alpha;
+	/*
+	 * Percent of a CPU the function's probes may cost (gate; trace and gate
+	 * take --cpu-budget over it); 0: attached throughout. budget.h.
+	 */
+	double cpu_budget_pct;
 	struct {
 		bool enabled;
 		double ratio, min_delta_ns;

@@ -37,8 +37,11 @@ enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 	if (runs && calls)
 		b->ns_per_call = (double)run_ns / (double)calls;
 	full = budget__full_cost_pct(b);
-	/* Not measured yet (no calls, or statistics off from the start): stay attached. */
-	b->duty = full > b->cpu_pct && b->ns_per_call > 0 ? b->cpu_pct / full : 1;
+	/*
+	 * Not measured yet (no calls, or statistics off from the start), or no
+	 * budget for this function (cpu_pct 0): stay attached.
+	 */
+	b->duty = b->cpu_pct > 0 && full > b->cpu_pct && b->ns_per_call > 0 ? b->cpu_pct / full : 1;
 	if (b->duty >= 1) {
 		b->phase = BUDGET_ATTACHED;
 		b->window_start = now;

@@ -57,7 +57,7 @@ struct budget {
 	__u64 windows;		/* attached windows ended */
 };
 
-/* Starts attached (the first window measures); cpu_pct in (0, 100]. */
+/* Starts attached (the first window measures); cpu_pct in (0, 100], 0: no budget (attached). */
 void budget__init(struct budget *b, double cpu_pct, double overhead_factor, double now);
 
 /*

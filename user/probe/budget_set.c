@@ -44,7 +44,7 @@ static void window_start(struct budget_fn *f, const struct probe_set *ps, size_t
 		f->run_ns0 = f->runs0 = 0;
 }
 
-int budget_set__new(struct budget_set **out, struct probe_set *ps, double cpu_pct,
+int budget_set__new(struct budget_set **out, struct probe_set *ps, const double *cpu_pct,
 		    double now)
 {
 	struct budget_set *bs = calloc(1, sizeof(*bs));
@@ -74,7 +74,7 @@ int budget_set__new(struct budget_set **out, struct probe_set *ps, double cpu_pc
 		return ret;
 	}
 	for (size_t i = 0; i < n; i++) {
-		budget__init(&bs->f[i].b, cpu_pct, factor_of(probe_set__info(ps, i)->mode), now);
+		budget__init(&bs->f[i].b, cpu_pct[i], factor_of(probe_set__info(ps, i)->mode), now);
 		bs->f[i].calls_before = bs->h[i].calls;
 		window_start(&bs->f[i], ps, i, bs->h[i].calls);
 	}
@@ -226,7 +226,9 @@ struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u6
 	struct json_object *o = json_object_new_object();
 	double full = budget__full_cost_pct(b);
 
-	json_object_object_add(o, "cpu_budget_pct", json_object_new_double(b->cpu_pct));
+	/* null: this function has no budget (rules give it none), its probes stay attached */
+	json_object_object_add(o, "cpu_budget_pct", b->cpu_pct > 0 ?
+			       json_object_new_double(b->cpu_pct) : NULL);
 	json_object_object_add(o, "full_cost_pct", b->ns_per_call > 0 ?
 			       json_object_new_double(full) : NULL);
 	json_object_object_add(o, "duty", json_object_new_double(b->duty));
@@ -236,8 +238,8 @@ struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u6
 	json_object_object_add(o, "calls_counted", json_object_new_uint64(counted));
 	json_object_object_add(o, "calls_estimated",
 			       json_object_new_double(round(estimate(&bs->f[i], counted, now))));
-	json_object_object_add(o, "over_budget", json_object_new_boolean(full * b->duty >
-									  b->cpu_pct * 1.0001));
+	json_object_object_add(o, "over_budget", json_object_new_boolean(
+		b->cpu_pct > 0 && full * b->duty > b->cpu_pct * 1.0001));
 	return o;
 }
 
@@ -247,6 +249,8 @@ int budget_set__text(const struct budget_set *bs, size_t i, __u64 counted, doubl
 	const struct budget *b = &bs->f[i].b;
 	double s = budget__sampled(b, now);
 
+	if (b->cpu_pct <= 0)
+		return snprintf(buf, len, "no budget: attached all the time");
 	if (s >= 1 && b->ns_per_call <= 0)
 		return snprintf(buf, len, "budget %.3g%%: attached all the time (no cost measured)",
 				b->cpu_pct);

@@ -26,11 +26,12 @@ struct json_object;
 #define BUDGET_FACTOR_KPROBE 2.24
 
 /*
- * cpu_pct in (0, 100]; every function starts attached, its first window from
- * what its probes counted so far (read here). 0 or -errno (out of memory, or
- * the probes' reading failed); the caller says why.
+ * cpu_pct[i] in (0, 100] for function i, or 0: none, attached throughout;
+ * every function starts attached, its first window from what its probes
+ * counted so far (read here). 0 or -errno (out of memory, or the probes'
+ * reading failed); the caller says why.
  */
-int budget_set__new(struct budget_set **out, struct probe_set *ps, double cpu_pct,
+int budget_set__new(struct budget_set **out, struct probe_set *ps, const double *cpu_pct,
 		    double now);
 /*
  * Ends windows and gaps that are due: pauses or resumes probes. 0, or the

@@ -65,6 +65,7 @@ static const struct setting {
 	{ "", "look_interval_s", SET_DOUBLE, RS(look_interval_s), 0.1, 3600 },
 	{ "", "min_calls", SET_COUNT, RS(min_calls), 1, COUNT_MAX },
 	{ "", "alpha", SET_DOUBLE, RS(alpha), 1e-12, 0.5 },
+	{ "", "cpu_budget", SET_DOUBLE, RS(cpu_budget_pct), 0, 100 },
 	{ "latency", "enabled", SET_BOOL, RS(latency.enabled), 0, 0 },
 	{ "latency", "ratio", SET_DOUBLE, RS(latency.ratio), 1, 1e6 },
 	{ "latency", "min_delta_ns", SET_DOUBLE, RS(latency.min_delta_ns), 0, 1e12 },

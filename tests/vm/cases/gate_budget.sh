@@ -5,7 +5,8 @@
 # the baseline and observe windows last whole cycles of the budget, and the
 # judge rates what it saw per second attached. The equivalent patch is kept,
 # the slow one (50000 loop iterations more per call) reverted on latency, and
-# the report says what was sampled.
+# the report says what was sampled. The first takes its budget from
+# --cpu-budget, the second from the rules' cpu_budget.
 # Not exclusive: gate_keep reruns a keep reverted for timing alone (lib.sh);
 # the slow patch is many times slower, far past any host noise.
 # One kernel, 6.1: on 6.12 the case passes too (302 s here, 2026-12-02), but
@@ -47,11 +48,16 @@ print(f"ok: lp_gate_getpid kept under a 1% budget: probes would cost {s['full_co
       f"{f['observed']['calls']} after; {[c['detail'] for c in d['system']['checks'] if c['check'] == 'transition'][0]}")
 PY
 
+# The slow patch with its budget from the rules instead of the command line.
+printf 'defaults:\n  cpu_budget: 1\n' >"$WORK/budget.yaml"
+GATE_EXTRA="--rules $WORK/budget.yaml"
 gate_case lp_gate_getpid_slow 3
+[[ $(json "$WORK/lp_gate_getpid_slow.json" "(d['cpu_budget_pct'], d['functions'][0]['sampling']['cpu_budget_pct'])") == "(None, 1.0)" ]] ||
+	gate_failed lp_gate_getpid_slow "the rules' cpu_budget was not the function's budget"
 [[ $(json "$WORK/lp_gate_getpid_slow.json" "[c['result'] for c in d['functions'][0]['checks'] if c['check'] == 'latency'][0]") == fail ]] ||
 	gate_failed lp_gate_getpid_slow "reverted, but latency did not fail"
 [[ -e /sys/module/lp_gate_getpid_slow ]] && fail "lp_gate_getpid_slow: still loaded after the revert"
-ok "lp_gate_getpid_slow reverted under a 1% budget: $(json "$WORK/lp_gate_getpid_slow.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check'] == 'latency'][0]"); sampled $(json "$WORK/lp_gate_getpid_slow.json" "'%.2f%%; ' % (d['functions'][0]['sampling']['sampled'] * 100) + [c['detail'] for c in d['system']['checks'] if c['check'] == 'transition'][0]")"
+ok "lp_gate_getpid_slow reverted under a 1% budget from the rules: $(json "$WORK/lp_gate_getpid_slow.json" "[c['detail'] for c in d['functions'][0]['checks'] if c['check'] == 'latency'][0]"); sampled $(json "$WORK/lp_gate_getpid_slow.json" "'%.2f%%; ' % (d['functions'][0]['sampling']['sampled'] * 100) + [c['detail'] for c in d['system']['checks'] if c['check'] == 'transition'][0]")"
 
 kill -TERM "$load"
 wait "$load" || fail "workload: exit $?"
