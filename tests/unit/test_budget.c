@@ -92,6 +92,93 @@ static void test_short_gap_stays_attached(void **state)
 	assert_int_equal(budget__window_done(&b, 0.5, 25000, 7500000, 50000), BUDGET_DETACHED);
 }
 
+/*
+ * A verb's window over functions of different duties (gate's baseline, then
+ * its observe window): the loop of budget_set__wait() on budgets alone, with
+ * a wake-up jitter. Each window must end soon after its asked length (within
+ * one window and the longest gap), with a window of every function in it,
+ * however the functions' gaps fall against each other.
+ */
+struct sim_fn {
+	struct budget b;
+	double full_pct;	/* what its probes cost attached */
+	__u64 mark;
+};
+
+static void sim_tick(struct sim_fn *f, double now, bool holding)
+{
+	/* 300 ns of BPF time per call, factor 1.5: the call rate that costs full_pct. */
+	double rate = f->full_pct / 100 / 450e-9, w = now - f->b.window_start;
+
+	if (now < f->b.phase_end)
+		return;
+	if (f->b.phase == BUDGET_DETACHED) {
+		if (budget__may_resume(&f->b, f->mark, holding))
+			budget__gap_done(&f->b, now);
+		return;
+	}
+	budget__window_done(&f->b, now, (__u64)(rate * w), (__u64)(rate * w * 300),
+			    (__u64)(2 * rate * w));
+}
+
+/* Runs one window of asked seconds from *t; returns its length. */
+static double sim_window(struct sim_fn *f, size_t n, double *t, double asked)
+{
+	double start = *t, end = start + asked;
+	static __u64 jitter = 12345;
+
+	for (size_t i = 0; i < n; i++)
+		f[i].mark = f[i].b.windows;
+	for (;;) {
+		bool holding = *t >= end, whole = true;
+		double due = INFINITY;
+
+		for (size_t i = 0; i < n; i++)
+			whole &= budget__done_since(&f[i].b, f[i].mark, *t);
+		if (*t >= end && whole)
+			return *t - start;
+		for (size_t i = 0; i < n; i++)
+			sim_tick(&f[i], *t, holding);
+		for (size_t i = 0; i < n; i++)
+			if (f[i].b.phase == BUDGET_ATTACHED ||
+			    budget__may_resume(&f[i].b, f[i].mark, holding))
+				due = fmin(due, f[i].b.phase_end);
+		jitter = jitter * 6364136223846793005ULL + 1442695040888963407ULL;
+		*t += fmax(0, fmin(fmin(0.2, due - *t), *t < end ? end - *t : INFINITY)) +
+		      (double)(jitter >> 44) / (1 << 20) * 1e-3;	/* up to 1 ms late */
+		if (*t - start > 1000)
+			fail_msg("a window of %.0f s has not ended after 1000 s", asked);
+	}
+}
+
+static void test_windows_of_many_functions(void **state)
+{
+	static const double costs[][3] = { { 5, 8, 0 }, { 2, 3, 50 }, { 86, 0.5, 5 } };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(costs) / sizeof(costs[0]); k++) {
+		struct sim_fn f[3];
+		double t = 0, len;
+
+		for (size_t i = 0; i < 3; i++) {
+			budget__init(&f[i].b, 1.0, 1.5, t);
+			f[i].full_pct = costs[k][i] > 0 ? costs[k][i] : 0.5;
+		}
+		len = sim_window(f, 3, &t, 10);			/* the baseline */
+		assert_true(len >= 10 && len <= 10 + BUDGET_WINDOW_S + BUDGET_MAX_GAP_S + 1);
+		t += 2;						/* load and transition */
+		len = sim_window(f, 3, &t, 4);			/* the observe window */
+		assert_true(len >= 4 && len <= 4 + BUDGET_WINDOW_S + BUDGET_MAX_GAP_S + 1);
+		/*
+		 * Over the run, each function within its budget, give or take the
+		 * wake-ups' lateness; or attached throughout where it fits.
+		 */
+		for (size_t i = 0; i < 3; i++)
+			assert_true(f[i].b.duty >= 1 ||
+				    f[i].full_pct * budget__sampled(&f[i].b, t) < 1.0 * 1.05);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_unmeasured_stays_attached),
 		cmocka_unit_test(test_gap_capped),
 		cmocka_unit_test(test_short_gap_stays_attached),
+		cmocka_unit_test(test_windows_of_many_functions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,7 +181,7 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 		o[i] = (struct func_window){ .hist = &g->obs[i], .seconds = g->t_obs };
 		if (g->bs) {
 			/* Rates per second attached: the only seconds the probes saw. */
-			double att = budget_set__attached_s(g->bs, i, clock__now_s());
+			double att = budget_set__attached_s(g->bs, i, look->at);
 
 			b[i].seconds = g->sampled[i].base_s;
 			o[i].seconds = att - g->sampled[i].obs_start;
@@ -392,12 +392,14 @@ static int baseline(struct gate *g)
 		}
 		budget_set__mark(g->bs);
 	}
-	if (wait_window(g, g->def.baseline_s, true) || snapshot(g, g->h1) ||
-	    sig_snapshot(g, &g->s1) || (g->sig && signals_snapshot__delta(&g->sbase, &g->s1, &g->s0)))
+	if (wait_window(g, g->def.baseline_s, true))
 		return -EIO;
 	g->t_base = clock__now_s() - start;
 	for (size_t i = 0; g->bs && i < g->n; i++)
-		g->sampled[i].base_s = budget_set__attached_s(g->bs, i, clock__now_s());
+		g->sampled[i].base_s = budget_set__attached_s(g->bs, i, start + g->t_base);
+	if (snapshot(g, g->h1) || sig_snapshot(g, &g->s1) ||
+	    (g->sig && signals_snapshot__delta(&g->sbase, &g->s1, &g->s0)))
+		return -EIO;
 	for (size_t i = 0; i < g->n; i++)
 		hist_delta(&g->base[i], &g->h1[i], &g->h0[i]);
 	return 0;
@@ -435,6 +437,12 @@ static void observe(struct gate *g, struct engine_decision *d)
 		int ret = wait_window(g, fmin(g->def.look_interval_s, left),
 				      left <= g->def.look_interval_s);
 
+		/*
+		 * Before the reading: under a budget the seconds attached up to
+		 * here hold no call the histograms miss (a window that opened
+		 * after it would add time without its calls).
+		 */
+		look.at = clock__now_s();
 		if (!ret && (snapshot(g, g->now) || sig_snapshot(g, &g->snow)))
 			ret = -EIO;
 		look.stop = ret == -EINTR ? ENGINE_STOP_INTERRUPTED :
@@ -503,6 +511,9 @@ static int run_gate(struct gate *g)
 				g->def.observe_s);
 		observe(g, &d);
 	}
+	/* Judged: no budgeted probe runs on while the patch is reverted or reported. */
+	if (g->bs)
+		budget_set__stop(g->bs, g->ps, clock__now_s());
 	g->verdict = d.verdict;
 	g->reason = d.reason;
 	g->operational = d.operational;

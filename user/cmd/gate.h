@@ -87,6 +87,7 @@ struct gate {
 /* Where one look stands in the observe window. */
 struct gate_look {
 	double t_prev, t, look_s;
+	double at;		/* clock__now_s() just before the look's reading */
 	enum engine_stop stop;
 };
 

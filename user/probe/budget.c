@@ -78,6 +78,26 @@ void budget__gap_done(struct budget *b, double now)
 	b->phase_end = now + (b->next_window_s > 0 ? b->next_window_s : BUDGET_WINDOW_S);
 }
 
+bool budget__done_since(const struct budget *b, __u64 mark, double now)
+{
+	return b->windows > mark && (b->phase == BUDGET_DETACHED ? now >= b->phase_end : b->duty >= 1);
+}
+
+bool budget__may_resume(const struct budget *b, __u64 mark, bool holding)
+{
+	return !holding || b->windows == mark;
+}
+
+void budget__stop(struct budget *b, double now)
+{
+	if (b->phase == BUDGET_ATTACHED) {
+		b->attached_s += fmax(0, now - b->window_start);
+		b->windows++;
+	}
+	b->phase = BUDGET_DETACHED;
+	b->phase_end = INFINITY;
+}
+
 double budget__attached_s(const struct budget *b, double now)
 {
 	return b->attached_s + (b->phase == BUDGET_ATTACHED ? fmax(0, now - b->window_start) : 0);

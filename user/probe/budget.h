@@ -72,6 +72,22 @@ enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 /* A detached gap ended: the next window starts attached. */
 void budget__gap_done(struct budget *b, double now);
 
+/*
+ * A verb's window under a budget (gate's baseline, its observe window) lasts
+ * whole cycles: it ends when every function has had an attached window in
+ * it (b->windows past the mark taken at its start) and the gap after it
+ * has ended, or is attached for good (it fits its budget). Inside the
+ * window the share attached is then the duty, and the verb's cost the
+ * budget. Functions do not wait for each other's gaps to line up: once the
+ * window has run past its asked length, a function that has had its window
+ * is held at the end of its gap (budget__may_resume false) until the
+ * others' gaps end too.
+ */
+bool budget__done_since(const struct budget *b, __u64 mark, double now);
+bool budget__may_resume(const struct budget *b, __u64 mark, bool holding);
+/* Judging is over: the window open now is closed (counted) and no other opens. */
+void budget__stop(struct budget *b, double now);
+
 /* Seconds attached since the start, the window open now included as far as it went. */
 double budget__attached_s(const struct budget *b, double now);
 

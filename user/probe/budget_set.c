@@ -90,8 +90,24 @@ static double estimate(const struct budget_fn *f, __u64 counted, double now)
 	return (double)f->calls_before + budget__estimate_calls(&f->b, since, now);
 }
 
-int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
-		     struct probe_err *err)
+/* When the next window or gap ends, leaving out gaps held (holding: budget.h). */
+static double next_due(const struct budget_set *bs, bool holding)
+{
+	double due = INFINITY;
+
+	for (size_t i = 0; i < bs->n; i++) {
+		const struct budget *b = &bs->f[i].b;
+
+		if (b->phase == BUDGET_ATTACHED ||
+		    budget__may_resume(b, bs->f[i].windows_at_mark, holding))
+			due = fmin(due, b->phase_end);
+	}
+	return due;
+}
+
+/* holding: a function that has had its window since the mark stays in its gap (budget.h). */
+static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool holding,
+		struct probe_err *err)
 {
 	bool read = false;
 	int ret;
@@ -100,7 +116,9 @@ int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
 		struct budget_fn *f = &bs->f[i];
 		__u64 run_ns = 0, runs = 0;
 
-		if (now < f->b.phase_end)
+		if (now < f->b.phase_end ||
+		    (f->b.phase == BUDGET_DETACHED &&
+		     !budget__may_resume(&f->b, f->windows_at_mark, holding)))
 			continue;
 		if (!read) {
 			ret = probe_set__read(ps, bs->h);
@@ -164,14 +182,9 @@ void budget_set__mark(struct budget_set *bs)
 
 bool budget_set__whole(const struct budget_set *bs, double now)
 {
-	for (size_t i = 0; i < bs->n; i++) {
-		const struct budget *b = &bs->f[i].b;
-
-		if (b->windows == bs->f[i].windows_at_mark)
+	for (size_t i = 0; i < bs->n; i++)
+		if (!budget__done_since(&bs->f[i].b, bs->f[i].windows_at_mark, now))
 			return false;
-		if (b->phase == BUDGET_DETACHED ? now < b->phase_end : b->duty < 1)
-			return false;
-	}
 	return true;
 }
 
@@ -186,16 +199,18 @@ int budget_set__wait(struct budget_set *bs, struct probe_set *ps, double seconds
 
 		if (stop && stop())
 			return -EINTR;
-		/* Checked before the tick: a gap that ends now ends the window detached. */
+		bool holding = whole && now >= end;
+
 		if (now >= end && (!whole || budget_set__whole(bs, now)))
 			return 0;
-		ret = budget_set__tick(bs, ps, now, err);
+		/* Past the asked length, functions done wait in their gaps for the others. */
+		ret = tick(bs, ps, now, holding, err);
 		if (!ret)
 			ret = probe_set__verify(ps, err);
 		if (ret)
 			return ret;
 		now = clock__now_s();
-		clock__nap(fmax(0, fmin(fmin(0.2, budget_set__next_due(bs) - now),
+		clock__nap(fmax(0, fmin(fmin(0.2, next_due(bs, holding) - now),
 					now < end ? end - now : INFINITY)));
 	}
 }
@@ -205,13 +220,29 @@ double budget_set__attached_s(const struct budget_set *bs, size_t i, double now)
 	return budget__attached_s(&bs->f[i].b, now);
 }
 
+int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
+		     struct probe_err *err)
+{
+	return tick(bs, ps, now, false, err);
+}
+
+void budget_set__stop(struct budget_set *bs, struct probe_set *ps, double now)
+{
+	for (size_t i = 0; i < bs->n; i++) {
+		struct budget_fn *f = &bs->f[i];
+
+		/* No budget: attached throughout, as without one. */
+		if (f->b.cpu_pct <= 0)
+			continue;
+		if (f->b.phase == BUDGET_ATTACHED && probe_set__pause(ps, i))
+			continue;	/* not paused (unverified): it stays, and is counted so */
+		budget__stop(&f->b, now);
+	}
+}
+
 double budget_set__next_due(const struct budget_set *bs)
 {
-	double due = INFINITY;
-
-	for (size_t i = 0; i < bs->n; i++)
-		due = fmin(due, bs->f[i].b.phase_end);
-	return due;
+	return next_due(bs, false);
 }
 
 const struct budget *budget_set__get(const struct budget_set *bs, size_t i)

@@ -48,22 +48,28 @@ int budget_set__mode(enum attach_mode asked, enum attach_mode *out, const char *
 /*
  * A verb's window under budgets (gate's baseline and observe): marks its
  * start. budget_set__whole() says when, since the mark, every function has
- * had an attached window and is now attached for good (it fits its budget)
- * or at the end of a gap: a window that ends then cost its share of the
- * budget and no more, and holds whole windows of samples.
+ * had an attached window and the gap after it ended, or is attached for
+ * good (budget__done_since()).
  */
 void budget_set__mark(struct budget_set *bs);
 bool budget_set__whole(const struct budget_set *bs, double now);
 /*
  * Waits at least seconds, ticking the budgets at their due times and
  * verifying the probes every 0.2 s; with whole, then on until
- * budget_set__whole(). 0; -EINTR when stop() says so; -errno of a probe that
- * failed (err says which).
+ * budget_set__whole(), functions that are done held detached meanwhile.
+ * 0; -EINTR when stop() says so; -errno of a probe that failed (err says
+ * which).
  */
 int budget_set__wait(struct budget_set *bs, struct probe_set *ps, double seconds, bool whole,
 		     bool (*stop)(void), struct probe_err *err);
 /* Seconds function i's probes were attached since the start. */
 double budget_set__attached_s(const struct budget_set *bs, size_t i, double now);
+/*
+ * Judging is over (gate): every budgeted function's probes are paused and
+ * its budget closed, so none runs over its budget while the patch is
+ * reverted or the report written.
+ */
+void budget_set__stop(struct budget_set *bs, struct probe_set *ps, double now);
 /* When the next window or gap ends (the caller's loop sleeps no longer). */
 double budget_set__next_due(const struct budget_set *bs);
 const struct budget *budget_set__get(const struct budget_set *bs, size_t i);
