@@ -35,6 +35,23 @@ static void test_hot_function_duty(void **state)
 	assert_true(fabs(budget__estimate_calls(&b, 500000, t) - 11.5e6) < 1);
 }
 
+/* Judging over (gate, before a revert): what was sampled stops counting time. */
+static void test_stop_ends_the_sample(void **state)
+{
+	struct budget b;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.5, 0);
+	budget__window_done(&b, BUDGET_WINDOW_S, 250000, 75000000, 500000);
+	budget__gap_done(&b, 11.25);
+	budget__stop(&b, 11.5);		/* mid-window: its 0.25 s count */
+	assert_true(fabs(budget__sampled(&b, 11.5) - 0.5 / 11.5) < 1e-9);
+	/* A revert that takes a minute after: the same share, the same estimate. */
+	assert_true(fabs(budget__sampled(&b, 71.5) - 0.5 / 11.5) < 1e-9);
+	assert_true(fabs(budget__estimate_calls(&b, 500000, 71.5) - 11.5e6) < 1);
+	assert_true(b.phase == BUDGET_DETACHED && isinf(b.phase_end));
+}
+
 static void test_cold_function_always_on(void **state)
 {
 	struct budget b;
@@ -110,11 +127,10 @@ static void sim_tick(struct sim_fn *f, double now, bool holding)
 	/* 300 ns of BPF time per call, factor 1.5: the call rate that costs full_pct. */
 	double rate = f->full_pct / 100 / 450e-9, w = now - f->b.window_start;
 
-	if (now < f->b.phase_end)
+	if (now < f->b.phase_end || budget__held(&f->b, f->mark, holding, now))
 		return;
 	if (f->b.phase == BUDGET_DETACHED) {
-		if (budget__may_resume(&f->b, f->mark, holding))
-			budget__gap_done(&f->b, now);
+		budget__gap_done(&f->b, now);
 		return;
 	}
 	budget__window_done(&f->b, now, (__u64)(rate * w), (__u64)(rate * w * 300),
@@ -140,8 +156,7 @@ static double sim_window(struct sim_fn *f, size_t n, double *t, double asked)
 		for (size_t i = 0; i < n; i++)
 			sim_tick(&f[i], *t, holding);
 		for (size_t i = 0; i < n; i++)
-			if (f[i].b.phase == BUDGET_ATTACHED ||
-			    budget__may_resume(&f[i].b, f[i].mark, holding))
+			if (!budget__held(&f[i].b, f[i].mark, holding, *t))
 				due = fmin(due, f[i].b.phase_end);
 		jitter = jitter * 6364136223846793005ULL + 1442695040888963407ULL;
 		*t += fmax(0, fmin(fmin(0.2, due - *t), *t < end ? end - *t : INFINITY)) +
@@ -188,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_gap_capped),
 		cmocka_unit_test(test_short_gap_stays_attached),
 		cmocka_unit_test(test_windows_of_many_functions),
+		cmocka_unit_test(test_stop_ends_the_sample),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

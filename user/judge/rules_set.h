@@ -16,8 +16,8 @@ struct rules_set {
 	bool inconclusive_revert;
 	double alpha;
 	/*
-	 * Percent of a CPU the function's probes may cost (gate; trace and gate
-	 * take --cpu-budget over it); 0: attached throughout. budget.h.
+	 * Percent of a CPU the function's probes may cost in gate (whose
+	 * --cpu-budget wins over it); 0: attached throughout. budget.h.
 	 */
 	double cpu_budget_pct;
 	struct {

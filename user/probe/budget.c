@@ -16,6 +16,7 @@ void budget__init(struct budget *b, double cpu_pct, double overhead_factor, doub
 		.window_start = now,
 		.duty = 1,
 		.started = now,
+		.stopped = INFINITY,
 	};
 }
 
@@ -83,9 +84,9 @@ bool budget__done_since(const struct budget *b, __u64 mark, double now)
 	return b->windows > mark && (b->phase == BUDGET_DETACHED ? now >= b->phase_end : b->duty >= 1);
 }
 
-bool budget__may_resume(const struct budget *b, __u64 mark, bool holding)
+bool budget__held(const struct budget *b, __u64 mark, bool holding, double now)
 {
-	return !holding || b->windows == mark;
+	return holding && budget__done_since(b, mark, now);
 }
 
 void budget__stop(struct budget *b, double now)
@@ -96,6 +97,8 @@ void budget__stop(struct budget *b, double now)
 	}
 	b->phase = BUDGET_DETACHED;
 	b->phase_end = INFINITY;
+	/* What was sampled ends here: a revert after it is no gap of the budget's. */
+	b->stopped = now;
 }
 
 double budget__attached_s(const struct budget *b, double now)
@@ -105,7 +108,10 @@ double budget__attached_s(const struct budget *b, double now)
 
 double budget__sampled(const struct budget *b, double now)
 {
-	double elapsed = now - b->started;
+	double elapsed;
+
+	now = fmin(now, b->stopped);
+	elapsed = now - b->started;
 
 	if (elapsed <= 0)
 		return 1;

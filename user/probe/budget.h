@@ -54,6 +54,7 @@ struct budget {
 	double calls_per_s;	/* call rate in the last attached window */
 	double attached_s;	/* time attached, all windows */
 	double started;		/* clock__now_s() at budget__init */
+	double stopped;		/* clock__now_s() at budget__stop; INFINITY until then */
 	__u64 windows;		/* attached windows ended */
 };
 
@@ -78,13 +79,14 @@ void budget__gap_done(struct budget *b, double now);
  * it (b->windows past the mark taken at its start) and the gap after it
  * has ended, or is attached for good (it fits its budget). Inside the
  * window the share attached is then the duty, and the verb's cost the
- * budget. Functions do not wait for each other's gaps to line up: once the
- * window has run past its asked length, a function that has had its window
- * is held at the end of its gap (budget__may_resume false) until the
- * others' gaps end too.
+ * budget, or less. Functions do not wait for each other's gaps to line up:
+ * once the window has run past its asked length (holding), a function that
+ * is done is held as it is, no window ended or begun (budget__held), until
+ * the others are done too: a gap stays a gap, and a function attached for
+ * good stays attached without a new measurement that could send it away.
  */
 bool budget__done_since(const struct budget *b, __u64 mark, double now);
-bool budget__may_resume(const struct budget *b, __u64 mark, bool holding);
+bool budget__held(const struct budget *b, __u64 mark, bool holding, double now);
 /* Judging is over: the window open now is closed (counted) and no other opens. */
 void budget__stop(struct budget *b, double now);
 

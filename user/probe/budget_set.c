@@ -91,21 +91,20 @@ static double estimate(const struct budget_fn *f, __u64 counted, double now)
 }
 
 /* When the next window or gap ends, leaving out gaps held (holding: budget.h). */
-static double next_due(const struct budget_set *bs, bool holding)
+static double next_due(const struct budget_set *bs, bool holding, double now)
 {
 	double due = INFINITY;
 
 	for (size_t i = 0; i < bs->n; i++) {
 		const struct budget *b = &bs->f[i].b;
 
-		if (b->phase == BUDGET_ATTACHED ||
-		    budget__may_resume(b, bs->f[i].windows_at_mark, holding))
+		if (!budget__held(b, bs->f[i].windows_at_mark, holding, now))
 			due = fmin(due, b->phase_end);
 	}
 	return due;
 }
 
-/* holding: a function that has had its window since the mark stays in its gap (budget.h). */
+/* holding: a function that is done since the mark is held as it is (budget.h). */
 static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool holding,
 		struct probe_err *err)
 {
@@ -116,9 +115,7 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 		struct budget_fn *f = &bs->f[i];
 		__u64 run_ns = 0, runs = 0;
 
-		if (now < f->b.phase_end ||
-		    (f->b.phase == BUDGET_DETACHED &&
-		     !budget__may_resume(&f->b, f->windows_at_mark, holding)))
+		if (now < f->b.phase_end || budget__held(&f->b, f->windows_at_mark, holding, now))
 			continue;
 		if (!read) {
 			ret = probe_set__read(ps, bs->h);
@@ -210,7 +207,7 @@ int budget_set__wait(struct budget_set *bs, struct probe_set *ps, double seconds
 		if (ret)
 			return ret;
 		now = clock__now_s();
-		clock__nap(fmax(0, fmin(fmin(0.2, next_due(bs, holding) - now),
+		clock__nap(fmax(0, fmin(fmin(0.2, next_due(bs, holding, now) - now),
 					now < end ? end - now : INFINITY)));
 	}
 }
@@ -242,7 +239,7 @@ void budget_set__stop(struct budget_set *bs, struct probe_set *ps, double now)
 
 double budget_set__next_due(const struct budget_set *bs)
 {
-	return next_due(bs, false);
+	return next_due(bs, false, 0);
 }
 
 const struct budget *budget_set__get(const struct budget_set *bs, size_t i)
