@@ -2,8 +2,9 @@
 # How long a livepatch transition takes beside a task calling getpid in a
 # tight loop, without lpsentinel (docs/limits.md): lp_gate_getpid loaded idle,
 # then beside the loop; the time from insmod until the patch's transition
-# file reads 0. 2026-12-02: 6.12 3.8 s idle, 61.7 s beside the loop; 6.1
-# 2.5 s idle, 2.8 s beside it.
+# file reads 0. 2026-12-02: 6.12 3.8 s idle, 61.7 s beside the loop; again
+# 5.0 s idle, 68.0 s beside the loop, 5.2 s beside the same loop sleeping
+# 1 us a call; 6.1 2.5 s idle, 2.8 s beside the loop.
 # Run: ./tests/vm/run-in-vm.sh KREL "bash tests/vm/experiments/transition-hot-loop.sh"
 . tests/vm/cases/lib.sh
 set +e
@@ -24,4 +25,12 @@ t_trans idle
 load=$!
 nap 1
 t_trans "beside a getpid loop"
+kill "$load"
+wait "$load" 2>/dev/null
+# The same loop sleeping 1 us after each call: a task that sleeps passes
+# through the quiescent states RCU-tasks waits for.
+"$LPLOAD" --getpid --procs 1 --pause-us 1 --seconds 300 >/dev/null &
+load=$!
+nap 1
+t_trans "beside a getpid loop that sleeps 1 us a call"
 kill "$load"
