@@ -433,7 +433,7 @@ static void observe(struct gate *g, struct engine_decision *d)
 
 	do {
 		double left = fmax(0, start + g->def.observe_s - clock__now_s());
-		/* The last look waits for whole budget cycles (budget_set__whole()). */
+		/* The last look waits for whole budget cycles (budget_set__wait()). */
 		int ret = wait_window(g, fmin(g->def.look_interval_s, left),
 				      left <= g->def.look_interval_s);
 

@@ -98,6 +98,12 @@ static struct json_object *not_measured_json(const struct gate *g)
 	return arr;
 }
 
+/* Under a budget: seconds function i was attached in the observe window, up to the last look. */
+static double observed_attached_s(const struct gate *g, size_t i)
+{
+	return g->sampled[i].last_look - g->sampled[i].obs_start;
+}
+
 /*
  * Under --cpu-budget: what the budget did (budget_set__json) and the seconds
  * each window was attached, which are what the judge's rates rest on.
@@ -110,8 +116,8 @@ static struct json_object *sampling_json(const struct gate *g, size_t i,
 
 	json_object_object_add(o, "baseline_attached_s",
 			       json_object_new_double(g->sampled[i].base_s));
-	json_object_object_add(o, "observed_attached_s", json_object_new_double(
-		g->sampled[i].last_look - g->sampled[i].obs_start));
+	json_object_object_add(o, "observed_attached_s",
+			       json_object_new_double(observed_attached_s(g, i)));
 	return o;
 }
 
@@ -258,7 +264,7 @@ void gate__print(const struct gate *g)
 			budget_set__text(g->bs, i, total ? total[i].calls : 0, clock__now_s(), line,
 					 sizeof(line));
 			printf("    %s; judged on %.2fs attached before, %.2fs after\n", line,
-			       g->sampled[i].base_s, g->sampled[i].last_look - g->sampled[i].obs_start);
+			       g->sampled[i].base_s, observed_attached_s(g, i));
 		}
 		for (size_t k = 0; k < g->j[i].n; k++)
 			verdict_report__check_text(stdout, "    ", g->j[i].checks[k].check,

@@ -177,7 +177,8 @@ void budget_set__mark(struct budget_set *bs)
 		bs->f[i].windows_at_mark = bs->f[i].b.windows;
 }
 
-bool budget_set__whole(const struct budget_set *bs, double now)
+/* Every function done since the mark (budget__done_since()). */
+static bool whole_since_mark(const struct budget_set *bs, double now)
 {
 	for (size_t i = 0; i < bs->n; i++)
 		if (!budget__done_since(&bs->f[i].b, bs->f[i].windows_at_mark, now))
@@ -198,7 +199,7 @@ int budget_set__wait(struct budget_set *bs, struct probe_set *ps, double seconds
 			return -EINTR;
 		bool holding = whole && now >= end;
 
-		if (now >= end && (!whole || budget_set__whole(bs, now)))
+		if (now >= end && (!whole || whole_since_mark(bs, now)))
 			return 0;
 		/* Past the asked length, functions done wait in their gaps for the others. */
 		ret = tick(bs, ps, now, holding, err);

@@ -45,18 +45,13 @@ int budget_set__tick(struct budget_set *bs, struct probe_set *ps, double now,
  * TCG), session probes are not paused (docs/limits.md).
  */
 int budget_set__mode(enum attach_mode asked, enum attach_mode *out, const char **why);
-/*
- * A verb's window under budgets (gate's baseline and observe): marks its
- * start. budget_set__whole() says when, since the mark, every function has
- * had an attached window and the gap after it ended, or is attached for
- * good (budget__done_since()).
- */
+/* A verb's window under budgets (gate's baseline and observe): marks its start. */
 void budget_set__mark(struct budget_set *bs);
-bool budget_set__whole(const struct budget_set *bs, double now);
 /*
  * Waits at least seconds, ticking the budgets at their due times and
- * verifying the probes every 0.2 s; with whole, then on until
- * budget_set__whole(), functions that are done held detached meanwhile.
+ * verifying the probes every 0.2 s; with whole, then on until every function
+ * has had an attached window since the mark and the gap after it ended, or
+ * is attached for good (budget__done_since()), those done held meanwhile.
  * 0; -EINTR when stop() says so; -errno of a probe that failed (err says
  * which).
  */
