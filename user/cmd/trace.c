@@ -110,19 +110,23 @@ static void sleep_until(double deadline)
 
 /*
  * title: "interval" (secs = its length) or "total" (secs = the whole run);
- * ss: the health signals of the same span, NULL without them.
+ * ss: the health signals of the same span, NULL without them;
+ * bs: the CPU budgets, NULL without --cpu-budget; what an interval sampled
+ * is its own (budget_set__span_text), the totals' that of the whole run.
  */
 static void print_text(const struct probe_set *ps, const struct lps_hist *h,
 		       const struct signals_snapshot *ss, const struct budget_set *bs,
-		       double secs, const char *title)
+		       double secs, bool interval)
 {
+	const char *title = interval ? "interval" : "total";
 	char line[200];
 
 	printf("%s: %.1fs, %zu function%s\n", title, secs, probe_set__count(ps),
 	       probe_set__count(ps) == 1 ? "" : "s");
 	for (size_t i = 0; i < probe_set__count(ps); i++) {
 		report__function_text(stdout, probe_set__info(ps, i), &h[i]);
-		if (bs && budget_set__text(bs, i, h[i].calls, clock__now_s(), line, sizeof(line)) > 0)
+		if (bs && (interval ? budget_set__span_text : budget_set__text)(
+				bs, i, h[i].calls, clock__now_s(), line, sizeof(line)) > 0)
 			printf("  %s\n", line);
 		if (ss && probe_info__on_task_stack(probe_set__info(ps, i)))
 			signals_report__text(stdout, "  ", &ss->funcs[i]);
@@ -134,11 +138,11 @@ static void print_text(const struct probe_set *ps, const struct lps_hist *h,
 
 /*
  * sc: the run's own cost, for totals (NULL in intervals or without --self-cost);
- * bs: the CPU budgets, for totals (NULL in intervals or without --cpu-budget).
+ * bs: the CPU budgets (NULL without --cpu-budget), of the interval or the run.
  */
 static struct json_object *functions_json(const struct probe_set *ps, const struct lps_hist *h,
 					  const struct signals_snapshot *ss, const struct self_cost *sc,
-					  const struct budget_set *bs)
+					  const struct budget_set *bs, bool interval)
 {
 	struct json_object *arr = json_object_new_array();
 
@@ -151,8 +155,8 @@ static struct json_object *functions_json(const struct probe_set *ps, const stru
 		if (sc)
 			self_cost__add_function(f, sc, ps, i, &h[i]);
 		if (bs)
-			json_object_object_add(f, "sampling",
-					       budget_set__json(bs, i, h[i].calls, clock__now_s()));
+			json_object_object_add(f, "sampling", (interval ? budget_set__span_json :
+					       budget_set__json)(bs, i, h[i].calls, clock__now_s()));
 		json_object_array_add(arr, f);
 	}
 	return arr;
@@ -312,16 +316,18 @@ static int run_trace(const struct trace_args *a)
 				json_object_object_add(iv, "t_s", json_object_new_double(clock__now_s() - start));
 				json_object_object_add(iv, "functions",
 						       functions_json(ps, delta, sig ? &sdelta : NULL, NULL,
-								      NULL));
+								      bs, true));
 				if (sig)
 					json_object_object_add(iv, "system", signals_report__system_json(
 						&sdelta, signals__lock_mode(sig)));
 				json_object_array_add(intervals, iv);
 			} else {
-				print_text(ps, delta, sig ? &sdelta : NULL, NULL,
-					   clock__now_s() - last_read, "interval");
+				print_text(ps, delta, sig ? &sdelta : NULL, bs,
+					   clock__now_s() - last_read, true);
 			}
 			last_read = clock__now_s();
+			if (bs)
+				budget_set__span_start(bs, last_read);
 		}
 		if (last)
 			break;
@@ -344,7 +350,7 @@ static int run_trace(const struct trace_args *a)
 		doc = json_object_new_object();
 		json_object_object_add(doc, "duration_s", json_object_new_double(clock__now_s() - start));
 		json_object_object_add(doc, "functions", functions_json(ps, now, sig ? &sdelta : NULL,
-									a->self_cost ? &sc : NULL, bs));
+									a->self_cost ? &sc : NULL, bs, false));
 		if (a->self_cost)
 			json_object_object_add(doc, "self_cost", self_cost__json(&sc, ps, sig, now));
 		if (sig)
@@ -355,7 +361,7 @@ static int run_trace(const struct trace_args *a)
 			intervals = NULL;
 		}
 	} else {
-		print_text(ps, now, sig ? &sdelta : NULL, bs, clock__now_s() - start, "total");
+		print_text(ps, now, sig ? &sdelta : NULL, bs, clock__now_s() - start, false);
 		if (a->self_cost)
 			self_cost__text(stdout, &sc, ps, sig, now);
 	}

@@ -22,6 +22,9 @@ struct budget_fn {
 	__u64 calls_before;
 	double switch_s;		/* spent in attaching and detaching */
 	__u64 windows_at_mark;		/* b.windows at budget_set__mark() */
+	/* The span a verb reports on (trace's interval): attached seconds at its start. */
+	double span_att;
+	__u64 span_before;		/* calls_before, in the first span only */
 };
 
 struct budget_set {
@@ -29,6 +32,7 @@ struct budget_set {
 	size_t n;
 	struct lps_hist *h;	/* one reading of every function */
 	int stats_fd;		/* BPF run-time statistics, on while held */
+	double span_from;	/* clock__now_s() when the span began */
 };
 
 static double factor_of(enum attach_mode mode)
@@ -75,9 +79,10 @@ int budget_set__new(struct budget_set **out, struct probe_set *ps, const double 
 	}
 	for (size_t i = 0; i < n; i++) {
 		budget__init(&bs->f[i].b, cpu_pct[i], factor_of(probe_set__info(ps, i)->mode), now);
-		bs->f[i].calls_before = bs->h[i].calls;
+		bs->f[i].calls_before = bs->f[i].span_before = bs->h[i].calls;
 		window_start(&bs->f[i], ps, i, bs->h[i].calls);
 	}
+	bs->span_from = now;
 	*out = bs;
 	return 0;
 }
@@ -289,6 +294,62 @@ int budget_set__text(const struct budget_set *bs, size_t i, __u64 counted, doubl
 	return snprintf(buf, len, "budget %.3g%%: sampled %.2f%% of the time, %llu calls counted, "
 			"about %.0f in all", b->cpu_pct, s * 100, (unsigned long long)counted,
 			estimate(&bs->f[i], counted, now));
+}
+
+void budget_set__span_start(struct budget_set *bs, double now)
+{
+	bs->span_from = now;
+	for (size_t i = 0; i < bs->n; i++) {
+		bs->f[i].span_att = budget__attached_s(&bs->f[i].b, now);
+		bs->f[i].span_before = 0;
+	}
+}
+
+/* Share of the span function i was attached, and its calls estimated from those counted. */
+static double span_sampled(const struct budget_set *bs, size_t i, double now,
+			   __u64 counted, double *estimated)
+{
+	const struct budget_fn *f = &bs->f[i];
+	double len = fmin(now, f->b.stopped) - bs->span_from;
+	double s = len > 0 ? fmin(1, fmax(0, budget__attached_s(&f->b, now) - f->span_att) / len) : 1;
+	__u64 since = counted > f->span_before ? counted - f->span_before : 0;
+
+	*estimated = (double)f->span_before + (s > 0 ? (double)since / s : 0);
+	return s;
+}
+
+struct json_object *budget_set__span_json(const struct budget_set *bs, size_t i, __u64 counted,
+					  double now)
+{
+	const struct budget *b = &bs->f[i].b;
+	struct json_object *o = json_object_new_object();
+	double est, s = span_sampled(bs, i, now, counted, &est);
+
+	json_object_object_add(o, "cpu_budget_pct", b->cpu_pct > 0 ?
+			       json_object_new_double(b->cpu_pct) : NULL);
+	json_object_object_add(o, "sampled", json_object_new_double(s));
+	json_object_object_add(o, "attached_s", json_object_new_double(
+		s * fmax(0, fmin(now, b->stopped) - bs->span_from)));
+	json_object_object_add(o, "calls_counted", json_object_new_uint64(counted));
+	/* null: the span fell in a gap, nothing to scale up */
+	json_object_object_add(o, "calls_estimated", s > 0 ? json_object_new_double(round(est)) :
+			       NULL);
+	return o;
+}
+
+int budget_set__span_text(const struct budget_set *bs, size_t i, __u64 counted, double now,
+			  char *buf, size_t len)
+{
+	double est, s = span_sampled(bs, i, now, counted, &est);
+
+	if (bs->f[i].b.cpu_pct <= 0 || s >= 1)
+		return 0;
+	if (s <= 0)
+		return snprintf(buf, len, "budget %.3g%%: detached all this interval, no call "
+				"counted", bs->f[i].b.cpu_pct);
+	return snprintf(buf, len, "budget %.3g%%: sampled %.2f%% of this interval, %llu calls "
+			"counted, about %.0f in all", bs->f[i].b.cpu_pct, s * 100,
+			(unsigned long long)counted, est);
 }
 
 void budget_set__destroy(struct budget_set *bs)

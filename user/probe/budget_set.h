@@ -74,6 +74,18 @@ struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u6
 /* The same in one line for people (no newline). */
 int budget_set__text(const struct budget_set *bs, size_t i, __u64 counted, double now,
 		     char *buf, size_t len);
+/*
+ * A verb's report on a span of the run (trace's intervals): the span starts
+ * at budget_set__new and at each budget_set__span_start. Its "sampling" is
+ * the share of the span function i was attached, and its calls estimated
+ * from the counted ones by that share. The text is empty (0) for a function
+ * attached throughout the span.
+ */
+void budget_set__span_start(struct budget_set *bs, double now);
+struct json_object *budget_set__span_json(const struct budget_set *bs, size_t i, __u64 counted,
+					  double now);
+int budget_set__span_text(const struct budget_set *bs, size_t i, __u64 counted, double now,
+			  char *buf, size_t len);
 void budget_set__destroy(struct budget_set *bs);
 
 #endif

@@ -140,11 +140,31 @@ failed_checks() {
 failed_details() {
 	json "$WORK/$1.json" "'\\n'.join(['  system ' + c['check'] + ': ' + c['detail'] for c in d['system']['checks'] if c['result']=='fail'] + ['  ' + f['function'] + ' ' + c['check'] + ': ' + c['detail'] for f in d['functions'] for c in f['checks'] if c['result']=='fail'])" 2>/dev/null || true
 }
+# all_details NAME: every check with its result and detail, one per line
+all_details() {
+	json "$WORK/$1.json" "'\\n'.join(['  system ' + c['check'] + ' ' + c['result'] + ': ' + c['detail'] for c in d['system']['checks']] + ['  ' + f['function'] + ' ' + c['check'] + ' ' + c['result'] + ': ' + c['detail'] for f in d['functions'] for c in f['checks']] + ['  verdict ' + d['verdict'] + ', ' + d['action'] + ' after ' + str(d['looks']) + ' look(s): ' + d['reason']])" 2>/dev/null || echo "  (no JSON)"
+}
+# check_failed NAME WHY: the gate's checks, every one, then the failure, last
+check_failed() {
+	echo "checks of gate $1:"
+	all_details "$1"
+	fail "$2"
+}
 gate_failed() {	# gate_failed NAME WHY: the output, then what failed, last (CI shows the tail)
 	cat "$WORK/$1.err" "$WORK/$1.json"
 	echo "failing checks of gate $1:"
 	failed_details "$1"
 	fail "gate $1: $2"
+}
+# rules_without CHECK...: the path of a rules file that turns those checks
+# off, for a gate that proves one check: under a loaded host a timing check can
+# trip at the first look, before the check under test has its evidence, and the
+# gate then reverts, rightly, for that alone.
+rules_without() {
+	local IFS=- c
+	local f="$WORK/without-$*.yaml"
+	{ printf 'defaults:\n  checks:\n'; for c in "$@"; do printf '    %s:\n      enabled: false\n' "$c"; done; } >"$f"
+	echo "$f"
 }
 # gate_case NAME WANT_RC: one gate that must exit WANT_RC
 gate_case() {

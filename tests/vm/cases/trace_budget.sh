@@ -2,8 +2,9 @@
 # trace --cpu-budget: a function whose probes would cost more than the budget
 # is traced in attached windows; the calls counted in them are fewer than the
 # workload made, the estimate over the run is near the true count, and every
-# report says what was sampled. A budget the function stays under keeps the
-# probes attached throughout: exact counts, as without a budget.
+# report, each interval's too, says what was sampled. A budget the function
+# stays under keeps the probes attached throughout: exact counts, as without
+# a budget.
 . "$(dirname "$0")/lib.sh"
 
 N=3000
@@ -29,7 +30,7 @@ ok "budget 100%: attached throughout, $N calls of $N ($s)"
 load=$!
 trap 'stop_load $load; pkill -x lpload || true' EXIT
 nap 1
-start_trace tight version_proc_show --cpu-budget 1 --no-signals --json -d 15
+start_trace tight version_proc_show --cpu-budget 1 --no-signals --json -d 15 -i 5
 wait "$TRACE_PID" || fail "trace --cpu-budget 1 exited with $?: $(cat "$WORK/tight.err")"
 kill -TERM "$load"
 wait "$load" || fail "workload: exit $?"
@@ -54,10 +55,23 @@ assert s["windows"] >= 2, s
 assert 0 < f["calls"] < 0.7 * want, (f["calls"], want)
 # The estimate against the workload's own rate over the trace's span.
 assert 0.6 * want < s["calls_estimated"] < 1.4 * want, (s, want)
+# Each interval says what it sampled: its calls add up to the total, and its
+# estimates, each from its own share attached, to about the workload's count.
+iv = [i["functions"][0] for i in d["intervals"]]
+assert len(iv) >= 3, len(iv)
+assert sum(i["calls"] for i in iv) == f["calls"], ([i["calls"] for i in iv], f["calls"])
+for i in iv:
+	si = i["sampling"]
+	assert si["cpu_budget_pct"] == 1 and 0 <= si["sampled"] <= 1 and si["calls_counted"] == i["calls"], si
+	assert si["calls_estimated"] is not None or i["calls"] == 0, si
+est = sum(i["sampling"]["calls_estimated"] or 0 for i in iv)
+assert 0.6 * want < est < 1.4 * want, ([i["sampling"] for i in iv], want)
 print(f"ok: budget 1%: probes would cost {s['full_cost_pct']:.1f}% of a CPU; sampled "
       f"{s['sampled'] * 100:.1f}% of {d['duration_s']:.1f} s in {s['windows']} windows, "
       f"{f['calls']} calls counted, about {s['calls_estimated']:.0f} estimated against "
-      f"{want:.0f} from the workload's rate; {f['unmatched']} returns unmatched (attach and detach)")
+      f"{want:.0f} from the workload's rate; {f['unmatched']} returns unmatched (attach and detach); "
+      f"{len(iv)} intervals sampled {', '.join('%.1f%%' % (i['sampling']['sampled'] * 100) for i in iv)}, "
+      f"estimates adding up to {est:.0f}")
 PY
 
 # Usage errors: one line, exit 2.
