@@ -35,6 +35,29 @@ static void test_hot_function_duty(void **state)
 	assert_true(fabs(budget__estimate_calls(&b, 500000, t) - 11.5e6) < 1);
 }
 
+/* The daemon's observe window: a whole attached window since the mark. */
+static void test_window_since(void **state)
+{
+	struct budget b;
+	__u64 mark;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.5, 0);
+	mark = budget__window_mark(&b);	/* marked mid-window: that one does not count */
+	budget__window_done(&b, BUDGET_WINDOW_S, 250000, 75000000, 500000);
+	assert_false(budget__window_since(&b, mark));
+	budget__gap_done(&b, b.phase_end);
+	budget__window_done(&b, b.phase_end, 250000, 75000000, 500000);
+	assert_true(budget__window_since(&b, mark));
+	/* Marked in a gap: the next window, once it ends. */
+	mark = budget__window_mark(&b);
+	assert_false(budget__window_since(&b, mark));
+	budget__gap_done(&b, b.phase_end);
+	assert_false(budget__window_since(&b, mark));
+	budget__window_done(&b, b.phase_end, 250000, 75000000, 500000);
+	assert_true(budget__window_since(&b, mark));
+}
+
 /* Judging over (gate, before a revert): what was sampled stops counting time. */
 static void test_stop_ends_the_sample(void **state)
 {
@@ -204,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_short_gap_stays_attached),
 		cmocka_unit_test(test_windows_of_many_functions),
 		cmocka_unit_test(test_stop_ends_the_sample),
+		cmocka_unit_test(test_window_since),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

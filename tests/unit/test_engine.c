@@ -60,8 +60,8 @@ struct scenario {
 	bool revert_inconclusive;
 	bool signals;			/* lock contention recorded (none) */
 	const char *lock_coverage;	/* what it covers: NULL, all locks */
-	bool sampled;			/* under a CPU budget: the look was attached look_att_s */
-	double look_att_s;
+	bool sampled;			/* under a CPU budget: attached idle_s since the last call */
+	double idle_s;
 	/* Expected */
 	enum engine_action action;
 	enum verdict verdict;
@@ -93,12 +93,16 @@ static const struct scenario scenarios[] = {
 	  .operational = true, .reason = "calls stopped" },
 	/* Under a CPU budget: a look that fell in a gap between windows promises no call... */
 	{ "sampled: a look in a gap is not 'stopped'", .base_calls = 3000, .obs_calls = 600,
-	  .no_calls_in_look = true, .t_prev = 0.2, .t = 0.3, .sampled = true, .look_att_s = 0,
+	  .no_calls_in_look = true, .t_prev = 0.2, .t = 0.3, .sampled = true, .idle_s = 0,
 	  .action = ENGINE_CONTINUE, .verdict = VERDICT_PASS },
-	/* ...one attached for 0.2 s of a 300/s function (60 expected) does. */
-	{ "sampled: an attached look with no call is 'stopped'", .base_calls = 3000,
+	/* ...nor a sliver of a window: 0.2 s of a 300/s function (60 expected) may be slow calls... */
+	{ "sampled: 0.2 s attached with no call is not 'stopped'", .base_calls = 3000,
 	  .obs_calls = 600, .no_calls_in_look = true, .t_prev = 0.2, .t = 0.3, .sampled = true,
-	  .look_att_s = 0.2, .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE,
+	  .idle_s = 0.2, .action = ENGINE_CONTINUE, .verdict = VERDICT_PASS },
+	/* ...but a whole look's worth attached with none (300 expected) is. */
+	{ "sampled: a look's length attached with no call is 'stopped'", .base_calls = 3000,
+	  .obs_calls = 600, .no_calls_in_look = true, .t_prev = 0.2, .t = 0.3, .sampled = true,
+	  .idle_s = 1, .action = ENGINE_INCONCLUSIVE, .verdict = VERDICT_INCONCLUSIVE,
 	  .operational = true, .reason = "calls stopped" },
 	/* 210 calls in 10 s: 2.1 expected in a 0.1 s look, so none is no sign of anything. */
 	{ "a rare function is not 'stopped'", .base_calls = 210, .obs_calls = 10,
@@ -157,7 +161,7 @@ static void run_scenario(const struct scenario *sc)
 	draw(&base, sc->base_calls, 1, 0, 0);
 	draw(&obs, sc->obs_calls, 1, sc->add_ns, sc->obs_errors);
 	o.seconds = so.seconds = sc->t * r.observe_s;
-	o.look_s = sc->look_att_s;
+	o.idle_s = sc->idle_s;
 	if (sc->signals) {
 		b.sig = o.sig = sb.sig = so.sig = &none;
 		o.lock_coverage = so.lock_coverage = sc->lock_coverage;
@@ -239,8 +243,12 @@ static void gate_path(const struct evidence *e, struct engine_decision *d, struc
 
 static void watch_path(const struct evidence *e, struct engine_decision *d, struct func_judgement *fj)
 {
-	struct watch_fn fns[2] = { { .name = "version_proc_show", .cum = e->now[0] },
-				   { .name = "loadavg_proc_show", .cum = e->now[1] } };
+	/* The seconds its probes saw: the observe window's, as gate's t_obs. */
+	struct watch_fn fns[2] = { { .name = "version_proc_show", .cum = e->now[0], .seen_s = e->obs_s },
+				   { .name = "loadavg_proc_show", .cum = e->now[1], .seen_s = e->obs_s } };
+	double seen_start[2] = { 0, 0 }, seen_look[2] = { e->obs_s - 1, e->obs_s - 1 }, idle[2] = { 0 };
+	__u64 calls_prev[2] = { 0 }, win_mark[2] = { 0 };
+	const struct budget_set *win_bs[2] = { 0 };
 	struct watch w = { .kmsg_fd = -1, .fns = fns, .nfns = 2 };
 	struct evidence c = *e;
 	size_t fn[2] = { 0, 1 };
@@ -257,7 +265,9 @@ static void watch_path(const struct evidence *e, struct engine_decision *d, stru
 		.base_none = base_none, .sbase = sbase, .sbase_ok = sbase_ok, .sstart = sstart,
 		.sobs = sobs, .base_mode = mode, .fr = fr, .j = fj, .names = names,
 		.t_obs_start = now - e->obs_s, .t_prev = e->t_prev, .t_look = now - 1,
-		.calls_seen = e->now[0].calls + e->now[1].calls - 400,
+		.calls_seen = e->now[0].calls + e->now[1].calls - 400, .seen_start = seen_start,
+		.seen_look = seen_look, .idle_s = idle, .calls_prev = calls_prev, .win_mark = win_mark,
+		.win_bs = win_bs,
 	};
 
 	rules__builtin(&w.def);

@@ -185,8 +185,12 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 
 			b[i].seconds = g->sampled[i].base_s;
 			o[i].seconds = att - g->sampled[i].obs_start;
-			o[i].look_s = att - g->sampled[i].last_look;
+			g->sampled[i].idle_s = engine__idle_s(g->sampled[i].idle_s,
+							      att - g->sampled[i].last_look,
+							      g->obs[i].calls - g->sampled[i].calls_prev);
+			o[i].idle_s = g->sampled[i].idle_s;
 			g->sampled[i].last_look = att;
+			g->sampled[i].calls_prev = g->obs[i].calls;
 		}
 		if (g->sig) {
 			b[i].sig = &g->sbase.funcs[i];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lpsentinel watch [--rules FILE] [--state DIR] [--listen ADDR:PORT] [--function NAME]...
+ *                  [--cpu-budget PERCENT]
  * The verb: its options, then the daemon (user/daemon/watch_loop.c).
  */
 #include <errno.h>
@@ -20,6 +21,10 @@ static const struct cli_opt watch_opts[] = {
 	{ "listen", 'l', "ADDR:PORT", "serve Prometheus /metrics there",
 	  CLI_SET_STRING(struct watch_args, listen) },
 	{ "function", 'f', "NAME", "keep a baseline for this function too", .many = true },
+	{ "cpu-budget", 0, "PERCENT", "keep each function's probes under PERCENT of a CPU: they "
+	  "sample in windows, and each observe window lasts whole cycles (default: the rules')",
+	  CLI_SET_PERCENT(struct watch_args, cpu_budget,
+			  "--cpu-budget wants a percentage above 0 and at most 100") },
 	{ 0 },
 };
 

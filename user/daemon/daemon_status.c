@@ -64,6 +64,8 @@ static const struct field fn_fields[] = {
 	{ "since", F_NUMBER }, { "attach", F_TEXT }, { "calls", F_COUNT }, { "errors", F_COUNT },
 	{ "baseline_calls", F_COUNT }, { "baseline_p50_ns", F_NUMBER }, { "judging", F_BOOL },
 	{ "traced_as", F_SYMBOL, true },	/* absent: traced under its own name */
+	/* absent: no CPU budget, attached throughout */
+	{ "cpu_budget_pct", F_NUMBER, true }, { "sampled", F_NUMBER, true },
 	{ 0 },
 };
 
@@ -267,6 +269,7 @@ void daemon_status__text(FILE *f, struct json_object *st)
 		double ago = fmax(0, now - num(fn, "since"));
 		struct json_object *ta = json_object_object_get(fn, "traced_as");
 		const char *traced_as = ta ? json_object_get_string(ta) : NULL;
+		char sampled[80] = "";
 
 		if (!strcmp(str(fn, "state"), "waiting")) {
 			fprintf(f, "  %-28s waiting for module %s (not loaded for %.0fs), calls %s "
@@ -274,9 +277,12 @@ void daemon_status__text(FILE *f, struct json_object *st)
 				str(fn, "object"), ago, str(fn, "calls"), str(fn, "baseline_calls"));
 			continue;
 		}
-		fprintf(f, "  %-28s %s%s%s calls %s, baseline %s calls p50 %.0fns%s%s%s, traced for "
+		if (json_object_object_get(fn, "sampled"))
+			snprintf(sampled, sizeof(sampled), " (budget %.3g%%: sampled %.2f%% of the time)",
+				 num(fn, "cpu_budget_pct"), num(fn, "sampled") * 100);
+		fprintf(f, "  %-28s %s%s%s calls %s%s, baseline %s calls p50 %.0fns%s%s%s, traced for "
 			"%.0fs%s\n", str(fn, "function"), str(fn, "attach"),
-			traced_as ? " as " : "", traced_as ? traced_as : "", str(fn, "calls"),
+			traced_as ? " as " : "", traced_as ? traced_as : "", str(fn, "calls"), sampled,
 			str(fn, "baseline_calls"), num(fn, "baseline_p50_ns"),
 			module ? ", in module " : "", module ? str(fn, "object") : "",
 			module ? " (since it loaded)" : "", ago,

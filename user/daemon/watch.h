@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "audit.h"
+#include "budget_set.h"
 #include "control.h"
 #include "judge.h"
 #include "kfaults.h"
@@ -31,6 +32,7 @@ struct watch_args {
 	const char *rules_path, *state_dir, *listen;
 	const char **functions;		/* --function, repeatable */
 	size_t nfunctions;
+	double cpu_budget;		/* --cpu-budget: percent of a CPU per function; 0: the rules' */
 };
 
 /* A module name's room, as the kernel's MODULE_NAME_LEN. */
@@ -44,6 +46,13 @@ struct watch_args {
 struct watch_group {
 	char module[WATCH_MODULE_MAX];	/* "": vmlinux */
 	struct probe_set *ps;
+	/*
+	 * Under a CPU budget (--cpu-budget, or cpu_budget in the rules, for any
+	 * of its functions): its probes come and go in windows (budget_set.h),
+	 * and each function's ticks last the seconds it was attached. NULL
+	 * without one.
+	 */
+	struct budget_set *bs;
 	size_t n;
 	size_t *fn;			/* index into watch.fns of each probe */
 	struct lps_hist *buf;		/* scratch for reads */
@@ -70,9 +79,16 @@ struct watch_fn {
 	 */
 	struct lps_hist cum;
 	struct lps_hist carry;		/* what the probes of earlier loads counted */
+	/*
+	 * Seconds its probes saw since it was first traced (cum's seconds): the
+	 * ticks' lengths, or under a budget the seconds attached in them; and
+	 * the attached seconds of the probes now on it at the last reading.
+	 */
+	double seen_s, att_read;
+	double cpu_budget;		/* its budget, percent of a CPU; 0: none, attached throughout */
 	struct ring tick;		/* the cursor over the per-tick arrays below */
-	struct lps_hist *ring;		/* per-tick deltas, the last baseline_s of them */
-	double *ring_s;			/* how long each tick really lasted */
+	struct lps_hist *ring;		/* per-tick deltas, the last baseline_s of them (budget: longer) */
+	double *ring_s;			/* how long each tick really lasted (budget: attached in it) */
 	struct lps_hist saved;		/* baseline from the state file, if any */
 	double saved_s;
 	bool have_saved;
@@ -134,6 +150,17 @@ struct watch_judgement {
 	size_t n;
 	size_t *fn;			/* its functions, indices into watch.fns */
 	struct lps_hist *start, *obs;	/* cumulative at observe start; the window */
+	/*
+	 * Per function: its seen_s at observe start and at the previous look;
+	 * under a budget, its windows ended by observe start, and the budget set
+	 * that counted them (whole cycles: watch_judge.c).
+	 */
+	double *seen_start, *seen_look;
+	double *idle_s;			/* seen since its last call (engine__idle_s) */
+	__u64 *calls_prev;		/* its observed calls at the previous look */
+	__u64 *win_mark;
+	const struct budget_set **win_bs;
+	bool sampled;			/* a function of it is under a CPU budget */
 	/* Each function's baseline as frozen for this patch (another may overlap it). */
 	struct lps_hist *base;
 	double *base_s;
@@ -314,7 +341,10 @@ void watch_persist__adopt(struct watch *w, struct watch_fn *fn);
 
 /* Model (watch_model.c). A new function record with its rings; -ENOMEM. */
 int watch_fn__init(struct watch_fn *fn, const char *name, size_t ring_len);
-/* One tick: what fn's probe counted since the last (cum_now less fn->cum), dt seconds long. */
+/*
+ * One tick: what fn's probe counted since the last (cum_now less fn->cum),
+ * over dt seconds its probes saw (the tick's length, or attached in it).
+ */
 void watch_fn__push(struct watch_fn *fn, const struct lps_hist *cum_now, double dt);
 void watch_fn__free(struct watch_fn *fn);
 /* A new reading of fn's probes (counting from their attachment) pushed as one tick. */
@@ -350,6 +380,20 @@ int watch__add_group(struct watch *w, const char *const *names, const char *cons
  */
 int watch__trace_fns(struct watch *w, const size_t *idx, size_t n, const char *module, char *why,
 		     size_t len);
+/*
+ * A function's CPU budget, percent of a CPU (0: none): --cpu-budget, or the
+ * rules' cpu_budget for it. One decision for its probes' method, its ring's
+ * length and its windows.
+ */
+double watch__fn_budget(const struct watch *w, const char *name);
+/* Slots of a function's ring: its baseline, and under a budget a whole cycle more. */
+size_t watch__ring_len(const struct watch *w, double cpu_budget);
+/*
+ * Ends the budgets' windows and gaps that are due (pausing and resuming
+ * probes); when the next is due (INFINITY: none). -errno of a probe that
+ * could not attach again, said.
+ */
+int watch__budget_tick(struct watch *w, double *next_due);
 /* Detaches a group and frees it; its functions have no probes from then on. */
 void watch__drop_group(struct watch *w, struct watch_group *g);
 /*

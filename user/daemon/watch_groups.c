@@ -8,6 +8,7 @@
  * waits for the module.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,28 @@
 #include "clock.h"
 #include "watch.h"
 
-/* The rules' memory estimate (rules__ring_bytes) counts the same slots. */
-static size_t ring_len(const struct watch *w)
+double watch__fn_budget(const struct watch *w, const char *name)
 {
-	return rules__ring_slots(w->def.baseline_s, w->tick_s);
+	struct rules_set fr;
+
+	if (w->a.cpu_budget > 0)
+		return w->a.cpu_budget;
+	if (!w->rules.loaded)
+		return w->def.cpu_budget_pct;
+	rules__for_function(&w->rules, name, &fr);
+	return fr.cpu_budget_pct;
+}
+
+/*
+ * The rules' memory estimate (rules__ring_bytes) counts the same slots.
+ * Under a budget the ring spans a whole cycle more (the longest gap and a
+ * window): a baseline frozen at any moment then holds an attached window,
+ * as gate's baseline, which lasts whole cycles, does.
+ */
+size_t watch__ring_len(const struct watch *w, double cpu_budget)
+{
+	return rules__ring_slots(w->def.baseline_s + (cpu_budget > 0 ? BUDGET_MAX_GAP_S +
+						       BUDGET_WINDOW_S : 0), w->tick_s);
 }
 
 /*
@@ -35,7 +54,7 @@ static void sys_open(struct watch *w, struct watch_group *g)
 {
 	struct watch_sys *y = &w->sys;
 
-	ring__init(&y->tick, ring_len(w));
+	ring__init(&y->tick, watch__ring_len(w, 0));
 	if (signals__open(&y->sig, g->n, probe_set__task_stacks_fd(g->ps), y->why, sizeof(y->why))) {
 		y->sig = NULL;
 		lps_warn("%s; lock_contention, kernel page faults and runqueue_latency are not judged",
@@ -64,6 +83,7 @@ static void group_free(struct watch_group *g)
 {
 	if (!g)
 		return;
+	budget_set__destroy(g->bs);
 	probe_set__destroy(g->ps);
 	free(g->fn);
 	free(g->buf);
@@ -160,12 +180,17 @@ static int refused(const struct fn_res *res, size_t n, struct probe_err *perr)
 	return 0;
 }
 
-/* Functions to watch, sorted by object: one probe set for each. */
+/*
+ * Functions to watch, sorted by object: one probe set for each. Under a
+ * budget for any of them, the set's probes are kprobes (budget_set__mode).
+ */
 struct part {
 	char module[WATCH_MODULE_MAX];	/* "": vmlinux */
 	struct probe_spec *specs;
 	size_t *at;			/* index of each in the caller's names */
+	double *pct;			/* the budget of each (watch__fn_budget) */
 	size_t n;
+	bool budgeted;
 	struct probe_set *ps;
 };
 
@@ -175,12 +200,13 @@ static void parts_free(struct part *parts, size_t nparts)
 		probe_set__destroy(parts[p].ps);
 		free(parts[p].specs);
 		free(parts[p].at);
+		free(parts[p].pct);
 	}
 	free(parts);
 }
 
 /* Sorts the names that are not waiting into parts; how many parts, or -ENOMEM. */
-static int partition(const struct fn_res *res, size_t n, struct part **out)
+static int partition(const struct watch *w, const struct fn_res *res, size_t n, struct part **out)
 {
 	struct part *parts = calloc(n + 1, sizeof(*parts));
 	size_t nparts = 0;
@@ -199,10 +225,13 @@ static int partition(const struct fn_res *res, size_t n, struct part **out)
 			snprintf(parts[p].module, sizeof(parts[p].module), "%s", module_of(&res[i]));
 			parts[p].specs = calloc(n, sizeof(*parts[p].specs));
 			parts[p].at = calloc(n, sizeof(*parts[p].at));
+			parts[p].pct = calloc(n, sizeof(*parts[p].pct));
 			nparts++;
-			if (!parts[p].specs || !parts[p].at)
+			if (!parts[p].specs || !parts[p].at || !parts[p].pct)
 				return -ENOMEM;
 		}
+		parts[p].pct[parts[p].n] = watch__fn_budget(w, res[i].t.function);
+		parts[p].budgeted |= parts[p].pct[parts[p].n] > 0;
 		parts[p].at[parts[p].n] = i;
 		target__spec(&res[i].t, &res[i].r, &parts[p].specs[parts[p].n++]);
 	}
@@ -224,7 +253,7 @@ static int add_fn(struct watch *w, const struct fn_res *f)
 		w->capfns = cap;
 	}
 	fn = &w->fns[w->nfns];
-	if (watch_fn__init(fn, f->t.function, ring_len(w)))
+	if (watch_fn__init(fn, f->t.function, watch__ring_len(w, watch__fn_budget(w, f->t.function))))
 		return -ENOMEM;
 	snprintf(fn->module, sizeof(fn->module), "%s", module_of(f));
 	fn->sympos = f->t.sympos;
@@ -253,12 +282,19 @@ static int add_part(struct watch *w, struct part *p, const size_t *fn_of)
 	g->ps = p->ps;
 	p->ps = NULL;
 	g->n = p->n;
+	/* Its first windows measure each function's cost (budget_set.h). */
+	if (p->budgeted && budget_set__new(&g->bs, g->ps, p->pct, clock__now_s())) {
+		group_free(g);
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < p->n; i++) {
 		struct watch_fn *fn = &w->fns[fn_of[p->at[i]]];
 
 		g->fn[i] = fn_of[p->at[i]];
 		fn->grp = g;
 		fn->idx = i;
+		fn->cpu_budget = p->pct[i];
+		fn->att_read = 0;	/* the new probes' budget starts at nothing attached */
 	}
 	w->groups[w->ngroups++] = g;
 	if (!w->sys.sig && !w->sys.why[0] && !g->module[0])
@@ -270,11 +306,16 @@ static int add_part(struct watch *w, struct part *p, const size_t *fn_of)
 static int attach_parts(struct watch *w, struct part *parts, size_t nparts, struct probe_err *perr,
 			bool *resolving)
 {
-	struct probe_set_opts popts = { .mode = ATTACH_AUTO, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
 	int ret;
 
 	*resolving = true;
 	for (size_t p = 0; p < nparts; p++) {
+		struct probe_set_opts popts = { .mode = ATTACH_AUTO,
+						.klp_root = KLP_SYSFS_ROOT_DEFAULT };
+		const char *why;
+
+		if (parts[p].budgeted)
+			budget_set__mode(ATTACH_AUTO, &popts.mode, &why);
 		ret = probe_set__open_specs(&parts[p].ps, parts[p].specs, parts[p].n, &popts, perr);
 		if (ret)
 			return ret;
@@ -319,7 +360,7 @@ static int add_groups(struct watch *w, const char *const *names, const char *con
 	ret = refused(res, n, perr);
 	if (ret)
 		goto cleanup;
-	ret = partition(res, n, &parts);
+	ret = partition(w, res, n, &parts);
 	nparts = ret < 0 ? 0 : (size_t)ret;
 	if (ret >= 0)
 		ret = attach_parts(w, parts, nparts, perr, resolving);
@@ -379,7 +420,7 @@ int watch__trace_fns(struct watch *w, const size_t *idx, size_t n, const char *m
 		res[i].waiting = false;	/* it is loaded: each is traced now, or says why not */
 	ret = refused(res, n, &perr);
 	if (!ret)
-		ret = partition(res, n, &parts);
+		ret = partition(w, res, n, &parts);
 	if (ret == 1)
 		ret = attach_parts(w, parts, 1, &perr, &resolving);
 	else if (ret >= 0)
@@ -537,8 +578,40 @@ int watch__read_groups(struct watch *w)
 			if (ret)
 				return ret;
 		}
-		for (size_t i = 0; i < g->n; i++)
-			watch_fn__push_probe(&w->fns[g->fn[i]], &g->buf[i], dt);
+		for (size_t i = 0; i < g->n; i++) {
+			struct watch_fn *fn = &w->fns[g->fn[i]];
+			double seen = dt;
+
+			/* Under a budget a tick lasts the seconds its probes were attached in it. */
+			if (g->bs && fn->cpu_budget > 0) {
+				double att = budget_set__attached_s(g->bs, i, now);
+
+				seen = fmax(0, att - fn->att_read);
+				fn->att_read = att;
+			}
+			watch_fn__push_probe(fn, &g->buf[i], seen);
+		}
+	}
+	return 0;
+}
+
+int watch__budget_tick(struct watch *w, double *next_due)
+{
+	*next_due = INFINITY;
+	for (size_t gi = 0; gi < w->ngroups; gi++) {
+		struct watch_group *g = w->groups[gi];
+		struct probe_err perr = { 0 };
+		int ret;
+
+		if (!g->bs)
+			continue;
+		ret = budget_set__tick(g->bs, g->ps, clock__now_s(), &perr);
+		if (ret) {
+			lps_err("%s: %s", perr.func[0] ? perr.func : "probes",
+				perr.what[0] ? perr.what : strerror(-ret));
+			return ret;
+		}
+		*next_due = fmin(*next_due, budget_set__next_due(g->bs));
 	}
 	return 0;
 }

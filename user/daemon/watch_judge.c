@@ -28,6 +28,12 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->fn);
 	free(j->start);
 	free(j->obs);
+	free(j->seen_start);
+	free(j->seen_look);
+	free(j->idle_s);
+	free(j->calls_prev);
+	free(j->win_mark);
+	free(j->win_bs);
 	free(j->fr);
 	free(j->j);
 	free(j->names);
@@ -139,7 +145,14 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->sbase_ok = calloc(total + 1, sizeof(*j->sbase_ok));
 	j->base_mode = calloc(total + 1, sizeof(*j->base_mode));
 	j->waiting = calloc(total + 1, sizeof(*j->waiting));
-	if (!j->waiting || !j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs ||
+	j->seen_start = calloc(total + 1, sizeof(*j->seen_start));
+	j->seen_look = calloc(total + 1, sizeof(*j->seen_look));
+	j->idle_s = calloc(total + 1, sizeof(*j->idle_s));
+	j->calls_prev = calloc(total + 1, sizeof(*j->calls_prev));
+	j->win_mark = calloc(total + 1, sizeof(*j->win_mark));
+	j->win_bs = calloc(total + 1, sizeof(*j->win_bs));
+	if (!j->seen_start || !j->seen_look || !j->idle_s || !j->calls_prev || !j->win_mark || !j->win_bs ||
+	    !j->waiting || !j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs ||
 	    !j->base || !j->base_s || !j->base_none || !j->sbase || !j->sbase_ok || !j->base_mode) {
 		ret = -ENOMEM;
 		goto cleanup;
@@ -284,6 +297,18 @@ static struct json_object *decision_json(const struct watch *w, const struct wat
 		json_object_object_add(f, "baseline", j->base_none[i] ? NULL : report__stats_json(&j->base[i]));
 		json_object_object_add(f, "baseline_s", json_object_new_double(j->base_s[i]));
 		json_object_object_add(f, "observed", report__stats_json(&j->obs[i]));
+		/* Under a budget: what it did, and the seconds attached each window holds. */
+		if (fn->grp && fn->grp->bs && fn->cpu_budget > 0) {
+			struct json_object *sm = budget_set__json(fn->grp->bs, fn->idx,
+								  fn->cum.calls - fn->carry.calls,
+								  clock__now_s());
+
+			json_object_object_add(sm, "baseline_attached_s",
+					       json_object_new_double(j->base_s[i]));
+			json_object_object_add(sm, "observed_attached_s", json_object_new_double(
+				j->t_obs_start > 0 ? fn->seen_s - j->seen_start[i] : 0));
+			json_object_object_add(f, "sampling", sm);
+		}
 		json_object_object_add(f, "checks", verdict_report__checks_json(j->j[i].checks, j->j[i].n));
 		if (j->sbase_ok[i]) {
 			json_object_object_add(f, "baseline_signals", signals_report__json(&j->sbase[i]));
@@ -377,7 +402,7 @@ static void finish(struct watch *w, struct watch_judgement *j, const struct engi
 			fn->have_saved = true;
 		} else if (state == PATCH_KEPT && j->t_obs_start > 0) {
 			fn->saved = j->obs[i];
-			fn->saved_s = clock__now_s() - j->t_obs_start;
+			fn->saved_s = fn->seen_s - j->seen_start[i];
 			fn->saved_mode = watch__fn_mode(fn);
 			fn->have_saved = true;
 		}
@@ -407,6 +432,26 @@ static void revert(struct watch *w, struct watch_judgement *j, const struct engi
 	finish(w, j, d, PATCH_FAILED, full);
 }
 
+/*
+ * Under a budget the observe window lasts until every budgeted function has
+ * had a whole attached window in it (budget__window_since); gate's lasts
+ * whole cycles, gap included, to cost the budget, but the daemon's budgets
+ * run on whatever it judges. A function whose probes were replaced since
+ * (its module went and came back) has no window to wait for.
+ */
+static bool windows_done(const struct watch *w, const struct watch_judgement *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		const struct watch_fn *fn = &w->fns[j->fn[i]];
+
+		if (!j->win_bs[i] || !fn->grp || fn->grp->bs != j->win_bs[i])
+			continue;
+		if (!budget__window_since(budget_set__get(j->win_bs[i], fn->idx), j->win_mark[i]))
+			return false;
+	}
+	return true;
+}
+
 void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 		       struct engine_decision *out)
 {
@@ -415,12 +460,21 @@ void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 	struct lps_func_signals sys_obs;
 	struct lps_hist runq_obs;
 	double t = fmin(1, (now - j->t_obs_start) / j->def.observe_s);
-	struct engine_look in = {
+	struct engine_look in;
+	__u64 total = 0;
+
+	/*
+	 * Past its length under a budget, the window is held until every
+	 * function has had a whole window in it: those looks spend no alpha (t
+	 * stays where it was), and the last look, then, spends what is left.
+	 */
+	if (t >= 1 && j->sampled && !windows_done(w, j))
+		t = j->t_prev;
+	in = (struct engine_look){
 		.t_prev = j->t_prev, .t = t, .look_s = now - j->t_look, .observing = true,
 		.n = j->n, .base = b, .obs = o, .fr = j->fr, .sys_base = &sb, .sys_obs = &so,
-		.def = &j->def,
+		.def = &j->def, .sampled = j->sampled,
 	};
-	__u64 total = 0;
 
 	j->t_prev = t;
 	j->t_look = now;
@@ -434,7 +488,8 @@ void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 
 		b[i] = (struct func_window){ .hist = &j->base[i], .seconds = j->base_s[i],
 					     .none = j->base_none[i] };
-		o[i] = (struct func_window){ .hist = &j->obs[i], .seconds = now - j->t_obs_start };
+		/* The seconds its probes saw: under a budget, those attached. */
+		o[i] = (struct func_window){ .hist = &j->obs[i], .seconds = fn->seen_s - j->seen_start[i] };
 		/*
 		 * fentry and kprobes add different costs to every call: a baseline of
 		 * one and an observation of the other differ by that alone (a restart
@@ -450,6 +505,11 @@ void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 		j->names[3 * i] = fn->name;
 		hist_delta(&j->obs[i], &fn->cum, &j->start[i]);
 		total += fn->cum.calls;
+		j->idle_s[i] = engine__idle_s(j->idle_s[i], fn->seen_s - j->seen_look[i],
+					      j->obs[i].calls - j->calls_prev[i]);
+		o[i].idle_s = j->idle_s[i];
+		j->seen_look[i] = fn->seen_s;
+		j->calls_prev[i] = j->obs[i].calls;
 		if (j->sbase_ok[i]) {
 			signals__sub(&j->sobs[i], &fn->scum, &j->sstart[i]);
 			b[i].sig = &j->sbase[i];
@@ -484,9 +544,17 @@ decide:
 static void begin_observing(struct watch *w, struct watch_judgement *j, double now)
 {
 	for (size_t i = 0; i < j->n; i++) {
-		j->start[i] = w->fns[j->fn[i]].cum;
-		j->sstart[i] = w->fns[j->fn[i]].scum;
+		const struct watch_fn *fn = &w->fns[j->fn[i]];
+
+		j->start[i] = fn->cum;
+		j->sstart[i] = fn->scum;
 		j->calls_seen += j->start[i].calls;
+		j->seen_start[i] = j->seen_look[i] = fn->seen_s;
+		if (fn->grp && fn->grp->bs && fn->cpu_budget > 0) {
+			j->win_bs[i] = fn->grp->bs;
+			j->win_mark[i] = budget__window_mark(budget_set__get(fn->grp->bs, fn->idx));
+			j->sampled = true;
+		}
 	}
 	j->sys_start = w->sys.cum;
 	j->runq_start = w->sys.runq_cum;

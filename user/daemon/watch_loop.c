@@ -126,18 +126,21 @@ static size_t unwatched(struct watch *w, const char *const *list, size_t n, cons
  * again here because --function names and a SIGHUP reload add functions
  * that the rules file's own check did not count. 0 or -E2BIG with why.
  */
-static int rings_fit(const struct rules_set *def, double tick_s, size_t nfuncs, char *why,
+static int rings_fit(const struct watch *w, const struct rules_set *def, size_t nfuncs, char *why,
 		     size_t len)
 {
 	struct rules_set est = *def;
 	double bytes;
 
-	est.look_interval_s = tick_s;
+	est.look_interval_s = w->tick_s;
+	/* Rings under a budget span a cycle more (watch__ring_len): counted for every function. */
+	if (w->a.cpu_budget > 0 || def->cpu_budget_pct > 0)
+		est.baseline_s += BUDGET_MAX_GAP_S + BUDGET_WINDOW_S;
 	bytes = rules__ring_bytes(&est, nfuncs);
 	if (bytes <= (double)RULES_MAX_RING_BYTES)
 		return 0;
 	snprintf(why, len, "%zu watched functions with %gs baselines at %gs looks need %.0f MiB "
-		 "of baseline rings, more than %lu", nfuncs, est.baseline_s, tick_s,
+		 "of baseline rings, more than %lu", nfuncs, est.baseline_s, w->tick_s,
 		 bytes / (1 << 20), RULES_MAX_RING_BYTES >> 20);
 	return -E2BIG;
 }
@@ -158,7 +161,7 @@ static void reload_rules(struct watch *w)
 		lps_warn("SIGHUP: rules: %s; the previous rules stay", why);
 		return;
 	}
-	if (rings_fit(&fresh.defaults, w->tick_s, w->nfns + fresh.nwatch, why, sizeof(why))) {
+	if (rings_fit(w, &fresh.defaults, w->nfns + fresh.nwatch, why, sizeof(why))) {
 		lps_warn("SIGHUP: rules: %s: %s; the previous rules stay", w->a.rules_path, why);
 		rules__free(&fresh);
 		return;
@@ -193,10 +196,6 @@ static int setup(struct watch *w, struct metrics_http **http)
 		return ret;
 	}
 	w->tick_s = w->def.look_interval_s;
-	/* Said, not silently dropped: the daemon's probes stay attached. */
-	if (w->def.cpu_budget_pct > 0)
-		lps_warn("rules: cpu_budget %.3g: watch takes no CPU budget yet; its probes stay "
-			 "attached (gate and trace take one)", w->def.cpu_budget_pct);
 	uname(&u);
 	snprintf(w->kernel, sizeof(w->kernel), "%s", u.release);
 	/* Root writes there: only root may have put what is there. */
@@ -234,7 +233,7 @@ static int setup(struct watch *w, struct metrics_http **http)
 		return -ENOMEM;
 	n = unwatched(w, w->a.functions, w->a.nfunctions, names, 0);
 	n = unwatched(w, w->rules.watch, w->rules.nwatch, names, n);
-	ret = rings_fit(&w->def, w->tick_s, n, why, sizeof(why));
+	ret = rings_fit(w, &w->def, n, why, sizeof(why));
 	if (ret) {
 		free(names);
 		lps_err("%s (named with --function or in the rules' watch:)", why);
@@ -371,9 +370,20 @@ static int run(struct watch *w, struct metrics_http **http)
 			return 1;
 		}
 		tick(w, *http, &last_save, &klp_warned);
-		/* The wait for the next tick serves the control socket, without blocking. */
-		while (!stop__requested() && !reload_requested && clock__now_s() < next)
-			watch_clients__io(w, fmin(0.1, next - clock__now_s()));
+		/*
+		 * The wait for the next tick serves the control socket, without
+		 * blocking, and ends the budgets' windows and gaps on time.
+		 */
+		while (!stop__requested() && !reload_requested && clock__now_s() < next) {
+			double due;
+
+			if (watch__budget_tick(w, &due)) {
+				watch_persist__save(w);
+				return 1;
+			}
+			watch_clients__io(w, fmax(0, fmin(fmin(0.1, next - clock__now_s()),
+							   due - clock__now_s())));
+		}
 	}
 	/* A patch being judged stays as it is: it was not ours to load; a restart judges it. */
 	if (w->judging)

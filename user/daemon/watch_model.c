@@ -101,6 +101,7 @@ void watch_fn__push(struct watch_fn *fn, const struct lps_hist *cum_now, double 
 	fn->ring_s[fn->tick.pos] = dt;
 	ring__advance(&fn->tick);
 	fn->cum = *cum_now;
+	fn->seen_s += dt;
 }
 
 void watch_fn__push_probe(struct watch_fn *fn, const struct lps_hist *reading, double dt)

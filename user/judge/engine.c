@@ -8,7 +8,11 @@
  * promised at least this many (Poisson: P(0 | 10) = 4.5e-5), after a baseline
  * of at least min_calls. Whatever the patch does can then no longer be seen.
  * Under a CPU budget the exposure is the time each function's probes were
- * attached in the look: a look that fell in a gap promises no call.
+ * attached since its last call was seen, and only once that is a whole look
+ * long: a look that fell in a gap promises no call, and neither does a
+ * sliver of a window (the lab's slow getpid patch, at milliseconds a call,
+ * finished none in the few milliseconds a window had run at a look, where
+ * the baseline's rate promised hundreds).
  */
 #define CALLS_STOPPED_EXPECTED 10.0
 
@@ -51,6 +55,11 @@ void engine__stop(enum engine_stop stop, bool observing, struct engine_decision 
 	out->operational = true;
 }
 
+double engine__idle_s(double idle_s, double att_s, __u64 calls)
+{
+	return calls ? 0 : idle_s + fmax(0, att_s);
+}
+
 void engine__unjudged(struct func_judgement *fj, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -67,11 +76,14 @@ static bool calls_stopped(const struct engine_look *in)
 	if (in->calls_in_look)
 		return false;
 	for (size_t i = 0; i < in->n; i++) {
+		double exposure = in->sampled ? in->obs[i].idle_s : in->look_s;
+
 		if (in->base[i].none || in->base[i].seconds <= 0)
 			continue;
 		base += in->base[i].hist->calls;
-		expected += (double)in->base[i].hist->calls / in->base[i].seconds *
-			    (in->sampled ? in->obs[i].look_s : in->look_s);
+		if (in->sampled && exposure < in->def->look_interval_s)
+			continue;
+		expected += (double)in->base[i].hist->calls / in->base[i].seconds * exposure;
 	}
 	return base >= in->def->min_calls && expected >= CALLS_STOPPED_EXPECTED;
 }

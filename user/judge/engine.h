@@ -47,7 +47,7 @@ struct engine_look {
 	const struct sys_window *sys_base, *sys_obs;
 	const struct rules_set *def;	/* the patch's own rules: system checks, policy */
 	__u64 calls_in_look;		/* new calls of all functions since the previous look */
-	bool sampled;			/* CPU budgets: a look's exposure is obs[i].look_s */
+	bool sampled;			/* CPU budgets: the exposure is obs[i].idle_s */
 };
 
 struct engine_decision {
@@ -75,5 +75,11 @@ void engine__unjudged(struct func_judgement *fj, size_t n);
 void engine__stop(enum engine_stop stop, bool observing, struct engine_decision *out);
 
 const char *engine_action__name(enum engine_action a);
+
+/*
+ * Under a CPU budget: a function's idle exposure (func_window.idle_s) after a
+ * look that added att_s seconds attached and calls calls of it.
+ */
+double engine__idle_s(double idle_s, double att_s, __u64 calls);
 
 #endif

@@ -45,11 +45,12 @@ struct func_window {
 	const char *incomparable;	/* baseline only: why its latencies cannot be compared */
 	const char *lock_coverage;	/* observed only: lock_coverage__host(), NULL: all locks */
 	/*
-	 * Observed only, under a CPU budget (engine_look.sampled): seconds of
-	 * the last look the probes were attached; seconds above is then the
-	 * attached time too, never the window's length.
+	 * Observed only, under a CPU budget (engine_look.sampled): seconds the
+	 * probes were attached since the function's last call was seen (in the
+	 * last look, and the looks before it that saw none: engine__idle_s);
+	 * seconds above is then the attached time too, never the window's length.
 	 */
-	double look_s;
+	double idle_s;
 };
 
 /* The system's window, for the system checks. */

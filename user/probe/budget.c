@@ -84,6 +84,16 @@ bool budget__done_since(const struct budget *b, __u64 mark, double now)
 	return b->windows > mark && (b->phase == BUDGET_DETACHED ? now >= b->phase_end : b->duty >= 1);
 }
 
+__u64 budget__window_mark(const struct budget *b)
+{
+	return b->windows + (b->phase == BUDGET_ATTACHED);
+}
+
+bool budget__window_since(const struct budget *b, __u64 mark)
+{
+	return b->windows > mark;
+}
+
 bool budget__held(const struct budget *b, __u64 mark, bool holding, double now)
 {
 	return holding && budget__done_since(b, mark, now);

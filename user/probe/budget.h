@@ -86,6 +86,14 @@ void budget__gap_done(struct budget *b, double now);
  * good stays attached without a new measurement that could send it away.
  */
 bool budget__done_since(const struct budget *b, __u64 mark, double now);
+/*
+ * For a budget that is never held (the watch daemon's, whose windows run on
+ * whatever is judged): a mark now, and whether a whole window has ended
+ * since it (one open at the mark does not count: part of it came before).
+ * The gap after it adds nothing to judge, and the daemon's cost runs on.
+ */
+__u64 budget__window_mark(const struct budget *b);
+bool budget__window_since(const struct budget *b, __u64 mark);
 bool budget__held(const struct budget *b, __u64 mark, bool holding, double now);
 /* Judging is over: the window open now is closed (counted) and no other opens. */
 void budget__stop(struct budget *b, double now);
