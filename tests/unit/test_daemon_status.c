@@ -143,6 +143,22 @@ static void test_traced_as(void **state)
 	free(out);
 }
 
+/* A function under a CPU budget: what share of the time its probes sampled. */
+static void test_budget_sampled(void **state)
+{
+	static const char doc_text[] =
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{"
+		"\"function\":\"__x64_sys_getpid\",\"object\":\"vmlinux\",\"state\":\"traced\","
+		"\"since\":0,\"attach\":\"kprobe\",\"calls\":5,\"errors\":0,\"baseline_calls\":0,"
+		"\"baseline_p50_ns\":0,\"judging\":false,\"cpu_budget_pct\":1,\"sampled\":0.048}],"
+		"\"patches\":[]}";
+	char *out = status_text(doc_text, strlen(doc_text));
+
+	(void)state;
+	assert_non_null(strstr(out, "calls 5 (budget 1%: sampled 4.80% of the time), baseline"));
+	free(out);
+}
+
 /* Each a document `status` aborted on, or would print a forged row from. */
 static void test_damaged_documents(void **state)
 {
@@ -195,6 +211,11 @@ static void test_damaged_documents(void **state)
 		"[],\"lock_coverage\":\"a\\nforged row\"}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
 		"[],\"control_error\":5}",
+		/* A budget's share that is no number. */
+		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[{\"function\":"
+		"\"f\",\"object\":\"vmlinux\",\"state\":\"traced\",\"since\":0,\"attach\":\"kprobe\","
+		"\"calls\":1,\"errors\":0,\"baseline_calls\":0,\"baseline_p50_ns\":0,\"judging\":false,"
+		"\"cpu_budget_pct\":1,\"sampled\":\"all\"}],\"patches\":[]}",
 		"{\"pid\":1,\"kernel\":\"k\",\"uptime_s\":1,\"listen\":null,\"functions\":[],\"patches\":"
 		"[],\"control_error\":\"x\\nforged row\"}",
 	};
@@ -255,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_real_document),
 		cmocka_unit_test(test_lock_coverage),
 		cmocka_unit_test(test_traced_as),
+		cmocka_unit_test(test_budget_sampled),
 		cmocka_unit_test(test_damaged_documents),
 		cmocka_unit_test(test_control_error),
 		cmocka_unit_test(test_not_a_file),

@@ -277,7 +277,7 @@ void daemon_status__text(FILE *f, struct json_object *st)
 				str(fn, "object"), ago, str(fn, "calls"), str(fn, "baseline_calls"));
 			continue;
 		}
-		if (json_object_object_get(fn, "sampled"))
+		if (json_object_object_get(fn, "sampled") && json_object_object_get(fn, "cpu_budget_pct"))
 			snprintf(sampled, sizeof(sampled), " (budget %.3g%%: sampled %.2f%% of the time)",
 				 num(fn, "cpu_budget_pct"), num(fn, "sampled") * 100);
 		fprintf(f, "  %-28s %s%s%s calls %s%s, baseline %s calls p50 %.0fns%s%s%s, traced for "

@@ -239,7 +239,8 @@ static void patches(FILE *f, const struct watch *w)
 	       "Reverts that did not complete (see the audit trail).");
 	fprintf(f, "lpsentinel_revert_failures_total %llu\n", (unsigned long long)w->revert_failures);
 	family(f, "lpsentinel_probe_failures_total", "counter",
-	       "Functions of an appearing livepatch that could not be probed (see the audit trail).");
+	       "Functions of an appearing livepatch that could not be probed (see the audit trail), "
+	       "and functions whose budgeted probes could not attach again.");
 	fprintf(f, "lpsentinel_probe_failures_total %llu\n", (unsigned long long)w->probe_failures);
 }
 

@@ -3,7 +3,7 @@
  * The watch daemon's model: watched functions with rolling baselines, probe
  * groups, patches and their states, judgements, gate clients. Shared by its
  * parts: the model (watch_model.c), the loop (watch_loop.c), judgements
- * (watch_judge.c), gate clients (watch_clients.c), the state and status files
+ * (watch_judge.c) and their records (watch_verdict.c), gate clients (watch_clients.c), the state and status files
  * (watch_persist.c) and metrics (metrics.c). cmd/watch.c is only the verb.
  */
 #ifndef LPS_WATCH_H
@@ -274,7 +274,8 @@ struct watch {
 	double started, tick_s;
 	__u64 verdicts[3];		/* by enum verdict */
 	__u64 reverts, revert_failures, state_saves, state_errors;
-	__u64 probe_failures;		/* functions of an appearing patch that could not be probed */
+	/* Functions that could not be probed: of an appearing patch, or a budget's again. */
+	__u64 probe_failures;
 	int state_fd;			/* the state directory, checked once (watch_state.h) */
 	int lock_fd;			/* its watch.lock, held while the daemon runs (control.h) */
 	/* Why there is no control socket, for status.json: gates cannot reach us. "" when listening. */
@@ -307,6 +308,12 @@ void watch_judge__free_all(struct watch *w);
  */
 void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 		       struct engine_decision *out);
+/* A verdict's record (watch_verdict.c): what the audit trail and a handing gate get. */
+struct json_object *watch_verdict__json(const struct watch *w, const struct watch_judgement *j,
+				       enum verdict v, const char *action, const char *reason,
+				       bool operational);
+/* Why a function waiting for its module was not measured. */
+void watch_verdict__waiting_why(const struct watch_fn *fn, char *out, size_t len);
 /*
  * Once, after the first look at sysfs of a restarted daemon: patches the state
  * file says were half-judged and that are no longer livepatches; finishes an
@@ -389,11 +396,12 @@ double watch__fn_budget(const struct watch *w, const char *name);
 /* Slots of a function's ring: its baseline, and under a budget a whole cycle more. */
 size_t watch__ring_len(const struct watch *w, double cpu_budget);
 /*
- * Ends the budgets' windows and gaps that are due (pausing and resuming
- * probes); when the next is due (INFINITY: none). -errno of a probe that
- * could not attach again, said.
+ * Budgets (watch_budget.c): ends the windows and gaps that are due (pausing
+ * and resuming probes); when the next is due (INFINITY: none). A group whose
+ * probes cannot attach again is released (its module's functions wait for
+ * it) or dropped, said and counted in probe_failures.
  */
-int watch__budget_tick(struct watch *w, double *next_due);
+void watch__budget_tick(struct watch *w, double *next_due);
 /* Detaches a group and frees it; its functions have no probes from then on. */
 void watch__drop_group(struct watch *w, struct watch_group *g);
 /*

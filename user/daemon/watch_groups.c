@@ -20,30 +20,6 @@
 #include "clock.h"
 #include "watch.h"
 
-double watch__fn_budget(const struct watch *w, const char *name)
-{
-	struct rules_set fr;
-
-	if (w->a.cpu_budget > 0)
-		return w->a.cpu_budget;
-	if (!w->rules.loaded)
-		return w->def.cpu_budget_pct;
-	rules__for_function(&w->rules, name, &fr);
-	return fr.cpu_budget_pct;
-}
-
-/*
- * The rules' memory estimate (rules__ring_bytes) counts the same slots.
- * Under a budget the ring spans a whole cycle more (the longest gap and a
- * window): a baseline frozen at any moment then holds an attached window,
- * as gate's baseline, which lasts whole cycles, does.
- */
-size_t watch__ring_len(const struct watch *w, double cpu_budget)
-{
-	return rules__ring_slots(w->def.baseline_s + (cpu_budget > 0 ? BUDGET_MAX_GAP_S +
-						       BUDGET_WINDOW_S : 0), w->tick_s);
-}
-
 /*
  * The signal probes share the task stacks of one probe set: the first of
  * vmlinux functions made (a module's group may go with its module). Its
@@ -102,6 +78,11 @@ void watch__drop_group(struct watch *w, struct watch_group *g)
 	for (size_t i = 0; i < g->n; i++)
 		if (g->fn[i] < w->nfns && w->fns[g->fn[i]].grp == g)
 			w->fns[g->fn[i]].grp = NULL;
+	/* A judgement waiting on its windows waits no more: they are gone (watch_judge.c). */
+	for (struct watch_judgement *j = w->judging; g->bs && j; j = j->next)
+		for (size_t i = 0; i < j->n; i++)
+			if (j->win_bs[i] == g->bs)
+				j->win_bs[i] = NULL;
 	if (w->sys.grp == g)
 		w->sys.grp = NULL;
 	group_free(g);
@@ -206,7 +187,7 @@ static void parts_free(struct part *parts, size_t nparts)
 }
 
 /* Sorts the names that are not waiting into parts; how many parts, or -ENOMEM. */
-static int partition(const struct watch *w, const struct fn_res *res, size_t n, struct part **out)
+static int partition(struct watch *w, const struct fn_res *res, size_t n, struct part **out)
 {
 	struct part *parts = calloc(n + 1, sizeof(*parts));
 	size_t nparts = 0;
@@ -215,6 +196,7 @@ static int partition(const struct watch *w, const struct fn_res *res, size_t n, 
 	if (!parts)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
+		const struct watch_fn *known;
 		size_t p;
 
 		if (res[i].waiting)
@@ -230,7 +212,10 @@ static int partition(const struct watch *w, const struct fn_res *res, size_t n, 
 			if (!parts[p].specs || !parts[p].at || !parts[p].pct)
 				return -ENOMEM;
 		}
-		parts[p].pct[parts[p].n] = watch__fn_budget(w, res[i].t.function);
+		/* A function known already keeps the budget its ring was made for. */
+		known = watch__find_fn(w, res[i].t.function);
+		parts[p].pct[parts[p].n] = known ? known->cpu_budget :
+					   watch__fn_budget(w, res[i].t.function);
 		parts[p].budgeted |= parts[p].pct[parts[p].n] > 0;
 		parts[p].at[parts[p].n] = i;
 		target__spec(&res[i].t, &res[i].r, &parts[p].specs[parts[p].n++]);
@@ -241,6 +226,7 @@ static int partition(const struct watch *w, const struct fn_res *res, size_t n, 
 /* One more function record; -ENOMEM. Groups point at functions by index: realloc is safe. */
 static int add_fn(struct watch *w, const struct fn_res *f)
 {
+	double pct = watch__fn_budget(w, f->t.function);
 	struct watch_fn *fn;
 
 	if (w->nfns == w->capfns) {
@@ -253,8 +239,9 @@ static int add_fn(struct watch *w, const struct fn_res *f)
 		w->capfns = cap;
 	}
 	fn = &w->fns[w->nfns];
-	if (watch_fn__init(fn, f->t.function, watch__ring_len(w, watch__fn_budget(w, f->t.function))))
+	if (watch_fn__init(fn, f->t.function, watch__ring_len(w, pct)))
 		return -ENOMEM;
+	fn->cpu_budget = pct;	/* for good: its ring was made for it */
 	snprintf(fn->module, sizeof(fn->module), "%s", module_of(f));
 	fn->sympos = f->t.sympos;
 	fn->state = f->waiting ? FN_WAITING : FN_TRACED;
@@ -266,6 +253,7 @@ static int add_fn(struct watch *w, const struct fn_res *f)
 static int add_part(struct watch *w, struct part *p, const size_t *fn_of)
 {
 	struct watch_group *g = calloc(1, sizeof(*g)), **gv;
+	int ret;
 
 	if (!g)
 		return -ENOMEM;
@@ -283,9 +271,10 @@ static int add_part(struct watch *w, struct part *p, const size_t *fn_of)
 	p->ps = NULL;
 	g->n = p->n;
 	/* Its first windows measure each function's cost (budget_set.h). */
-	if (p->budgeted && budget_set__new(&g->bs, g->ps, p->pct, clock__now_s())) {
+	ret = p->budgeted ? budget_set__new(&g->bs, g->ps, p->pct, clock__now_s()) : 0;
+	if (ret) {
 		group_free(g);
-		return -ENOMEM;
+		return ret;
 	}
 	for (size_t i = 0; i < p->n; i++) {
 		struct watch_fn *fn = &w->fns[fn_of[p->at[i]]];
@@ -293,7 +282,6 @@ static int add_part(struct watch *w, struct part *p, const size_t *fn_of)
 		g->fn[i] = fn_of[p->at[i]];
 		fn->grp = g;
 		fn->idx = i;
-		fn->cpu_budget = p->pct[i];
 		fn->att_read = 0;	/* the new probes' budget starts at nothing attached */
 	}
 	w->groups[w->ngroups++] = g;
@@ -591,27 +579,6 @@ int watch__read_groups(struct watch *w)
 			}
 			watch_fn__push_probe(fn, &g->buf[i], seen);
 		}
-	}
-	return 0;
-}
-
-int watch__budget_tick(struct watch *w, double *next_due)
-{
-	*next_due = INFINITY;
-	for (size_t gi = 0; gi < w->ngroups; gi++) {
-		struct watch_group *g = w->groups[gi];
-		struct probe_err perr = { 0 };
-		int ret;
-
-		if (!g->bs)
-			continue;
-		ret = budget_set__tick(g->bs, g->ps, clock__now_s(), &perr);
-		if (ret) {
-			lps_err("%s: %s", perr.func[0] ? perr.func : "probes",
-				perr.what[0] ? perr.what : strerror(-ret));
-			return ret;
-		}
-		*next_due = fmin(*next_due, budget_set__next_due(g->bs));
 	}
 	return 0;
 }

@@ -377,10 +377,7 @@ static int run(struct watch *w, struct metrics_http **http)
 		while (!stop__requested() && !reload_requested && clock__now_s() < next) {
 			double due;
 
-			if (watch__budget_tick(w, &due)) {
-				watch_persist__save(w);
-				return 1;
-			}
+			watch__budget_tick(w, &due);
 			watch_clients__io(w, fmax(0, fmin(fmin(0.1, next - clock__now_s()),
 							   due - clock__now_s())));
 		}

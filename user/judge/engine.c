@@ -10,9 +10,9 @@
  * Under a CPU budget the exposure is the time each function's probes were
  * attached since its last call was seen, and only once that is a whole look
  * long: a look that fell in a gap promises no call, and neither does a
- * sliver of a window (the lab's slow getpid patch, at milliseconds a call,
- * finished none in the few milliseconds a window had run at a look, where
- * the baseline's rate promised hundreds).
+ * sliver of a window, where a slow patch's calls may not have returned yet
+ * (the daemon judging the lab's slow getpid patch read "calls stopped" so,
+ * the baseline's rate promising hundreds in a look's few attached ms).
  */
 #define CALLS_STOPPED_EXPECTED 10.0
 

@@ -3,11 +3,11 @@
 # getpid, called in a tight loop by one task (millions of calls a second),
 # whose probes attached all the time would cost tens of percent of a vCPU.
 # Under a 1 % budget they sample in windows; each tick of the baseline lasts
-# the seconds attached in it, and each observe window lasts whole cycles of
-# the budget (as gate's). A slow patch of getpid (50000 loop iterations more
-# per call) loaded behind the daemon's back is reverted on latency; the
-# equivalent one is kept; the verdicts and status say what was sampled, and
-# what the probes cost over the daemon's life stays near the budget.
+# the seconds attached in it, and an observe window lasts until the function
+# has had a whole attached window in it. A slow patch of getpid (50000 loop
+# iterations more per call) loaded behind the daemon's back is reverted on
+# latency; the equivalent one is kept; the verdicts and status say what was
+# sampled, and the budget's arithmetic holds (duty x cost <= 1 %).
 # One kernel, 6.1, for the reason gate_budget.sh gives (on 6.12 a task calling
 # getpid in a tight loop holds every patch transition for about a minute).
 # vm-kernels: 6.1.*
@@ -66,7 +66,8 @@ summary() {	# summary PATCH: its last verdict without the histograms
 	audit "$1" "json.dumps({k: v for k, v in r.items() if k != 'functions'} | {'functions': [{k: ({a: b for a, b in v.items() if a != 'histogram'} if isinstance(v, dict) else v) for k, v in f.items()} for f in r['functions']]})"
 }
 
-# The baseline holds an attached window (the ring spans a whole cycle).
+# The baseline is sampled: its ring holds the first window, which measures
+# the cost, and the gap after it has begun.
 wait_until 120 "sampled baseline" "any(f['baseline_calls'] >= 10000 and 0 < f.get('sampled', 1) < 0.5 for f in status()['functions'])"
 "$LPS" status --state "$S" >"$WORK/status.txt"
 grep -q 'budget 1%: sampled' "$WORK/status.txt" || fail "status does not say what is sampled: $(cat "$WORK/status.txt")"
@@ -98,9 +99,10 @@ ok "equivalent patch kept $((SECONDS - t0)) s after insmod"
 
 # What each verdict sampled. The budget's arithmetic holds for the kept
 # patch's function: its duty keeps what the probes would cost attached under
-# 1 % (over_budget says when the shortest window cannot). What they cost over
+# 1 % (at 74 % the window is 0.34 s long, far from the shortest, so
+# over_budget must not be set). What they cost over
 # the daemon's short life here is printed, not asserted: while the slow patch
-# made each call cost milliseconds, its probes fit the budget attached for good.
+# made each call cost about 80 us, its probes fit the budget attached for good.
 py - "$S/audit.jsonl" <<'PY' || fail "sampling: $(summary lp_gate_getpid)"
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]
@@ -116,7 +118,7 @@ for name in ("lp_gate_getpid_slow", "lp_gate_getpid"):
 	assert f["baseline"]["calls"] > 10000 and f["observed"]["calls"] > 1000, (f["baseline"], f["observed"])
 	if name == "lp_gate_getpid":
 		assert s["full_cost_pct"] > 5, s	# else the budget would not bite
-		assert s["over_budget"] or s["full_cost_pct"] * s["duty"] <= 1.0001, s
+		assert not s["over_budget"] and s["full_cost_pct"] * s["duty"] <= 1.0001, s
 	print(f"ok: {name}: {r['action']}; probes would cost {s['full_cost_pct']:.1f}% of a CPU "
 	      f"attached, duty {s['duty'] * 100:.2f}%; sampled {s['sampled'] * 100:.2f}% of the "
 	      f"daemon's time in {s['windows']} windows ({s['full_cost_pct'] * s['sampled']:.2f}% of a "
