@@ -115,7 +115,9 @@ for name in ("lp_gate_getpid_slow", "lp_gate_getpid"):
 	assert 0 < s["sampled"] < 0.5, s
 	assert s["baseline_attached_s"] > 0.05 and s["observed_attached_s"] > 0.05, s
 	assert s["baseline_attached_s"] == f["baseline_s"], (s, f["baseline_s"])
-	assert f["baseline"]["calls"] > 10000 and f["observed"]["calls"] > 1000, (f["baseline"], f["observed"])
+	# The rules' min_calls: the second patch's baseline is what the ring held
+	# after the first one's revert reset it (one window, 659 calls in CI's run).
+	assert f["baseline"]["calls"] >= 200 and f["observed"]["calls"] >= 200, (f["baseline"]["calls"], f["observed"]["calls"])
 	if name == "lp_gate_getpid":
 		assert s["full_cost_pct"] > 5, s	# else the budget would not bite
 		assert not s["over_budget"] and s["full_cost_pct"] * s["duty"] <= 1.0001, s
