@@ -417,6 +417,8 @@ bool watch__baseline(const struct watch *w, const struct watch_fn *fn, struct lp
 
 /* The attach method that measured that baseline (ATTACH_AUTO when unknown). */
 enum attach_mode watch__baseline_mode(const struct watch *w, const struct watch_fn *fn);
+/* The budget that samples fn's probes now, NULL when they stay attached (no budget, or none now). */
+const struct budget_set *watch__fn_budget_set(const struct watch_fn *fn);
 /* The method that measures fn now. */
 enum attach_mode watch__fn_mode(const struct watch_fn *fn);
 /* The other name fn's probes sit on (an alias of its code, targets.h), or NULL. */

@@ -568,11 +568,12 @@ int watch__read_groups(struct watch *w)
 		}
 		for (size_t i = 0; i < g->n; i++) {
 			struct watch_fn *fn = &w->fns[g->fn[i]];
+			const struct budget_set *bs = watch__fn_budget_set(fn);
 			double seen = dt;
 
 			/* Under a budget a tick lasts the seconds its probes were attached in it. */
-			if (g->bs && fn->cpu_budget > 0) {
-				double att = budget_set__attached_s(g->bs, i, now);
+			if (bs) {
+				double att = budget_set__attached_s(bs, i, now);
 
 				seen = fmax(0, att - fn->att_read);
 				fn->att_read = att;

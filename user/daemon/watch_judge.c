@@ -441,9 +441,9 @@ static void begin_observing(struct watch *w, struct watch_judgement *j, double n
 		j->sstart[i] = fn->scum;
 		j->calls_seen += j->start[i].calls;
 		j->seen_start[i] = j->seen_look[i] = fn->seen_s;
-		if (fn->grp && fn->grp->bs && fn->cpu_budget > 0) {
-			j->win_bs[i] = fn->grp->bs;
-			j->win_mark[i] = budget__window_mark(budget_set__get(fn->grp->bs, fn->idx));
+		j->win_bs[i] = watch__fn_budget_set(fn);
+		if (j->win_bs[i]) {
+			j->win_mark[i] = budget__window_mark(budget_set__get(j->win_bs[i], fn->idx));
 			j->sampled = true;
 		}
 	}

@@ -69,6 +69,11 @@ enum attach_mode watch__fn_mode(const struct watch_fn *fn)
 	return fn->grp && fn->grp->ps ? probe_set__info(fn->grp->ps, fn->idx)->mode : ATTACH_AUTO;
 }
 
+const struct budget_set *watch__fn_budget_set(const struct watch_fn *fn)
+{
+	return fn->grp && fn->cpu_budget > 0 ? fn->grp->bs : NULL;
+}
+
 const char *watch__fn_traced_as(const struct watch_fn *fn)
 {
 	const struct probe_info *pi = fn->grp && fn->grp->ps ?

@@ -263,10 +263,10 @@ int watch_persist__status(struct watch *w)
 				       json_object_new_double(have ? hist_percentile(&b, 0.5) : 0));
 		json_object_object_add(f, "judging", json_object_new_boolean(fn->judging));
 		/* Under a budget: calls counts the windows' calls; this says their share of the time. */
-		if (fn->grp && fn->grp->bs && fn->cpu_budget > 0) {
+		if (watch__fn_budget_set(fn)) {
 			json_object_object_add(f, "cpu_budget_pct", json_object_new_double(fn->cpu_budget));
 			json_object_object_add(f, "sampled", json_object_new_double(budget__sampled(
-				budget_set__get(fn->grp->bs, fn->idx), clock__now_s())));
+				budget_set__get(watch__fn_budget_set(fn), fn->idx), clock__now_s())));
 		}
 		json_object_array_add(fns, f);
 	}

@@ -76,8 +76,8 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 		json_object_object_add(f, "baseline_s", json_object_new_double(j->base_s[i]));
 		json_object_object_add(f, "observed", report__stats_json(&j->obs[i]));
 		/* Under a budget: what it did, and the seconds attached each window holds. */
-		if (fn->grp && fn->grp->bs && fn->cpu_budget > 0) {
-			struct json_object *sm = budget_set__json(fn->grp->bs, fn->idx,
+		if (watch__fn_budget_set(fn)) {
+			struct json_object *sm = budget_set__json(watch__fn_budget_set(fn), fn->idx,
 								  fn->cum.calls - fn->carry.calls,
 								  clock__now_s());
 
