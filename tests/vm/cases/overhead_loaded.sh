@@ -6,7 +6,7 @@
 # Not exclusive: what is checked here is what the report says and what is left
 # loaded, not the size of any time, so host load cannot change it.
 # One kernel: the loads, reverts and unloads it goes through are proven on
-# every kernel by overhead.sh and gate_revert.sh; what is left here is the
+# every kernel by gate_revert.sh; what is left here is the
 # verb's own bookkeeping and input handling. It took 302 s on 6.12 in the
 # last full run, 155 s here.
 # vm-kernels: 6.1.*
