@@ -62,6 +62,21 @@ struct {
 } sdrops SEC(".maps");
 
 /*
+ * Per traced function, when its probes were last attached (CLOCK_MONOTONIC
+ * ns; 0: attached throughout, ~0: detached now), written by a CPU budget as
+ * it detaches and attaches them (budget_set.c). A frame older than that was
+ * pushed in an earlier window, and its return may never be seen: the task is
+ * not in the function for the signals, as trace.bpf.c's return path does not
+ * pair it either.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* resized to the function count by userspace */
+	__type(key, __u32);
+	__type(value, __u64);
+} fwindow SEC(".maps");
+
+/*
  * A contention in progress, one per task. The first begin counts: a mutex
  * reports begin again after every wakeup, and its slow path contends on the
  * lock's own wait_lock inside the outer wait; those must neither restart nor
@@ -102,14 +117,22 @@ static __always_inline void count_sdrop(__u32 why)
 static __always_inline __u32 current_func(struct task_struct *task)
 {
 	struct lps_task_stack *st = bpf_task_storage_get(&task_stacks, task, 0, 0);
-	__u32 d;
+	struct lps_frame *fr;
+	__u64 *since;
+	__u32 d, f;
 
 	if (!st)
 		return LPS_NO_FUNC;
 	d = st->depth;
 	if (d == 0 || d > LPS_MAX_DEPTH)
 		return LPS_NO_FUNC;
-	return st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)].func;
+	fr = &st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)];
+	f = fr->func;
+	/* Pushed before the function's current window (a budget's): stale. */
+	since = bpf_map_lookup_elem(&fwindow, &f);
+	if (since && fr->ts < *since)
+		return LPS_NO_FUNC;
+	return f;
 }
 
 static __always_inline int on_contention_begin(void *ctx, __u64 lock)

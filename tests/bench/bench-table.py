@@ -5,7 +5,7 @@
     bench-table.py BENCH_JSON --update F replace the table between F's markers
 
 BENCH_JSON is build/bench/bench.json: {"<kernel release>": {"<configuration>":
-{"added_per_call", "x_floor", "cpu_share", ...}}}. One row per configuration
+{"added_per_call", "x_floor", "cpu_share", "self_share", "probe_share", ...}}}. One row per configuration
 that any kernel measured, one column pair per kernel; a configuration a kernel
 did not run shows "-". The table is never typed by hand: make bench rewrites it.
 """
@@ -30,10 +30,15 @@ NAMES = [
     ("watch", "lpsentinel watch (the daemon)"),
     ("bpftrace", "bpftrace kfunc/kretfunc + hist()"),
     ("bcc", "bcc funclatency (kprobe/kretprobe)"),
+    ("noop-livepatch", "no-op livepatch (the redirection alone)"),
+    ("probe-unpatched", "lpsentinel's programs alone, no patch (probe-bias run)"),
+    ("probe-patched", "the same probes with the no-op patch in"),
+    ("probe-bias", "what the patch changes in the probes' own cost"),
     ("hot-untraced", "hot function (`__do_sys_getpid`): untraced"),
     ("hot-floor", "hot function: the floor"),
     ("hot-lpsentinel", "hot function: lpsentinel trace `--no-signals`"),
     ("hot-budget", "hot function: lpsentinel trace `--cpu-budget 1`"),
+    ("hot-watch-budget", "hot function: lpsentinel watch `--cpu-budget 1` (the daemon)"),
 ]
 
 
@@ -62,8 +67,12 @@ def table(bench):
             if c.endswith("untraced"):	# the reference itself: nothing added
                 cells += [fmt(f.get("added_per_call"), ".0f"), "-", "-"]
                 continue
-            cells += [fmt(f.get("added_per_call"), ".0f"), fmt(f.get("x_floor"), ".2f"),
-                      "-" if share is None else f"{share * 100:.2f} %"]
+            vcpu = "-" if share is None else f"{share * 100:.2f} %"
+            # lpsentinel's own process beside the probes (self_share), where
+            # measured: the probes' share of the workload's vCPU without it
+            if share is not None and f.get("self_share") and f.get("probe_share") is not None:
+                vcpu += f" (probes {f['probe_share'] * 100:.2f} %, process {f['self_share'] * 100:.2f} %)"
+            cells += [fmt(f.get("added_per_call"), ".0f"), fmt(f.get("x_floor"), ".2f"), vcpu]
         rows.append(f"| {label.get(c, c)} | " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 

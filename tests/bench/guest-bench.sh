@@ -71,6 +71,9 @@ tracer() {
 	hot-floor) echo build/lps-floor "$HOT" ;;
 	hot-lpsentinel) echo ./lpsentinel trace "$HOT" --no-signals ;;
 	hot-budget) echo ./lpsentinel trace "$HOT" --no-signals --cpu-budget 1 ;;
+	# the daemon watching the hot function at 1 %, as deployed (signals and
+	# BPF statistics on): the issue's "watched within 1 %"
+	hot-watch-budget) echo ./lpsentinel watch --state "$WORK/wstate-hot" --function "$HOT" --cpu-budget 1 ;;
 	esac
 }
 
@@ -111,6 +114,10 @@ one() {
 		noop_unload
 		return
 	fi
+	if [[ $1 == probe-bias ]]; then
+		probe_bias
+		return
+	fi
 	cmd=$(tracer "$1")
 	if [[ -n $cmd ]]; then
 		$cmd >"$WORK/t.log" 2>&1 &
@@ -120,17 +127,58 @@ one() {
 		# drops their kprobe witnesses; every configuration waits the same.
 		sleep 2.5
 	fi
-	if [[ $1 == lpsentinel-budget || $1 == hot-budget ]]; then
+	local secs=$S t0 o
+	if [[ $1 == *budget ]]; then
 		# A budget cycles between an attached window and a gap many times
 		# longer: its first window measures the workload, and only a span
 		# of many cycles shows the average cost (BENCH_BUDGET_SECONDS).
 		ops "$1" >/dev/null
-		echo "$1 $(ops "$1" "${BENCH_BUDGET_SECONDS:-40}") ${BENCH_BUDGET_SECONDS:-40}" >>"$results"
-	else
-		echo "$1 $(ops "$1")" >>"$results"
+		secs=${BENCH_BUDGET_SECONDS:-40}
 	fi
+	# What the tracer's own process ran meanwhile (ns on a CPU, system calls
+	# included): under -icount its instructions on the other vCPU advance the
+	# one clock the workload is timed by, so the split says how much of the
+	# workload's loss is the probes and how much the process beside it.
+	t0=$(run_ns "${pid:-}")
+	o=$(ops "$1" "$secs")
+	echo "$1 $o $secs $(( $(run_ns "${pid:-}") - t0 ))" >>"$results"
+
 	[[ -n $cmd ]] && stop_tracer $pid
 	return 0
+}
+
+# run_ns PID: nanoseconds PID has run on a CPU (/proc/PID/schedstat); 0 for none
+run_ns() {
+	local t=0
+	if [[ -n $1 ]]; then { read -r t _ <"/proc/$1/schedstat"; } 2>/dev/null || t=0; fi
+	echo "${t:-0}"
+}
+
+# The probe's own cost across a patch: lpsentinel's fentry+fexit programs
+# alone (lps-probe) on the function, measured without and then with the no-op
+# patch on it, the probes attached throughout, as gate's and watch's are when
+# a patch arrives. Against noop-livepatch (the redirection alone), what is
+# left is what the patch does to the probe's cost (probe_bias in bench.json).
+# lps-probe's count of calls before and after the patched run says whether
+# the probes still ran on the patched function.
+probe_bias() {
+	local pid c0 c1
+	build/lps-probe "$FN" >"$WORK/p.out" 2>"$WORK/t.log" &
+	pid=$!
+	wait_ready "$WORK/t.log" Tracing $pid
+	sleep 2.5
+	echo "probe-unpatched $(ops probe-unpatched) $S 0" >>"$results"
+	noop_load
+	kill -USR1 $pid; sleep 0.5
+	echo "probe-patched $(ops probe-patched) $S 0" >>"$results"
+	kill -USR1 $pid; sleep 0.5
+	noop_unload
+	stop_tracer $pid
+	c0=$(sed -n 's/^calls \([0-9]*\) .*/\1/p' "$WORK/p.out" | sed -n 1p)
+	c1=$(sed -n 's/^calls \([0-9]*\) .*/\1/p' "$WORK/p.out" | sed -n 2p)
+	echo "probe-bias: the probes counted $((c1 - c0)) calls in the patched run" \
+	     "($(sed -n 2p "$WORK/p.out"))"
+	echo "patched-calls $((c1 - c0))" >>"$results"
 }
 
 # SIGINT, as a user would; a tracer still there after 60 s gets SIGKILL. bcc's
@@ -164,7 +212,7 @@ BT
 configs=(untraced floor floor-lookup floor-curtask floor-storage floor-clock floor-calls
 	 lpsentinel lpsentinel-probe lpsentinel-fentry lpsentinel-signals lpsentinel-kprobe lpsentinel-session
 	 lpsentinel-budget lpsentinel-8 lpsentinel-64 watch bpftrace bcc noop-livepatch
-	 hot-untraced hot-floor hot-lpsentinel hot-budget)
+	 hot-untraced hot-floor hot-lpsentinel hot-budget hot-watch-budget probe-bias)
 # BENCH_CONFIGS="a b ...": only these (a quick look; the table needs every one)
 [[ -n ${BENCH_CONFIGS:-} ]] && read -r -a configs <<<"$BENCH_CONFIGS"
 for r in $(seq 0 $((R - 1))); do
@@ -205,17 +253,22 @@ grep -H . /sys/devices/system/cpu/vulnerabilities/{retbleed,spec_rstack_overflow
 python3 - "$results" "$LPS_RESULTS/bench.json" "$(uname -r)" "$S" <<'PY'
 import json, statistics, sys
 runs = {}
-cpu, spin, secs = {}, None, {}
+cpu, spin, secs, selfs, patched_calls = {}, None, {}, {}, []
 for line in open(sys.argv[1]):
     k, *v = line.split()
     if k == "cpu":
         cpu[v[0]] = {"cpu_percent": int(v[1]) / int(v[2]) / 20 * 100, "peak_rss_kib": int(v[3])}
+        continue
+    if k == "patched-calls":
+        patched_calls.append(int(v[0]))
         continue
     if k == "spin":
         spin = float(v[0])
         continue
     runs.setdefault(k, []).append(float(v[0]))
     secs[k] = float(v[1]) if len(v) > 1 else float(sys.argv[4])
+    # the tracer process's own share of the clock in that run
+    selfs.setdefault(k, []).append(int(v[2]) / (secs[k] * 1e9) if len(v) > 2 else 0.0)
 med = {k: statistics.median(v) for k, v in runs.items()}
 if not any(k.endswith("untraced") for k in med):
     print("\n".join(f"{k} {v}" for k, v in runs.items()))
@@ -230,13 +283,13 @@ def refs(k):
     base = 1e9 / med[p + "untraced"]
     return base, (1e9 / med[p + "floor"] - base) if p + "floor" in med else None
 configs = {}
-print(f"{'configuration':<20} {'ops/s (median)':>15} {'ns/op':>8} {'added ns/call':>14} {'x floor':>8} {'vCPU %':>7}")
+print(f"{'configuration':<20} {'ops/s (median)':>15} {'ns/op':>8} {'added ns/call':>14} {'x floor':>8} {'vCPU %':>7} {'self %':>7} {'probe %':>7}")
 # known configurations in table order, then any other (a new one still shows)
 order = ["untraced", "floor", "floor-lookup", "floor-curtask", "floor-storage", "floor-clock",
          "floor-calls", "lpsentinel", "lpsentinel-probe", "lpsentinel-fentry", "lpsentinel-signals",
          "lpsentinel-kprobe", "lpsentinel-session", "lpsentinel-budget", "lpsentinel-8", "lpsentinel-64",
          "watch", "bpftrace", "bcc", "noop-livepatch", "hot-untraced", "hot-floor", "hot-lpsentinel",
-         "hot-budget"]
+         "hot-budget", "hot-watch-budget"]
 for k in order + sorted(set(med) - set(order)):
     if k not in med:
         continue
@@ -249,12 +302,31 @@ for k in order + sorted(set(med) - set(order)):
     ratio = added / floor_ns if floor_ns else None
     # cpu_share: what tracing costs the vCPU at this call rate (one
     # instruction is one guest ns): added instructions per call x calls/s.
+    # self_share: what the tracer's own process ran (on either vCPU), as a
+    # share of the clock; probe_share: the workload's loss with that taken
+    # out (under -icount every vCPU's instructions advance the one clock, so
+    # the workload had (1 - self_share) of it): what the probes and the
+    # kernel's work for them cost the workload's vCPU.
+    own = statistics.median(selfs[k])
+    probe = 1 - med[k] * base_ns / 1e9 / (1 - own) if own < 1 else None
     configs[k] = {"added_per_call": round(added, 1), "x_floor": None if ratio is None else round(ratio, 3),
-                  "cpu_share": round(max(added, 0) * med[k] / 1e9, 5), "unit": "instructions",
+                  "cpu_share": round(max(added, 0) * med[k] / 1e9, 5),
+                  "self_share": round(own, 5), "probe_share": None if probe is None else round(max(probe, 0), 5),
+                  "unit": "instructions",
                   "ns_per_op": round(ns, 1), "ops_per_s": med[k],
                   "runs": runs[k], "seconds_per_run": secs[k]}
     print(f"{k:<20} {med[k]:>15.0f} {ns:>8.0f} {added:>14.0f} {ratio if ratio is not None else float('nan'):>8.2f} "
-          f"{configs[k]['cpu_share'] * 100:>7.2f}")
+          f"{configs[k]['cpu_share'] * 100:>7.2f} {own * 100:>7.2f} {(probe or 0) * 100:>7.2f}")
+# What a patch does to the probe's own cost: the probes with the patch in,
+# less the redirection alone and the probes alone (probe_bias above).
+if all(k in configs for k in ("probe-patched", "probe-unpatched", "noop-livepatch")):
+    bias = (configs["probe-patched"]["added_per_call"] - configs["noop-livepatch"]["added_per_call"]
+            - configs["probe-unpatched"]["added_per_call"])
+    configs["probe-bias"] = {"added_per_call": round(bias, 1), "x_floor": None, "cpu_share": None,
+                             "unit": "instructions",
+                             "probe_calls_in_patched_run": patched_calls[0] if patched_calls else None}
+    print(f"probe bias across the no-op patch: {bias:+.0f} instructions per call "
+          f"(probes counted {patched_calls[0] if patched_calls else '?'} calls in the patched run)")
 for u in ("untraced", "hot-untraced"):
     if u in runs:
         print(f"{u} spread: min {min(runs[u]):.0f} max {max(runs[u]):.0f} ops/s over {len(runs[u])} runs")

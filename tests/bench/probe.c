@@ -8,21 +8,49 @@
  * checks, reads of its maps) lands in that run's figure too. This
  * configuration is the probe path alone, comparable with the floor pairs.
  * FUNC is taken to return an int (the bench's version_proc_show does).
+ * SIGUSR1 prints the calls the probes counted so far ("calls N unmatched M"
+ * on stdout): that they still run once a livepatch replaces FUNC.
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "lpsentinel.h"
 #include "trace.skel.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
+}
+
+/* The function's calls and unmatched returns, summed over the CPUs. */
+static void print_calls(const struct trace_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct lps_hist *h;
+	__u64 calls = 0, unmatched = 0;
+	__u32 key = 0;
+
+	h = ncpu > 0 ? calloc(ncpu, sizeof(*h)) : NULL;
+	if (!h || bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &key, h)) {
+		printf("calls ? (cannot read the histogram)\n");
+		goto cleanup;
+	}
+	for (int c = 0; c < ncpu; c++)
+		calls += h[c].calls, unmatched += h[c].unmatched;
+	printf("calls %llu unmatched %llu\n", (unsigned long long)calls,
+	       (unsigned long long)unmatched);
+cleanup:
+	fflush(stdout);
+	free(h);
 }
 
 int main(int argc, char **argv)
@@ -57,9 +85,15 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
 	fprintf(stderr, "Tracing 1 function (lpsentinel's fentry+fexit probes alone)\n");
-	while (!stop)
+	while (!stop) {
 		pause();
+		if (report) {
+			report = 0;
+			print_calls(skel);
+		}
+	}
 	ret = 0;
 cleanup:
 	trace_bpf__destroy(skel);

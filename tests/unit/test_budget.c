@@ -117,6 +117,48 @@ static void test_gap_capped(void **state)
 	assert_true(budget__full_cost_pct(&b) * b.duty > b.cpu_pct);
 }
 
+/*
+ * The switches are charged: the hot function of test_hot_function_duty, with
+ * a detach and an attach that took 20 ms of CPU. A cycle of 0.25 s attached
+ * (45 % of a CPU: 0.1125 s of CPU) and 0.02 s of switches, 0.1325 s in all,
+ * is 1 % of 13.25 s: the gap is 13 s, not 11, and the cost is the budget.
+ */
+static void test_switches_charged(void **state)
+{
+	struct budget b;
+	double t = BUDGET_WINDOW_S;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.5, 0);
+	b.switch_cpu_s = 0.02;
+	assert_int_equal(budget__window_done(&b, t, 250000, 75000000, 500000), BUDGET_DETACHED);
+	assert_true(fabs(b.phase_end - (t + 13.0)) < 1e-9);
+	assert_true(fabs(b.duty - 0.25 / 13.25) < 1e-12);
+	assert_true(fabs(budget__cost_pct(&b) - 1.0) < 1e-9);
+	/* The 11 s gap of a cycle that leaves the switches out costs 1.18 %: over. */
+	b.switch_cpu_s = 0;
+	b.duty = 1.0 / 45;
+	b.next_window_s = BUDGET_WINDOW_S;
+	assert_true(fabs(budget__cost_pct(&b) - 1.0) < 1e-9);
+	b.switch_cpu_s = 0.02;
+	assert_true(budget__cost_pct(&b) > 1.1);
+}
+
+/* Switches dearer than a capped cycle allows: the shortest window, and over budget. */
+static void test_switches_over_a_capped_cycle(void **state)
+{
+	struct budget b;
+
+	(void)state;
+	budget__init(&b, 0.1, 1.0, 0);
+	/* 0.1 % of a CPU for 30 s is 0.03 s: switches of 0.05 s cannot fit. */
+	b.switch_cpu_s = 0.05;
+	budget__window_done(&b, 0.25, 2500000, 2500000000ULL, 5000000);
+	assert_true(fabs(b.phase_end - 0.25 - BUDGET_MAX_GAP_S) < 1e-9);
+	assert_true(fabs(b.next_window_s - 0.02) < 1e-12);
+	assert_true(budget__cost_pct(&b) > b.cpu_pct);
+}
+
 /* A little over the budget: a gap too short to pay for the switches, stays attached. */
 static void test_short_gap_stays_attached(void **state)
 {
@@ -224,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_cold_function_always_on),
 		cmocka_unit_test(test_unmeasured_stays_attached),
 		cmocka_unit_test(test_gap_capped),
+		cmocka_unit_test(test_switches_charged),
+		cmocka_unit_test(test_switches_over_a_capped_cycle),
 		cmocka_unit_test(test_short_gap_stays_attached),
 		cmocka_unit_test(test_windows_of_many_functions),
 		cmocka_unit_test(test_stop_ends_the_sample),

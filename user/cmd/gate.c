@@ -394,6 +394,7 @@ static int baseline(struct gate *g)
 			lps_err("cannot start the CPU budgets: %s", strerror(-ret));
 			return ret;
 		}
+		budget_set__signals(g->bs, g->sig);
 		budget_set__mark(g->bs);
 	}
 	if (wait_window(g, g->def.baseline_s, true))

@@ -259,6 +259,7 @@ static int run_trace(const struct trace_args *a)
 			lps_err("cannot start the CPU budgets: %s", strerror(-ret));
 			goto cleanup;
 		}
+		budget_set__signals(bs, sig);
 	}
 	for (;;) {
 		/* The next interval report is due then; without -i, only at the end. */

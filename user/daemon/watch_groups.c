@@ -53,6 +53,9 @@ static void sys_open(struct watch *w, struct watch_group *g)
 		return;
 	}
 	y->grp = g;
+	/* Its budget tells the signals its windows (budget_set.h). */
+	if (g->bs)
+		budget_set__signals(g->bs, y->sig);
 }
 
 static void group_free(struct watch_group *g)
@@ -83,8 +86,12 @@ void watch__drop_group(struct watch *w, struct watch_group *g)
 		for (size_t i = 0; i < j->n; i++)
 			if (j->win_bs[i] == g->bs)
 				j->win_bs[i] = NULL;
-	if (w->sys.grp == g)
+	if (w->sys.grp == g) {
 		w->sys.grp = NULL;
+		/* Its budget may have turned the syscall probe off for a gap: not left so. */
+		if (w->sys.sig && signals__syscalls(w->sys.sig, true))
+			lps_warn("the signals' syscall-entry probe could not be attached again");
+	}
 	group_free(g);
 }
 

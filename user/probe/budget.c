@@ -25,10 +25,31 @@ double budget__full_cost_pct(const struct budget *b)
 	return b->calls_per_s * b->ns_per_call * b->overhead_factor / 1e9 * 100;
 }
 
+double budget__cost_pct(const struct budget *b)
+{
+	double switches = 0;
+
+	if (b->duty < 1 && b->next_window_s > 0)
+		switches = b->switch_cpu_s * b->duty / b->next_window_s * 100;
+	return budget__full_cost_pct(b) * b->duty + switches;
+}
+
+/* Stays attached (no budget, not measured, under it, or over it by too little to switch). */
+static enum budget_phase stay(struct budget *b, double now)
+{
+	b->duty = 1;
+	b->phase = BUDGET_ATTACHED;
+	b->window_start = now;
+	b->phase_end = now + BUDGET_WINDOW_S;
+	return b->phase;
+}
+
 enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 				      __u64 run_ns, __u64 runs)
 {
 	double full, window = BUDGET_WINDOW_S, gap, window_s = now - b->window_start;
+	/* as shares of a CPU: the probes attached, the budget; seconds of CPU a cycle's switches take */
+	double f, p, sw = b->switch_cpu_s;
 
 	b->windows++;
 	b->attached_s += window_s;
@@ -40,31 +61,29 @@ enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 	full = budget__full_cost_pct(b);
 	/*
 	 * Not measured yet (no calls, or statistics off from the start), or no
-	 * budget for this function (cpu_pct 0): stay attached.
+	 * budget for this function (cpu_pct 0), or within it: stay attached.
 	 */
-	b->duty = b->cpu_pct > 0 && full > b->cpu_pct && b->ns_per_call > 0 ? b->cpu_pct / full : 1;
-	if (b->duty >= 1) {
-		b->phase = BUDGET_ATTACHED;
-		b->window_start = now;
-		b->phase_end = now + window;
-		return b->phase;
-	}
-	gap = window * (1 / b->duty - 1);
-	if (gap < BUDGET_MIN_GAP_S) {
-		/* Too short a gap to pay for its switches: attached, over budget. */
-		b->duty = 1;
-		b->phase = BUDGET_ATTACHED;
-		b->window_start = now;
-		b->phase_end = now + window;
-		return b->phase;
-	}
+	if (b->cpu_pct <= 0 || b->ns_per_call <= 0 || full <= b->cpu_pct)
+		return stay(b, now);
+	f = full / 100, p = b->cpu_pct / 100;
+	/*
+	 * A cycle of window w and gap g costs w f + sw seconds of CPU in w + g:
+	 * within the budget p when g = (w f + sw) / p - w (sw 0: duty p / f).
+	 */
+	gap = (window * f + sw) / p - window;
+	/* Too short a gap to pay for its switches: attached, over budget. */
+	if (gap < BUDGET_MIN_GAP_S)
+		return stay(b, now);
 	if (gap > BUDGET_MAX_GAP_S) {
-		/* Keep a regression visible within the gap: shorter windows instead. */
+		/*
+		 * Keep a regression visible within the gap: a shorter window
+		 * instead, w = (p g - sw) / (f - p); the shortest one may still
+		 * be over the budget, and the cost says so.
+		 */
 		gap = BUDGET_MAX_GAP_S;
-		window = fmax(BUDGET_MIN_WINDOW_S, gap * b->duty / (1 - b->duty));
-		/* The shortest window may still be over the budget: say what it is. */
-		b->duty = window / (window + gap);
+		window = fmax(BUDGET_MIN_WINDOW_S, (p * gap - sw) / (f - p));
 	}
+	b->duty = window / (window + gap);
 	b->phase = BUDGET_DETACHED;
 	b->phase_end = now + gap;
 	/* The next window's length rides along: the gap ends, then window seconds. */

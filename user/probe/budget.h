@@ -51,6 +51,12 @@ struct budget {
 	double next_window_s;	/* length of the window after the gap */
 	double duty;		/* fraction of time attached; 1 until measured */
 	double ns_per_call;	/* BPF run time per call, last measured; 0: not yet */
+	/*
+	 * CPU seconds the last detach and attach took (the verb's thread, in
+	 * the system calls): a cycle costs them as well as its window, so the
+	 * gap is sized to pay for both. 0 until measured.
+	 */
+	double switch_cpu_s;
 	double calls_per_s;	/* call rate in the last attached window */
 	double attached_s;	/* time attached, all windows */
 	double started;		/* clock__now_s() at budget__init */
@@ -106,6 +112,12 @@ double budget__sampled(const struct budget *b, double now);
 
 /* What the probes would cost attached all the time, percent of one CPU (0: not measured). */
 double budget__full_cost_pct(const struct budget *b);
+
+/*
+ * What the budget costs now, percent of one CPU: the share attached times
+ * the full cost, and the switches spread over the cycle (0: not measured).
+ */
+double budget__cost_pct(const struct budget *b);
 
 /* Calls over the whole run, from those counted in windows: counted / sampled share. */
 double budget__estimate_calls(const struct budget *b, __u64 counted, double now);

@@ -21,6 +21,7 @@ struct budget_fn {
 	 */
 	__u64 calls_before;
 	double switch_s;		/* spent in attaching and detaching */
+	double pause_cpu, resume_cpu;	/* CPU seconds the last detach, the last attach took */
 	__u64 windows_at_mark;		/* b.windows at budget_set__mark() */
 	/* The span a verb reports on (trace's interval): attached seconds at its start. */
 	double span_att;
@@ -32,6 +33,8 @@ struct budget_set {
 	size_t n;
 	struct lps_hist *h;	/* one reading of every function */
 	int stats_fd;		/* BPF run-time statistics, on while held */
+	struct signals *sig;	/* the set's health signals, or NULL */
+	bool sys_off;		/* their syscall-entry probe is off: every function in a gap */
 	double span_from;	/* clock__now_s() when the span began */
 };
 
@@ -87,6 +90,11 @@ int budget_set__new(struct budget_set **out, struct probe_set *ps, const double 
 	return 0;
 }
 
+void budget_set__signals(struct budget_set *bs, struct signals *sig)
+{
+	bs->sig = sig;
+}
+
 /* Calls over the run: those before the budget, exact, and the estimate since. */
 static double estimate(const struct budget_fn *f, __u64 counted, double now)
 {
@@ -109,6 +117,31 @@ static double next_due(const struct budget_set *bs, bool holding, double now)
 	return due;
 }
 
+/*
+ * The signals' syscall-entry probe runs on every system call: off while every
+ * function is in a gap (nothing pushes a frame then), on with the first
+ * window. A kernel that refuses it again is an error, as a probe's is.
+ */
+static int syscalls(struct budget_set *bs, const struct probe_set *ps, struct probe_err *err)
+{
+	bool gap = bs->n > 0;
+	int ret;
+
+	for (size_t i = 0; i < bs->n && gap; i++)
+		gap = probe_set__paused(ps, i);
+	if (!bs->sig || gap == bs->sys_off)
+		return 0;
+	ret = signals__syscalls(bs->sig, !gap);
+	if (ret) {
+		snprintf(err->func, sizeof(err->func), "%s", "sys_enter");
+		snprintf(err->what, sizeof(err->what), "kernel refused to attach the signals' "
+			 "syscall-entry probe again: %s", strerror(-ret));
+		return ret;
+	}
+	bs->sys_off = gap;
+	return 0;
+}
+
 /* holding: a function that is done since the mark is held as it is (budget.h). */
 static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool holding,
 		struct probe_err *err)
@@ -119,6 +152,7 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 	for (size_t i = 0; i < bs->n; i++) {
 		struct budget_fn *f = &bs->f[i];
 		__u64 run_ns = 0, runs = 0;
+		double c0;
 
 		if (now < f->b.phase_end || budget__held(&f->b, f->windows_at_mark, holding, now))
 			continue;
@@ -131,11 +165,16 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 		if (f->b.phase == BUDGET_DETACHED) {
 			double t0 = clock__now_s();
 
+			c0 = clock__thread_cpu_s();
 			ret = probe_set__resume(ps, i, err);
 			if (ret)
 				return ret;
+			/* Frames from before this window are stale for the signals too. */
+			if (bs->sig)
+				signals__window(bs->sig, i, probe_set__window_ns(ps, i));
 			now = clock__now_s();
 			f->switch_s += now - t0;
+			f->resume_cpu = clock__thread_cpu_s() - c0;
 			budget__gap_done(&f->b, now);
 			window_start(f, ps, i, bs->h[i].calls);
 			continue;
@@ -149,20 +188,26 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 			run_ns = runs = 0;
 		else
 			run_ns -= f->run_ns0, runs -= f->runs0;
+		/* The next cycle pays for a detach and an attach: as the last ones cost. */
+		f->b.switch_cpu_s = f->pause_cpu + f->resume_cpu;
 		if (budget__window_done(&f->b, now, bs->h[i].calls - f->calls0,
 					run_ns, runs) == BUDGET_ATTACHED) {
 			window_start(f, ps, i, bs->h[i].calls);
 			continue;
 		}
 		/* An unverified probe stays attached until its witness has seen it run. */
+		c0 = clock__thread_cpu_s();
 		ret = probe_set__pause(ps, i);
+		if (!ret && bs->sig)
+			signals__window(bs->sig, i, ~0ULL);
 		f->switch_s += clock__now_s() - now;
+		f->pause_cpu = clock__thread_cpu_s() - c0;
 		if (ret == -EAGAIN) {
 			budget__gap_done(&f->b, now);
 			window_start(f, ps, i, bs->h[i].calls);
 		}
 	}
-	return 0;
+	return syscalls(bs, ps, err);
 }
 
 int budget_set__mode(enum attach_mode asked, enum attach_mode *out, const char **why)
@@ -239,8 +284,12 @@ void budget_set__stop(struct budget_set *bs, struct probe_set *ps, double now)
 			continue;
 		if (f->b.phase == BUDGET_ATTACHED && probe_set__pause(ps, i))
 			continue;	/* not paused (unverified): it stays, and is counted so */
+		if (bs->sig)
+			signals__window(bs->sig, i, ~0ULL);
 		budget__stop(&f->b, now);
 	}
+	/* Nothing is judged from here: detaching the syscall probe cannot fail. */
+	syscalls(bs, ps, &(struct probe_err){ 0 });
 }
 
 double budget_set__next_due(const struct budget_set *bs)
@@ -269,11 +318,14 @@ struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u6
 	json_object_object_add(o, "sampled", json_object_new_double(budget__sampled(b, now)));
 	json_object_object_add(o, "windows", json_object_new_uint64(b->windows));
 	json_object_object_add(o, "switch_s", json_object_new_double(bs->f[i].switch_s));
+	json_object_object_add(o, "switch_cpu_s", json_object_new_double(b->switch_cpu_s));
+	json_object_object_add(o, "cost_pct", b->ns_per_call > 0 ?
+			       json_object_new_double(budget__cost_pct(b)) : NULL);
 	json_object_object_add(o, "calls_counted", json_object_new_uint64(counted));
 	json_object_object_add(o, "calls_estimated",
 			       json_object_new_double(round(estimate(&bs->f[i], counted, now))));
 	json_object_object_add(o, "over_budget", json_object_new_boolean(
-		b->cpu_pct > 0 && full * b->duty > b->cpu_pct * 1.0001));
+		b->cpu_pct > 0 && budget__cost_pct(b) > b->cpu_pct * 1.0001));
 	return o;
 }
 

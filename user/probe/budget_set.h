@@ -10,6 +10,7 @@
 
 #include "budget.h"
 #include "probes.h"
+#include "signals.h"
 
 struct budget_set;
 struct json_object;
@@ -33,6 +34,12 @@ struct json_object;
  */
 int budget_set__new(struct budget_set **out, struct probe_set *ps, const double *cpu_pct,
 		    double now);
+/*
+ * The health signals sharing the probe set's task stacks (before the first
+ * tick): the budget tells them each function's windows (signals__window) and
+ * turns their syscall-entry probe off while every function is in a gap.
+ */
+void budget_set__signals(struct budget_set *bs, struct signals *sig);
 /*
  * Ends windows and gaps that are due: pauses or resumes probes. 0, or the
  * -errno of a probe that could not attach again (err says which).

@@ -563,6 +563,11 @@ bool probe_set__paused(const struct probe_set *ps, size_t i)
 	return ps->p[i].paused;
 }
 
+__u64 probe_set__window_ns(const struct probe_set *ps, size_t i)
+{
+	return ps->p[i].skel ? ps->p[i].skel->bss->lps_window_start_ns : 0;
+}
+
 int probe_set__task_stacks_fd(const struct probe_set *ps)
 {
 	return ps->stacks_fd;

@@ -127,6 +127,8 @@ int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_n
 int probe_set__pause(struct probe_set *ps, size_t i);
 int probe_set__resume(struct probe_set *ps, size_t i, struct probe_err *err);
 bool probe_set__paused(const struct probe_set *ps, size_t i);
+/* When function i's probes were last attached again (CLOCK_MONOTONIC ns; 0: never paused). */
+__u64 probe_set__window_ns(const struct probe_set *ps, size_t i);
 /* The task-stack map every probe shares (after attach), for bpf/signals.bpf.c; -1 before. */
 int probe_set__task_stacks_fd(const struct probe_set *ps);
 const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i);

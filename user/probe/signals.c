@@ -73,6 +73,8 @@ int signals__open(struct signals **out, size_t nfuncs, int task_stacks_fd, char 
 	bpf_program__set_autoload(s->skel->progs.lps_contention_begin_raw, !s->lock_btf);
 	bpf_program__set_autoload(s->skel->progs.lps_contention_end_raw, !s->lock_btf);
 	ret = bpf_map__set_max_entries(s->skel->maps.fsignals, (__u32)nfuncs + 1);
+	if (!ret)
+		ret = bpf_map__set_max_entries(s->skel->maps.fwindow, nfuncs ? (__u32)nfuncs : 1);
 	/* No function probes (nothing to measure): the system signals keep their own map. */
 	if (!ret && task_stacks_fd >= 0)
 		ret = bpf_map__reuse_fd(s->skel->maps.task_stacks, task_stacks_fd);
@@ -96,6 +98,31 @@ int signals__open(struct signals **out, size_t nfuncs, int task_stacks_fd, char 
 cleanup:
 	signals__destroy(s);
 	return ret;
+}
+
+int signals__window(struct signals *s, size_t func, __u64 since_ns)
+{
+	__u32 key = (__u32)func;
+
+	if (func >= s->nfuncs)
+		return -EINVAL;
+	return bpf_map_update_elem(bpf_map__fd(s->skel->maps.fwindow), &key, &since_ns, BPF_ANY)
+		? -errno : 0;
+}
+
+int signals__syscalls(struct signals *s, bool on)
+{
+	struct bpf_link **link = &s->skel->links.lps_sys_enter;
+
+	if (!on) {
+		bpf_link__destroy(*link);
+		*link = NULL;
+		return 0;
+	}
+	if (*link)
+		return 0;
+	*link = bpf_program__attach(s->skel->progs.lps_sys_enter);
+	return *link ? 0 : -errno;
 }
 
 const char *signals__lock_mode(const struct signals *s)

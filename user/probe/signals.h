@@ -46,6 +46,19 @@ const char *signals__lock_mode(const struct signals *s);
  */
 const char *signals__lock_coverage(const struct signals *s);
 int signals__read(struct signals *s, struct signals_snapshot *out);
+/*
+ * A CPU budget's windows (budget_set.c): function func's probes were attached
+ * again at since_ns (CLOCK_MONOTONIC), or are detached (~0ULL). Frames pushed
+ * before are stale: the signals do not count the task as inside func.
+ */
+int signals__window(struct signals *s, size_t func, __u64 since_ns);
+/*
+ * The syscall-entry probe that clears stale frames (sys_enter) runs on every
+ * system call of every task: with every function's probes detached nothing
+ * pushes a frame, so a budget turns it off for its gaps (on: false) and on
+ * again with the first window (on: true; -errno if the kernel refuses).
+ */
+int signals__syscalls(struct signals *s, bool on);
 void signals__destroy(struct signals *s);
 
 /* out = a - b (b taken earlier), callers matched by key; out must be empty. */

@@ -26,6 +26,15 @@ void clock__nap(double s)
 	nanosleep(&ts, NULL);
 }
 
+double clock__thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 double clock__unix_s(void)
 {
 	struct timespec ts;

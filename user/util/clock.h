@@ -9,6 +9,8 @@ double clock__now_s(void);
 unsigned long long clock__now_ns(void);
 /* CLOCK_REALTIME in seconds (unix time), for records people read. */
 double clock__unix_s(void);
+/* CPU time of the calling thread in seconds (system calls included). */
+double clock__thread_cpu_s(void);
 /* Sleeps s seconds; a signal cuts it short (callers loop on the clock). */
 void clock__nap(double s);
 
