@@ -70,7 +70,7 @@ def table(bench):
             vcpu = "-" if share is None else f"{share * 100:.2f} %"
             # lpsentinel's own process beside the probes (self_share), where
             # measured: the probes' share of the workload's vCPU without it
-            if share is not None and f.get("self_share") and f.get("probe_share") is not None:
+            if share is not None and f.get("self_share") is not None and f.get("probe_share") is not None:
                 vcpu += f" (probes {f['probe_share'] * 100:.2f} %, process {f['self_share'] * 100:.2f} %)"
             cells += [fmt(f.get("added_per_call"), ".0f"), fmt(f.get("x_floor"), ".2f"), vcpu]
         rows.append(f"| {label.get(c, c)} | " + " | ".join(cells) + " |")

@@ -17,10 +17,17 @@ WORK=$(mktemp -d /tmp/lpsbench.XXXXXX)
 results=$LPS_RESULTS/bench.txt
 : >"$results"
 
+# pin CONFIG: the command prefix that puts CONFIG's workload and tracer on
+# vCPU 0. Budget configurations run both there: under -icount a second busy
+# vCPU is not charged to the workload one for one (round-robin TCG counts a
+# busy vCPU's time while the other one runs), so the only sound "what
+# lpsentinel costs that vCPU" is everything on it, process and probes alike.
+pin() { [[ $1 == *budget ]] && echo taskset -c 0; return 0; }
+
 ops() {	# ops CONFIG [SECONDS]: the workload's ops/s over SECONDS (default BENCH_SECONDS)
 	local out what=(--file /proc/version --pread)
 	[[ $1 == hot-* ]] && what=(--getpid)
-	out=$(build/lpload "${what[@]}" --procs 1 --seconds "${2:-$S}") ||
+	out=$($(pin "$1") build/lpload "${what[@]}" --procs 1 --seconds "${2:-$S}") ||
 		{ echo "bench: workload failed" >&2; exit 1; }
 	sed -n 's/.*ops_per_s=\([0-9.]*\).*/\1/p' <<<"$out"
 }
@@ -120,7 +127,7 @@ one() {
 	fi
 	cmd=$(tracer "$1")
 	if [[ -n $cmd ]]; then
-		$cmd >"$WORK/t.log" 2>&1 &
+		$(pin "$1") $cmd >"$WORK/t.log" 2>&1 &
 		pid=$!
 		wait_ready "$WORK/t.log" 'Tracing|watching' $pid
 		# Steady state: lpsentinel verifies its probes in the first 2 s and
@@ -133,12 +140,11 @@ one() {
 		# longer: its first window measures the workload, and only a span
 		# of many cycles shows the average cost (BENCH_BUDGET_SECONDS).
 		ops "$1" >/dev/null
-		secs=${BENCH_BUDGET_SECONDS:-40}
+		secs=${BENCH_BUDGET_SECONDS:-120}
 	fi
 	# What the tracer's own process ran meanwhile (ns on a CPU, system calls
-	# included): under -icount its instructions on the other vCPU advance the
-	# one clock the workload is timed by, so the split says how much of the
-	# workload's loss is the probes and how much the process beside it.
+	# included), exact where it shares the workload's vCPU (pin): how much of
+	# the workload's loss is the process and how much the probes.
 	t0=$(run_ns "${pid:-}")
 	o=$(ops "$1" "$secs")
 	echo "$1 $o $secs $(( $(run_ns "${pid:-}") - t0 ))" >>"$results"
@@ -162,23 +168,28 @@ run_ns() {
 # lps-probe's count of calls before and after the patched run says whether
 # the probes still ran on the patched function.
 probe_bias() {
-	local pid c0 c1
+	local pid
 	build/lps-probe "$FN" >"$WORK/p.out" 2>"$WORK/t.log" &
 	pid=$!
 	wait_ready "$WORK/t.log" Tracing $pid
 	sleep 2.5
+	mark() { kill -USR1 $pid; sleep 0.5; }
+	mark
 	echo "probe-unpatched $(ops probe-unpatched) $S 0" >>"$results"
+	mark
 	noop_load
-	kill -USR1 $pid; sleep 0.5
+	mark
 	echo "probe-patched $(ops probe-patched) $S 0" >>"$results"
-	kill -USR1 $pid; sleep 0.5
+	mark
 	noop_unload
 	stop_tracer $pid
-	c0=$(sed -n 's/^calls \([0-9]*\) .*/\1/p' "$WORK/p.out" | sed -n 1p)
-	c1=$(sed -n 's/^calls \([0-9]*\) .*/\1/p' "$WORK/p.out" | sed -n 2p)
-	echo "probe-bias: the probes counted $((c1 - c0)) calls in the patched run" \
-	     "($(sed -n 2p "$WORK/p.out"))"
-	echo "patched-calls $((c1 - c0))" >>"$results"
+	# the four readings: the calls each run counted and their mean latency
+	# as the probes recorded it (one guest ns is one instruction)
+	awk '/^calls/ { c[NR] = $2; s[NR] = $6 }
+	     END { if (NR != 4 || c[2] == c[1] || c[4] == c[3]) { print "probe-latency ? ? 0"; exit }
+		   printf "probe-latency %.1f %.1f %d\n", (s[2] - s[1]) / (c[2] - c[1]),
+			  (s[4] - s[3]) / (c[4] - c[3]), c[4] - c[3] }' "$WORK/p.out" >>"$results"
+	echo "probe-bias: $(tail -n1 "$results")"
 }
 
 # SIGINT, as a user would; a tracer still there after 60 s gets SIGKILL. bcc's
@@ -253,14 +264,14 @@ grep -H . /sys/devices/system/cpu/vulnerabilities/{retbleed,spec_rstack_overflow
 python3 - "$results" "$LPS_RESULTS/bench.json" "$(uname -r)" "$S" <<'PY'
 import json, statistics, sys
 runs = {}
-cpu, spin, secs, selfs, patched_calls = {}, None, {}, {}, []
+cpu, spin, secs, selfs, lat = {}, None, {}, {}, None
 for line in open(sys.argv[1]):
     k, *v = line.split()
     if k == "cpu":
         cpu[v[0]] = {"cpu_percent": int(v[1]) / int(v[2]) / 20 * 100, "peak_rss_kib": int(v[3])}
         continue
-    if k == "patched-calls":
-        patched_calls.append(int(v[0]))
+    if k == "probe-latency":	# mean latency the probes recorded: unpatched, patched; calls patched
+        lat = v
         continue
     if k == "spin":
         spin = float(v[0])
@@ -302,31 +313,40 @@ for k in order + sorted(set(med) - set(order)):
     ratio = added / floor_ns if floor_ns else None
     # cpu_share: what tracing costs the vCPU at this call rate (one
     # instruction is one guest ns): added instructions per call x calls/s.
-    # self_share: what the tracer's own process ran (on either vCPU), as a
-    # share of the clock; probe_share: the workload's loss with that taken
-    # out (under -icount every vCPU's instructions advance the one clock, so
-    # the workload had (1 - self_share) of it): what the probes and the
-    # kernel's work for them cost the workload's vCPU.
-    own = statistics.median(selfs[k])
-    probe = 1 - med[k] * base_ns / 1e9 / (1 - own) if own < 1 else None
+    # self_share, for the configurations pinned with their tracer to one vCPU
+    # (pin above: the budget ones): what the tracer's own process ran there,
+    # a share of the clock; probe_share: the rest of the workload's loss, the
+    # probes and the kernel's work for them. Elsewhere the process runs on
+    # the other vCPU, whose run time is not the workload's loss one for one
+    # (round-robin TCG), and neither is given.
+    share = max(added, 0) * med[k] / 1e9
+    own = statistics.median(selfs[k]) if k.endswith("budget") else None
     configs[k] = {"added_per_call": round(added, 1), "x_floor": None if ratio is None else round(ratio, 3),
-                  "cpu_share": round(max(added, 0) * med[k] / 1e9, 5),
-                  "self_share": round(own, 5), "probe_share": None if probe is None else round(max(probe, 0), 5),
+                  "cpu_share": round(share, 5),
+                  "self_share": None if own is None else round(own, 5),
+                  "probe_share": None if own is None else round(share - own, 5),
                   "unit": "instructions",
                   "ns_per_op": round(ns, 1), "ops_per_s": med[k],
                   "runs": runs[k], "seconds_per_run": secs[k]}
+    split = "" if own is None else f" {own * 100:>7.2f} {(share - own) * 100:>7.2f}"
     print(f"{k:<20} {med[k]:>15.0f} {ns:>8.0f} {added:>14.0f} {ratio if ratio is not None else float('nan'):>8.2f} "
-          f"{configs[k]['cpu_share'] * 100:>7.2f} {own * 100:>7.2f} {(probe or 0) * 100:>7.2f}")
+          f"{share * 100:>7.2f}{split}")
 # What a patch does to the probe's own cost: the probes with the patch in,
-# less the redirection alone and the probes alone (probe_bias above).
+# less the redirection alone and the probes alone (probe_bias above); and
+# what it does to the latency they record, which is what gate and watch judge.
 if all(k in configs for k in ("probe-patched", "probe-unpatched", "noop-livepatch")):
     bias = (configs["probe-patched"]["added_per_call"] - configs["noop-livepatch"]["added_per_call"]
             - configs["probe-unpatched"]["added_per_call"])
+    ok = lat is not None and lat[0] != "?"
     configs["probe-bias"] = {"added_per_call": round(bias, 1), "x_floor": None, "cpu_share": None,
                              "unit": "instructions",
-                             "probe_calls_in_patched_run": patched_calls[0] if patched_calls else None}
-    print(f"probe bias across the no-op patch: {bias:+.0f} instructions per call "
-          f"(probes counted {patched_calls[0] if patched_calls else '?'} calls in the patched run)")
+                             "latency_unpatched": float(lat[0]) if ok else None,
+                             "latency_patched": float(lat[1]) if ok else None,
+                             "latency_bias": round(float(lat[1]) - float(lat[0]), 1) if ok else None,
+                             "calls_patched": int(lat[2]) if ok else 0}
+    print(f"probe bias across the no-op patch: {bias:+.0f} instructions per call to the caller; "
+          + (f"latency the probes recorded {lat[0]} -> {lat[1]} ({float(lat[1]) - float(lat[0]):+.1f}), "
+             f"{lat[2]} calls counted patched" if ok else "latency not read"))
 for u in ("untraced", "hot-untraced"):
     if u in runs:
         print(f"{u} spread: min {min(runs[u]):.0f} max {max(runs[u]):.0f} ops/s over {len(runs[u])} runs")

@@ -8,8 +8,9 @@
  * checks, reads of its maps) lands in that run's figure too. This
  * configuration is the probe path alone, comparable with the floor pairs.
  * FUNC is taken to return an int (the bench's version_proc_show does).
- * SIGUSR1 prints the calls the probes counted so far ("calls N unmatched M"
- * on stdout): that they still run once a livepatch replaces FUNC.
+ * SIGUSR1 prints the calls the probes counted so far and the sum of their
+ * latencies ("calls N unmatched M sum_ns S" on stdout): that they still run
+ * once a livepatch replaces FUNC, and what the latency they record becomes.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@ static void print_calls(const struct trace_bpf *skel)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct lps_hist *h;
-	__u64 calls = 0, unmatched = 0;
+	__u64 calls = 0, unmatched = 0, sum_ns = 0;
 	__u32 key = 0;
 
 	h = ncpu > 0 ? calloc(ncpu, sizeof(*h)) : NULL;
@@ -45,9 +46,9 @@ static void print_calls(const struct trace_bpf *skel)
 		goto cleanup;
 	}
 	for (int c = 0; c < ncpu; c++)
-		calls += h[c].calls, unmatched += h[c].unmatched;
-	printf("calls %llu unmatched %llu\n", (unsigned long long)calls,
-	       (unsigned long long)unmatched);
+		calls += h[c].calls, unmatched += h[c].unmatched, sum_ns += h[c].sum_ns;
+	printf("calls %llu unmatched %llu sum_ns %llu\n", (unsigned long long)calls,
+	       (unsigned long long)unmatched, (unsigned long long)sum_ns);
 cleanup:
 	fflush(stdout);
 	free(h);

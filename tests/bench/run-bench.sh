@@ -21,7 +21,7 @@ for krel in $("$top/tests/vm/kernels.sh" | grep '^6\.12\.'); do
 	# run-in-vm.sh names the guest's results folder on stderr only
 	rc=0
 	VM_ICOUNT=1 "$top/tests/vm/run-in-vm.sh" -t "${BENCH_TIMEOUT:-2400}" "$krel" \
-		"BENCH_SECONDS=$(printf %q "${BENCH_SECONDS:-3}") BENCH_ROUNDS=$(printf %q "${BENCH_ROUNDS:-5}") BENCH_CONFIGS=$(printf %q "${BENCH_CONFIGS:-}") BENCH_BUDGET_SECONDS=$(printf %q "${BENCH_BUDGET_SECONDS:-40}") tests/bench/guest-bench.sh" \
+		"BENCH_SECONDS=$(printf %q "${BENCH_SECONDS:-3}") BENCH_ROUNDS=$(printf %q "${BENCH_ROUNDS:-5}") BENCH_CONFIGS=$(printf %q "${BENCH_CONFIGS:-}") BENCH_BUDGET_SECONDS=$(printf %q "${BENCH_BUDGET_SECONDS:-120}") tests/bench/guest-bench.sh" \
 		2>"build/bench/$krel.err" | tee "build/bench/$krel.txt" || rc=$?
 	cat "build/bench/$krel.err" >&2
 	res=$(sed -n 's/^vm: results in //p' "build/bench/$krel.err")

@@ -247,7 +247,10 @@ bool watch__sys_baseline(const struct watch *w, struct lps_func_signals *sig, st
 void watch__free_model(struct watch *w)
 {
 	/* The signal probes use the first group's task stacks: they go first. */
+	if (w->sys.grp && w->sys.grp->bs)
+		budget_set__signals(w->sys.grp->bs, NULL);
 	signals__destroy(w->sys.sig);
+	w->sys.sig = NULL;
 	free(w->sys.ring);
 	free(w->sys.runq_ring);
 	free(w->sys.ring_s);

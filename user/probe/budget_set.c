@@ -315,6 +315,9 @@ struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u6
 	json_object_object_add(o, "full_cost_pct", b->ns_per_call > 0 ?
 			       json_object_new_double(full) : NULL);
 	json_object_object_add(o, "duty", json_object_new_double(b->duty));
+	/* The windows the duty gives (the first, measuring one, is BUDGET_WINDOW_S); null: attached */
+	json_object_object_add(o, "window_s", b->duty < 1 && b->next_window_s > 0 ?
+			       json_object_new_double(b->next_window_s) : NULL);
 	json_object_object_add(o, "sampled", json_object_new_double(budget__sampled(b, now)));
 	json_object_object_add(o, "windows", json_object_new_uint64(b->windows));
 	json_object_object_add(o, "switch_s", json_object_new_double(bs->f[i].switch_s));
