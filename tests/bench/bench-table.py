@@ -37,6 +37,7 @@ NAMES = [
     ("hot-untraced", "hot function (`__do_sys_getpid`): untraced"),
     ("hot-floor", "hot function: the floor"),
     ("hot-lpsentinel", "hot function: lpsentinel trace `--no-signals`"),
+    ("hot-kprobe", "hot function: lpsentinel trace `--mode kprobe` (a budget's windows)"),
     ("hot-budget", "hot function: lpsentinel trace `--cpu-budget 1`"),
     ("hot-watch-budget", "hot function: lpsentinel watch `--cpu-budget 1` (the daemon)"),
 ]

@@ -36,7 +36,7 @@ ops() {	# ops CONFIG [SECONDS]: the workload's ops/s over SECONDS (default BENCH
 wait_ready() {
 	for _ in $(seq 1 3000); do
 		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || { cat "$1"; echo "bench: tracer died" >&2; exit 1; }
+		kill -0 "$3" 2>/dev/null || { tail -n 5 "$1"; echo "bench: tracer died" >&2; return 1; }
 		sleep 0.2
 	done
 	echo "bench: tracer not ready in 600 s" >&2; exit 1
@@ -60,7 +60,7 @@ tracer() {
 	lpsentinel-probe) echo build/lps-probe "$FN" ;;
 	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe --no-signals ;;
 	# hot mode: probes attached in windows that keep them under 1 % of a CPU
-	lpsentinel-budget) echo ./lpsentinel trace "$FN" --no-signals --cpu-budget 1 ;;
+	lpsentinel-budget) echo ./lpsentinel trace "$FN" --no-signals --cpu-budget 1 --json ;;
 	# one kprobe session program per function (6.10+), for auto mode's choice
 	lpsentinel-session) echo ./lpsentinel trace "$FN" --mode kprobe-session --no-signals ;;
 	lpsentinel-8) echo ./lpsentinel trace "$FN" $(head -n7 "$WORK/idle") --mode fentry --no-signals ;;
@@ -77,7 +77,10 @@ tracer() {
 	hot-untraced) ;;
 	hot-floor) echo build/lps-floor "$HOT" ;;
 	hot-lpsentinel) echo ./lpsentinel trace "$HOT" --no-signals ;;
-	hot-budget) echo ./lpsentinel trace "$HOT" --no-signals --cpu-budget 1 ;;
+	# kprobes attached throughout, as a budget's windows attach them: what
+	# the budget's estimate of a window's cost (full_cost_pct) is held to
+	hot-kprobe) echo ./lpsentinel trace "$HOT" --no-signals --mode kprobe --json ;;
+	hot-budget) echo ./lpsentinel trace "$HOT" --no-signals --cpu-budget 1 --json ;;
 	# the daemon watching the hot function at 1 %, as deployed (signals and
 	# BPF statistics on): the issue's "watched within 1 %"
 	hot-watch-budget) echo ./lpsentinel watch --state "$WORK/wstate-hot" --function "$HOT" --cpu-budget 1 ;;
@@ -129,7 +132,13 @@ one() {
 	if [[ -n $cmd ]]; then
 		$(pin "$1") $cmd >"$WORK/t.log" 2>&1 &
 		pid=$!
-		wait_ready "$WORK/t.log" 'Tracing|watching' $pid
+		# A tracer that cannot start on this kernel (a peer tool too old
+		# for it, say) is left out of the table, and says why.
+		if ! wait_ready "$WORK/t.log" 'Tracing|watching' $pid; then
+			echo "bench: $1 left out on $(uname -r): its tracer did not start" >&2
+			wait $pid || true
+			return 0
+		fi
 		# Steady state: lpsentinel verifies its probes in the first 2 s and
 		# drops their kprobe witnesses; every configuration waits the same.
 		sleep 2.5
@@ -150,6 +159,13 @@ one() {
 	echo "$1 $o $secs $(( $(run_ns "${pid:-}") - t0 ))" >>"$results"
 
 	[[ -n $cmd ]] && stop_tracer $pid
+	# A budget's own account of what it did (trace's JSON, the daemon's
+	# status), beside the figures: what the budget saw against what it cost.
+	if [[ $1 == *budget || $1 == hot-kprobe ]]; then
+		cp "$WORK/t.log" "$LPS_RESULTS/$1.log"
+		[[ -s $WORK/wstate-hot/status.json ]] && cp "$WORK/wstate-hot/status.json" "$LPS_RESULTS/$1-status.json"
+		[[ -s $WORK/wstate-hot/audit.jsonl ]] && cp "$WORK/wstate-hot/audit.jsonl" "$LPS_RESULTS/$1-audit.jsonl"
+	fi
 	return 0
 }
 
@@ -223,7 +239,7 @@ BT
 configs=(untraced floor floor-lookup floor-curtask floor-storage floor-clock floor-calls
 	 lpsentinel lpsentinel-probe lpsentinel-fentry lpsentinel-signals lpsentinel-kprobe lpsentinel-session
 	 lpsentinel-budget lpsentinel-8 lpsentinel-64 watch bpftrace bcc noop-livepatch
-	 hot-untraced hot-floor hot-lpsentinel hot-budget hot-watch-budget probe-bias)
+	 hot-untraced hot-floor hot-lpsentinel hot-kprobe hot-budget hot-watch-budget probe-bias)
 # BENCH_CONFIGS="a b ...": only these (a quick look; the table needs every one)
 [[ -n ${BENCH_CONFIGS:-} ]] && read -r -a configs <<<"$BENCH_CONFIGS"
 for r in $(seq 0 $((R - 1))); do
@@ -300,7 +316,7 @@ order = ["untraced", "floor", "floor-lookup", "floor-curtask", "floor-storage", 
          "floor-calls", "lpsentinel", "lpsentinel-probe", "lpsentinel-fentry", "lpsentinel-signals",
          "lpsentinel-kprobe", "lpsentinel-session", "lpsentinel-budget", "lpsentinel-8", "lpsentinel-64",
          "watch", "bpftrace", "bcc", "noop-livepatch", "hot-untraced", "hot-floor", "hot-lpsentinel",
-         "hot-budget", "hot-watch-budget"]
+         "hot-kprobe", "hot-budget", "hot-watch-budget"]
 for k in order + sorted(set(med) - set(order)):
     if k not in med:
         continue

@@ -135,13 +135,34 @@ static void test_switches_charged(void **state)
 	assert_true(fabs(b.phase_end - (t + 13.0)) < 1e-9);
 	assert_true(fabs(b.duty - 0.25 / 13.25) < 1e-12);
 	assert_true(fabs(budget__cost_pct(&b) - 1.0) < 1e-9);
-	/* The 11 s gap of a cycle that leaves the switches out costs 1.18 %: over. */
+	/* The 11.25 s cycle that leaves the switches out costs 1.18 % with them: over. */
 	b.switch_cpu_s = 0;
 	b.duty = 1.0 / 45;
+	b.cycle_s = 11.25;
 	b.next_window_s = BUDGET_WINDOW_S;
 	assert_true(fabs(budget__cost_pct(&b) - 1.0) < 1e-9);
 	b.switch_cpu_s = 0.02;
 	assert_true(budget__cost_pct(&b) > 1.1);
+}
+
+/*
+ * The switches' wall time is charged at the full cost (the kprobes may fire
+ * while they are attached and detached): 0.1 s of it with the 0.25 s window
+ * is 0.35 s at 45 %, 0.1575 s of CPU, 1 % of a 15.75 s cycle: a 15.4 s gap.
+ */
+static void test_switch_wall_time_charged(void **state)
+{
+	struct budget b;
+	double t = BUDGET_WINDOW_S;
+
+	(void)state;
+	budget__init(&b, 1.0, 1.5, 0);
+	b.switch_wall_s = 0.1;
+	assert_int_equal(budget__window_done(&b, t, 250000, 75000000, 500000), BUDGET_DETACHED);
+	assert_true(fabs(b.phase_end - (t + 15.4)) < 1e-9);
+	assert_true(fabs(b.cycle_s - 15.75) < 1e-9);
+	assert_true(fabs(b.duty - 0.25 / 15.75) < 1e-12);
+	assert_true(fabs(budget__cost_pct(&b) - 1.0) < 1e-9);
 }
 
 /* Switches dearer than a capped cycle allows: the shortest window, and over budget. */
@@ -268,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_gap_capped),
 		cmocka_unit_test(test_switches_charged),
 		cmocka_unit_test(test_switches_over_a_capped_cycle),
+		cmocka_unit_test(test_switch_wall_time_charged),
 		cmocka_unit_test(test_short_gap_stays_attached),
 		cmocka_unit_test(test_windows_of_many_functions),
 		cmocka_unit_test(test_stop_ends_the_sample),

@@ -27,17 +27,18 @@ double budget__full_cost_pct(const struct budget *b)
 
 double budget__cost_pct(const struct budget *b)
 {
-	double switches = 0;
+	double full = budget__full_cost_pct(b);
 
-	if (b->duty < 1 && b->next_window_s > 0)
-		switches = b->switch_cpu_s * b->duty / b->next_window_s * 100;
-	return budget__full_cost_pct(b) * b->duty + switches;
+	if (b->duty >= 1 || b->cycle_s <= 0)
+		return full;
+	return ((b->next_window_s + b->switch_wall_s) * full + b->switch_cpu_s * 100) / b->cycle_s;
 }
 
 /* Stays attached (no budget, not measured, under it, or over it by too little to switch). */
 static enum budget_phase stay(struct budget *b, double now)
 {
 	b->duty = 1;
+	b->cycle_s = 0;
 	b->phase = BUDGET_ATTACHED;
 	b->window_start = now;
 	b->phase_end = now + BUDGET_WINDOW_S;
@@ -48,8 +49,12 @@ enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 				      __u64 run_ns, __u64 runs)
 {
 	double full, window = BUDGET_WINDOW_S, gap, window_s = now - b->window_start;
-	/* as shares of a CPU: the probes attached, the budget; seconds of CPU a cycle's switches take */
-	double f, p, sw = b->switch_cpu_s;
+	/*
+	 * As shares of a CPU: the probes attached (f), the budget (p); what a
+	 * cycle's switches take: CPU seconds of the thread (c), wall seconds
+	 * at the full cost (s).
+	 */
+	double f, p, c = b->switch_cpu_s, s = b->switch_wall_s;
 
 	b->windows++;
 	b->attached_s += window_s;
@@ -67,23 +72,25 @@ enum budget_phase budget__window_done(struct budget *b, double now, __u64 calls,
 		return stay(b, now);
 	f = full / 100, p = b->cpu_pct / 100;
 	/*
-	 * A cycle of window w and gap g costs w f + sw seconds of CPU in w + g:
-	 * within the budget p when g = (w f + sw) / p - w (sw 0: duty p / f).
+	 * A cycle of window w, switches s and gap g costs (w + s) f + c seconds
+	 * of CPU in w + s + g: within the budget p when
+	 * g = ((w + s) f + c) / p - w - s (s and c 0: duty p / f).
 	 */
-	gap = (window * f + sw) / p - window;
+	gap = ((window + s) * f + c) / p - window - s;
 	/* Too short a gap to pay for its switches: attached, over budget. */
 	if (gap < BUDGET_MIN_GAP_S)
 		return stay(b, now);
 	if (gap > BUDGET_MAX_GAP_S) {
 		/*
 		 * Keep a regression visible within the gap: a shorter window
-		 * instead, w = (p g - sw) / (f - p); the shortest one may still
-		 * be over the budget, and the cost says so.
+		 * instead, w = (p (g + s) - s f - c) / (f - p); the shortest one
+		 * may still be over the budget, and the cost says so.
 		 */
 		gap = BUDGET_MAX_GAP_S;
-		window = fmax(BUDGET_MIN_WINDOW_S, (p * gap - sw) / (f - p));
+		window = fmax(BUDGET_MIN_WINDOW_S, (p * (gap + s) - s * f - c) / (f - p));
 	}
-	b->duty = window / (window + gap);
+	b->cycle_s = window + s + gap;
+	b->duty = window / b->cycle_s;
 	b->phase = BUDGET_DETACHED;
 	b->phase_end = now + gap;
 	/* The next window's length rides along: the gap ends, then window seconds. */

@@ -52,11 +52,16 @@ struct budget {
 	double duty;		/* fraction of time attached; 1 until measured */
 	double ns_per_call;	/* BPF run time per call, last measured; 0: not yet */
 	/*
-	 * CPU seconds the last detach and attach took (the verb's thread, in
-	 * the system calls): a cycle costs them as well as its window, so the
-	 * gap is sized to pay for both. 0 until measured.
+	 * What the last detach and attach took: CPU seconds of the verb's
+	 * thread in the system calls, and seconds of wall time. While they run
+	 * the kprobes may fire already (attach) or still (detach), at the full
+	 * cost per call: a cycle is charged its window and that wall time at the
+	 * full cost, and the thread's CPU, and the gap is sized to pay for all
+	 * three (lab, 6.12 under instruction counting: a cycle cost twice its
+	 * window's share when only the window was charged). 0 until measured.
 	 */
-	double switch_cpu_s;
+	double switch_cpu_s, switch_wall_s;
+	double cycle_s;		/* window, switches and gap of the current cycle; 0: attached */
 	double calls_per_s;	/* call rate in the last attached window */
 	double attached_s;	/* time attached, all windows */
 	double started;		/* clock__now_s() at budget__init */

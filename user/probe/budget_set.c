@@ -22,6 +22,7 @@ struct budget_fn {
 	__u64 calls_before;
 	double switch_s;		/* spent in attaching and detaching */
 	double pause_cpu, resume_cpu;	/* CPU seconds the last detach, the last attach took */
+	double pause_wall, resume_wall;	/* and their wall seconds */
 	__u64 windows_at_mark;		/* b.windows at budget_set__mark() */
 	/* The span a verb reports on (trace's interval): attached seconds at its start. */
 	double span_att;
@@ -175,6 +176,7 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 			now = clock__now_s();
 			f->switch_s += now - t0;
 			f->resume_cpu = clock__thread_cpu_s() - c0;
+			f->resume_wall = now - t0;
 			budget__gap_done(&f->b, now);
 			window_start(f, ps, i, bs->h[i].calls);
 			continue;
@@ -190,6 +192,7 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 			run_ns -= f->run_ns0, runs -= f->runs0;
 		/* The next cycle pays for a detach and an attach: as the last ones cost. */
 		f->b.switch_cpu_s = f->pause_cpu + f->resume_cpu;
+		f->b.switch_wall_s = f->pause_wall + f->resume_wall;
 		if (budget__window_done(&f->b, now, bs->h[i].calls - f->calls0,
 					run_ns, runs) == BUDGET_ATTACHED) {
 			window_start(f, ps, i, bs->h[i].calls);
@@ -200,8 +203,11 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 		ret = probe_set__pause(ps, i);
 		if (!ret && bs->sig)
 			signals__window(bs->sig, i, ~0ULL);
-		f->switch_s += clock__now_s() - now;
+		f->pause_wall = clock__now_s() - now;
+		f->switch_s += f->pause_wall;
 		f->pause_cpu = clock__thread_cpu_s() - c0;
+		/* The gap starts once detached: the detach is the cycle's switches' (budget.h). */
+		f->b.phase_end += f->pause_wall;
 		if (ret == -EAGAIN) {
 			budget__gap_done(&f->b, now);
 			window_start(f, ps, i, bs->h[i].calls);
@@ -322,6 +328,7 @@ struct json_object *budget_set__json(const struct budget_set *bs, size_t i, __u6
 	json_object_object_add(o, "windows", json_object_new_uint64(b->windows));
 	json_object_object_add(o, "switch_s", json_object_new_double(bs->f[i].switch_s));
 	json_object_object_add(o, "switch_cpu_s", json_object_new_double(b->switch_cpu_s));
+	json_object_object_add(o, "switch_wall_s", json_object_new_double(b->switch_wall_s));
 	json_object_object_add(o, "cost_pct", b->ns_per_call > 0 ?
 			       json_object_new_double(budget__cost_pct(b)) : NULL);
 	json_object_object_add(o, "calls_counted", json_object_new_uint64(counted));
