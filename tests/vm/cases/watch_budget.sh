@@ -100,8 +100,7 @@ ok "equivalent patch kept $((SECONDS - t0)) s after insmod"
 
 # What each verdict sampled. The budget's arithmetic holds for the kept
 # patch's function: its duty keeps what the probes would cost attached under
-# 1 % (at 74 % the window is 0.34 s long, far from the shortest, so
-# over_budget must not be set). What they cost over
+# 1 %, and with the switches' cost it is 1 % or over_budget says why. What they cost over
 # the daemon's short life here is printed, not asserted: while the slow patch
 # made each call cost about 80 us, its probes fit the budget attached for good.
 py - "$S/audit.jsonl" <<'PY' || fail "sampling: $(summary lp_gate_getpid)"
@@ -121,9 +120,13 @@ for name in ("lp_gate_getpid_slow", "lp_gate_getpid"):
 	assert f["baseline"]["calls"] >= 200 and f["observed"]["calls"] >= 200, (f["baseline"]["calls"], f["observed"]["calls"])
 	if name == "lp_gate_getpid":
 		assert s["full_cost_pct"] > 5, s	# else the budget would not bite
-		assert not s["over_budget"] and s["full_cost_pct"] * s["duty"] <= 1.0001, s
-		# the switches charged too: the duty and the detach and attach's CPU
-		assert s["switch_cpu_s"] > 0 and s["cost_pct"] <= 1.0001, s
+		assert s["full_cost_pct"] * s["duty"] <= 1.0001, s
+		# the switches charged too (their CPU, and their wall time at the full
+		# cost): within the budget, or, where they alone take more than a 30 s
+		# gap allows (TCG), the shortest window and over_budget said
+		assert s["switch_cpu_s"] > 0 and s["switch_wall_s"] > 0, s
+		assert (s["cost_pct"] <= 1.0001 and not s["over_budget"]) or \
+			(s["over_budget"] and s["window_s"] == 0.02 and s["cost_pct"] > 1), s
 	print(f"ok: {name}: {r['action']}; probes would cost {s['full_cost_pct']:.1f}% of a CPU "
 	      f"attached, duty {s['duty'] * 100:.2f}%, switches {s['switch_cpu_s'] * 1000:.1f} ms of CPU "
 	      f"a cycle, cost {s['cost_pct'] or 0:.2f}%; sampled {s['sampled'] * 100:.2f}% of the "
