@@ -15,6 +15,7 @@
 struct budget_fn {
 	struct budget b;
 	__u64 calls0, run_ns0, runs0;	/* at the start of the current window */
+	__u64 sys_ns0;			/* the signals' syscall probe's run time then */
 	/*
 	 * Counted before the budget's clock started (between attach and the
 	 * verb's start): exact, and not in any window, so never scaled up.
@@ -45,11 +46,35 @@ static double factor_of(enum attach_mode mode)
 }
 
 /* Marks the start of function i's window: counts and run time so far. */
-static void window_start(struct budget_fn *f, const struct probe_set *ps, size_t i, __u64 calls)
+static void window_start(const struct budget_set *bs, const struct probe_set *ps, size_t i,
+			 __u64 calls)
 {
+	struct budget_fn *f = &bs->f[i];
+
 	f->calls0 = calls;
 	if (probe_set__func_run_stats(ps, i, &f->run_ns0, &f->runs0))
 		f->run_ns0 = f->runs0 = 0;
+	if (!bs->sig || signals__syscall_run_ns(bs->sig, &f->sys_ns0))
+		f->sys_ns0 = 0;
+}
+
+/*
+ * The signals' syscall-entry probe runs on every system call while some
+ * window is open (budget_set__signals): what it ran in function i's window
+ * is charged to the function, in the function's run time (its factor
+ * applied, the syscall probe's trampoline counted as fentry's). With several
+ * functions attached at once each is charged all of it: a budget errs on the
+ * side of the host.
+ */
+static __u64 syscall_charge(const struct budget_set *bs, const struct probe_set *ps, size_t i)
+{
+	__u64 now_ns;
+
+	if (!bs->sig || !bs->f[i].sys_ns0 || signals__syscall_run_ns(bs->sig, &now_ns) ||
+	    now_ns < bs->f[i].sys_ns0)
+		return 0;
+	return (__u64)((double)(now_ns - bs->f[i].sys_ns0) * BUDGET_FACTOR_FENTRY /
+		       factor_of(probe_set__info(ps, i)->mode));
 }
 
 int budget_set__new(struct budget_set **out, struct probe_set *ps, const double *cpu_pct,
@@ -84,7 +109,7 @@ int budget_set__new(struct budget_set **out, struct probe_set *ps, const double 
 	for (size_t i = 0; i < n; i++) {
 		budget__init(&bs->f[i].b, cpu_pct[i], factor_of(probe_set__info(ps, i)->mode), now);
 		bs->f[i].calls_before = bs->f[i].span_before = bs->h[i].calls;
-		window_start(&bs->f[i], ps, i, bs->h[i].calls);
+		window_start(bs, ps, i, bs->h[i].calls);
 	}
 	bs->span_from = now;
 	*out = bs;
@@ -178,7 +203,7 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 			f->resume_cpu = clock__thread_cpu_s() - c0;
 			f->resume_wall = now - t0;
 			budget__gap_done(&f->b, now);
-			window_start(f, ps, i, bs->h[i].calls);
+			window_start(bs, ps, i, bs->h[i].calls);
 			continue;
 		}
 		/*
@@ -189,13 +214,13 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 		    run_ns < f->run_ns0 || runs < f->runs0)
 			run_ns = runs = 0;
 		else
-			run_ns -= f->run_ns0, runs -= f->runs0;
+			run_ns = run_ns - f->run_ns0 + syscall_charge(bs, ps, i), runs -= f->runs0;
 		/* The next cycle pays for a detach and an attach: as the last ones cost. */
 		f->b.switch_cpu_s = f->pause_cpu + f->resume_cpu;
 		f->b.switch_wall_s = f->pause_wall + f->resume_wall;
 		if (budget__window_done(&f->b, now, bs->h[i].calls - f->calls0,
 					run_ns, runs) == BUDGET_ATTACHED) {
-			window_start(f, ps, i, bs->h[i].calls);
+			window_start(bs, ps, i, bs->h[i].calls);
 			continue;
 		}
 		/* An unverified probe stays attached until its witness has seen it run. */
@@ -210,7 +235,7 @@ static int tick(struct budget_set *bs, struct probe_set *ps, double now, bool ho
 		f->b.phase_end += f->pause_wall;
 		if (ret == -EAGAIN) {
 			budget__gap_done(&f->b, now);
-			window_start(f, ps, i, bs->h[i].calls);
+			window_start(bs, ps, i, bs->h[i].calls);
 		}
 	}
 	return syscalls(bs, ps, err);

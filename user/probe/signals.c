@@ -196,6 +196,17 @@ int signals__run_stats(const struct signals *s, __u64 *run_ns, __u64 *runs)
 	return self_cost__object_stats(s->skel->obj, run_ns, runs);
 }
 
+int signals__syscall_run_ns(const struct signals *s, __u64 *run_ns)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.lps_sys_enter), &info, &len))
+		return -errno;
+	*run_ns = info.run_time_ns;
+	return 0;
+}
+
 int signals__read(struct signals *s, struct signals_snapshot *out)
 {
 	const struct lps_func_signals *fv = s->percpu_buf;

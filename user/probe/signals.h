@@ -59,6 +59,12 @@ int signals__window(struct signals *s, size_t func, __u64 since_ns);
  * again with the first window (on: true; -errno if the kernel refuses).
  */
 int signals__syscalls(struct signals *s, bool on);
+/*
+ * BPF run time of that syscall-entry probe so far (run-time statistics on):
+ * a budget charges what it ran in a function's window to the function,
+ * since it runs only while some window is open.
+ */
+int signals__syscall_run_ns(const struct signals *s, __u64 *run_ns);
 void signals__destroy(struct signals *s);
 
 /* out = a - b (b taken earlier), callers matched by key; out must be empty. */
