@@ -239,6 +239,7 @@ int watch_persist__status(struct watch *w)
 			       json_object_new_string(w->control_error) : NULL);
 	for (size_t i = 0; i < w->nfns; i++) {
 		const struct watch_fn *fn = &w->fns[i];
+		const struct budget_set *bs;
 		struct json_object *f = json_object_new_object();
 		struct lps_hist b;
 		double s;
@@ -263,10 +264,11 @@ int watch_persist__status(struct watch *w)
 				       json_object_new_double(have ? hist_percentile(&b, 0.5) : 0));
 		json_object_object_add(f, "judging", json_object_new_boolean(fn->judging));
 		/* Under a budget: calls counts the windows' calls; this says their share of the time. */
-		if (watch__fn_budget_set(fn)) {
+		bs = watch__fn_budget_set(fn);
+		if (bs) {
 			json_object_object_add(f, "cpu_budget_pct", json_object_new_double(fn->cpu_budget));
 			json_object_object_add(f, "sampled", json_object_new_double(budget__sampled(
-				budget_set__get(watch__fn_budget_set(fn), fn->idx), clock__now_s())));
+				budget_set__get(bs, fn->idx), clock__now_s())));
 		}
 		json_object_array_add(fns, f);
 	}

@@ -60,6 +60,7 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 	}
 	for (size_t i = 0; i < j->n; i++) {
 		const struct watch_fn *fn = &w->fns[j->fn[i]];
+		const struct budget_set *bs;
 		struct json_object *f = json_object_new_object();
 
 		json_object_object_add(f, "function", json_object_new_string(fn->name));
@@ -76,8 +77,9 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 		json_object_object_add(f, "baseline_s", json_object_new_double(j->base_s[i]));
 		json_object_object_add(f, "observed", report__stats_json(&j->obs[i]));
 		/* Under a budget: what it did, and the seconds attached each window holds. */
-		if (watch__fn_budget_set(fn)) {
-			struct json_object *sm = budget_set__json(watch__fn_budget_set(fn), fn->idx,
+		bs = watch__fn_budget_set(fn);
+		if (bs) {
+			struct json_object *sm = budget_set__json(bs, fn->idx,
 								  fn->cum.calls - fn->carry.calls,
 								  clock__now_s());
 

@@ -15,21 +15,30 @@
 /* Calls before the measured ones: a fentry probe's kprobe witness goes first. */
 #define FLOOR_WARMUP 64
 
+int self_cost__prog_stats(const struct bpf_program *prog, __u64 *run_ns, __u64 *runs)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(prog);
+
+	if (fd < 0)
+		return 0;	/* not loaded: another attach method's */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*run_ns += info.run_time_ns;
+	*runs += info.run_cnt;
+	return 0;
+}
+
 int self_cost__object_stats(const struct bpf_object *obj, __u64 *run_ns, __u64 *runs)
 {
 	struct bpf_program *prog;
+	int ret;
 
 	bpf_object__for_each_program(prog, obj) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(prog);
-
-		if (fd < 0)
-			continue;	/* not loaded: another attach method's */
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			return -errno;
-		*run_ns += info.run_time_ns;
-		*runs += info.run_cnt;
+		ret = self_cost__prog_stats(prog, run_ns, runs);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

@@ -35,11 +35,14 @@ struct self_cost {
 };
 
 struct bpf_object;
+struct bpf_program;
 /*
  * Adds the run time and run count of every loaded program of obj (counted by
  * the kernel only while BPF statistics are on) to *run_ns and *runs.
  */
 int self_cost__object_stats(const struct bpf_object *obj, __u64 *run_ns, __u64 *runs);
+/* The same for one program (nothing added when it is not loaded). */
+int self_cost__prog_stats(const struct bpf_program *prog, __u64 *run_ns, __u64 *runs);
 
 /* Turns BPF statistics on for as long as sc is held. Never fails: refusal is reported. */
 void self_cost__start(struct self_cost *sc);

@@ -198,13 +198,10 @@ int signals__run_stats(const struct signals *s, __u64 *run_ns, __u64 *runs)
 
 int signals__syscall_run_ns(const struct signals *s, __u64 *run_ns)
 {
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
+	__u64 runs = 0;
 
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.lps_sys_enter), &info, &len))
-		return -errno;
-	*run_ns = info.run_time_ns;
-	return 0;
+	*run_ns = 0;
+	return self_cost__prog_stats(s->skel->progs.lps_sys_enter, run_ns, &runs);
 }
 
 int signals__read(struct signals *s, struct signals_snapshot *out)
