@@ -39,7 +39,7 @@ $(OUT):
 $(OUT)/vmlinux.h: | $(OUT)
 	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/lpsentinel.h bpf/hists.bpf.h $(OUT)/vmlinux.h
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/lpsentinel.h bpf/hists.bpf.h bpf/session.bpf.h $(OUT)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o

@@ -13,54 +13,19 @@
  * have session programs, and an object that names them does not load
  * elsewhere. The histograms map is trace.bpf.c's (hists.bpf.h, shared by fd).
  *
- * A tracing session program (fsession, on the fentry trampoline, Linux 7.0+)
- * would be one more SEC here calling session_run() with its own cookie and
- * return value; nothing else changes.
+ * Linux 7.0 gave both kfuncs the program's context as an argument, for
+ * tracing session programs (fsession.bpf.c): this object loads on 6.10 to 6.19.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "lpsentinel.h"
 #include "hists.bpf.h"
+#include "session.bpf.h"
 
 /* The kernel's (kernel/trace/bpf_trace.c); resolved against its BTF at load. */
 extern bool bpf_session_is_return(void) __ksym;
 extern __u64 *bpf_session_cookie(void) __ksym;
-
-/*
- * One end of a call. cookie: this call's slot. The kernel does not clear the
- * slot between calls (kprobe_multi keeps it in a recycled rethook node), so
- * the return clears it: an entry the kernel skipped (another BPF program
- * running on this CPU) then leaves 0 behind, read as unmatched rather than as
- * a stale time from some earlier call.
- */
-static __always_inline int session_run(bool is_return, __u64 *cookie, __u64 ret)
-{
-	__u32 idx = lps_func_idx;
-	struct lps_hist *h = bpf_map_lookup_elem(&hists, &idx);
-	__u64 ts, delta;
-
-	if (!h)
-		return 0;
-	if (!is_return) {
-		/* Count first: the call count stays exact even when latency is lost. */
-		h->calls++;
-		*cookie = bpf_ktime_get_ns();
-		return 0;	/* non-zero would skip this call's return */
-	}
-	delta = bpf_ktime_get_ns();
-	ts = *cookie;
-	*cookie = 0;
-	if (!ts) {
-		h->unmatched++;
-		return 0;
-	}
-	/* Counted with its entry only: errors stay a subset of calls. */
-	if (lps_is_error(ret, lps_ret_kind))
-		h->errors++;
-	lps_hist_record(h, delta - ts);
-	return 0;
-}
 
 SEC("kprobe")
 int BPF_KPROBE(lps_ksession)

@@ -23,6 +23,7 @@ NAMES = [
     ("lpsentinel", "lpsentinel trace `--no-signals` (automatic method)"),
     ("lpsentinel-probe", "lpsentinel's fentry+fexit programs alone"),
     ("lpsentinel-fentry", "lpsentinel trace `--mode fentry`"),
+    ("lpsentinel-fsession", "lpsentinel trace `--mode fsession`"),
     ("lpsentinel-session", "lpsentinel trace `--mode kprobe-session`"),
     ("lpsentinel-kprobe", "lpsentinel trace `--mode kprobe`"),
     ("lpsentinel-signals", "lpsentinel trace, health signals on"),

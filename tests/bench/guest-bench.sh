@@ -55,6 +55,8 @@ tracer() {
 	# bpftrace, attached the way trace attaches by default (--mode auto)
 	lpsentinel) echo ./lpsentinel trace "$FN" --no-signals ;;
 	lpsentinel-fentry) echo ./lpsentinel trace "$FN" --mode fentry --no-signals ;;
+	# one tracing session program per function (7.0+): auto's choice there
+	lpsentinel-fsession) echo ./lpsentinel trace "$FN" --mode fsession --no-signals ;;
 	# the same fentry+fexit probes loaded alone, without lpsentinel's process
 	# (tests/bench/probe.c): the probe path's own cost
 	lpsentinel-probe) echo build/lps-probe "$FN" ;;
@@ -237,7 +239,7 @@ BT
 # Round-robin, order rotated every round: slow drift of the emulator hits every
 # configuration alike instead of whichever ran last.
 configs=(untraced floor floor-lookup floor-curtask floor-storage floor-clock floor-calls
-	 lpsentinel lpsentinel-probe lpsentinel-fentry lpsentinel-signals lpsentinel-kprobe lpsentinel-session
+	 lpsentinel lpsentinel-probe lpsentinel-fentry lpsentinel-fsession lpsentinel-signals lpsentinel-kprobe lpsentinel-session
 	 lpsentinel-budget lpsentinel-8 lpsentinel-64 watch bpftrace bcc noop-livepatch
 	 hot-untraced hot-floor hot-lpsentinel hot-kprobe hot-budget hot-watch-budget probe-bias)
 # BENCH_CONFIGS="a b ...": only these (a quick look; the table needs every one)

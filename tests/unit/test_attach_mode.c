@@ -2,24 +2,32 @@
 /*
  * Auto mode's choice of attach method (probes__pick_mode), every combination:
  * kprobes wherever a trampoline cannot or must not go, fentry elsewhere, and a
- * kprobe session only where the kernel has it AND it was measured cheaper.
+ * session only where the kernel has it AND it was measured cheaper AND
+ * nothing needs the per-task stack. Then how a session program's skipped
+ * runs split into entries and returns (probes__session_split).
  */
 #include <linux/types.h>
 #include "unit.h"
 #include "probes.h"
+#include "probes_int.h"
 
 static void test_pick_every_combination(void **state)
 {
 	(void)state;
-	for (unsigned bits = 0; bits < 32; bits++) {
+	for (unsigned bits = 0; bits < 256; bits++) {
 		struct mode_facts f = {
 			.has_btf = bits & 1, .patched = bits & 2, .kprobe_only = bits & 4,
 			.session = bits & 8, .session_cheaper = bits & 16,
+			.fsession = bits & 32, .fsession_cheaper = bits & 64, .need_stack = bits & 128,
 		};
 		enum attach_mode want;
 
 		if (!f.has_btf || f.patched || f.kprobe_only)
 			want = ATTACH_KPROBE;
+		else if (f.need_stack)
+			want = ATTACH_FENTRY;
+		else if (f.fsession && f.fsession_cheaper)
+			want = ATTACH_FSESSION;
 		else if (f.session && f.session_cheaper)
 			want = ATTACH_KPROBE_SESSION;
 		else
@@ -56,7 +64,65 @@ static void test_names(void **state)
 	assert_string_equal(attach_mode__name(ATTACH_FENTRY), "fentry");
 	assert_string_equal(attach_mode__name(ATTACH_KPROBE), "kprobe");
 	assert_string_equal(attach_mode__name(ATTACH_KPROBE_SESSION), "kprobe_session");
+	assert_string_equal(attach_mode__name(ATTACH_FSESSION), "fsession");
 	assert_string_equal(attach_mode__name(ATTACH_AUTO), "auto");
+}
+
+static void test_fsession_over_kprobe_session(void **state)
+{
+	struct mode_facts f = { .has_btf = true, .session = true, .session_cheaper = true,
+				.fsession = true, .fsession_cheaper = true };
+
+	(void)state;
+	assert_int_equal(probes__pick_mode(&f), ATTACH_FSESSION);
+	/* Signals read the per-task stack, which no session keeps. */
+	f.need_stack = true;
+	assert_int_equal(probes__pick_mode(&f), ATTACH_FENTRY);
+}
+
+/*
+ * A trampoline runs a session's return whether or not its entry ran: 2000
+ * calls, 150 skipped whole (entry and return), 30 entries skipped alone, 20
+ * returns skipped alone (the 7.2 guest skips such runs: kernel-facts.md).
+ */
+static void test_fsession_split(void **state)
+{
+	__u64 calls = 2000 - 150 - 30, returns = 2000 - 150 - 20, misses = 2 * 150 + 30 + 20;
+	__u64 se, sr;
+
+	(void)state;
+	probes__session_split(ATTACH_FSESSION, calls, returns, misses, &se, &sr);
+	assert_int_equal(calls + se, 2000);
+	assert_int_equal(se, 180);
+	assert_int_equal(sr, 170);
+	/* One call in flight, its entry counted: it counts, as fentry's would. */
+	probes__session_split(ATTACH_FSESSION, 11, 10, 0, &se, &sr);
+	assert_int_equal(se, 0);
+	assert_int_equal(sr, 0);
+	/* In flight with its entry skipped: half a call, rounded up. */
+	probes__session_split(ATTACH_FSESSION, 10, 10, 1, &se, &sr);
+	assert_int_equal(se, 1);
+	assert_int_equal(sr, 0);
+	/* Nothing skipped, nothing made up. */
+	probes__session_split(ATTACH_FSESSION, 0, 0, 0, &se, &sr);
+	assert_int_equal(se + sr, 0);
+}
+
+/* kprobe_multi never runs the return of an entry it skipped. */
+static void test_ksession_split(void **state)
+{
+	/* 1000 calls: 40 entries skipped (no return), 25 returns skipped. */
+	__u64 calls = 960, returns = 960 - 25, misses = 40 + 25;
+	__u64 se, sr;
+
+	(void)state;
+	probes__session_split(ATTACH_KPROBE_SESSION, calls, returns, misses, &se, &sr);
+	assert_int_equal(calls + se, 1000);
+	assert_int_equal(sr, 25);
+	/* Calls in flight look like skipped returns: never more than the misses. */
+	probes__session_split(ATTACH_KPROBE_SESSION, 100, 40, 5, &se, &sr);
+	assert_int_equal(se, 0);
+	assert_int_equal(sr, 5);
 }
 
 int main(void)
@@ -65,6 +131,9 @@ int main(void)
 		cmocka_unit_test(test_pick_every_combination),
 		cmocka_unit_test(test_session_needs_both),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_fsession_over_kprobe_session),
+		cmocka_unit_test(test_fsession_split),
+		cmocka_unit_test(test_ksession_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

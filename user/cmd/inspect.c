@@ -49,7 +49,7 @@ static void check_target(const struct klp_target *t, struct name_table *ksyms,
 	c->attach = attach_mode__name(c->r.kprobe_only ? ATTACH_KPROBE :
 		probes__auto_mode(t->function, func_btf__ret_kind(c->r.probe, c->r.module,
 								  &kind) == 0,
-				  KLP_SYSFS_ROOT_DEFAULT));
+				  false, KLP_SYSFS_ROOT_DEFAULT));
 	snprintf(c->text, sizeof(c->text), "%s%s%s%s%s", c->attach,
 		 c->r.alias ? " (traced as " : "", c->r.alias ? c->r.probe : "",
 		 c->r.alias ? ")" : "", c->r.addr ? " at its address" : "");

@@ -37,9 +37,11 @@ static const struct cli_opt trace_opts[] = {
 	  CLI_SET_SECONDS(struct trace_args, duration_s, "-d wants a positive number of seconds") },
 	{ "interval", 'i', "SECONDS", "also report every SECONDS (default: at the end only)",
 	  CLI_SET_SECONDS(struct trace_args, interval_s, "-i wants a positive number of seconds") },
-	{ "mode", 'm', "auto|fentry|kprobe|kprobe-session", "how to attach (default auto: fentry "
-	  "where the function has BTF and no livepatch replaces it, else kprobe; kprobe-session: "
-	  "one kprobe session program per function, Linux 6.10+)" },
+	{ "mode", 'm', "auto|fentry|fsession|kprobe|kprobe-session", "how to attach (default auto: "
+	  "fentry where the function has BTF and no livepatch replaces it, fsession instead "
+	  "with --no-signals where the kernel has it, else kprobe; fsession: one tracing "
+	  "session program per function, Linux 7.0+; kprobe-session: one kprobe session "
+	  "program per function, Linux 6.10 to 6.19)" },
 	{ "no-signals", 0, NULL, "latency, calls and errors only: no lock, page fault or "
 	  "run queue signals", CLI_SET_FLAG(struct trace_args, no_signals) },
 	{ "self-cost", 0, NULL, "BPF run-time statistics on, and the probe floor measured first",
@@ -72,10 +74,13 @@ static int trace_opt(int key, const char *arg, void *data)
 		a->mode = ATTACH_KPROBE;
 	else if (!strcmp(arg, "kprobe-session"))
 		a->mode = ATTACH_KPROBE_SESSION;
+	else if (!strcmp(arg, "fsession"))
+		a->mode = ATTACH_FSESSION;
 	else if (!strcmp(arg, "auto"))
 		a->mode = ATTACH_AUTO;
 	else
-		return cli__usage_error("--mode is auto, fentry, kprobe or kprobe-session, not '%s'", arg);
+		return cli__usage_error("--mode is auto, fentry, fsession, kprobe or kprobe-session, "
+					"not '%s'", arg);
 	return 0;
 }
 
@@ -184,7 +189,8 @@ static int print_drops(struct probe_set *ps, struct json_object *doc)
 
 static int run_trace(const struct trace_args *a)
 {
-	struct probe_set_opts popts = { .mode = a->mode, .klp_root = KLP_SYSFS_ROOT_DEFAULT };
+	struct probe_set_opts popts = { .mode = a->mode, .no_task_stack = a->no_signals,
+					.klp_root = KLP_SYSFS_ROOT_DEFAULT };
 	struct lps_hist *now = NULL, *prev = NULL, *delta = NULL;
 	struct json_object *doc = NULL, *intervals = NULL;
 	struct probe_set *ps = NULL;
@@ -238,7 +244,7 @@ static int run_trace(const struct trace_args *a)
 		lps_warn("%s; tracing without lock contention, page faults and run queue", why);
 	for (size_t i = 0; sig && i < n; i++) {
 		if (!probe_info__on_task_stack(probe_set__info(ps, i))) {
-			lps_warn("kprobe_session probes keep no per-task stack: no per-function "
+			lps_warn("session probes keep no per-task stack: no per-function "
 				 "lock or page fault signals for them (system-wide ones are kept)");
 			break;
 		}

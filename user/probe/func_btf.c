@@ -83,6 +83,28 @@ int func_btf__kernel_func_params(const char *name)
 	return proto && btf_is_func_proto(proto) ? btf_vlen(proto) : -1;
 }
 
+int func_btf__kernel_enum_value(const char *enum_name, const char *member, __s64 *val)
+{
+	struct btf *base = get_vmlinux_btf();
+	int id = base ? btf__find_by_name_kind(base, enum_name, BTF_KIND_ENUM) : -1;
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id <= 0)
+		return -ENOENT;
+	t = btf__type_by_id(base, (__u32)id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++) {
+		const char *name = btf__name_by_offset(base, e->name_off);
+
+		if (name && !strcmp(name, member)) {
+			*val = e->val;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void func_btf__cleanup(void)
 {
 	btf__free(vmlinux_btf);

@@ -21,6 +21,13 @@ __u32 func_btf__kind_of(const struct btf *btf, __s32 func_id);
 /* The number of parameters of the running kernel's function (a kfunc) name; -1: not there. */
 int func_btf__kernel_func_params(const char *name);
 
+/*
+ * The value of member in the running kernel's enum enum_name (the kernel's
+ * own numbering of an ABI constant this build's headers may predate): 0 and
+ * *val, or -ENOENT.
+ */
+int func_btf__kernel_enum_value(const char *enum_name, const char *member, __s64 *val);
+
 void func_btf__cleanup(void);
 
 #endif

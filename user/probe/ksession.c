@@ -20,6 +20,18 @@ bool ksession__kernel_has(void)
 	       func_btf__kernel_func_params("bpf_session_is_return") == 0;
 }
 
+int ksession__fsession_type(void)
+{
+	__s64 v;
+
+	if (func_btf__kernel_func_params("bpf_session_is_return") != 1 ||
+	    func_btf__kernel_func_params("bpf_session_cookie") != 1 ||
+	    func_btf__kernel_enum_value("bpf_attach_type", "BPF_TRACE_FSESSION", &v) ||
+	    v <= 0 || v > 1024)
+		return -ENOENT;
+	return (int)v;
+}
+
 unsigned ksession__copies(unsigned ncalls, int ncpus)
 {
 	unsigned per_copy = 2 * (unsigned)(ncpus > 0 ? ncpus : 1);

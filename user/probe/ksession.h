@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kprobe session links, which libbpf 1.1 predates: the kernel ABI values and
- * the raw bpf(BPF_LINK_CREATE) that makes one (docs/kernel-facts.md).
+ * Session programs, which libbpf 1.1 predates: which kinds the running kernel
+ * has, the kernel ABI values, and the raw bpf(BPF_LINK_CREATE) that makes a
+ * kprobe session link (docs/kernel-facts.md).
  */
 #ifndef LPS_KSESSION_H
 #define LPS_KSESSION_H
@@ -14,6 +15,13 @@
 
 /* Does the running kernel have kprobe session programs (its BTF has their kfunc)? */
 bool ksession__kernel_has(void);
+
+/*
+ * The running kernel's BPF_TRACE_FSESSION (its BTF's enum bpf_attach_type)
+ * when it has tracing session programs lpsentinel can load (Linux 7.0+, with
+ * the session kfuncs that take the context): > 0; else -ENOENT.
+ */
+int ksession__fsession_type(void);
 
 /*
  * How many times to list one address in the link so that the kernel's pool of

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "trace.skel.h"
+#include "fsession.skel.h"
 #include "session.skel.h"
 #include "func_btf.h"
 #include "hist.h"
@@ -28,6 +29,7 @@ const char *attach_mode__name(enum attach_mode mode)
 	case ATTACH_FENTRY: return "fentry";
 	case ATTACH_KPROBE: return "kprobe";
 	case ATTACH_KPROBE_SESSION: return "kprobe_session";
+	case ATTACH_FSESSION: return "fsession";
 	default: return "auto";
 	}
 }
@@ -67,38 +69,11 @@ static struct bpf_link *attach_kprobe_at(struct bpf_program *prog, bool ret, __u
 	return bpf_program__attach_kprobe_opts(prog, NULL, &o);
 }
 
-/* Runs of prog the kernel skipped (recursion_misses); 0 where it cannot say. */
-static __u64 prog_skipped(const struct bpf_program *prog)
-{
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
-	int fd = prog ? bpf_program__fd(prog) : -1;
-
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	return info.recursion_misses;
-}
-
-/* Reads the skipped runs of p's entry and return programs into its info. */
-static void read_skipped(struct probe *p)
-{
-	struct trace_bpf *skel = p->skel;
-	bool fentry = p->info.mode == ATTACH_FENTRY;
-
-	p->info.skipped_entries = p->skipped_entries_before;
-	p->info.skipped_returns = p->skipped_returns_before;
-	if (!skel)
-		return;
-	p->info.skipped_entries += prog_skipped(fentry ? skel->progs.lps_fentry : skel->progs.lps_kprobe);
-	p->info.skipped_returns += prog_skipped(fentry ? skel->progs.lps_fexit :
-						skel->progs.lps_kretprobe);
-}
-
 /* Destroys a probe's BPF instance, then the tracefs event it no longer uses. */
 static void probe_detach(struct probe *p)
 {
 	/* What its programs' counters held goes on in the next instance's. */
-	read_skipped(p);
+	probes__read_skipped(p, NULL);
 	p->skipped_entries_before = p->info.skipped_entries;
 	p->skipped_returns_before = p->info.skipped_returns;
 	bpf_link__destroy(p->witness);
@@ -116,6 +91,8 @@ int probe_set__func_run_stats(const struct probe_set *ps, size_t i, __u64 *run_n
 	*run_ns = *runs = 0;
 	if (p->sess)
 		return self_cost__object_stats(p->sess->obj, run_ns, runs);
+	if (p->fsess)
+		return self_cost__object_stats(p->fsess->obj, run_ns, runs);
 	return p->skel ? self_cost__object_stats(p->skel->obj, run_ns, runs) : 0;
 }
 
@@ -298,6 +275,8 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 
 	if (mode == ATTACH_KPROBE_SESSION)
 		return probes__load_session(ps, idx, err);
+	if (mode == ATTACH_FSESSION)
+		return probes__load_fsession(ps, idx, err);
 	skel = trace_bpf__open();
 	if (!skel) {
 		ret = -errno;
@@ -379,6 +358,13 @@ int probe_set__attach(struct probe_set *ps, struct probe_err *err)
 		struct probe_err fentry_err, kprobe_err;
 
 		ret = load_probe(ps, i, p->info.mode, p->info.mode == ATTACH_FENTRY, &fentry_err);
+		if (ret && p->info.mode == ATTACH_FSESSION && ps->requested == ATTACH_AUTO &&
+		    !is_resource_error(ret)) {
+			/* A session the kernel refused (its JIT may lack them): fentry+fexit. */
+			lps_warn("%s: %s; using fentry+fexit", p->info.name, fentry_err.what);
+			p->info.mode = ATTACH_FENTRY;
+			ret = load_probe(ps, i, ATTACH_FENTRY, true, &fentry_err);
+		}
 		if (ret && p->info.mode == ATTACH_FENTRY && ps->requested == ATTACH_AUTO &&
 		    !is_resource_error(ret)) {
 			/* fentry refused here (no trampolines, ftrace locked): try kprobes. */
@@ -439,6 +425,8 @@ int probe_set__read(struct probe_set *ps, struct lps_hist *out)
 	int ret;
 
 	for (size_t i = 0; i < ps->n; i++) {
+		struct probe *p = &ps->p[i];
+
 		memset(&out[i], 0, sizeof(out[i]));
 		ret = read_percpu(ps, ps->hists_fd, (__u32)i);
 		if (ret)
@@ -446,8 +434,8 @@ int probe_set__read(struct probe_set *ps, struct lps_hist *out)
 		for (int c = 0; c < ps->ncpus; c++)
 			hist_add(&out[i], &v[c]);
 		/* A call whose entry the kernel skipped is a call all the same. */
-		read_skipped(&ps->p[i]);
-		out[i].calls += ps->p[i].info.skipped_entries;
+		probes__read_skipped(p, &out[i]);
+		out[i].calls += p->info.skipped_entries;
 	}
 	return 0;
 }
@@ -585,7 +573,7 @@ const struct probe_info *probe_set__info(const struct probe_set *ps, size_t i)
 
 bool probe_info__on_task_stack(const struct probe_info *pi)
 {
-	return pi->mode != ATTACH_KPROBE_SESSION;
+	return pi->mode != ATTACH_KPROBE_SESSION && pi->mode != ATTACH_FSESSION;
 }
 
 const char *probe_info__traced_as(const struct probe_info *pi)

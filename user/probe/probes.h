@@ -22,6 +22,12 @@ enum attach_mode {
 	 * kernels (probes__pick_mode).
 	 */
 	ATTACH_KPROBE_SESSION,
+	/*
+	 * The same on the fentry trampoline, a tracing session program (Linux
+	 * 7.0+). Auto picks it where the kernel has it and nobody needs the
+	 * per-task stack of open calls (the per-function signals read it).
+	 */
+	ATTACH_FSESSION,
 };
 
 const char *attach_mode__name(enum attach_mode mode);
@@ -34,6 +40,11 @@ struct probe_err {
 
 struct probe_set_opts {
 	enum attach_mode mode;
+	/*
+	 * Nothing reads per-function signals from this set (trace --no-signals):
+	 * auto may choose session probes, which keep no per-task stack.
+	 */
+	bool no_task_stack;
 	const char *klp_root;	/* /sys/kernel/livepatch, replaceable for tests */
 };
 
@@ -59,9 +70,11 @@ struct probe_set;
 
 /*
  * The method auto mode picks for a function with (has_btf) or without BTF:
- * fentry, unless a livepatch already redirects it (see probes.c).
+ * fentry, unless a livepatch already redirects it (see probes.c); a session
+ * only when no_task_stack (probe_set_opts).
  */
-enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root);
+enum attach_mode probes__auto_mode(const char *func, bool has_btf, bool no_task_stack,
+				   const char *klp_root);
 
 /* What auto mode weighs, for one function on one kernel. */
 struct mode_facts {
@@ -70,6 +83,9 @@ struct mode_facts {
 	bool kprobe_only;	/* a module's function or a shared name: no trampoline */
 	bool session;		/* the kernel has kprobe session programs */
 	bool session_cheaper;	/* and they were measured cheaper than fentry+fexit there */
+	bool fsession;		/* the kernel has tracing session programs */
+	bool fsession_cheaper;	/* and they were measured cheaper than fentry+fexit there */
+	bool need_stack;	/* per-function signals read the per-task stack: no session */
 };
 
 /* Auto mode's decision (pure: the unit tests call it with every combination). */

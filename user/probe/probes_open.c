@@ -22,6 +22,15 @@ static bool session_measured_cheaper(void)
 	return false;
 }
 
+/*
+ * Tracing session probes against fentry+fexit, where the kernel has both
+ * (7.0+): TODO figures from `make bench` on 7.2 (docs/benchmarks.md).
+ */
+static bool fsession_measured_cheaper(void)
+{
+	return true;
+}
+
 enum attach_mode probes__pick_mode(const struct mode_facts *f)
 {
 	/*
@@ -33,18 +42,26 @@ enum attach_mode probes__pick_mode(const struct mode_facts *f)
 	 */
 	if (f->kprobe_only || f->patched || !f->has_btf)
 		return ATTACH_KPROBE;
+	/* A session keeps no per-task stack, which the per-function signals read. */
+	if (f->need_stack)
+		return ATTACH_FENTRY;
+	if (f->fsession && f->fsession_cheaper)
+		return ATTACH_FSESSION;
 	return f->session && f->session_cheaper ? ATTACH_KPROBE_SESSION : ATTACH_FENTRY;
 }
 
-enum attach_mode probes__auto_mode(const char *func, bool has_btf, const char *klp_root)
+enum attach_mode probes__auto_mode(const char *func, bool has_btf, bool no_task_stack,
+				   const char *klp_root)
 {
-	struct mode_facts f = { .has_btf = has_btf };
+	struct mode_facts f = { .has_btf = has_btf, .need_stack = !no_task_stack };
 
 	/* Asked in this order: the kernel's BTF and livepatch sysfs only as needed. */
 	if (has_btf) {
 		f.patched = klp_sysfs__is_patched(klp_root, func);
-		f.session_cheaper = session_measured_cheaper();
+		f.session_cheaper = !f.need_stack && session_measured_cheaper();
 		f.session = f.session_cheaper && ksession__kernel_has();
+		f.fsession_cheaper = !f.need_stack && fsession_measured_cheaper();
+		f.fsession = f.fsession_cheaper && ksession__fsession_type() > 0;
 	}
 	return probes__pick_mode(&f);
 }
@@ -84,6 +101,29 @@ static int resolve_one(struct probe *p, const struct name_table *ksyms,
 }
 
 /*
+ * Can fentry or fsession (how), asked for by name, go on this function's
+ * trampoline? btf_ret: what looking up its BTF returned. A module's function
+ * may have one (the trampoline holds the module only while this run lasts;
+ * auto mode never chooses it there). A shared name has no BTF name to give.
+ */
+static int trampoline_ok(const struct probe *p, const char *how, bool kprobe_only, int btf_ret,
+			 struct probe_err *err)
+{
+	if (kprobe_only && p->info.addr) {
+		probes__set_err(err, p->info.name, "%s is not used here: its name is shared, "
+				"kprobes attach by address; try --mode kprobe", how);
+		return -EOPNOTSUPP;
+	}
+	if (btf_ret) {
+		probes__set_err(err, p->info.name, "%s needs BTF for this function and %s; "
+				"try --mode kprobe", how,
+				btf_ret == -ENODATA ? "the kernel has no BTF" : "it has none");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
  * Return kind (from BTF of the attached symbol) and attach method. kprobe_only:
  * a module's function (a fentry trampoline would pin the module) or one
  * attached by address (fentry takes a BTF name, which several symbols share).
@@ -101,21 +141,9 @@ static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool 
 
 	switch (opts->mode) {
 	case ATTACH_FENTRY:
-		/*
-		 * Asked for by name: a module's function may have it (the trampoline
-		 * holds the module only while this run lasts; auto mode never
-		 * chooses it there). A shared name has no BTF name to give fentry.
-		 */
-		if (kprobe_only && p->info.addr) {
-			probes__set_err(err, name, "fentry is not used here: its name is shared, "
-					"kprobes attach by address; try --mode kprobe");
-			return -EOPNOTSUPP;
-		}
-		if (ret) {
-			probes__set_err(err, name, "fentry needs BTF for this function and %s; try --mode kprobe",
-				ret == -ENODATA ? "the kernel has no BTF" : "it has none");
-			return -EOPNOTSUPP;
-		}
+		ret = trampoline_ok(p, "fentry", kprobe_only, ret, err);
+		if (ret)
+			return ret;
 		p->info.mode = ATTACH_FENTRY;
 		break;
 	case ATTACH_KPROBE:
@@ -130,6 +158,17 @@ static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool 
 		}
 		p->info.mode = ATTACH_KPROBE_SESSION;
 		break;
+	case ATTACH_FSESSION:
+		if (ksession__fsession_type() < 0) {
+			probes__set_err(err, name, "this kernel has no tracing session programs "
+					"(fsession: Linux 7.0+); try --mode fentry");
+			return -EOPNOTSUPP;
+		}
+		ret = trampoline_ok(p, "fsession", kprobe_only, ret, err);
+		if (ret)
+			return ret;
+		p->info.mode = ATTACH_FSESSION;
+		break;
 	default:
 		/*
 		 * fentry is cheaper, but attaching it to a function that a livepatch
@@ -137,7 +176,7 @@ static int choose_mode(struct probe *p, const struct probe_set_opts *opts, bool 
 		 * kprobes are right there.
 		 */
 		p->info.mode = kprobe_only ? ATTACH_KPROBE :
-			       probes__auto_mode(name, ret == 0, opts->klp_root);
+			       probes__auto_mode(name, ret == 0, opts->no_task_stack, opts->klp_root);
 	}
 	return 0;
 }

@@ -19,7 +19,7 @@ struct signals;
 #define SELF_COST_FLOOR_CALLS 2000
 
 /* Attach methods with a floor: every enum attach_mode but auto. */
-#define SELF_COST_MODES (ATTACH_KPROBE_SESSION - ATTACH_FENTRY + 1)
+#define SELF_COST_MODES (ATTACH_FSESSION - ATTACH_FENTRY + 1)
 
 struct probe_floor {
 	bool measured;
@@ -30,7 +30,7 @@ struct probe_floor {
 
 struct self_cost {
 	int stats_fd;		/* bpf_enable_stats; -errno when the kernel refused */
-	/* One per attach method, [mode - ATTACH_FENTRY]: fentry, kprobe, kprobe_session. */
+	/* One per attach method, [mode - ATTACH_FENTRY]: fentry, kprobe, kprobe_session, fsession. */
 	struct probe_floor floor[SELF_COST_MODES];
 };
 

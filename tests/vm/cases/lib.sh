@@ -18,6 +18,12 @@ has_ksession() {
 	# 6.10 to 6.19: 7.0 gave the session kfuncs an argument (ksession.c)
 	((maj == 6 && min >= 10))
 }
+# Tracing session programs (fsession): Linux 7.0+.
+has_fsession() {
+	local maj
+	maj=$(cut -d. -f1 </proc/sys/kernel/osrelease)
+	((maj >= 7))
+}
 ok() { echo "ok: $*"; }
 
 # py -c CODE ARG... | py - ARG... <<SCRIPT: what python3 -c / python3 - would

@@ -2,7 +2,8 @@
 # Exact call counts in every attach mode: the workload reads /proc/version N
 # times; version_proc_show must have been called exactly N times, no more, no
 # less, with every latency recorded, and all modes must agree. kprobe sessions
-# where the kernel has them (6.10+); elsewhere asking for one is one clear error.
+# (6.10 to 6.19) and tracing sessions (fsession, 7.0+) where the kernel has
+# them; elsewhere asking for one is one clear error.
 # Where the kernel skipped probe runs (7.2: a probe preempted on that CPU), the
 # skipped entries still count as calls, and only their latencies are lost.
 # On sid's kernel too: exact counts through BTF, CO-RE, fentry and kprobes
@@ -21,6 +22,15 @@ else
 	[[ $(wc -l <"$WORK/ks.err") == 1 ]] || { cat "$WORK/ks.err"; fail "--mode kprobe-session: not one error line"; }
 	grep -q "no kprobe session programs" "$WORK/ks.err" || { cat "$WORK/ks.err"; fail "--mode kprobe-session: error does not say why"; }
 	ok "--mode kprobe-session refused on $(uname -r): $(cat "$WORK/ks.err")"
+fi
+if has_fsession; then
+	modes+=(fsession)
+else
+	rc=0
+	"$LPS" trace version_proc_show --mode fsession --duration 1 >"$WORK/fs.out" 2>"$WORK/fs.err" || rc=$?
+	[[ $rc == 1 && $(wc -l <"$WORK/fs.err") == 1 ]] || { cat "$WORK/fs.err"; fail "--mode fsession on $(uname -r): exit $rc, want 1 and one line"; }
+	grep -q "no tracing session programs" "$WORK/fs.err" || { cat "$WORK/fs.err"; fail "--mode fsession: error does not say why"; }
+	ok "--mode fsession refused on $(uname -r): $(cat "$WORK/fs.err")"
 fi
 for mode in "${modes[@]}"; do
 	start_trace "$mode" version_proc_show --mode "$mode" --json
@@ -52,6 +62,7 @@ done
 # probe floor, measured on bpf_fentry_test1 in both methods.
 sc_modes=(fentry kprobe)
 has_ksession && sc_modes+=(kprobe-session)
+has_fsession && sc_modes+=(fsession)
 for mode in "${sc_modes[@]}"; do
 	start_trace "sc-$mode" version_proc_show --mode "$mode" --self-cost --no-signals --json
 	"$LPLOAD" --file /proc/version --procs 2 --count $N >/dev/null
@@ -76,6 +87,16 @@ PY
 ) || fail "--self-cost $mode: $sc; $(json "$out" "d['self_cost']")"
 	ok "--self-cost $mode: $summary"
 done
+
+# Auto without signals (nothing reads the per-task stack): a tracing session
+# where the kernel has them, fentry elsewhere.
+want=fentry
+has_fsession && want=fsession
+"$LPS" trace version_proc_show --no-signals --duration 1 --json >"$WORK/ns.out" 2>"$WORK/ns.err" ||
+	{ cat "$WORK/ns.err"; fail "auto --no-signals failed"; }
+attach=$(fn_field "$WORK/ns.out" version_proc_show attach)
+[[ $attach == "$want" ]] || fail "auto --no-signals attached $attach on $(uname -r), want $want"
+ok "auto --no-signals: $attach"
 
 # kprobe mode made a tracefs kretprobe event; it must be gone after exit.
 if grep -q lpsentinel /sys/kernel/tracing/kprobe_events; then

@@ -5,11 +5,14 @@
 #  - recursion: lps_fail_recurse(d) calls itself d deep (lps_fail fixture);
 #    every call counted, every latency paired, no stack overflow drops.
 # In the default mode (a per-task stack of open calls) and, where the kernel
-# has them (6.10+), with kprobe sessions (a per-call cookie: no depth limit).
+# has them, with kprobe sessions (6.10 to 6.19) and tracing sessions (7.0+):
+# a per-call cookie, no depth limit.
+# vm-sid: yes
 . "$(dirname "$0")/lib.sh"
 
 modes=(auto)
 has_ksession && modes+=(kprobe-session)
+has_fsession && modes+=(fsession)
 
 insmod "build/fixtures/$LPS_KREL/lps_fail.ko"
 trap 'rmmod lps_fail 2>/dev/null || true' EXIT
@@ -55,7 +58,7 @@ PY
 	[[ $(fn_field "$out" lps_fail_recurse calls) == $((D * W)) ]] || fail "$mode deep recursion: calls not exact"
 	dropped=$(json "$out" "d['dropped']['too_deep']")
 	recorded=$(fn_field "$out" lps_fail_recurse recorded)
-	if [[ $mode == kprobe-session ]]; then
+	if [[ $mode == *session ]]; then
 		[[ $dropped == 0 && $recorded == $((D * W)) ]] ||
 			fail "$mode deep recursion: dropped=$dropped recorded=$recorded, want 0 and $((D * W))"
 		ok "$mode recursion past 16 frames: all $recorded calls paired, none dropped"

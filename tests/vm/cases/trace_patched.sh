@@ -5,6 +5,8 @@
 #  3. fentry forced on an already patched function: some kernels (6.1) accept
 #     it and never run it (docs/kernel-facts.md); lpsentinel must then fail loudly
 #     through its kprobe witness, never report a silent zero.
+#  4. session probes (kprobe sessions on 6.10 to 6.19, fsession on 7.0+) on
+#     the patched function, and fsession across the enable as well.
 # Counts must be exact wherever lpsentinel reports success.
 # On sid's kernel too: BPF trampolines and livepatch share ftrace call
 # sites, and how they share them changes between kernels (docs/lab.md).
@@ -43,6 +45,21 @@ calls=$(fn_field "$WORK/across.out" "$FN" calls)
 # kmod's insmod reads /proc/cmdline once itself, for "module.param=" options.
 [[ $calls == 1001 ]] || fail "across the enable: calls=$calls, want 1001 (400 + insmod's read + 600)"
 ok "fentry attached before the patch: $calls calls across the enable, exact"
+
+# 1b. the same with a tracing session (7.0+): the trampoline the patch shares.
+if has_fsession; then
+	unpatch
+	start_trace fs-across "$FN" --mode fsession --no-signals --json
+	"$LPLOAD" --file /proc/cmdline --procs 2 --count 400 >/dev/null
+	insmod "$KO"
+	wait_transition
+	"$LPLOAD" --file /proc/cmdline --procs 2 --count 600 >/dev/null
+	stop_trace
+	grep -q "lp_cmdline: patched" /proc/cmdline || fail "patch not in effect beside fsession"
+	calls=$(fn_field "$WORK/fs-across.out" "$FN" calls)
+	[[ $calls == 1001 ]] || fail "fsession across the enable: calls=$calls, want 1001"
+	ok "fsession attached before the patch: $calls calls across the enable, exact"
+fi
 
 # 2. auto on a patched function
 start_trace auto "$FN" --json
@@ -85,4 +102,14 @@ if has_ksession; then
 	[[ $(fn_field "$WORK/session.out" "$FN" recorded) == 500 ]] || fail "kprobe-session on patched: not every latency paired"
 	grep -q "lp_cmdline: patched" /proc/cmdline || fail "patch not in effect beside the session probe"
 	ok "kprobe session on a patched function: $calls calls, all paired, the replacement ran"
+fi
+if has_fsession; then
+	start_trace fsession "$FN" --mode fsession --json
+	"$LPLOAD" --file /proc/cmdline --procs 2 --count 500 >/dev/null
+	stop_trace
+	[[ $(fn_field "$WORK/fsession.out" "$FN" attach) == fsession ]] || fail "--mode fsession did not attach a session"
+	calls=$(fn_field "$WORK/fsession.out" "$FN" calls)
+	[[ $calls == 500 ]] || fail "fsession on patched: calls=$calls, want 500"
+	grep -q "lp_cmdline: patched" /proc/cmdline || fail "patch not in effect beside the fsession probe"
+	ok "fsession on a patched function: $calls calls, $(fn_field "$WORK/fsession.out" "$FN" recorded) paired, the replacement ran"
 fi
