@@ -74,9 +74,13 @@ $(OUT)/bench/floor.bpf.o: tests/bench/floor.bpf.c $(OUT)/vmlinux.h | $(OUT)/benc
 $(OUT)/bench/floor.skel.h: $(OUT)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUT)/lps-floor: tests/bench/floor.c $(OUT)/bench/floor.skel.h
-	$(CC) $(CFLAGS) -I$(OUT)/bench $< -o $@ -lbpf -lelf -lz
+# Both read the kernel's attach type for tracing sessions (ksession.c).
+BENCH_LIB := $(OUT)/probe/ksession.o $(OUT)/probe/func_btf.o
+
+$(OUT)/lps-floor: tests/bench/floor.c $(OUT)/bench/floor.skel.h $(BENCH_LIB)
+	$(CC) $(CFLAGS) -I$(OUT)/bench $< $(BENCH_LIB) -o $@ -lbpf -lelf -lz
 
 # lpsentinel's own fentry+fexit probes without its userspace (probe.c says why).
-$(OUT)/lps-probe: tests/bench/probe.c $(OUT)/trace.skel.h bpf/lpsentinel.h
-	$(CC) $(CFLAGS) $< -o $@ -lbpf -lelf -lz
+$(OUT)/lps-probe: tests/bench/probe.c $(OUT)/trace.skel.h $(OUT)/fsession.skel.h bpf/lpsentinel.h \
+		  $(BENCH_LIB)
+	$(CC) $(CFLAGS) $< $(BENCH_LIB) -o $@ -lbpf -lelf -lz

@@ -22,6 +22,8 @@ NAMES = [
     ("floor", "empty fentry+fexit pair (the floor)"),
     ("lpsentinel", "lpsentinel trace `--no-signals` (automatic method)"),
     ("lpsentinel-probe", "lpsentinel's fentry+fexit programs alone"),
+    ("floor-fsession", "empty fsession program (the session floor)"),
+    ("lpsentinel-probe-fsession", "lpsentinel's fsession program alone"),
     ("lpsentinel-fentry", "lpsentinel trace `--mode fentry`"),
     ("lpsentinel-fsession", "lpsentinel trace `--mode fsession`"),
     ("lpsentinel-session", "lpsentinel trace `--mode kprobe-session`"),

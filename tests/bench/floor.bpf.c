@@ -79,4 +79,16 @@ PAIR(clock, PART_CLOCK)
 /* all three calls lpsentinel's probes make on each side, without its logic */
 PAIR(calls, PART_LOOKUP | PART_STORAGE | PART_CLOCK)
 
+/*
+ * The floor of a tracing session (Linux 7.0+): one empty program the
+ * trampoline runs at entry and at return, as bpf/fsession.bpf.c is. Its
+ * attach type is set by lps-floor from the kernel's BTF (libbpf 1.1 has no
+ * section for it); an object naming no session kfunc loads on every kernel.
+ */
+SEC("fentry")
+int BPF_PROG(fsession_entry)
+{
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

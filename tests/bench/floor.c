@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
+#include "ksession.h"
 
 static volatile sig_atomic_t stop;
 
@@ -47,6 +48,18 @@ int main(int argc, char **argv)
 			fprintf(stderr, "lps-floor: cannot set up %s\n", name);
 			goto cleanup;
 		}
+	}
+	/* fsession: one program for both ends, of the kernel's own attach type. */
+	if (!strcmp(pair, "fsession")) {
+		int type = ksession__fsession_type();
+
+		if (type < 0) {
+			fprintf(stderr, "lps-floor: this kernel has no tracing session programs\n");
+			goto cleanup;
+		}
+		bpf_program__set_expected_attach_type(skel->progs.fsession_entry,
+						      (enum bpf_attach_type)type);
+		found++;
 	}
 	if (found != 2) {
 		fprintf(stderr, "lps-floor: no pair %s in floor.bpf.c\n", pair);

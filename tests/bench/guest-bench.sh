@@ -51,6 +51,8 @@ tracer() {
 	# return alike (tests/bench/floor.bpf.c): what each part of a call costs
 	floor-lookup|floor-curtask|floor-storage|floor-clock|floor-calls)
 		echo build/lps-floor "$FN" "${1#floor-}" ;;
+	# the floor of a tracing session (7.0+): one empty program at both ends
+	floor-fsession) echo build/lps-floor "$FN" fsession ;;
 	# the probe core alone (--no-signals), comparable with the floor and
 	# bpftrace, attached the way trace attaches by default (--mode auto)
 	lpsentinel) echo ./lpsentinel trace "$FN" --no-signals ;;
@@ -60,6 +62,7 @@ tracer() {
 	# the same fentry+fexit probes loaded alone, without lpsentinel's process
 	# (tests/bench/probe.c): the probe path's own cost
 	lpsentinel-probe) echo build/lps-probe "$FN" ;;
+	lpsentinel-probe-fsession) echo build/lps-probe "$FN" fsession ;;
 	lpsentinel-kprobe) echo ./lpsentinel trace "$FN" --mode kprobe --no-signals ;;
 	# hot mode: probes attached in windows that keep them under 1 % of a CPU
 	lpsentinel-budget) echo ./lpsentinel trace "$FN" --no-signals --cpu-budget 1 --json ;;
@@ -238,8 +241,8 @@ BT
 
 # Round-robin, order rotated every round: slow drift of the emulator hits every
 # configuration alike instead of whichever ran last.
-configs=(untraced floor floor-lookup floor-curtask floor-storage floor-clock floor-calls
-	 lpsentinel lpsentinel-probe lpsentinel-fentry lpsentinel-fsession lpsentinel-signals lpsentinel-kprobe lpsentinel-session
+configs=(untraced floor floor-lookup floor-curtask floor-storage floor-clock floor-calls floor-fsession
+	 lpsentinel lpsentinel-probe lpsentinel-probe-fsession lpsentinel-fentry lpsentinel-fsession lpsentinel-signals lpsentinel-kprobe lpsentinel-session
 	 lpsentinel-budget lpsentinel-8 lpsentinel-64 watch bpftrace bcc noop-livepatch
 	 hot-untraced hot-floor hot-lpsentinel hot-kprobe hot-budget hot-watch-budget probe-bias)
 # BENCH_CONFIGS="a b ...": only these (a quick look; the table needs every one)

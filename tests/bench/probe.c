@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lps-probe FUNC: attaches lpsentinel's own fentry+fexit probes
- * (bpf/trace.bpf.c, through its skeleton) to FUNC, alone, until SIGINT/SIGTERM.
+ * lps-probe FUNC [fsession]: attaches lpsentinel's own fentry+fexit probes
+ * (bpf/trace.bpf.c, through its skeleton) to FUNC, alone, until SIGINT/SIGTERM;
+ * with fsession, its tracing session probe (bpf/fsession.bpf.c, Linux 7.0+).
  * The same BPF as `lpsentinel trace FUNC --no-signals`, without lpsentinel's
  * userspace: under qemu -icount the guest's one clock counts the instructions
  * of every vCPU, so whatever lpsentinel's process does during a run (probe
@@ -14,12 +15,16 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include "lpsentinel.h"
+#include "fsession.skel.h"
+#include "ksession.h"
 #include "trace.skel.h"
 
 static volatile sig_atomic_t stop, report;
@@ -33,7 +38,7 @@ static void on_signal(int sig)
 }
 
 /* The function's calls and unmatched returns, summed over the CPUs. */
-static void print_calls(const struct trace_bpf *skel)
+static void print_calls(const struct bpf_map *hists)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct lps_hist *h;
@@ -41,7 +46,7 @@ static void print_calls(const struct trace_bpf *skel)
 	__u32 key = 0;
 
 	h = ncpu > 0 ? calloc(ncpu, sizeof(*h)) : NULL;
-	if (!h || bpf_map_lookup_elem(bpf_map__fd(skel->maps.hists), &key, h)) {
+	if (!h || bpf_map_lookup_elem(bpf_map__fd(hists), &key, h)) {
 		printf("calls ? (cannot read the histogram)\n");
 		goto cleanup;
 	}
@@ -54,49 +59,92 @@ cleanup:
 	free(h);
 }
 
-int main(int argc, char **argv)
+/* The session probe alone: one program, the kernel's attach type. */
+static struct fsession_bpf *load_fsession(const char *func)
+{
+	struct fsession_bpf *skel = fsession_bpf__open();
+	int type = ksession__fsession_type();
+
+	if (!skel || type < 0)
+		goto fail;
+	skel->rodata->lps_func_idx = 0;
+	skel->rodata->lps_ret_kind = LPS_RET_INT32;
+	bpf_program__set_expected_attach_type(skel->progs.lps_fsession, (enum bpf_attach_type)type);
+	if (bpf_program__set_attach_target(skel->progs.lps_fsession, 0, func) ||
+	    fsession_bpf__load(skel))
+		goto fail;
+	skel->links.lps_fsession = bpf_program__attach_trace(skel->progs.lps_fsession);
+	if (!skel->links.lps_fsession)
+		goto fail;
+	return skel;
+fail:
+	fprintf(stderr, "lps-probe: cannot attach the fsession probe to %s\n", func);
+	fsession_bpf__destroy(skel);
+	return NULL;
+}
+
+/* The fentry+fexit pair alone, as trace --mode fentry loads it. */
+static struct trace_bpf *load_fentry(const char *func)
 {
 	struct bpf_program *prog;
-	struct trace_bpf *skel;
-	int ret = 1;
+	struct trace_bpf *skel = trace_bpf__open();
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: lps-probe FUNC\n");
-		return 2;
-	}
-	skel = trace_bpf__open();
 	if (!skel)
-		return 1;
+		return NULL;
 	skel->rodata->lps_func_idx = 0;
 	skel->rodata->lps_ret_kind = LPS_RET_INT32;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.lps_fentry ||
 					  prog == skel->progs.lps_fexit);
-	if (bpf_program__set_attach_target(skel->progs.lps_fentry, 0, argv[1]) ||
-	    bpf_program__set_attach_target(skel->progs.lps_fexit, 0, argv[1]) ||
+	if (bpf_program__set_attach_target(skel->progs.lps_fentry, 0, func) ||
+	    bpf_program__set_attach_target(skel->progs.lps_fexit, 0, func) ||
 	    trace_bpf__load(skel)) {
-		fprintf(stderr, "lps-probe: cannot load the probes for %s\n", argv[1]);
-		goto cleanup;
+		fprintf(stderr, "lps-probe: cannot load the probes for %s\n", func);
+		goto fail;
 	}
 	skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
 	skel->links.lps_fexit = bpf_program__attach(skel->progs.lps_fexit);
 	if (!skel->links.lps_fentry || !skel->links.lps_fexit) {
-		fprintf(stderr, "lps-probe: cannot attach to %s\n", argv[1]);
-		goto cleanup;
+		fprintf(stderr, "lps-probe: cannot attach to %s\n", func);
+		goto fail;
 	}
+	return skel;
+fail:
+	trace_bpf__destroy(skel);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct fsession_bpf *fs = NULL;
+	struct trace_bpf *skel = NULL;
+	const struct bpf_map *hists;
+	bool session = argc == 3 && !strcmp(argv[2], "fsession");
+
+	if (argc != 2 && !session) {
+		fprintf(stderr, "usage: lps-probe FUNC [fsession]\n");
+		return 2;
+	}
+	if (session)
+		fs = load_fsession(argv[1]);
+	else
+		skel = load_fentry(argv[1]);
+	if (!fs && !skel)
+		return 1;
+	hists = fs ? fs->maps.hists : skel->maps.hists;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
-	fprintf(stderr, "Tracing 1 function (lpsentinel's fentry+fexit probes alone)\n");
+	fprintf(stderr, "Tracing 1 function (lpsentinel's %s probes alone)\n",
+		fs ? "fsession" : "fentry+fexit");
 	while (!stop) {
 		pause();
 		if (report) {
 			report = 0;
-			print_calls(skel);
+			print_calls(hists);
 		}
 	}
-	ret = 0;
-cleanup:
+	fsession_bpf__destroy(fs);
 	trace_bpf__destroy(skel);
-	return ret;
+	return 0;
 }
