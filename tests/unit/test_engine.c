@@ -246,8 +246,9 @@ static void watch_path(const struct evidence *e, struct engine_decision *d, stru
 	/* The seconds its probes saw: the observe window's, as gate's t_obs. */
 	struct watch_fn fns[2] = { { .name = "version_proc_show", .cum = e->now[0], .seen_s = e->obs_s },
 				   { .name = "loadavg_proc_show", .cum = e->now[1], .seen_s = e->obs_s } };
-	double seen_start[2] = { 0, 0 }, seen_look[2] = { e->obs_s - 1, e->obs_s - 1 }, idle[2] = { 0 };
-	__u64 calls_prev[2] = { 0 }, win_mark[2] = { 0 };
+	double seen_start[2] = { 0, 0 };
+	struct idle_track idle[2] = { { .last_s = e->obs_s - 1 }, { .last_s = e->obs_s - 1 } };
+	__u64 win_mark[2] = { 0 };
 	const struct budget_set *win_bs[2] = { 0 };
 	struct watch w = { .kmsg_fd = -1, .fns = fns, .nfns = 2 };
 	struct evidence c = *e;
@@ -266,7 +267,7 @@ static void watch_path(const struct evidence *e, struct engine_decision *d, stru
 		.sobs = sobs, .base_mode = mode, .fr = fr, .j = fj, .names = names,
 		.t_obs_start = now - e->obs_s, .t_prev = e->t_prev, .t_look = now - 1,
 		.calls_seen = e->now[0].calls + e->now[1].calls - 400, .seen_start = seen_start,
-		.seen_look = seen_look, .idle_s = idle, .calls_prev = calls_prev, .win_mark = win_mark,
+		.idle = idle, .win_mark = win_mark,
 		.win_bs = win_bs,
 	};
 

@@ -185,12 +185,7 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 
 			b[i].seconds = g->sampled[i].base_s;
 			o[i].seconds = att - g->sampled[i].obs_start;
-			g->sampled[i].idle_s = engine__idle_s(g->sampled[i].idle_s,
-							      att - g->sampled[i].last_look,
-							      g->obs[i].calls - g->sampled[i].calls_prev);
-			o[i].idle_s = g->sampled[i].idle_s;
-			g->sampled[i].last_look = att;
-			g->sampled[i].calls_prev = g->obs[i].calls;
+			o[i].idle_s = idle_track__look(&g->sampled[i].idle, att, g->obs[i].calls);
 		}
 		if (g->sig) {
 			b[i].sig = &g->sbase.funcs[i];
@@ -424,9 +419,10 @@ static void settle(struct gate *g, struct engine_decision *d)
 		g->calls_seen += g->h2[i].calls;
 	if (g->bs)
 		budget_set__mark(g->bs);
-	for (size_t i = 0; g->bs && i < g->n; i++)
-		g->sampled[i].obs_start = g->sampled[i].last_look =
-			budget_set__attached_s(g->bs, i, clock__now_s());
+	for (size_t i = 0; g->bs && i < g->n; i++) {
+		g->sampled[i].obs_start = budget_set__attached_s(g->bs, i, clock__now_s());
+		idle_track__start(&g->sampled[i].idle, g->sampled[i].obs_start);
+	}
 	engine__stop(why, false, d);
 }
 

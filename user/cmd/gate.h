@@ -50,9 +50,7 @@ struct gate {
 	struct gate_sampled {
 		double base_s;		/* attached in the baseline */
 		double obs_start;	/* budget_set__attached_s() when observing began */
-		double last_look;	/* ... at the previous look */
-		double idle_s;		/* attached since its last call was seen (engine__idle_s) */
-		__u64 calls_prev;	/* its observed calls at the previous look */
+		struct idle_track idle;	/* attached since its last call was seen */
 	} *sampled;
 	struct self_cost sc;		/* BPF statistics on for the whole run */
 	/*

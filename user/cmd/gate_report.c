@@ -101,7 +101,7 @@ static struct json_object *not_measured_json(const struct gate *g)
 /* Under a budget: seconds function i was attached in the observe window, up to the last look. */
 static double observed_attached_s(const struct gate *g, size_t i)
 {
-	return g->sampled[i].last_look - g->sampled[i].obs_start;
+	return g->sampled[i].idle.last_s - g->sampled[i].obs_start;
 }
 
 /*

@@ -155,9 +155,8 @@ struct watch_judgement {
 	 * under a budget, its windows ended by observe start, and the budget set
 	 * that counted them (whole cycles: watch_judge.c).
 	 */
-	double *seen_start, *seen_look;
-	double *idle_s;			/* seen since its last call (engine__idle_s) */
-	__u64 *calls_prev;		/* its observed calls at the previous look */
+	double *seen_start;
+	struct idle_track *idle;	/* seen since its last call */
 	__u64 *win_mark;
 	const struct budget_set **win_bs;
 	bool sampled;			/* a function of it is under a CPU budget */

@@ -26,9 +26,7 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->start);
 	free(j->obs);
 	free(j->seen_start);
-	free(j->seen_look);
-	free(j->idle_s);
-	free(j->calls_prev);
+	free(j->idle);
 	free(j->win_mark);
 	free(j->win_bs);
 	free(j->fr);
@@ -143,12 +141,10 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->base_mode = calloc(total + 1, sizeof(*j->base_mode));
 	j->waiting = calloc(total + 1, sizeof(*j->waiting));
 	j->seen_start = calloc(total + 1, sizeof(*j->seen_start));
-	j->seen_look = calloc(total + 1, sizeof(*j->seen_look));
-	j->idle_s = calloc(total + 1, sizeof(*j->idle_s));
-	j->calls_prev = calloc(total + 1, sizeof(*j->calls_prev));
+	j->idle = calloc(total + 1, sizeof(*j->idle));
 	j->win_mark = calloc(total + 1, sizeof(*j->win_mark));
 	j->win_bs = calloc(total + 1, sizeof(*j->win_bs));
-	if (!j->seen_start || !j->seen_look || !j->idle_s || !j->calls_prev || !j->win_mark || !j->win_bs ||
+	if (!j->seen_start || !j->idle || !j->win_mark || !j->win_bs ||
 	    !j->waiting || !j->fn || !j->start || !j->obs || !j->fr || !j->j || !j->names || !j->sstart || !j->sobs ||
 	    !j->base || !j->base_s || !j->base_none || !j->sbase || !j->sbase_ok || !j->base_mode) {
 		ret = -ENOMEM;
@@ -396,11 +392,7 @@ void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 		j->names[3 * i] = fn->name;
 		hist_delta(&j->obs[i], &fn->cum, &j->start[i]);
 		total += fn->cum.calls;
-		j->idle_s[i] = engine__idle_s(j->idle_s[i], fn->seen_s - j->seen_look[i],
-					      j->obs[i].calls - j->calls_prev[i]);
-		o[i].idle_s = j->idle_s[i];
-		j->seen_look[i] = fn->seen_s;
-		j->calls_prev[i] = j->obs[i].calls;
+		o[i].idle_s = idle_track__look(&j->idle[i], fn->seen_s, j->obs[i].calls);
 		if (j->sbase_ok[i]) {
 			signals__sub(&j->sobs[i], &fn->scum, &j->sstart[i]);
 			b[i].sig = &j->sbase[i];
@@ -440,7 +432,8 @@ static void begin_observing(struct watch *w, struct watch_judgement *j, double n
 		j->start[i] = fn->cum;
 		j->sstart[i] = fn->scum;
 		j->calls_seen += j->start[i].calls;
-		j->seen_start[i] = j->seen_look[i] = fn->seen_s;
+		j->seen_start[i] = fn->seen_s;
+		idle_track__start(&j->idle[i], fn->seen_s);
 		j->win_bs[i] = watch__fn_budget_set(fn);
 		if (j->win_bs[i]) {
 			j->win_mark[i] = budget__window_mark(budget_set__get(j->win_bs[i], fn->idx));

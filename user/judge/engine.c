@@ -55,9 +55,17 @@ void engine__stop(enum engine_stop stop, bool observing, struct engine_decision 
 	out->operational = true;
 }
 
-double engine__idle_s(double idle_s, double att_s, __u64 calls)
+void idle_track__start(struct idle_track *t, double att_s)
 {
-	return calls ? 0 : idle_s + fmax(0, att_s);
+	*t = (struct idle_track){ .last_s = att_s };
+}
+
+double idle_track__look(struct idle_track *t, double att_s, __u64 calls)
+{
+	t->idle_s = calls != t->calls_prev ? 0 : t->idle_s + fmax(0, att_s - t->last_s);
+	t->last_s = att_s;
+	t->calls_prev = calls;
+	return t->idle_s;
 }
 
 void engine__unjudged(struct func_judgement *fj, size_t n)

@@ -77,9 +77,19 @@ void engine__stop(enum engine_stop stop, bool observing, struct engine_decision 
 const char *engine_action__name(enum engine_action a);
 
 /*
- * Under a CPU budget: a function's idle exposure (func_window.idle_s) after a
- * look that added att_s seconds attached and calls calls of it.
+ * Under a CPU budget, per function and kept across looks: how long its probes
+ * have been attached since its last call was seen (func_window.idle_s).
+ * gate and watch each keep one per function.
  */
-double engine__idle_s(double idle_s, double att_s, __u64 calls);
+struct idle_track {
+	double idle_s;		/* attached since its last call was seen */
+	double last_s;		/* seconds attached at the previous look */
+	__u64 calls_prev;	/* its observed calls then */
+};
+
+/* Starts at att_s seconds attached, no call observed yet. */
+void idle_track__start(struct idle_track *t, double att_s);
+/* A look at att_s seconds attached and calls observed in all: its idle_s. */
+double idle_track__look(struct idle_track *t, double att_s, __u64 calls);
 
 #endif

@@ -47,7 +47,7 @@ struct func_window {
 	/*
 	 * Observed only, under a CPU budget (engine_look.sampled): seconds the
 	 * probes were attached since the function's last call was seen (in the
-	 * last look, and the looks before it that saw none: engine__idle_s);
+	 * last look, and the looks before it that saw none: idle_track__look);
 	 * seconds above is then the attached time too, never the window's length.
 	 */
 	double idle_s;
