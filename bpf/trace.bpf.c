@@ -51,6 +51,14 @@ struct {
  */
 volatile __u64 lps_window_start_ns = 0;
 
+/*
+ * 1 while a CPU budget detaches or attaches this function's kprobes (written
+ * by userspace, probes.c): the entry probe then neither counts nor pushes, so
+ * the two probes can come and go in the order that keeps the return probe's
+ * time alone short, and the window's counts start when both are in.
+ */
+volatile __u32 lps_closed = 0;
+
 static __always_inline void count_drop(__u32 why)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &why);
@@ -59,12 +67,16 @@ static __always_inline void count_drop(__u32 why)
 		*n += 1;
 }
 
-static __always_inline void on_entry(void)
+/* windowed: only the kprobe path, the one CPU budgets detach and attach again. */
+static __always_inline void on_entry(bool windowed)
 {
 	__u32 idx = lps_func_idx;
 	struct lps_task_stack *st;
 	struct lps_hist *h;
 	__u32 d;
+
+	if (windowed && lps_closed)
+		return;
 
 	/* Count first: the call count stays exact even when latency is lost. */
 	h = bpf_map_lookup_elem(&hists, &idx);
@@ -141,7 +153,7 @@ static __always_inline void on_return(__u64 ret, bool windowed)
 SEC("fentry")
 int BPF_PROG(lps_fentry)
 {
-	on_entry();
+	on_entry(false);
 	return 0;
 }
 
@@ -159,7 +171,7 @@ int lps_fexit(__u64 *ctx)
 SEC("kprobe")
 int BPF_KPROBE(lps_kprobe)
 {
-	on_entry();
+	on_entry(true);
 	return 0;
 }
 

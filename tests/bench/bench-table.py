@@ -20,7 +20,9 @@ END = "<!-- bench-table: end -->"
 NAMES = [
     ("untraced", "untraced"),
     ("floor", "empty fentry+fexit pair (the floor)"),
-    ("lpsentinel", "lpsentinel trace `--no-signals` (automatic method)"),
+    ("floor-lookup", "the floor + a per-CPU array lookup at each end"),
+    ("floor-clock", "the floor + `bpf_ktime_get_ns` at each end"),
+    ("lpsentinel", "lpsentinel trace `--no-signals` (automatic method: fsession on 7.x, fentry before)"),
     ("lpsentinel-probe", "lpsentinel's fentry+fexit programs alone"),
     ("floor-fsession", "empty fsession program (the session floor)"),
     ("lpsentinel-probe-fsession", "lpsentinel's fsession program alone"),

@@ -215,9 +215,25 @@ static const char *fentry_target(const char *func)
  * entries that no return ever pops for as long as the gap lasts (seconds
  * under emulation), filling the task's stack with stale frames.
  */
-static int attach_links(struct probe *p, struct trace_bpf *skel, bool fentry)
+static int attach_entry(struct probe *p, struct trace_bpf *skel)
 {
-	const char *sym = p->info.probe;
+	skel->links.lps_kprobe = p->info.addr ?
+		attach_kprobe_at(skel->progs.lps_kprobe, false, p->info.addr) :
+		bpf_program__attach_kprobe(skel->progs.lps_kprobe, false, p->info.probe);
+	return skel->links.lps_kprobe ? 0 : -errno;
+}
+
+static int attach_return(struct probe *p, struct trace_bpf *skel)
+{
+	skel->links.lps_kretprobe = p->info.addr ?
+		attach_kprobe_at(skel->progs.lps_kretprobe, true, p->info.addr) :
+		attach_kretprobe(skel->progs.lps_kretprobe, p->info.probe, p->kretprobe_event);
+	return skel->links.lps_kretprobe ? 0 : -errno;
+}
+
+/* Return probes first, so that no entry goes unpaired; entry first while closed (resume). */
+static int attach_links(struct probe *p, struct trace_bpf *skel, bool fentry, bool entry_first)
+{
 	int ret;
 
 	if (fentry) {
@@ -227,24 +243,14 @@ static int attach_links(struct probe *p, struct trace_bpf *skel, bool fentry)
 			skel->links.lps_fentry = bpf_program__attach(skel->progs.lps_fentry);
 			ret = skel->links.lps_fentry ? 0 : -errno;
 		}
-	} else if (p->info.addr) {
-		skel->links.lps_kretprobe = attach_kprobe_at(skel->progs.lps_kretprobe, true,
-							     p->info.addr);
-		ret = skel->links.lps_kretprobe ? 0 : -errno;
-		if (!ret) {
-			skel->links.lps_kprobe = attach_kprobe_at(skel->progs.lps_kprobe, false,
-								  p->info.addr);
-			ret = skel->links.lps_kprobe ? 0 : -errno;
-		}
+	} else if (entry_first) {
+		ret = attach_entry(p, skel);
+		if (!ret)
+			ret = attach_return(p, skel);
 	} else {
-		skel->links.lps_kretprobe = attach_kretprobe(skel->progs.lps_kretprobe, sym,
-							     p->kretprobe_event);
-		ret = skel->links.lps_kretprobe ? 0 : -errno;
-		if (!ret) {
-			skel->links.lps_kprobe =
-				bpf_program__attach_kprobe(skel->progs.lps_kprobe, false, sym);
-			ret = skel->links.lps_kprobe ? 0 : -errno;
-		}
+		ret = attach_return(p, skel);
+		if (!ret)
+			ret = attach_entry(p, skel);
 	}
 	return ret;
 }
@@ -253,8 +259,9 @@ static int attach_links(struct probe *p, struct trace_bpf *skel, bool fentry)
 static void detach_links(struct probe *p)
 {
 	struct trace_bpf *skel = p->skel;
+	/* The return probe first: a budget's gap closed the entry already (pause). */
 	struct bpf_link **links[] = { &skel->links.lps_fentry, &skel->links.lps_fexit,
-				      &skel->links.lps_kprobe, &skel->links.lps_kretprobe };
+				      &skel->links.lps_kretprobe, &skel->links.lps_kprobe };
 
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		bpf_link__destroy(*links[i]);
@@ -325,7 +332,7 @@ static int load_probe(struct probe_set *ps, size_t idx, enum attach_mode mode,
 		}
 	}
 
-	ret = attach_links(p, skel, fentry);
+	ret = attach_links(p, skel, fentry, false);
 	if (ret) {
 		probes__set_err(err, name, "kernel refused to attach the %s probe: %s",
 			attach_mode__name(mode), strerror(-ret));
@@ -521,6 +528,13 @@ int probe_set__pause(struct probe_set *ps, size_t i)
 		return 0;
 	if (!p->info.verified)
 		return -EAGAIN;
+	/*
+	 * Closed first: entries from now on push no frame, so the return probe
+	 * can go first, and the slow part of a detach (the entry probe's
+	 * unregistering waits out an RCU grace period) runs with the cheap
+	 * entry probe alone, not the return probe (every return unmatched).
+	 */
+	p->skel->bss->lps_closed = 1;
 	detach_links(p);
 	p->paused = true;
 	return 0;
@@ -533,15 +547,17 @@ int probe_set__resume(struct probe_set *ps, size_t i, struct probe_err *err)
 
 	if (!p->skel || !p->paused)
 		return 0;
-	/* Frames older than this are from an earlier window (trace.bpf.c). */
-	p->skel->bss->lps_window_start_ns = clock__now_ns();
-	ret = attach_links(p, p->skel, p->info.mode == ATTACH_FENTRY);
+	/* Still closed (pause): entry first, pushing nothing until the return is in. */
+	ret = attach_links(p, p->skel, p->info.mode == ATTACH_FENTRY, true);
 	if (ret) {
 		detach_links(p);
 		probes__set_err(err, p->info.name, "kernel refused to attach the %s probe again: %s",
 				attach_mode__name(p->info.mode), strerror(-ret));
 		return ret;
 	}
+	/* Frames older than this are from an earlier window (trace.bpf.c). */
+	p->skel->bss->lps_window_start_ns = clock__now_ns();
+	p->skel->bss->lps_closed = 0;
 	p->paused = false;
 	return 0;
 }
