@@ -33,33 +33,26 @@ unpatch() {
 }
 trap unpatch EXIT
 
-# 1. attached before, across the enable
-start_trace across "$FN" --mode fentry --json
-"$LPLOAD" --file /proc/cmdline --procs 2 --count 400 >/dev/null
-insmod "$KO"
-wait_transition
-"$LPLOAD" --file /proc/cmdline --procs 2 --count 600 >/dev/null
-stop_trace
-grep -q "lp_cmdline: patched" /proc/cmdline || fail "patch not in effect"
-calls=$(fn_field "$WORK/across.out" "$FN" calls)
-# kmod's insmod reads /proc/cmdline once itself, for "module.param=" options.
-[[ $calls == 1001 ]] || fail "across the enable: calls=$calls, want 1001 (400 + insmod's read + 600)"
-ok "fentry attached before the patch: $calls calls across the enable, exact"
-
-# 1b. the same with a tracing session (7.0+): the trampoline the patch shares.
-if has_fsession; then
-	unpatch
-	start_trace fs-across "$FN" --mode fsession --no-signals --json
+# 1. attached before, across the enable: fentry, and a tracing session
+#    (7.0+) on the trampoline the patch then shares.
+across() {	# across MODE: attached, 400 calls, the patch enabled, 600 calls
+	start_trace "across-$1" "$FN" --mode "$1" --no-signals --json
 	"$LPLOAD" --file /proc/cmdline --procs 2 --count 400 >/dev/null
 	insmod "$KO"
 	wait_transition
 	"$LPLOAD" --file /proc/cmdline --procs 2 --count 600 >/dev/null
 	stop_trace
-	grep -q "lp_cmdline: patched" /proc/cmdline || fail "patch not in effect beside fsession"
-	calls=$(fn_field "$WORK/fs-across.out" "$FN" calls)
-	[[ $calls == 1001 ]] || fail "fsession across the enable: calls=$calls, want 1001"
-	ok "fsession attached before the patch: $calls calls across the enable, exact"
+	grep -q "lp_cmdline: patched" /proc/cmdline || fail "$1: patch not in effect"
+	calls=$(fn_field "$WORK/across-$1.out" "$FN" calls)
+	# kmod's insmod reads /proc/cmdline once itself, for "module.param=" options.
+	[[ $calls == 1001 ]] || fail "$1 across the enable: calls=$calls, want 1001 (400 + insmod's read + 600)"
+	ok "$1 attached before the patch: $calls calls across the enable, exact"
+}
+if has_fsession; then
+	across fsession
+	unpatch
 fi
+across fentry
 
 # 2. auto on a patched function
 start_trace auto "$FN" --json
