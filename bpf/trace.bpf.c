@@ -90,6 +90,18 @@ static __always_inline void on_entry(bool windowed)
 		return;
 	}
 	d = st->depth;
+	/*
+	 * A budget detaches the return probe first (probe_set__pause): a call
+	 * in flight then leaves its frame behind. On this function's next entry
+	 * its own frames from an earlier window, on top, go (their returns would
+	 * be unmatched anyway), so they cannot pile up to LPS_MAX_DEPTH.
+	 */
+	for (int k = 0; windowed && k < LPS_MAX_DEPTH; k++) {
+		if (d - 1 >= LPS_MAX_DEPTH || st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)].func != idx ||
+		    st->frames[(d - 1) & (LPS_MAX_DEPTH - 1)].ts >= lps_window_start_ns)
+			break;
+		d--;
+	}
 	if (d >= LPS_MAX_DEPTH) {
 		count_drop(LPS_DROP_TOO_DEEP);
 		return;

@@ -80,6 +80,15 @@ static void test_fsession_over_kprobe_session(void **state)
 	assert_int_equal(probes__pick_mode(&f), ATTACH_FENTRY);
 }
 
+/* A histogram with calls entries counted, recorded latencies and unmatched returns. */
+static struct lps_hist hist_of(__u64 calls, __u64 recorded, __u64 unmatched)
+{
+	struct lps_hist h = { .calls = calls, .unmatched = unmatched };
+
+	h.buckets[0] = recorded;
+	return h;
+}
+
 /*
  * A trampoline runs a session's return whether or not its entry ran: 2000
  * calls, 150 skipped whole (entry and return), 30 entries skipped alone, 20
@@ -87,40 +96,59 @@ static void test_fsession_over_kprobe_session(void **state)
  */
 static void test_fsession_split(void **state)
 {
-	__u64 calls = 2000 - 150 - 30, returns = 2000 - 150 - 20, misses = 2 * 150 + 30 + 20;
+	struct lps_hist h = hist_of(2000 - 150 - 30, 2000 - 150 - 30 - 20, 30);
 	__u64 se, sr;
 
 	(void)state;
-	probes__session_split(ATTACH_FSESSION, calls, returns, misses, &se, &sr);
-	assert_int_equal(calls + se, 2000);
+	probes__session_split(ATTACH_FSESSION, &h, 2 * 150 + 30 + 20, &se, &sr);
+	assert_int_equal(h.calls + se, 2000);
 	assert_int_equal(se, 180);
 	assert_int_equal(sr, 170);
 	/* One call in flight, its entry counted: it counts, as fentry's would. */
-	probes__session_split(ATTACH_FSESSION, 11, 10, 0, &se, &sr);
-	assert_int_equal(se, 0);
-	assert_int_equal(sr, 0);
+	h = hist_of(11, 10, 0);
+	probes__session_split(ATTACH_FSESSION, &h, 0, &se, &sr);
+	assert_int_equal(se + sr, 0);
 	/* In flight with its entry skipped: half a call, rounded up. */
-	probes__session_split(ATTACH_FSESSION, 10, 10, 1, &se, &sr);
+	h = hist_of(10, 10, 0);
+	probes__session_split(ATTACH_FSESSION, &h, 1, &se, &sr);
 	assert_int_equal(se, 1);
 	assert_int_equal(sr, 0);
 	/* Nothing skipped, nothing made up. */
-	probes__session_split(ATTACH_FSESSION, 0, 0, 0, &se, &sr);
+	h = hist_of(0, 0, 0);
+	probes__session_split(ATTACH_FSESSION, &h, 0, &se, &sr);
 	assert_int_equal(se + sr, 0);
+}
+
+/*
+ * 100 sleepers in flight, entries counted; 1010 calls done, 10 of them with
+ * the entry skipped and the return run (unmatched). Half the sleepers would
+ * hide the skipped entries: each unmatched return is one, so 1110 calls.
+ */
+static void test_fsession_split_in_flight(void **state)
+{
+	struct lps_hist h = hist_of(1000 + 100, 1000, 10);
+	__u64 se, sr;
+
+	(void)state;
+	probes__session_split(ATTACH_FSESSION, &h, 10, &se, &sr);
+	assert_int_equal(h.calls + se, 1110);
+	assert_int_equal(sr, 0);
 }
 
 /* kprobe_multi never runs the return of an entry it skipped. */
 static void test_ksession_split(void **state)
 {
 	/* 1000 calls: 40 entries skipped (no return), 25 returns skipped. */
-	__u64 calls = 960, returns = 960 - 25, misses = 40 + 25;
+	struct lps_hist h = hist_of(960, 960 - 25, 0);
 	__u64 se, sr;
 
 	(void)state;
-	probes__session_split(ATTACH_KPROBE_SESSION, calls, returns, misses, &se, &sr);
-	assert_int_equal(calls + se, 1000);
+	probes__session_split(ATTACH_KPROBE_SESSION, &h, 40 + 25, &se, &sr);
+	assert_int_equal(h.calls + se, 1000);
 	assert_int_equal(sr, 25);
 	/* Calls in flight look like skipped returns: never more than the misses. */
-	probes__session_split(ATTACH_KPROBE_SESSION, 100, 40, 5, &se, &sr);
+	h = hist_of(100, 40, 0);
+	probes__session_split(ATTACH_KPROBE_SESSION, &h, 5, &se, &sr);
 	assert_int_equal(se, 0);
 	assert_int_equal(sr, 5);
 }
@@ -133,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_fsession_over_kprobe_session),
 		cmocka_unit_test(test_fsession_split),
+		cmocka_unit_test(test_fsession_split_in_flight),
 		cmocka_unit_test(test_ksession_split),
 	};
 

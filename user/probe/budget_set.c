@@ -60,8 +60,8 @@ static void window_start(const struct budget_set *bs, const struct probe_set *ps
 
 /*
  * The signals' syscall-entry probe runs on every system call while some
- * function is attached throughout or measuring its first window (syscalls()
- * below): what it ran in function i's window is charged to the function, in the function's run time (its factor
+ * function has no budget or measures its first window (syscalls() below):
+ * what it ran in function i's window is charged to the function, in the function's run time (its factor
  * applied, the syscall probe's trampoline counted as fentry's). With several
  * functions attached at once each is charged all of it: a budget errs on the
  * side of the host.
@@ -146,12 +146,14 @@ static double next_due(const struct budget_set *bs, bool holding, double now)
 /*
  * The signals' syscall-entry probe runs on every system call, to clear frames
  * whose return the probes missed. It is off while every function is in a gap
- * (nothing pushes a frame then) or attached in windows: the signals ignore
- * frames older than their function's window (bpf/signals.bpf.c), so a missed
- * return blames the function for a task's contention until its window ends
- * at most. It is on while a function is attached throughout (a budget it
- * never reaches), where nothing else would clear one. A kernel that refuses
- * it again is an error, as a probe's is.
+ * (nothing pushes a frame then) or past its first window under its budget:
+ * the signals ignore frames older than their function's window
+ * (bpf/signals.bpf.c), so a missed return blames the function for a task's
+ * contention until its window ends at most. It is on while a function has no
+ * budget or measures its first window (whose cost then counts it). Whether
+ * the probe is on does not follow the duty: a window without it costs less,
+ * may then stay attached, and with the probe back would cost more again.
+ * A kernel that refuses it again is an error, as a probe's is.
  */
 static int syscalls(struct budget_set *bs, const struct probe_set *ps, struct probe_err *err)
 {
@@ -159,7 +161,7 @@ static int syscalls(struct budget_set *bs, const struct probe_set *ps, struct pr
 	int ret;
 
 	for (size_t i = 0; i < bs->n && gap; i++)
-		gap = probe_set__paused(ps, i) || bs->f[i].b.duty < 1;
+		gap = probe_set__paused(ps, i) || (bs->f[i].b.cpu_pct > 0 && bs->f[i].b.windows > 0);
 	if (!bs->sig || gap == bs->sys_off)
 		return 0;
 	ret = signals__syscalls(bs->sig, !gap);

@@ -22,14 +22,19 @@ bool ksession__kernel_has(void)
 
 int ksession__fsession_type(void)
 {
+	static int type;	/* 0: not asked yet (BTF scans, asked per function) */
 	__s64 v;
 
+	if (type)
+		return type;
 	if (func_btf__kernel_func_params("bpf_session_is_return") != 1 ||
 	    func_btf__kernel_func_params("bpf_session_cookie") != 1 ||
 	    func_btf__kernel_enum_value("bpf_attach_type", "BPF_TRACE_FSESSION", &v) ||
 	    v <= 0 || v > 1024)
-		return -ENOENT;
-	return (int)v;
+		type = -ENOENT;
+	else
+		type = (int)v;
+	return type;
 }
 
 unsigned ksession__copies(unsigned ncalls, int ncpus)

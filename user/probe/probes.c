@@ -557,7 +557,7 @@ int probe_set__resume(struct probe_set *ps, size_t i, struct probe_err *err)
 	}
 	/* Frames older than this are from an earlier window (trace.bpf.c). */
 	p->skel->bss->lps_window_start_ns = clock__now_ns();
-	p->skel->bss->lps_closed = 0;
+	__atomic_store_n(&p->skel->bss->lps_closed, 0, __ATOMIC_RELEASE);	/* after the start */
 	p->paused = false;
 	return 0;
 }

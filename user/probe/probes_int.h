@@ -51,11 +51,12 @@ void probes__unload_session(struct probe *p);
 void probes__read_skipped(struct probe *p, const struct lps_hist *h);
 /*
  * A session program's skipped runs (misses: the kernel counts entries and
- * returns together) split into entries and returns, from the entries that
- * ran (calls) and the returns that ran (recorded + unmatched: session_run
- * makes each one or the other). Exact once no call is in flight.
+ * returns together) split into entries and returns, from its histogram h:
+ * the entries that ran (calls) and the returns that ran (recorded +
+ * unmatched: session_run makes each one or the other). Exact once no call
+ * is in flight.
  */
-void probes__session_split(enum attach_mode mode, __u64 calls, __u64 returns, __u64 misses,
+void probes__session_split(enum attach_mode mode, const struct lps_hist *h, __u64 misses,
 			   __u64 *skipped_entries, __u64 *skipped_returns);
 
 void probes__set_err(struct probe_err *err, const char *func, const char *fmt, ...)

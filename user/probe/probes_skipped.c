@@ -40,8 +40,7 @@ void probes__read_skipped(struct probe *p, const struct lps_hist *h)
 		misses = prog_skipped(p->fsess ? p->fsess->progs.lps_fsession :
 				      p->sess->progs.lps_ksession);
 		if (h)
-			probes__session_split(p->info.mode, h->calls, hist_recorded(h) + h->unmatched,
-					      misses, &p->info.skipped_entries,
+			probes__session_split(p->info.mode, h, misses, &p->info.skipped_entries,
 					      &p->info.skipped_returns);
 		else
 			p->info.skipped_returns += misses;
@@ -54,10 +53,10 @@ void probes__read_skipped(struct probe *p, const struct lps_hist *h)
 						skel->progs.lps_kretprobe);
 }
 
-void probes__session_split(enum attach_mode mode, __u64 calls, __u64 returns, __u64 misses,
+void probes__session_split(enum attach_mode mode, const struct lps_hist *h, __u64 misses,
 			   __u64 *skipped_entries, __u64 *skipped_returns)
 {
-	__u64 se;
+	__u64 calls = h->calls, returns = hist_recorded(h) + h->unmatched, se;
 
 	if (mode == ATTACH_FSESSION) {
 		/*
@@ -65,10 +64,15 @@ void probes__session_split(enum attach_mode mode, __u64 calls, __u64 returns, __
 		 * each call is one entry and one return, run or skipped, so
 		 * calls + returns + misses is twice the calls made. Rounded up:
 		 * a call in flight counts, as its entry would in fentry's count.
+		 * With calls in flight that reads low, and the trampoline's
+		 * cookie, zeroed per call, bounds it: each unmatched return is
+		 * exactly one entry skipped.
 		 */
 		__u64 made = (calls + returns + misses + 1) / 2;
 
 		se = made > calls ? made - calls : 0;
+		if (se < h->unmatched)
+			se = h->unmatched;
 	} else {
 		/*
 		 * kprobe_multi does not run the return of a call whose entry it
