@@ -61,10 +61,10 @@ static void window_start(const struct budget_set *bs, const struct probe_set *ps
 /*
  * The signals' syscall-entry probe runs on every system call while some
  * function has no budget or measures its first window (syscalls() below):
- * what it ran in function i's window is charged to the function, in the function's run time (its factor
- * applied, the syscall probe's trampoline counted as fentry's). With several
- * functions attached at once each is charged all of it: a budget errs on the
- * side of the host.
+ * what it ran in function i's window is charged to the function, in the
+ * function's run time (its factor applied, the syscall probe's trampoline
+ * counted as fentry's). With several functions attached at once each is
+ * charged all of it: a budget errs on the side of the host.
  */
 static __u64 syscall_charge(const struct budget_set *bs, const struct probe_set *ps, size_t i)
 {

@@ -58,13 +58,18 @@ enum attach_mode probes__auto_mode(const char *func, bool has_btf, bool no_task_
 {
 	struct mode_facts f = { .has_btf = has_btf, .need_stack = !no_task_stack };
 
-	/* Asked in this order: the kernel's BTF and livepatch sysfs only as needed. */
+	/*
+	 * Asked in this order: the kernel's BTF and livepatch sysfs only as
+	 * needed; sessions only where no per-task stack is needed.
+	 */
 	if (has_btf) {
 		f.patched = klp_sysfs__is_patched(klp_root, func);
-		f.session_cheaper = !f.need_stack && session_measured_cheaper();
-		f.session = f.session_cheaper && ksession__kernel_has();
-		f.fsession_cheaper = !f.need_stack && fsession_measured_cheaper();
-		f.fsession = f.fsession_cheaper && ksession__fsession_type() > 0;
+		if (!f.need_stack) {
+			f.session_cheaper = session_measured_cheaper();
+			f.session = f.session_cheaper && ksession__kernel_has();
+			f.fsession_cheaper = fsession_measured_cheaper();
+			f.fsession = f.fsession_cheaper && ksession__fsession_type() > 0;
+		}
 	}
 	return probes__pick_mode(&f);
 }
