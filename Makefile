@@ -27,7 +27,7 @@ USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/cmd/main.o,$(USER_OBJS))
 
 .SECONDARY:
-.PHONY: all deps test unit-test vm-test demo bench clean install calibration docs
+.PHONY: all deps test unit-test alert-test vm-test demo bench clean install calibration docs
 all: lpsentinel
 
 deps:
@@ -60,7 +60,8 @@ docs: lpsentinel
 	@mkdir -p docs
 	./lpsentinel help --markdown > docs/usage.md.tmp && mv docs/usage.md.tmp docs/usage.md
 
-# make install: the binary, the service, default rules (kept if present), dashboards.
+# make install: the binary, the service, default rules (kept if present), dashboards,
+# the Prometheus alerting rules.
 PREFIX  ?= /usr/local
 install: lpsentinel
 	install -D -m 0755 lpsentinel $(DESTDIR)$(PREFIX)/sbin/lpsentinel
@@ -68,6 +69,7 @@ install: lpsentinel
 	test -e $(DESTDIR)/etc/lpsentinel/rules.yaml || \
 		install -D -m 0644 rules/default.yaml $(DESTDIR)/etc/lpsentinel/rules.yaml
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/lpsentinel/dashboards dashboards/*.json
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/lpsentinel/prometheus deploy/prometheus/lpsentinel-alerts.yml
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/lpsentinel/README.md
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/lpsentinel/docs docs/*.md
 

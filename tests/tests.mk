@@ -35,7 +35,13 @@ $(OUT)/san/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(OUT)/san
 # inspect's tests read real fixture livepatches, built for the oldest lab kernel.
 FIXTURE_KREL = $(shell ./tests/vm/kernels.sh | head -n1)
 
-unit-test: $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) lpsentinel
+# The fleet alerting rules (deploy/prometheus): promtool checks them and runs
+# their unit tests (tests/alerts), where each alert fires and stays quiet.
+alert-test:
+	promtool check rules deploy/prometheus/lpsentinel-alerts.yml
+	promtool test rules tests/alerts/lpsentinel-alerts.test.yml
+
+unit-test: $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) lpsentinel alert-test
 	./tests/vm/build-fixtures.sh $(FIXTURE_KREL)
 	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; \
 		LPS_FIXTURE_DIR=$(OUT)/fixtures/$(FIXTURE_KREL) $$t; done

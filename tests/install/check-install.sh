@@ -8,7 +8,8 @@ trap 'rm -rf "$root"' EXIT
 make -s install DESTDIR="$root" >/dev/null
 for f in usr/local/sbin/lpsentinel etc/systemd/system/lpsentinel.service etc/lpsentinel/rules.yaml \
 	usr/local/share/lpsentinel/dashboards/lpsentinel-fleet.json \
-	usr/local/share/lpsentinel/dashboards/lpsentinel-functions.json; do
+	usr/local/share/lpsentinel/dashboards/lpsentinel-functions.json \
+	usr/local/share/lpsentinel/prometheus/lpsentinel-alerts.yml; do
 	[[ -e $root/$f ]] || { echo "install: $f missing"; exit 1; }
 done
 # The installed binary runs (and refuses a missing rules file in one line).

@@ -40,3 +40,59 @@ for e1, n1, e2, n2 in [(0, 1000, 0, 1000), (0, 1000, 5, 1000), (3, 1000, 3, 1000
     p = stats.binomtest(e2, e1 + e2, n2 / (n1 + n2), alternative="greater").pvalue if e2 else 1.0
     print("\t{ %d, %d, %d, %d, %.10g }," % (e1, n1, e2, n2, p))
 print("};")
+
+# Stratified Mann-Whitney (van Elteren): ranks within each stratum from SciPy's
+# rankdata on the expanded samples, each stratum's rank sum of b weighted
+# 1/(N_h+1), its tie-corrected variance, no continuity correction.
+print("#define NS 4")
+print("struct ve_vector { unsigned long long a[NS][NB], b[NS][NB]; int k; double z, p_greater; };")
+print("static const struct ve_vector ve_vectors[] = {")
+for case in range(20):
+    k = random.randint(2, 4)
+    a_all, b_all = [], []
+    t = e = v = 0.0
+    for h in range(NS := 4):
+        a = [0] * 12
+        b = [0] * 12
+        if h < k:
+            level = random.uniform(3, 7)       # each host its own level
+            shift = random.choice([0, 0, 0.3, 0.6])
+            for _ in range(random.randint(5, 800)):
+                a[min(11, max(0, int(random.gauss(level, 2))))] += 1
+            for _ in range(random.randint(5, 800)):
+                b[min(11, max(0, int(random.gauss(level + shift, 2))))] += 1
+            xa = np.repeat(np.arange(12), a)
+            xb = np.repeat(np.arange(12), b)
+            x = np.concatenate([xa, xb])
+            r = stats.rankdata(x)
+            n1, n2, N = len(xa), len(xb), len(x)
+            _, counts = np.unique(x, return_counts=True)
+            ties = float(np.sum(counts.astype(float) ** 3 - counts))
+            w = 1.0 / (N + 1)
+            t += w * float(np.sum(r[n1:]))
+            e += w * n2 * (N + 1) / 2
+            v += w * w * n1 * n2 / 12 * ((N + 1) - ties / (N * (N - 1)))
+        a_all.append(a)
+        b_all.append(b)
+    z = (t - e) / np.sqrt(v)
+    fmt = lambda m: "{%s}" % ", ".join("{%s}" % ", ".join(map(str, r)) for r in m)
+    print("\t{ %s, %s, %d, %.12g, %.12g }," % (fmt(a_all), fmt(b_all), k, z, stats.norm.sf(z)))
+print("};")
+
+# The stratified rate test against the exact tail of a sum of binomials
+# (each stratum's after-count given its total), by convolution of SciPy pmfs.
+print("struct srate_vector { unsigned long long e1[3], n1[3], e2[3], n2[3]; double exact; };")
+print("static const struct srate_vector srate_vectors[] = {")
+for e1, n1, e2, n2 in [((3, 5, 2), (1000, 2000, 500), (6, 9, 4), (1000, 2000, 500)),
+                       ((0, 1, 0), (5000, 5000, 5000), (2, 3, 4), (5000, 5000, 5000)),
+                       ((20, 40, 10), (10000, 8000, 3000), (30, 60, 12), (10000, 8000, 3000)),
+                       ((10, 10, 10), (1000, 1000, 1000), (10, 12, 9), (1000, 1000, 1000)),
+                       ((50, 5, 80), (20000, 2000, 30000), (90, 9, 120), (20000, 2000, 30000)),
+                       ((1, 2, 3), (300, 300, 300), (5, 6, 7), (200, 300, 400))]:
+    dist = np.array([1.0])
+    for h in range(3):
+        m = e1[h] + e2[h]
+        dist = np.convolve(dist, stats.binom.pmf(np.arange(m + 1), m, n2[h] / (n1[h] + n2[h])))
+    exact = float(np.sum(dist[sum(e2):])) if sum(e2) else 1.0
+    print("\t{ {%s}, {%s}, {%s}, {%s}, %.10g }," % (tuple(", ".join(map(str, x)) for x in (e1, n1, e2, n2)) + (exact,)))
+print("};")

@@ -76,10 +76,70 @@ static void test_quantile_bounds_cover(void **state)
 	free(h);
 }
 
+static void test_van_elteren_matches_scipy(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(ve_vectors) / sizeof(ve_vectors[0]); i++) {
+		const struct ve_vector *v = &ve_vectors[i];
+		const __u64 *a[NS], *b[NS];
+		struct mwu_result r;
+
+		for (size_t h = 0; h < NS; h++) {
+			a[h] = (const __u64 *)v->a[h];
+			b[h] = (const __u64 *)v->b[h];
+		}
+		/* the strata past k are empty: they add nothing */
+		assert_int_equal(stats__van_elteren(a, b, NS, NB, &r), v->k);
+		close_to(r.z, v->z, 1e-8, "van Elteren z", i);
+		close_to(r.p_greater, v->p_greater, 1e-6, "van Elteren p", i);
+	}
+}
+
+/* One stratum is the plain Mann-Whitney test, continuity correction and all. */
+static void test_van_elteren_one_stratum(void **state)
+{
+	const __u64 *a[1] = { (const __u64 *)mwu_vectors[3].a }, *b[1] = { (const __u64 *)mwu_vectors[3].b };
+	struct mwu_result one, plain;
+
+	(void)state;
+	assert_int_equal(stats__van_elteren(a, b, 1, NB, &one), 0);
+	assert_int_equal(stats__mann_whitney(a[0], b[0], NB, &plain), 0);
+	assert_true(one.p_greater == plain.p_greater && one.u == plain.u);
+}
+
+/*
+ * The stratified rate test is a normal approximation of the exact tail of a
+ * sum of binomials (SciPy, by convolution): within a factor of 1.5 where the
+ * tail is below 0.1, and within 0.05 above.
+ */
+static void test_rate_strata_vs_exact(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(srate_vectors) / sizeof(srate_vectors[0]); i++) {
+		const struct srate_vector *v = &srate_vectors[i];
+		double p = stats__rate_p_strata((const __u64 *)v->e1, (const __u64 *)v->n1,
+						(const __u64 *)v->e2, (const __u64 *)v->n2, 3);
+
+		print_message("stratified rate [%zu]: %.4g, exact %.4g\n", i, p, v->exact);
+		if (v->exact < 0.1)
+			assert_true(p < 1.5 * v->exact && p > v->exact / 1.5);
+		else
+			assert_true(fabs(p - v->exact) < 0.05);
+	}
+	/* one stratum: the exact conditional binomial test */
+	assert_true(stats__rate_p_strata(&rate_vectors[3].e1, &rate_vectors[3].n1, &rate_vectors[3].e2,
+					 &rate_vectors[3].n2, 1) ==
+		    stats__error_rate_p(rate_vectors[3].e1, rate_vectors[3].n1, rate_vectors[3].e2,
+					rate_vectors[3].n2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mann_whitney_matches_scipy),
+		cmocka_unit_test(test_van_elteren_matches_scipy),
+		cmocka_unit_test(test_van_elteren_one_stratum),
+		cmocka_unit_test(test_rate_strata_vs_exact),
 		cmocka_unit_test(test_mann_whitney_degenerate),
 		cmocka_unit_test(test_error_rate_matches_scipy),
 		cmocka_unit_test(test_quantile_bounds_cover),

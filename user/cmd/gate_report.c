@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "gate.h"
+#include "identity.h"
 #include "klp_report.h"
 #include "report.h"
 #include "signals_report.h"
@@ -152,7 +153,14 @@ void gate__print(const struct gate *g)
 		struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
 				   *system = json_object_new_object();
 
+		struct lps_identity id;
+
+		identity__kernel(&id);
+		snprintf(id.patch, sizeof(id.patch), "%s", g->mod.patch);
+		snprintf(id.patch_build_id, sizeof(id.patch_build_id), "%s", g->mod.build_id);
 		json_object_object_add(doc, "patch", json_object_new_string(g->mod.patch));
+		/* What `pool` checks before it pools verdicts of many hosts. */
+		json_object_object_add(doc, "identity", identity__json(&id));
 		json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(g->verdict)));
 		json_object_object_add(doc, "action", json_object_new_string(g->action));
 		json_object_object_add(doc, "reason", json_object_new_string(g->reason));

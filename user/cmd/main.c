@@ -14,7 +14,7 @@
 /* The verbs, in the order `lpsentinel --help` and docs/usage.md list them. */
 static const struct cli_verb *const verbs[] = {
 	&cli_verb_inspect, &cli_verb_trace, &cli_verb_gate, &cli_verb_watch,
-	&cli_verb_status, &cli_verb_overhead, &cli_verb_revert,
+	&cli_verb_status, &cli_verb_overhead, &cli_verb_revert, &cli_verb_pool,
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 

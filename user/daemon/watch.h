@@ -19,6 +19,7 @@
 #include "judge.h"
 #include "kfaults.h"
 #include "engine.h"
+#include "identity.h"
 #include "klp_watch.h"
 #include "lifecycle.h"
 #include "probes.h"
@@ -142,6 +143,7 @@ struct watch_client {
 /* A patch being judged. */
 struct watch_judgement {
 	char patch[WATCH_NAME_MAX];
+	char build_id[IDENTITY_HEX_MAX];	/* its module's, read when it appeared (identity.h) */
 	struct rules_set def;		/* the daemon's, or a handing gate's */
 	struct klp_life life;		/* followed from its appearance, reverted by us if it fails */
 	double t_obs_start, t_prev, t_look;

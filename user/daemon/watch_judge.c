@@ -125,6 +125,8 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 		note_unprobed(w, j, fresh, nnew, why);
 	}
 	snprintf(j->patch, sizeof(j->patch), "%s", p->name);
+	/* Now: once reverted and unloaded, its notes are gone from sysfs. */
+	identity__loaded_module(j->patch, j->build_id, sizeof(j->build_id));
 	j->fn = calloc(total + 1, sizeof(*j->fn));
 	j->start = calloc(total + 1, sizeof(*j->start));
 	j->obs = calloc(total + 1, sizeof(*j->obs));

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include "hist.h"
+#include "identity.h"
 #include "report.h"
 #include "signals_report.h"
 #include "verdict_report.h"
@@ -27,6 +28,13 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 						  action, reason, operational),
 			   *fns = json_object_new_array(), *sys = json_object_new_object(), *checks;
 	struct check_result tr = { .check = "transition", .p = 1 };
+	struct lps_identity id;
+
+	identity__kernel(&id);
+	snprintf(id.patch, sizeof(id.patch), "%s", j->patch);
+	snprintf(id.patch_build_id, sizeof(id.patch_build_id), "%s", j->build_id);
+	/* What `pool` checks before it pools verdicts of many hosts. */
+	json_object_object_add(doc, "identity", identity__json(&id));
 	json_object_object_add(doc, "inconclusive_policy",
 			       json_object_new_string(j->def.inconclusive_revert ? "revert" : "keep"));
 	json_object_object_add(doc, "looks", json_object_new_int(j->looks));

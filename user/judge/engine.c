@@ -83,7 +83,7 @@ static bool calls_stopped(const struct engine_look *in)
 
 	if (in->calls_in_look)
 		return false;
-	for (size_t i = 0; i < in->n; i++) {
+	for (size_t i = 0; i < in->n * (in->strata ? in->strata : 1); i++) {
 		double exposure = in->sampled ? in->obs[i].idle_s : in->look_s;
 
 		if (in->base[i].none || in->base[i].seconds <= 0)
@@ -100,6 +100,7 @@ void engine__look(const struct engine_look *in, struct func_judgement *fj,
 		  struct func_judgement *sysj, struct engine_decision *out)
 {
 	double share = judge__alpha_for_look(1.0, in->t_prev, in->t);
+	size_t k = in->strata ? in->strata : 1;
 	enum verdict worst = VERDICT_PASS;
 
 	if (in->stop != ENGINE_STOP_NONE || !in->observing) {
@@ -116,7 +117,8 @@ void engine__look(const struct engine_look *in, struct func_judgement *fj,
 		return;
 	}
 	for (size_t i = 0; i < in->n; i++) {
-		judge__function(&in->base[i], &in->obs[i], &in->fr[i], in->fr[i].alpha * share, &fj[i]);
+		judge__strata(&in->base[i * k], &in->obs[i * k], k, &in->fr[i],
+			      in->fr[i].alpha * share, &fj[i]);
 		if (fj[i].verdict > worst)
 			worst = fj[i].verdict;
 	}

@@ -42,6 +42,11 @@ struct engine_look {
 	bool observing;			/* false: still in the transition (only stops apply) */
 	enum engine_stop stop;
 	size_t n;			/* functions */
+	/*
+	 * Hosts per function (`pool`); 0 or 1: one. base and obs then hold
+	 * n * strata windows, function by function (judge__strata).
+	 */
+	size_t strata;
 	const struct func_window *base, *obs;
 	const struct rules_set *fr;	/* per function */
 	const struct sys_window *sys_base, *sys_obs;

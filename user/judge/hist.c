@@ -138,3 +138,34 @@ void fmt_ns(char *buf, size_t len, double ns)
 	else
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
+
+void hist_standardize(struct lps_hist *before, struct lps_hist *after,
+		      const struct lps_hist *const *b, const struct lps_hist *const *a, size_t k)
+{
+	double nb = 0, na = 0;
+
+	memset(before, 0, sizeof(*before));
+	memset(after, 0, sizeof(*after));
+	for (size_t h = 0; h < k; h++) {
+		if (!hist_recorded(b[h]) || !hist_recorded(a[h]))
+			continue;
+		nb += (double)hist_recorded(b[h]);
+		na += (double)hist_recorded(a[h]);
+	}
+	for (size_t h = 0; h < k; h++) {
+		double rb = (double)hist_recorded(b[h]), ra = (double)hist_recorded(a[h]), w;
+
+		if (!rb || !ra)
+			continue;
+		/* before's share of this stratum scaled to after's: the totals stay nb and na */
+		w = (ra / na) / (rb / nb);
+		for (__u32 i = 0; i < HIST_BUCKETS; i++)
+			before->buckets[i] += (__u64)((double)b[h]->buckets[i] * w + 0.5);
+		before->calls += (__u64)((double)b[h]->calls * w + 0.5);
+		before->errors += (__u64)((double)b[h]->errors * w + 0.5);
+		before->sum_ns += (__u64)((double)b[h]->sum_ns * w + 0.5);
+		if (b[h]->max_ns > before->max_ns)
+			before->max_ns = b[h]->max_ns;
+		hist_add(after, a[h]);
+	}
+}

@@ -25,6 +25,17 @@ void hist_add(struct lps_hist *dst, const struct lps_hist *src);
 void hist_delta(struct lps_hist *out, const struct lps_hist *now, const struct lps_hist *prev);
 
 /*
+ * Pools k strata (hosts) for comparing quantiles: after is the sum of the
+ * after windows a[h]; before is the sum of the before windows b[h], each
+ * reweighted so its stratum's share of before equals its share of after
+ * (direct standardization). A stratum that ran more calls after than before
+ * then cannot pass its own level off as a shift. Strata with no recorded call
+ * on either side are left out of both.
+ */
+void hist_standardize(struct lps_hist *before, struct lps_hist *after,
+		      const struct lps_hist *const *b, const struct lps_hist *const *a, size_t k);
+
+/*
  * The q-quantile (0 < q <= 1) in ns, interpolated linearly inside the bucket that
  * holds it and clamped to max_ns; 0 when nothing was recorded.
  */

@@ -71,6 +71,16 @@ struct sys_window {
  */
 void judge__function(const struct func_window *baseline, const struct func_window *observed,
 		     const struct rules_set *r, double alpha, struct func_judgement *out);
+/*
+ * The same over k strata (hosts, for `pool`): baseline[h] and observed[h] are
+ * one function's windows on host h. Each check compares every host with its
+ * own before (stratified tests: stats.h) and pools the effect with before
+ * standardized to after's composition; hosts without a comparable baseline
+ * are left out, faults add up. k == 1 is judge__function exactly.
+ */
+#define JUDGE_MAX_STRATA 256
+void judge__strata(const struct func_window *baseline, const struct func_window *observed,
+		   size_t k, const struct rules_set *r, double alpha, struct func_judgement *out);
 /* The same for the system checks (system-wide contention, run queue, kernel faults). */
 void judge__system(const struct sys_window *baseline, const struct sys_window *observed,
 		   const struct rules_set *r, double alpha, struct func_judgement *out);

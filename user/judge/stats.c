@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <math.h>
+#include <string.h>
 #include "hist.h"
 #include "stats.h"
 
@@ -25,16 +26,22 @@ double stats__norm_isf(double p)
 	return (lo + hi) / 2;
 }
 
-int stats__mann_whitney(const __u64 *a, const __u64 *b, size_t n, struct mwu_result *out)
+/*
+ * One before/after pair: U of b, its null mean and tie-corrected variance.
+ * -EINVAL when a side is empty or everything ties.
+ */
+static int mwu_pair(const __u64 *a, const __u64 *b, size_t n, double *n1, double *n2, double *u,
+		    double *mean, double *var)
 {
-	double n1 = 0, n2 = 0, rank_b = 0, below = 0, ties = 0, N, mean, var, d;
+	double rank_b = 0, below = 0, ties = 0, N;
 
+	*n1 = *n2 = 0;
 	for (size_t i = 0; i < n; i++) {
-		n1 += (double)a[i];
-		n2 += (double)b[i];
+		*n1 += (double)a[i];
+		*n2 += (double)b[i];
 	}
-	N = n1 + n2;
-	if (n1 < 1 || n2 < 1)
+	N = *n1 + *n2;
+	if (*n1 < 1 || *n2 < 1)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		double t = (double)a[i] + (double)b[i];
@@ -46,19 +53,58 @@ int stats__mann_whitney(const __u64 *a, const __u64 *b, size_t n, struct mwu_res
 		ties += t * t * t - t;
 		below += t;
 	}
-	mean = n1 * n2 / 2;
-	var = n1 * n2 / 12 * ((N + 1) - ties / (N * (N - 1)));
-	if (!(var > 0))
+	*mean = *n1 * *n2 / 2;
+	*var = *n1 * *n2 / 12 * ((N + 1) - ties / (N * (N - 1)));
+	if (!(*var > 0))
 		return -EINVAL;
-	out->n1 = n1;
-	out->n2 = n2;
-	out->u = rank_b - n2 * (n2 + 1) / 2;
-	out->effect = out->u / (n1 * n2);
+	*u = rank_b - *n2 * (*n2 + 1) / 2;
+	return 0;
+}
+
+int stats__mann_whitney(const __u64 *a, const __u64 *b, size_t n, struct mwu_result *out)
+{
+	double mean, var, d;
+
+	if (mwu_pair(a, b, n, &out->n1, &out->n2, &out->u, &mean, &var))
+		return -EINVAL;
+	out->effect = out->u / (out->n1 * out->n2);
 	d = out->u - mean;
 	out->z = (d - (d > 0 ? 0.5 : d < 0 ? -0.5 : 0)) / sqrt(var);
 	out->p_greater = stats__norm_sf((d - 0.5) / sqrt(var));
 	out->p_two_sided = fmin(1, 2 * stats__norm_sf((fabs(d) - 0.5) / sqrt(var)));
 	return 0;
+}
+
+int stats__van_elteren(const __u64 **a, const __u64 **b, size_t k, size_t n,
+		       struct mwu_result *out)
+{
+	double t = 0, v = 0, pairs = 0;
+	size_t used = 0;
+
+	if (k == 1)
+		return stats__mann_whitney(a[0], b[0], n, out);
+	memset(out, 0, sizeof(*out));
+	for (size_t h = 0; h < k; h++) {
+		double n1, n2, u, mean, var, w;
+
+		if (mwu_pair(a[h], b[h], n, &n1, &n2, &u, &mean, &var))
+			continue;	/* an empty side or all tied: the stratum says nothing */
+		w = 1 / (n1 + n2 + 1);
+		t += w * (u - mean);
+		v += w * w * var;
+		out->n1 += n1;
+		out->n2 += n2;
+		out->u += u;
+		pairs += n1 * n2;
+		used++;
+	}
+	if (!used || !(v > 0))
+		return -EINVAL;
+	out->effect = out->u / pairs;
+	out->z = t / sqrt(v);
+	out->p_greater = stats__norm_sf(out->z);
+	out->p_two_sided = fmin(1, 2 * stats__norm_sf(fabs(out->z)));
+	return (int)used;
 }
 
 int stats__quantile_bounds(const struct lps_hist *h, double q, double conf, double *lo,
@@ -101,4 +147,26 @@ double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2)
 			break;
 	}
 	return fmin(1, sum);
+}
+
+double stats__rate_p_strata(const __u64 *e1, const __u64 *n1, const __u64 *e2, const __u64 *n2,
+			    size_t k)
+{
+	double seen = 0, expect = 0, var = 0;
+
+	if (k == 1)
+		return stats__error_rate_p(e1[0], n1[0], e2[0], n2[0]);
+	for (size_t h = 0; h < k; h++) {
+		double events = (double)e1[h] + (double)e2[h], p;
+
+		if (!n1[h] || !n2[h])
+			continue;	/* no basis for comparison on this host */
+		p = (double)n2[h] / ((double)n1[h] + (double)n2[h]);
+		seen += (double)e2[h];
+		expect += events * p;
+		var += events * p * (1 - p);
+	}
+	if (!seen || !(var > 0))
+		return 1;
+	return fmin(1, stats__norm_sf((seen - expect - 0.5) / sqrt(var)));
 }

@@ -27,6 +27,19 @@ struct mwu_result {
 int stats__mann_whitney(const __u64 *a, const __u64 *b, size_t n, struct mwu_result *out);
 
 /*
+ * Stratified Mann-Whitney (van Elteren): k strata, stratum h the pair a[h]
+ * (before) and b[h] (after) over the same n buckets. Each stratum's U is
+ * centred on its own null mean and weighted 1 / (N_h + 1), so a stratum is
+ * only ever ranked within itself: levels that differ between strata (hosts)
+ * do not count as a shift. z and p_greater are of the weighted sum, without
+ * continuity correction; u and effect are pooled over the strata used.
+ * k == 1 is stats__mann_whitney exactly. Returns the number of strata used
+ * (a stratum with an empty side or all ties adds nothing), or -EINVAL for none.
+ */
+int stats__van_elteren(const __u64 **a, const __u64 **b, size_t k, size_t n,
+		       struct mwu_result *out);
+
+/*
  * Distribution-free bounds of the q-quantile of h at confidence conf (two
  * sided), from the normal approximation of the binomial count below it.
  */
@@ -39,6 +52,16 @@ int stats__quantile_bounds(const struct lps_hist *h, double q, double conf, doub
  * p-value of seeing e2 or more.
  */
 double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2);
+
+/*
+ * The rate test over k strata: e1[h] events in n1[h] units before and e2[h]
+ * in n2[h] after, each stratum with its own rate. Under no change, e2[h]
+ * given e1[h] + e2[h] is Binomial(e1[h] + e2[h], n2[h] / (n1[h] + n2[h]));
+ * the sum over strata is compared with its mean and variance (Cochran-Mantel-
+ * Haenszel, continuity-corrected). k == 1 is stats__error_rate_p, exact.
+ */
+double stats__rate_p_strata(const __u64 *e1, const __u64 *n1, const __u64 *e2, const __u64 *n2,
+			    size_t k);
 
 /* Standard normal helpers. */
 double stats__norm_sf(double z);	/* P(Z > z) */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include "identity.h"
 #include "klp_module.h"
 #include "klp_sysfs.h"
 #include "ko_elf.h"
@@ -481,6 +482,15 @@ static int patch_name(struct reader *r, size_t misec, const char *path)
 	return r->m->patch ? 0 : fail(r->why, r->len, -ENOMEM, "out of memory");
 }
 
+/* The module's build id, which the kernel shows in /sys/module/NAME/notes once it is loaded. */
+static void module_build_id(const struct ko_elf *k, struct klp_module_info *out)
+{
+	Elf_Data *d = ko_elf__section_data(k, ko_elf__find_section(k, ".note.gnu.build-id"));
+
+	if (!d || identity__note_build_id(d->d_buf, d->d_size, out->build_id, sizeof(out->build_id)))
+		out->build_id[0] = '\0';
+}
+
 int klp_module__inspect_fd(int fd, const char *path, struct klp_module_info *out, char *why,
 			   size_t len)
 {
@@ -510,6 +520,7 @@ int klp_module__inspect_fd(int fd, const char *path, struct klp_module_info *out
 	if (ret)
 		goto cleanup;
 	out->has_params = modinfo(&k, misec, "parmtype", &off) != NULL;
+	module_build_id(&k, out);
 	ksec = ko_elf__find_section(&k, ".kpatch.funcs");
 	ret = ksec ? read_kpatch(&r, ksec) : find_klp_patch(&r);
 	if (ret == -ENOENT)

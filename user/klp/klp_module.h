@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "identity.h"
 
 struct klp_target {
 	char *object;		/* "vmlinux" or a module name */
@@ -37,6 +38,7 @@ struct klp_module_info {
 	size_t n;		/* may be 0: a patch of states or callbacks alone */
 	struct klp_object_info *objects;	/* in the patch's order (kpatch: of first use) */
 	size_t nobjects;
+	char build_id[IDENTITY_HEX_MAX];	/* its .note.gnu.build-id as hex; "" if none */
 };
 
 /* Reads path; on failure why (len bytes) says what is wrong, in one line. */
