@@ -209,7 +209,9 @@ static int judge_pool(struct pool_input *in, const struct pool_args *a, struct r
 		.calls_in_look = 1,
 	};
 	engine__look(&look, in->fj, &in->sysj, &in->d);
+	in->pooled = in->d;
 	d = host_not_kept(in, &in->host_stop);
+	in->host_stop_set = d != NULL;
 	if (d && in->d.action != ENGINE_REVERT) {
 		snprintf(in->reason, sizeof(in->reason), "host %s did not keep it: %s, %s (%s)",
 			 d->id.host, d->verdict, d->action, d->reason);

@@ -19,7 +19,9 @@ struct pool_input {
 	struct sys_window sys_base, sys_obs;	/* the kernel faults of every host */
 	struct rules_set def, *fr;
 	struct func_judgement *fj, sysj;
-	struct engine_decision d;
+	struct engine_decision d;	/* the pool's: the engine's, or a host's stop */
+	struct engine_decision pooled;	/* the engine's on the pooled evidence alone */
+	bool host_stop_set;
 	double t_prev, t;		/* the look's fractions of the fleet */
 	size_t host_stop;		/* the host that did not keep it, when one did not */
 	char reason[512];

@@ -44,6 +44,14 @@ static void print_json(const struct pool_input *in, size_t fleet, size_t previou
 	json_object_object_add(doc, "verdict", json_object_new_string(verdict__name(in->d.verdict)));
 	json_object_object_add(doc, "action", json_object_new_string(action_name(in)));
 	json_object_object_add(doc, "reason", json_object_new_string(in->d.reason ? in->d.reason : ""));
+	/* What stopped it, apart: a rollout's policy may stop on one and not the other. */
+	json_object_object_add(doc, "pooled_verdict",
+			       json_object_new_string(verdict__name(in->pooled.verdict)));
+	json_object_object_add(doc, "pooled_action", json_object_new_string(
+		engine_action__name(in->pooled.action == ENGINE_INCONCLUSIVE ? ENGINE_REVERT :
+				    in->pooled.action)));
+	json_object_object_add(doc, "host_not_kept", in->host_stop_set ?
+			       json_object_new_string(in->docs[in->host_stop].id.host) : NULL);
 	json_object_object_add(doc, "fleet", json_object_new_uint64(fleet));
 	json_object_object_add(doc, "previous", json_object_new_uint64(previous));
 	json_object_object_add(doc, "pooled", json_object_new_uint64(in->k));
