@@ -27,7 +27,7 @@ USER_OBJS  := $(patsubst user/%.c,$(OUT)/%.o,$(USER_SRCS))
 LIB_OBJS   := $(filter-out $(OUT)/cmd/main.o,$(USER_OBJS))
 
 .SECONDARY:
-.PHONY: all deps test unit-test alert-test vm-test demo bench clean install calibration docs
+.PHONY: all deps test unit-test alert-test ansible-test vm-test fleet-test demo fleet-demo bench clean install calibration docs
 all: lpsentinel
 
 deps:

@@ -6,6 +6,10 @@
 # bookworm-security).
 # The third lab kernel, Debian unstable's newest, comes with a sid chroot to
 # build its modules in (scripts/lab-sid.sh, run last; debootstrap is why).
+# openssh-server, ansible-core and ansible-lint are for the lab fleet
+# (tests/fleet/fleet.sh, deploy/ansible): its guests run the host's
+# /usr/sbin/sshd with a config of their own. The host's own sshd is neither
+# started nor enabled by installing it here (policy-rc.d, below).
 # The backports suite and the sid chroot reuse the mirror URI already
 # configured in /etc/apt, so no mirror host is ever written into this project.
 set -euo pipefail
@@ -14,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 pkgs=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
       libyaml-dev libjson-c-dev libmicrohttpd-dev pkg-config qemu-system-x86 busybox-static cpio xz-utils kmod
       bpftrace bpfcc-tools python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64
-      linux-source-6.1 linux-source-6.12 debootstrap)
+      linux-source-6.1 linux-source-6.12 debootstrap openssh-server openssh-client ansible-core ansible-lint)
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 
@@ -59,7 +63,20 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# The lab needs sshd's binary, not a service on this host: while installing,
+# no package may start a service (policy-rc.d: 101), and an sshd this script
+# installed is not enabled at boot either.
+had_sshd=0
+dpkg -s openssh-server >/dev/null 2>&1 && had_sshd=1
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${pkgs[@]}"
+if ((!had_sshd)) && command -v systemctl >/dev/null; then
+	systemctl disable ssh.service >/dev/null 2>&1 || true
+fi
 
 # 6.12 lab kernel: newest generic (not -rt, not -cloud) 6.12 unsigned image and
 # its headers from backports.

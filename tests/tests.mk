@@ -41,7 +41,12 @@ alert-test:
 	promtool check rules deploy/prometheus/lpsentinel-alerts.yml
 	promtool test rules tests/alerts/lpsentinel-alerts.test.yml
 
-unit-test: $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) lpsentinel alert-test
+# The Ansible role and playbooks (deploy/ansible): syntax and ansible-lint.
+ansible-test:
+	cd deploy/ansible && ansible-playbook -i localhost, --syntax-check install.yml rollout.yml
+	cd deploy/ansible && ansible-lint -q install.yml rollout.yml
+
+unit-test: $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) lpsentinel alert-test ansible-test
 	./tests/vm/build-fixtures.sh $(FIXTURE_KREL)
 	@set -e; for t in $(UNIT_BINS) $(SAN_BINS); do echo "== $$t"; \
 		LPS_FIXTURE_DIR=$(OUT)/fixtures/$(FIXTURE_KREL) $$t; done
@@ -53,17 +58,32 @@ unit-test: $(UNIT_BINS) $(SAN_BINS) $(FUZZ_BINS) lpsentinel alert-test
 vm-test: lpsentinel $(OUT)/lpload
 	./tests/vm/run-cases.sh
 
+# The fleet rollout end to end (tests/fleet/rollout-test.sh): three lab
+# guests, Ansible, Prometheus; once per lab kernel (6.1 and 6.12), the
+# role's second run (nothing to change: -i) on the last one only.
+FLEET_KRELS = $(shell ./tests/vm/kernels.sh | grep -E '^6\.(1|12)\.')
+fleet-test: lpsentinel $(OUT)/lpload
+	@set -e; last=$(lastword $(FLEET_KRELS)); for k in $(FLEET_KRELS); do \
+		./tests/fleet/rollout-test.sh $$( [ $$k = $$last ] && echo -i ) -k $$k; done
+
 # The README's two commands: each installs what it needs first.
 test:
 	./scripts/install-deps.sh --if-missing
 	$(MAKE) all
 	$(MAKE) unit-test
 	$(MAKE) vm-test
+	$(MAKE) fleet-test
 
 demo:
 	./scripts/install-deps.sh --if-missing
 	$(MAKE) all $(OUT)/lpload
 	./tests/vm/demo.sh
+
+# The fleet rollout on the newest 6.12 lab kernel, shown step by step.
+fleet-demo:
+	./scripts/install-deps.sh --if-missing
+	$(MAKE) all $(OUT)/lpload
+	./tests/fleet/rollout-test.sh -i
 
 bench:
 	./scripts/install-deps.sh --if-missing

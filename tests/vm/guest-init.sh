@@ -5,6 +5,10 @@
 # runs the command file from that share chrooted into /host, records its exit
 # status and powers off. Without a status file the host reports a failure, so
 # every early exit here simply powers off.
+# Fleet mode (tests/fleet/fleet.sh), when the results share holds "fleet" (the
+# guest's hostname): a network card, a writable root (tmpfs over the host
+# root), the repository from its own uncached share, and after the command
+# (which starts sshd) the guest stays up until told to power off.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -21,9 +25,29 @@ mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 results /re
 # The repository may live under a directory the tmpfs below would hide (a CI
 # checkout in /tmp): keep a handle on it and put it back on top.
 REPO=$(cat /results/repo)
-mount --bind "/host$REPO" /repo || die "cannot reach the repository $REPO"
+FLEET=
+if [ -f /results/fleet ]; then
+	FLEET=$(cat /results/fleet)
+	for m in $(cat /mods/fleet-order); do insmod "/mods/$m" || echo "lab: insmod $m failed"; done
+	# Ansible installs files anywhere: writes land in tmpfs, the host's
+	# files stay untouched. Overlay takes the 9p mount as its lower layer.
+	mkdir -p /rw && mount -t tmpfs tmpfs /rw && mkdir /rw/upper /rw/work &&
+		mount -t overlay overlay -o lowerdir=/host,upperdir=/rw/upper,workdir=/rw/work /host ||
+		die "cannot mount the overlay root"
+	# Through cache=loose above, a file once read keeps its old contents
+	# after the host rewrites it (even replaced by rename), and a fleet lives
+	# while the host rebuilds: the repository comes from its own share, uncached.
+	mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=none,msize=262144 repo /repo ||
+		die "cannot mount the repository share"
+	hostname "$FLEET"
+	# qemu's user network: the host forwards its loopback ports to us.
+	ip link set lo up && ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up &&
+		ip route add default via 10.0.2.2 || die "cannot bring up eth0"
+else
+	mount --bind "/host$REPO" /repo || die "cannot reach the repository $REPO"
+fi
 for d in tmp run var/tmp; do mount -t tmpfs tmpfs "/host/$d" || die "cannot mount tmpfs on /$d"; done
-if [ ! -d "/host$REPO" ]; then
+if [ -n "$FLEET" ] || [ ! -d "/host$REPO" ]; then
 	mkdir -p "/host$REPO" && mount --bind /repo "/host$REPO" || die "cannot restore $REPO"
 fi
 R=/run/lps-results
@@ -52,4 +76,9 @@ chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/
 	/bin/bash "$R/cmd" </dev/null >"/host$R/output" 2>&1
 echo $? >"/host$R/status"
 sync
+if [ -n "$FLEET" ]; then
+	# Up until fleet.sh down sends what busybox's poweroff sends init.
+	trap 'sync; poweroff -f' USR2
+	while :; do sleep 3600 & wait $!; done
+fi
 poweroff -f

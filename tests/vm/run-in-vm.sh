@@ -21,14 +21,14 @@ if [[ ${1:-} == -t ]]; then
 fi
 (($# >= 2)) || usage
 krel=$1; shift
-[[ -e /boot/vmlinuz-$krel ]] || { echo "vm: no kernel /boot/vmlinuz-$krel" >&2; exit 1; }
+. "$here/lab-qemu.sh"
+lab_kernel "$krel"
 tcg=${VM_TCG_THREAD:-single}
 [[ $tcg == single || $tcg == multi ]] || { echo "vm: VM_TCG_THREAD must be single or multi" >&2; exit 2; }
 # VM_ICOUNT=1: guest time advances one ns per instruction executed (qemu
 # -icount, single-threaded TCG). Timings then count instructions, as callgrind
 # does, and no longer follow the host's load: what make bench uses.
 # VM_CPU=MODEL: qemu's -cpu (default max,hypervisor=off: see tests/vm/README.md).
-cpu=${VM_CPU:-max,hypervisor=off}
 icount=()
 if [[ ${VM_ICOUNT:-0} == 1 ]]; then
 	tcg=single
@@ -36,26 +36,17 @@ if [[ ${VM_ICOUNT:-0} == 1 ]]; then
 fi
 
 mkdir -p "$top/build/vm/results"
-initrd=$top/build/vm/initramfs-$krel.gz
-"$here/initramfs.sh" "$krel" "$initrd"	# no-op when up to date
 res=$(mktemp -d "$top/build/vm/results/$(date +%H%M%S)-XXXX")
-printf 'cd %q || exit 125\n%s\n' "$top" "$*" >"$res/cmd"
-printf '%s\n' "$top" >"$res/repo"	# guest-init.sh keeps it visible
+lab_qemu_args "$krel" "$res"
+lab_command "$res" "$*"
 
 # --foreground keeps qemu in our process group so Ctrl-C reaches it.
 # The console goes to a file, qemu's own chatter to qemu.err: stdout carries
 # only the guest command's output.
 rc=0 t0=$(date +%s.%N)
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel "tcg,thread=$tcg" "${icount[@]}" -cpu "$cpu" -m 2G -smp "${VM_SMP:-2}" \
-	-nographic -no-reboot -display none -monitor none -nic none \
-	-serial "file:$res/console.log" \
-	-kernel "/boot/vmlinuz-$krel" -initrd "$initrd" \
-	-append "console=ttyS0 ${VM_VERBOSE:+loglevel=7 }${VM_VERBOSE:-quiet }panic=-1 nokaslr" \
-	-fsdev local,id=r,path=/,security_model=none,readonly=on,multidevs=remap \
-	-device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
-	-fsdev local,id=w,path="$res",security_model=none,multidevs=remap \
-	-device virtio-9p-pci,fsdev=w,mount_tag=results </dev/null >/dev/null 2>"$res/qemu.err" || rc=$?
+	-accel "tcg,thread=$tcg" "${icount[@]}" -m 2G -smp "${VM_SMP:-2}" \
+	-nographic -nic none "${LAB_QEMU_ARGS[@]}" </dev/null >/dev/null 2>"$res/qemu.err" || rc=$?
 awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f\n", b - a }' >"$res/wall_s"
 
 [[ -f $res/output ]] && cat "$res/output"

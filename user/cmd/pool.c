@@ -209,6 +209,8 @@ static int judge_pool(struct pool_input *in, const struct pool_args *a, struct r
 		.calls_in_look = 1,
 	};
 	engine__look(&look, in->fj, &in->sysj, &in->d);
+	if (in->d.action == ENGINE_CONTINUE)	/* the engine says nothing to go on with */
+		in->d.reason = "no regression so far; more hosts to come";
 	in->pooled = in->d;
 	d = host_not_kept(in, &in->host_stop);
 	in->host_stop_set = d != NULL;
