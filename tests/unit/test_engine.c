@@ -20,30 +20,12 @@
 #include "hist.h"
 #include "rules.h"
 #include "watch.h"
-
-static __u64 rng;
-
-static double unif(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (double)(rng >> 11) / 9007199254740992.0 + 1e-18;
-}
+#include "unit.h"
 
 /* n calls, lognormal around 2.4 us times scale, plus add_ns; errors of them fail. */
 static void draw(struct lps_hist *h, size_t n, double scale, double add_ns, size_t errors)
 {
-	for (size_t i = 0; i < n; i++) {
-		double z = sqrt(-2 * log(unif())) * cos(2 * M_PI * unif());
-		__u64 v = (__u64)(scale * exp(7.8 + 0.5 * z) + add_ns);
-
-		h->buckets[lps_hist_bucket(v)]++;
-		h->calls++;
-		h->sum_ns += v;
-		if (v > h->max_ns)
-			h->max_ns = v;
-	}
+	unit__draw(h, n, scale, add_ns);
 	h->errors += errors;
 }
 
@@ -155,7 +137,7 @@ static void run_scenario(const struct scenario *sc)
 	struct engine_look in;
 	struct lps_func_signals none = { 0 };
 
-	rng = 88172645463325252ULL;
+	unit_rng = 88172645463325252ULL;
 	rules__builtin(&r);
 	r.inconclusive_revert = sc->revert_inconclusive;
 	draw(&base, sc->base_calls, 1, 0, 0);
@@ -205,7 +187,7 @@ struct evidence {
 static void record(struct evidence *e, double add_ns, size_t errors)
 {
 	memset(e, 0, sizeof(*e));
-	rng = 0x9e3779b97f4a7c15ULL;
+	unit_rng = 0x9e3779b97f4a7c15ULL;
 	for (int i = 0; i < 2; i++) {
 		struct lps_hist after = { 0 };
 

@@ -13,30 +13,7 @@
 #include <cmocka.h>
 #include "judge.h"
 #include "rules.h"
-
-static __u64 rng = 88172645463325252ULL;
-
-static double unif(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (double)(rng >> 11) / 9007199254740992.0 + 1e-18;
-}
-
-static void draw(struct lps_hist *h, size_t n, double scale, double add_ns)
-{
-	for (size_t i = 0; i < n; i++) {
-		double z = sqrt(-2 * log(unif())) * cos(2 * M_PI * unif());
-		__u64 v = (__u64)(scale * exp(7.8 + 0.5 * z) + add_ns);	/* ~2.4 us median */
-
-		h->buckets[lps_hist_bucket(v)]++;
-		h->calls++;
-		h->sum_ns += v;
-		if (v > h->max_ns)
-			h->max_ns = v;
-	}
-}
+#include "unit.h"
 
 /* One gate: a baseline, then looks over a growing observe window. */
 static enum verdict replay(double scale, double add_ns, const struct rules_set *s, int *look_out)
@@ -45,13 +22,13 @@ static enum verdict replay(double scale, double add_ns, const struct rules_set *
 	enum verdict v = VERDICT_PASS;
 	const int looks = 10;
 
-	draw(b, 3000, 1, 0);
+	unit__draw(b, 3000, 1, 0);
 	for (int k = 1; k <= looks; k++) {
 		struct func_judgement j;
 
 		struct func_window wb = { .hist = b }, wo = { .hist = o };
 
-		draw(o, 300, scale, add_ns);
+		unit__draw(o, 300, scale, add_ns);
 		judge__function(&wb, &wo, s, judge__alpha_for_look(s->alpha, (k - 1.0) / looks,
 							      (double)k / looks), &j);
 		v = j.verdict;
@@ -206,8 +183,8 @@ static void test_system_checks(void **state)
 
 	(void)state;
 	rules__builtin(&s);
-	draw(&rb, 3000, 1, 0);
-	draw(&ro, 3000, 1, 0);
+	unit__draw(&rb, 3000, 1, 0);
+	unit__draw(&ro, 3000, 1, 0);
 	judge__system(&b, &o, &s, s.alpha, &j);
 	assert_int_equal(j.n, 3);
 	assert_string_equal(j.checks[0].check, "lock_contention");
@@ -229,7 +206,7 @@ static void test_system_checks(void **state)
 	o.log_unreadable = false;
 
 	memset(&ro, 0, sizeof(ro));
-	draw(&ro, 3000, 1, 5000000);	/* +5 ms in the run queue */
+	unit__draw(&ro, 3000, 1, 5000000);	/* +5 ms in the run queue */
 	judge__system(&b, &o, &s, s.alpha, &j);
 	assert_int_equal(j.checks[1].result, VERDICT_FAIL);
 }

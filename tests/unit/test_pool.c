@@ -21,34 +21,10 @@
 #include "judge.h"
 #include "report.h"
 #include "rules.h"
+#include "unit.h"
 #include "verdict_read.h"
 
 #define HOSTS 5
-
-static __u64 rng = 0x9e3779b97f4a7c15ULL;
-
-static double unif(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (double)(rng >> 11) / 9007199254740992.0 + 1e-18;
-}
-
-/* n lognormal latencies around level * 2.4 us, times scale, plus add_ns. */
-static void draw(struct lps_hist *h, size_t n, double level, double scale, double add_ns)
-{
-	for (size_t i = 0; i < n; i++) {
-		double z = sqrt(-2 * log(unif())) * cos(2 * M_PI * unif());
-		__u64 v = (__u64)(level * scale * exp(7.8 + 0.5 * z) + add_ns);
-
-		h->buckets[lps_hist_bucket(v)]++;
-		h->calls++;
-		h->sum_ns += v;
-		if (v > h->max_ns)
-			h->max_ns = v;
-	}
-}
 
 struct fleet_case {
 	size_t before[HOSTS], after[HOSTS];	/* calls per host */
@@ -71,8 +47,8 @@ static void replay(const struct fleet_case *c, const struct rules_set *s, struct
 	for (size_t h = 0; h < HOSTS; h++) {
 		double level = 0.6 + 0.25 * (double)h;	/* hosts 0.6x to 1.6x apart */
 
-		draw(&b[h], c->before[h], level, 1, 0);
-		draw(&o[h], c->after[h], level, c->scale, c->add_ns);
+		unit__draw(&b[h], c->before[h], level, 0);
+		unit__draw(&o[h], c->after[h], level * c->scale, c->add_ns);
 		wb[h].hist = &b[h];
 		wo[h].hist = &o[h];
 		hist_add(sb, &b[h]);
@@ -125,6 +101,7 @@ static void test_power_and_false_reverts(void **state)
 	struct outcome o;
 
 	(void)state;
+	unit_rng = 0x9e3779b97f4a7c15ULL;
 	rules__builtin(&def);
 	tight_rules(&tight);
 	o = run(&same, &tight, 400, "identical, tight rules");
@@ -204,8 +181,8 @@ static void write_fleet(double add_ns, const char *third_patch_build, const char
 	for (int h = 0; h < 3; h++) {
 		struct lps_hist b = { 0 }, o = { 0 };
 
-		draw(&b, 120, 1 + h * 0.3, 1, 0);
-		draw(&o, 120, 1 + h * 0.3, 1, add_ns);
+		unit__draw(&b, 120, 1 + h * 0.3, 0);
+		unit__draw(&o, 120, 1 + h * 0.3, add_ns);
 		write_verdict(file(h), h == 2 ? third_host : (h ? "lps-fleet-2" : "lps-fleet-1"),
 			      h == 2 ? third_patch_build : "a3f0c7ae", "ffee0011",
 			      h == 2 ? third_action : "kept", &b, &o);
