@@ -80,7 +80,8 @@ rollout() {
 	t0=$(date +%s)
 	ansible-playbook -i "$fleet/inventory.ini" deploy/ansible/rollout.yml \
 		-e lp_module="$fx/$ko.ko" -e "{\"lp_waves\": $waves}" -e lp_run_dir="$out/$name" \
-		-e lp_baseline_s="$win" -e lp_observe_s="$win" "$@" >"$out/$name.log" 2>&1 || rc=$?
+		-e lp_baseline_s="$win" -e lp_observe_s="$win" -e lp_rules="$here/fleet-rules.yaml" \
+		"$@" >"$out/$name.log" 2>&1 || rc=$?
 	step "$name ($ko, waves $waves)" "$(($(date +%s) - t0))" "exit $rc; $(tail_record "$out/$name")"
 }
 

@@ -217,6 +217,15 @@ static void test_pool_verb(void **state)
 	assert_int_equal(hist_recorded(&d.fns[0].base), 120);
 	verdict_doc__free(&d);
 	assert_int_equal(pool(3, "--previous=1"), CLI_EXIT_USAGE);	/* without --fleet */
+	{	/* a malformed rules file: one line, nothing read, nothing freed twice */
+		char opt[96];
+		FILE *fp = fopen(file(7), "w");
+
+		fputs("defaults:\n  min_calls: many\n", fp);
+		fclose(fp);
+		snprintf(opt, sizeof(opt), "--rules=%s", file(7));
+		assert_int_equal(pool(3, opt), CLI_EXIT_ERROR);
+	}
 }
 
 /* Damaged files: one line saying what, never a verdict. */

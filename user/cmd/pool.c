@@ -227,7 +227,7 @@ static int judge_pool(struct pool_input *in, const struct pool_args *a, struct r
 
 static void pool_input__free(struct pool_input *in)
 {
-	for (size_t h = 0; h < in->k; h++)
+	for (size_t h = 0; in->docs && h < in->k; h++)
 		verdict_doc__free(&in->docs[h]);
 	free(in->docs);
 	free(in->names);
