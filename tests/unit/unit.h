@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include <math.h>
+#include <linux/types.h>
 #include "lpsentinel.h"
 
 /*

@@ -24,7 +24,7 @@ struct pool_input {
 	bool host_stop_set;
 	double t_prev, t;		/* the look's fractions of the fleet */
 	size_t host_stop;		/* the host that did not keep it, when one did not */
-	char reason[512];
+	char reason[1280];
 };
 
 /* The pooled verdict on stdout: one JSON document, or text. */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <math.h>
 #include <string.h>
 #include <stdio.h>
 #include "hist.h"
@@ -139,10 +140,13 @@ void fmt_ns(char *buf, size_t len, double ns)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
-void hist_standardize(struct lps_hist *before, struct lps_hist *after,
-		      const struct lps_hist *const *b, const struct lps_hist *const *a, size_t k)
+/* Weighted counts are kept to a 64th of a call: a stratum weighted below 1/2 still shows. */
+#define STANDARDIZE_SCALE 64.0
+
+double hist_standardize(struct lps_hist *before, struct lps_hist *after,
+			const struct lps_hist *const *b, const struct lps_hist *const *a, size_t k)
 {
-	double nb = 0, na = 0;
+	double nb = 0, na = 0, wn = 0, w2n = 0, calls = 0, errors = 0, sum = 0;
 
 	memset(before, 0, sizeof(*before));
 	memset(after, 0, sizeof(*after));
@@ -157,15 +161,23 @@ void hist_standardize(struct lps_hist *before, struct lps_hist *after,
 
 		if (!rb || !ra)
 			continue;
-		/* before's share of this stratum scaled to after's: the totals stay nb and na */
+		/* before's share of this stratum scaled to after's: the total stays nb */
 		w = (ra / na) / (rb / nb);
+		wn += w * rb;
+		w2n += w * w * rb;
 		for (__u32 i = 0; i < HIST_BUCKETS; i++)
-			before->buckets[i] += (__u64)((double)b[h]->buckets[i] * w + 0.5);
-		before->calls += (__u64)((double)b[h]->calls * w + 0.5);
-		before->errors += (__u64)((double)b[h]->errors * w + 0.5);
-		before->sum_ns += (__u64)((double)b[h]->sum_ns * w + 0.5);
+			before->buckets[i] += (__u64)fmin((double)b[h]->buckets[i] * w * STANDARDIZE_SCALE + 0.5,
+							  1e18);
+		calls += (double)b[h]->calls * w;
+		errors += (double)b[h]->errors * w;
+		sum += (double)b[h]->sum_ns * w * STANDARDIZE_SCALE;
 		if (b[h]->max_ns > before->max_ns)
 			before->max_ns = b[h]->max_ns;
 		hist_add(after, a[h]);
 	}
+	before->calls = (__u64)fmin(calls, 1e18);
+	before->errors = (__u64)fmin(errors, 1e18);
+	before->sum_ns = (__u64)fmin(sum, 1.8e19);
+	/* Kish's effective size: a few calls weighted up count as few, not as many. */
+	return w2n > 0 ? wn * wn / w2n : 0;
 }

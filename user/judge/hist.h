@@ -30,10 +30,12 @@ void hist_delta(struct lps_hist *out, const struct lps_hist *now, const struct l
  * reweighted so its stratum's share of before equals its share of after
  * (direct standardization). A stratum that ran more calls after than before
  * then cannot pass its own level off as a shift. Strata with no recorded call
- * on either side are left out of both.
+ * on either side are left out of both. before's buckets are kept in 64ths of
+ * a call (its percentiles are fractions, unchanged by the scale); returns
+ * before's effective size (Kish), what its quantile bounds must use.
  */
-void hist_standardize(struct lps_hist *before, struct lps_hist *after,
-		      const struct lps_hist *const *b, const struct lps_hist *const *a, size_t k);
+double hist_standardize(struct lps_hist *before, struct lps_hist *after,
+			const struct lps_hist *const *b, const struct lps_hist *const *a, size_t k);
 
 /*
  * The q-quantile (0 < q <= 1) in ns, interpolated linearly inside the bucket that

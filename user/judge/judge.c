@@ -42,6 +42,7 @@ static void check_distribution(const struct strata *st, __u64 min_n, double rati
 	const struct lps_hist *b = st->b[0], *o = st->o[0];
 	const __u64 *bb[JUDGE_MAX_STRATA], *ob[JUDGE_MAX_STRATA];
 	__u64 nb = 0, no = 0;
+	double nb_eff = 0;
 	struct mwu_result m;
 	char before[32], after[32], hosts[48] = "";
 	int used;
@@ -65,7 +66,7 @@ static void check_distribution(const struct strata *st, __u64 min_n, double rati
 		return;
 	}
 	if (st->k > 1) {
-		hist_standardize(&pb, &po, st->b, st->o, st->k);
+		nb_eff = hist_standardize(&pb, &po, st->b, st->o, st->k);
 		b = &pb;
 		o = &po;
 		snprintf(hosts, sizeof(hosts), " (van Elteren over %d of %zu hosts)", used, st->k);
@@ -81,7 +82,8 @@ static void check_distribution(const struct strata *st, __u64 min_n, double rati
 	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
 		double blo, bhi, olo, ohi;
 
-		if (stats__quantile_bounds(b, qs[i], QUANTILE_CONF, &blo, &bhi) ||
+		if ((st->k > 1 ? stats__quantile_bounds_n(b, nb_eff, qs[i], QUANTILE_CONF, &blo, &bhi) :
+				 stats__quantile_bounds(b, qs[i], QUANTILE_CONF, &blo, &bhi)) ||
 		    stats__quantile_bounds(o, qs[i], QUANTILE_CONF, &olo, &ohi))
 			continue;
 		if (olo >= ratio * bhi && olo - bhi >= min_delta_ns) {
@@ -108,31 +110,45 @@ struct rate_strata {
 /*
  * Events per unit of exposure (calls, or milliseconds), before and after:
  * conditional binomial test (stratified over several strata), a minimum
- * count after and a minimum growth of the rate. The rate before is
- * standardized to after's exposure per stratum, as the latencies are. The
- * detail says what was counted.
+ * count after and a minimum growth of the rate. Over several strata only
+ * those with exposure on both sides count, in the test and in the rates,
+ * and the rate before is standardized to after's exposure per stratum, as
+ * the latencies are. The detail says what was counted, per call or (errors)
+ * in percent.
  */
-static void check_rate(const char *what, const struct rate_strata *rs, __u64 min_events,
-		       double rate_increase, double alpha, struct check_result *c)
+static void check_rate(const char *what, bool percent, const struct rate_strata *rs,
+		       __u64 min_events, double rate_increase, double alpha, struct check_result *c)
 {
 	__u64 e1 = 0, n1 = 0, e2 = 0, n2 = 0;
-	double rb = 0, ro;
+	double rb = 0, ro, scale = percent ? 100 : 1;
+	const char *unit = percent ? "%%" : " per call";
+	char fmt[160];
 
 	for (size_t h = 0; h < rs->k; h++) {
+		if (rs->k > 1 && (!rs->n1[h] || !rs->n2[h]))
+			continue;	/* no basis for comparison on this host: left out */
 		e1 += rs->e1[h];
 		n1 += rs->n1[h];
 		e2 += rs->e2[h];
 		n2 += rs->n2[h];
 	}
-	for (size_t h = 0; h < rs->k && n2; h++)
-		if (rs->n1[h])
-			rb += (double)rs->n2[h] / (double)n2 * ((double)rs->e1[h] / (double)rs->n1[h]);
+	if (rs->k == 1)
+		rb = n1 ? (double)e1 / (double)n1 : 0;
+	else
+		for (size_t h = 0; h < rs->k && n2; h++)
+			if (rs->n1[h] && rs->n2[h])
+				rb += (double)rs->n2[h] / (double)n2 *
+				      ((double)rs->e1[h] / (double)rs->n1[h]);
 	ro = n2 ? (double)e2 / (double)n2 : 0;
 	c->p = stats__rate_p_strata(rs->e1, rs->n1, rs->e2, rs->n2, rs->k);
-	snprintf(c->detail, sizeof(c->detail), "%s %llu/%llu calls (%.3g per call) -> %llu/%llu "
-		 "(%.3g per call), %s p=%.3g (alpha %.3g)", what, (unsigned long long)e1,
-		 (unsigned long long)n1, rb, (unsigned long long)e2, (unsigned long long)n2, ro,
-		 rs->k > 1 ? "stratified binomial" : "binomial", c->p, alpha);
+	snprintf(fmt, sizeof(fmt), "%%s %%llu/%%llu%s (%%.3g%s) -> %%llu/%%llu (%%.3g%s), %%s p=%%.3g "
+		 "(alpha %%.3g)", percent ? "" : " calls", unit, unit);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	snprintf(c->detail, sizeof(c->detail), fmt, what, (unsigned long long)e1,
+		 (unsigned long long)n1, rb * scale, (unsigned long long)e2, (unsigned long long)n2,
+		 ro * scale, rs->k > 1 ? "stratified binomial" : "binomial", c->p, alpha);
+#pragma GCC diagnostic pop
 	if (e2 >= min_events && ro - rb >= rate_increase && c->p < alpha)
 		c->result = VERDICT_FAIL;
 }
@@ -194,9 +210,9 @@ static void check_latency(const struct func_window *b, const struct func_window 
 }
 
 /*
- * Every stratum's events and calls; one without a baseline counts nothing
- * before, which leaves it out of the test (stats__rate_p_strata). Returns how
- * many had no baseline.
+ * Every stratum's events and calls; over several, one without a baseline
+ * counts nothing before, which leaves it out (check_rate). Returns how many
+ * had no baseline.
  */
 static size_t rate_of(const struct func_window *b, const struct func_window *o, size_t k,
 		      __u64 (*events)(const struct func_window *), struct rate_strata *rs)
@@ -205,9 +221,12 @@ static size_t rate_of(const struct func_window *b, const struct func_window *o, 
 
 	rs->k = k;
 	for (size_t h = 0; h < k; h++) {
+		/* One stratum (gate, watch) compares what its windows hold, as it always did. */
+		bool drop = k > 1 && b[h].none;
+
 		none += b[h].none;
-		rs->e1[h] = b[h].none ? 0 : events(&b[h]);
-		rs->n1[h] = b[h].none ? 0 : b[h].hist->calls;
+		rs->e1[h] = drop ? 0 : events(&b[h]);
+		rs->n1[h] = drop ? 0 : b[h].hist->calls;
 		rs->e2[h] = events(&o[h]);
 		rs->n2[h] = o[h].hist->calls;
 	}
@@ -244,7 +263,7 @@ static void check_errors(const struct func_window *b, const struct func_window *
 	}
 	if (too_few_calls(b, o, k, r, c))
 		return;
-	check_rate("errors", &rs, r->errors.min_errors, r->errors.rate_increase, alpha, c);
+	check_rate("errors", true, &rs, r->errors.min_errors, r->errors.rate_increase, alpha, c);
 }
 
 static void check_lock_contention(const struct func_window *b, const struct func_window *o,
@@ -258,7 +277,7 @@ static void check_lock_contention(const struct func_window *b, const struct func
 
 	/* No minimum of calls: contention can starve callers; min_events guards instead. */
 	rate_of(b, o, k, contended_of, &rs);
-	check_rate("contentions", &rs, r->lock_contention.min_events,
+	check_rate("contentions", false, &rs, r->lock_contention.min_events,
 		   r->lock_contention.rate_increase, alpha, c);
 	for (size_t h = 0; h < k; h++)
 		ns += o[h].sig->contention_ns;
@@ -293,7 +312,7 @@ static void check_kernel_faults(const struct func_window *b, const struct func_w
 	if (too_few_calls(b, o, k, r, c))
 		return;
 	rate_of(b, o, k, page_faults_of, &rs);
-	check_rate("no kernel log faults; page faults", &rs, r->kernel_faults.min_page_faults,
+	check_rate("no kernel log faults; page faults", false, &rs, r->kernel_faults.min_page_faults,
 		   r->kernel_faults.page_fault_rate_increase, alpha, c);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "hist.h"
 #include "stats.h"
@@ -107,12 +108,12 @@ int stats__van_elteren(const __u64 **a, const __u64 **b, size_t k, size_t n,
 	return (int)used;
 }
 
-int stats__quantile_bounds(const struct lps_hist *h, double q, double conf, double *lo,
-			   double *hi)
+int stats__quantile_bounds_n(const struct lps_hist *h, double n, double q, double conf,
+			     double *lo, double *hi)
 {
-	double n = (double)hist_recorded(h), z, half, rlo, rhi;
+	double z, half, rlo, rhi;
 
-	if (n < 1 || q <= 0 || q >= 1 || conf <= 0 || conf >= 1)
+	if (n < 1 || !hist_recorded(h) || q <= 0 || q >= 1 || conf <= 0 || conf >= 1)
 		return -EINVAL;
 	z = stats__norm_isf((1 - conf) / 2);
 	half = z * sqrt(n * q * (1 - q));
@@ -122,6 +123,15 @@ int stats__quantile_bounds(const struct lps_hist *h, double q, double conf, doub
 	*hi = hist_percentile(h, rhi / n);
 	return 0;
 }
+
+int stats__quantile_bounds(const struct lps_hist *h, double q, double conf, double *lo,
+			   double *hi)
+{
+	return stats__quantile_bounds_n(h, (double)hist_recorded(h), q, conf, lo, hi);
+}
+
+/* Past this variance of the count the normal approximation is used: bounded time. */
+#define EXACT_MAX_VARIANCE 1e6
 
 double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2)
 {
@@ -134,6 +144,14 @@ double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2)
 	p = (double)n2 / ((double)n1 + (double)n2);
 	if (p >= 1)
 		return 1;
+	/*
+	 * Summing term by term takes about the distance to the mode plus a few
+	 * standard deviations: with counts in the millions that is too long for
+	 * a look (and a crafted verdict file could ask for 2^60), while the
+	 * normal approximation is then exact to many digits.
+	 */
+	if (k * p * (1 - p) > EXACT_MAX_VARIANCE)
+		return fmin(1, stats__norm_sf(((double)e2 - 0.5 - k * p) / sqrt(k * p * (1 - p))));
 	logp = log(p);
 	log1p_ = log1p(-p);
 	/* P(X >= e2), summed in log space term by term from the top of the tail */
@@ -149,24 +167,73 @@ double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2)
 	return fmin(1, sum);
 }
 
+/* Strata whose events add up to at most this are tested exactly (by convolution). */
+#define EXACT_MAX_EVENTS 5000
+
+/* P(X_1 + ... + X_k >= s), X_h ~ Binomial(m[h], q[h]), by convolution; -1: no memory. */
+static double binomial_sum_tail(const double *m, const double *q, size_t k, double total, double s)
+{
+	double *dist = calloc((size_t)total + 1, sizeof(*dist)), *next = calloc((size_t)total + 1,
+										  sizeof(*next));
+	double tail = 0, top = 0;
+
+	if (!dist || !next) {
+		free(dist);
+		free(next);
+		return -1;
+	}
+	dist[0] = 1;
+	for (size_t h = 0; h < k; h++) {
+		memset(next, 0, ((size_t)total + 1) * sizeof(*next));
+		for (double x = 0; x <= m[h]; x++) {
+			double pmf = exp(lgamma(m[h] + 1) - lgamma(x + 1) - lgamma(m[h] - x + 1) +
+					 x * log(q[h]) + (m[h] - x) * log1p(-q[h]));
+
+			for (size_t y = 0; y <= (size_t)top; y++)
+				next[y + (size_t)x] += dist[y] * pmf;
+		}
+		top += m[h];
+		memcpy(dist, next, ((size_t)total + 1) * sizeof(*dist));
+	}
+	for (size_t y = (size_t)s; y <= (size_t)top; y++)
+		tail += dist[y];
+	free(dist);
+	free(next);
+	return fmin(1, tail);
+}
+
 double stats__rate_p_strata(const __u64 *e1, const __u64 *n1, const __u64 *e2, const __u64 *n2,
 			    size_t k)
 {
-	double seen = 0, expect = 0, var = 0;
+	double seen = 0, expect = 0, var = 0, total = 0, m[k ? k : 1], q[k ? k : 1], tail;
+	size_t used = 0, last = 0;
 
 	if (k == 1)
 		return stats__error_rate_p(e1[0], n1[0], e2[0], n2[0]);
 	for (size_t h = 0; h < k; h++) {
 		double events = (double)e1[h] + (double)e2[h], p;
 
-		if (!n1[h] || !n2[h])
-			continue;	/* no basis for comparison on this host */
+		if (!n1[h] || !n2[h] || !events)
+			continue;	/* no basis for comparison, or nothing to place */
 		p = (double)n2[h] / ((double)n1[h] + (double)n2[h]);
 		seen += (double)e2[h];
 		expect += events * p;
 		var += events * p * (1 - p);
+		total += events;
+		m[used] = events;
+		q[used++] = p;
+		last = h;
 	}
 	if (!seen || !(var > 0))
 		return 1;
+	/* One host with events: its own exact test, as gate's. */
+	if (used == 1)
+		return stats__error_rate_p(e1[last], n1[last], e2[last], n2[last]);
+	/* Few events: the normal approximation is too kind to a small tail; be exact. */
+	if (total <= EXACT_MAX_EVENTS) {
+		tail = binomial_sum_tail(m, q, used, total, seen);
+		if (tail >= 0)
+			return tail;
+	}
 	return fmin(1, stats__norm_sf((seen - expect - 0.5) / sqrt(var)));
 }

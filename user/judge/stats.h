@@ -45,11 +45,18 @@ int stats__van_elteren(const __u64 **a, const __u64 **b, size_t k, size_t n,
  */
 int stats__quantile_bounds(const struct lps_hist *h, double q, double conf, double *lo,
 			   double *hi);
+/*
+ * The same for a histogram whose counts are weighted (hist_standardize):
+ * the bounds' width is that of n independent latencies, its effective size.
+ */
+int stats__quantile_bounds_n(const struct lps_hist *h, double n, double q, double conf,
+			     double *lo, double *hi);
 
 /*
  * Errors e1 of n1 calls before, e2 of n2 after: under equal per-call rates,
  * e2 given e1 + e2 is Binomial(e1 + e2, n2 / (n1 + n2)). Returns the one-sided
- * p-value of seeing e2 or more.
+ * p-value of seeing e2 or more: exact, or, when the count's variance passes
+ * a million, its normal approximation (bounded time whatever the counts).
  */
 double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2);
 
@@ -57,8 +64,11 @@ double stats__error_rate_p(__u64 e1, __u64 n1, __u64 e2, __u64 n2);
  * The rate test over k strata: e1[h] events in n1[h] units before and e2[h]
  * in n2[h] after, each stratum with its own rate. Under no change, e2[h]
  * given e1[h] + e2[h] is Binomial(e1[h] + e2[h], n2[h] / (n1[h] + n2[h]));
- * the sum over strata is compared with its mean and variance (Cochran-Mantel-
- * Haenszel, continuity-corrected). k == 1 is stats__error_rate_p, exact.
+ * the tail of their sum over the strata is computed exactly (by convolution)
+ * up to 5000 events, and past that from its mean and variance (Cochran-
+ * Mantel-Haenszel, continuity-corrected). A stratum without exposure on
+ * both sides is left out; one stratum with events, and k == 1, is
+ * stats__error_rate_p.
  */
 double stats__rate_p_strata(const __u64 *e1, const __u64 *n1, const __u64 *e2, const __u64 *n2,
 			    size_t k);

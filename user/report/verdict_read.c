@@ -14,6 +14,11 @@
 
 /* JSON nesting a verdict never needs more of: deeper is refused by the parser. */
 #define VERDICT_MAX_DEPTH 16
+/*
+ * Counts a window can hold (2^53: a billion calls a second for over three
+ * months), and that a double still holds exactly; more is a crafted file.
+ */
+#define VERDICT_MAX_COUNT (1ULL << 53)
 
 __attribute__((format(printf, 3, 4)))
 static int bad(char *why, size_t len, const char *fmt, ...)
@@ -46,6 +51,18 @@ static int get_u64(struct json_object *o, const char *at, const char *key, __u64
 		return bad(why, len, "%s.%s is negative", at, key);
 	*out = json_object_get_uint64(v);
 	return 0;
+}
+
+/* A count: as get_u64, at most VERDICT_MAX_COUNT. */
+static int get_count(struct json_object *o, const char *at, const char *key, __u64 *out,
+		     char *why, size_t len)
+{
+	int ret = get_u64(o, at, key, out, why, len);
+
+	if (!ret && *out > VERDICT_MAX_COUNT)
+		return bad(why, len, "%s.%s is %llu, more than any window counts", at, key,
+			   (unsigned long long)*out);
+	return ret;
 }
 
 /*
@@ -100,11 +117,11 @@ static int read_stats(struct json_object *o, const char *at, struct lps_hist *h,
 	memset(h, 0, sizeof(*h));
 	if (!json_object_is_type(o, json_type_object) || !o)
 		return bad(why, len, "%s is not an object", at);
-	if ((ret = get_u64(o, at, "calls", &h->calls, why, len)) ||
-	    (ret = get_u64(o, at, "errors", &h->errors, why, len)) ||
-	    (ret = get_u64(o, at, "unmatched", &h->unmatched, why, len)) ||
+	if ((ret = get_count(o, at, "calls", &h->calls, why, len)) ||
+	    (ret = get_count(o, at, "errors", &h->errors, why, len)) ||
+	    (ret = get_count(o, at, "unmatched", &h->unmatched, why, len)) ||
 	    (ret = get_u64(o, at, "max_ns", &h->max_ns, why, len)) ||
-	    (ret = get_u64(o, at, "recorded", &recorded, why, len)))
+	    (ret = get_count(o, at, "recorded", &recorded, why, len)))
 		return ret;
 	mean = get(o, "mean_ns");
 	if (!mean || !(json_object_is_type(mean, json_type_double) ||
@@ -126,7 +143,7 @@ static int read_stats(struct json_object *o, const char *at, struct lps_hist *h,
 			return bad(why, len, "%s is not an object", where);
 		if ((ret = get_u64(b, where, "ge_ns", &ge, why, len)) ||
 		    (ret = get_u64(b, where, "le_ns", &le, why, len)) ||
-		    (ret = get_u64(b, where, "count", &count, why, len)))
+		    (ret = get_count(b, where, "count", &count, why, len)))
 			return ret;
 		if (bucket_of(ge, le, &idx))
 			return bad(why, len, "%s is not one of lpsentinel's buckets in order "
@@ -151,9 +168,9 @@ static int read_signals(struct json_object *o, const char *at, struct lps_func_s
 
 	if (!json_object_is_type(o, json_type_object) || !o)
 		return bad(why, len, "%s is not an object", at);
-	if ((ret = get_u64(o, at, "lock_contentions", &s->contended, why, len)) ||
+	if ((ret = get_count(o, at, "lock_contentions", &s->contended, why, len)) ||
 	    (ret = get_u64(o, at, "lock_wait_ns", &s->contention_ns, why, len)) ||
-	    (ret = get_u64(o, at, "page_faults", &s->page_faults, why, len)))
+	    (ret = get_count(o, at, "page_faults", &s->page_faults, why, len)))
 		return ret;
 	return 0;
 }
@@ -242,9 +259,16 @@ static int read_doc(struct json_object *doc, struct verdict_doc *out, char *why,
 		snprintf(why, len, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < out->n; i++)
+	for (size_t i = 0; i < out->n; i++) {
 		if ((ret = read_function(json_object_array_get_idx(fns, i), i, &out->fns[i], why, len)))
 			return ret;
+		/* A function twice would count its host twice in the pool. */
+		for (size_t e = 0; e < i; e++)
+			if (!strcmp(out->fns[e].function, out->fns[i].function) &&
+			    !strcmp(out->fns[e].object, out->fns[i].object))
+				return bad(why, len, "functions[%zu] is %s of %s again", i,
+					   out->fns[i].function, out->fns[i].object);
+	}
 	sys = get(doc, "system");
 	faults = sys && json_object_is_type(sys, json_type_object) ? get(sys, "kernel_faults") : NULL;
 	if (faults && !json_object_is_type(faults, json_type_array))

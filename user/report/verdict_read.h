@@ -19,7 +19,7 @@
 #define VERDICT_READ_MAX_FUNCS	1024		/* functions in one verdict */
 
 struct verdict_fn {
-	char function[128];
+	char function[512];		/* KSYM_NAME_LEN */
 	char object[64];
 	bool none;			/* no baseline: first seen already patched */
 	bool signals;			/* both windows' signals are there */
@@ -29,7 +29,7 @@ struct verdict_fn {
 
 struct verdict_doc {
 	struct lps_identity id;
-	char verdict[16], action[32], reason[256];
+	char verdict[16], action[32], reason[1024];
 	struct verdict_fn *fns;
 	size_t n;
 	size_t sys_faults;		/* kernel faults in the window, system-wide */
