@@ -128,8 +128,12 @@ static int function_union(struct pool_input *in)
 				if (!strcmp(in->names[i]->function, fn->function) &&
 				    !strcmp(in->names[i]->object, fn->object))
 					break;
-			if (i == in->n)
-				in->names[in->n++] = fn;
+			if (i < in->n)
+				continue;
+			/* One patch build measures the same functions everywhere. */
+			if (in->n == VERDICT_READ_MAX_FUNCS)
+				return -E2BIG;
+			in->names[in->n++] = fn;
 		}
 	return 0;
 }
@@ -280,7 +284,15 @@ int do_pool(int argc, char **argv)
 		lps_err("%s", why);
 		goto cleanup;
 	}
-	if (function_union(&in) || windows(&in) || judge_pool(&in, &a, &rules)) {
+	ret = function_union(&in);
+	if (ret == -E2BIG) {
+		lps_err("the verdicts name more than %d functions between them: not one patch build",
+			VERDICT_READ_MAX_FUNCS);
+		ret = CLI_EXIT_ERROR;
+		goto cleanup;
+	}
+	ret = CLI_EXIT_ERROR;
+	if (in.names == NULL || windows(&in) || judge_pool(&in, &a, &rules)) {
 		lps_err("out of memory");
 		goto cleanup;
 	}
