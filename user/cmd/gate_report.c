@@ -155,9 +155,7 @@ void gate__print(const struct gate *g)
 
 		struct lps_identity id;
 
-		identity__kernel(&id);
-		snprintf(id.patch, sizeof(id.patch), "%s", g->mod.patch);
-		snprintf(id.patch_build_id, sizeof(id.patch_build_id), "%s", g->mod.build_id);
+		identity__here(&id, g->mod.patch, g->mod.build_id);
 		json_object_object_add(doc, "patch", json_object_new_string(g->mod.patch));
 		/* What `pool` checks before it pools verdicts of many hosts. */
 		json_object_object_add(doc, "identity", identity__json(&id));

@@ -125,8 +125,7 @@ static int function_union(struct pool_input *in)
 			size_t i;
 
 			for (i = 0; i < in->n; i++)
-				if (!strcmp(in->names[i]->function, fn->function) &&
-				    !strcmp(in->names[i]->object, fn->object))
+				if (verdict_fn__same(in->names[i], fn))
 					break;
 			if (i < in->n)
 				continue;
@@ -142,8 +141,7 @@ static int function_union(struct pool_input *in)
 static const struct verdict_fn *find_fn(const struct verdict_doc *d, const struct verdict_fn *key)
 {
 	for (size_t f = 0; f < d->n; f++)
-		if (!strcmp(d->fns[f].function, key->function) &&
-		    !strcmp(d->fns[f].object, key->object))
+		if (verdict_fn__same(&d->fns[f], key))
 			return &d->fns[f];
 	return NULL;
 }

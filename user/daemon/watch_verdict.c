@@ -30,9 +30,7 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 	struct check_result tr = { .check = "transition", .p = 1 };
 	struct lps_identity id;
 
-	identity__kernel(&id);
-	snprintf(id.patch, sizeof(id.patch), "%s", j->patch);
-	snprintf(id.patch_build_id, sizeof(id.patch_build_id), "%s", j->build_id);
+	identity__here(&id, j->patch, j->build_id);
 	/* What `pool` checks before it pools verdicts of many hosts. */
 	json_object_object_add(doc, "identity", identity__json(&id));
 	json_object_object_add(doc, "inconclusive_policy",

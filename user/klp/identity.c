@@ -67,10 +67,12 @@ static void notes_file_build_id(const char *path, char *hex, size_t hexlen)
 	free(buf);
 }
 
-void identity__kernel(struct lps_identity *id)
+void identity__here(struct lps_identity *id, const char *patch, const char *patch_build_id)
 {
 	struct utsname u;
 
+	snprintf(id->patch, sizeof(id->patch), "%s", patch);
+	snprintf(id->patch_build_id, sizeof(id->patch_build_id), "%s", patch_build_id);
 	id->release[0] = id->host[0] = '\0';
 	if (!uname(&u)) {
 		snprintf(id->release, sizeof(id->release), "%s", u.release);

@@ -31,8 +31,8 @@ struct lps_identity {
  */
 int identity__note_build_id(const void *buf, size_t len, char *hex, size_t hexlen);
 
-/* This host: its name, the running kernel's release and build id. */
-void identity__kernel(struct lps_identity *id);
+/* This host (its name, the running kernel's release and build id) and the patch judged here. */
+void identity__here(struct lps_identity *id, const char *patch, const char *patch_build_id);
 
 /* A loaded module's build id, from /sys/module/NAME/notes; "" when unreadable. */
 void identity__loaded_module(const char *name, char *hex, size_t hexlen);

@@ -264,8 +264,7 @@ static int read_doc(struct json_object *doc, struct verdict_doc *out, char *why,
 			return ret;
 		/* A function twice would count its host twice in the pool. */
 		for (size_t e = 0; e < i; e++)
-			if (!strcmp(out->fns[e].function, out->fns[i].function) &&
-			    !strcmp(out->fns[e].object, out->fns[i].object))
+			if (verdict_fn__same(&out->fns[e], &out->fns[i]))
 				return bad(why, len, "functions[%zu] is %s of %s again", i,
 					   out->fns[i].function, out->fns[i].object);
 	}

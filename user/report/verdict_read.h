@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include "identity.h"
 #include "lpsentinel.h"
 
@@ -35,6 +36,12 @@ struct verdict_doc {
 	size_t sys_faults;		/* kernel faults in the window, system-wide */
 	char fault_line[256];		/* the first one's line */
 };
+
+/* The same function of the same object (what pool matches hosts' entries by). */
+static inline bool verdict_fn__same(const struct verdict_fn *a, const struct verdict_fn *b)
+{
+	return !strcmp(a->function, b->function) && !strcmp(a->object, b->object);
+}
 
 /* Reads and checks path; 0, or -errno with one line in why ("functions[2].observed: ..."). */
 int verdict_read__file(const char *path, struct verdict_doc *out, char *why, size_t len);
