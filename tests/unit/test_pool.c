@@ -152,13 +152,11 @@ static void write_verdict(const char *path, const char *host, const char *patch_
 	json_object_put(doc);
 }
 
-static char dir[] = "/tmp/lps-test-pool-XXXXXX";
-
 static const char *file(int i)
 {
-	static char p[8][64];
+	static char p[8][96];
 
-	snprintf(p[i], sizeof(p[i]), "%s/v%d.json", dir, i);
+	snprintf(p[i], sizeof(p[i]), "%s/v%d.json", unit_tmpdir, i);
 	return p[i];
 }
 
@@ -195,7 +193,6 @@ static void test_pool_verb(void **state)
 	char why[256];
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
 	write_fleet(0, "a3f0c7ae", "lps-fleet-3", "kept");
 	assert_int_equal(pool(3, NULL), CLI_EXIT_OK);
 	assert_int_equal(pool(1, NULL), CLI_EXIT_OK);	/* one host: too few calls, kept */
@@ -254,11 +251,11 @@ static void test_damaged(void **state)
 		  "\"action\": \"kept\", \"reason\": \"\", \"functions\": []}", "control character" },
 		{ "{\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "nesting" },
 	};
-	char path[64], why[256];
+	char path[96], why[256];
 	struct verdict_doc d;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/bad.json", dir);
+	snprintf(path, sizeof(path), "%s/bad.json", unit_tmpdir);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		FILE *fp = fopen(path, "w");
 
@@ -268,16 +265,7 @@ static void test_damaged(void **state)
 		print_message("damaged [%zu]: %s\n", i, why);
 		assert_non_null(strstr(why, bad[i].why));
 	}
-	assert_int_not_equal(verdict_read__file(dir, &d, why, sizeof(why)), 0);	/* a directory */
-}
-
-static int cleanup(void **state)
-{
-	char cmd[96];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) ? -1 : 0;
+	assert_int_not_equal(verdict_read__file(unit_tmpdir, &d, why, sizeof(why)), 0);	/* a directory */
 }
 
 int main(void)
@@ -288,5 +276,5 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, cleanup);
+	return cmocka_run_group_tests(tests, unit__tmpdir_setup, unit__tmpdir_teardown);
 }
