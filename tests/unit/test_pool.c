@@ -215,7 +215,7 @@ static void test_pool_verb(void **state)
 	verdict_doc__free(&d);
 	assert_int_equal(pool(3, "--previous=1"), CLI_EXIT_USAGE);	/* without --fleet */
 	{	/* a malformed rules file: one line, nothing read, nothing freed twice */
-		char opt[96];
+		char opt[128];
 		FILE *fp = fopen(file(7), "w");
 
 		fputs("defaults:\n  min_calls: many\n", fp);
