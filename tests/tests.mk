@@ -59,12 +59,14 @@ vm-test: lpsentinel $(OUT)/lpload
 	./tests/vm/run-cases.sh
 
 # The fleet rollout end to end (tests/fleet/rollout-test.sh): three lab
-# guests, Ansible, Prometheus; once per lab kernel (6.1 and 6.12), the
-# role's second run (nothing to change: -i) on the last one only.
-FLEET_KRELS = $(shell ./tests/vm/kernels.sh | grep -E '^6\.(1|12)\.')
+# guests, Ansible, Prometheus, on the newest Debian 12 lab kernel (6.12), with
+# the role's second run (nothing to change: -i). One kernel, not two: the
+# fleet adds nothing kernel-specific to what vm-test covers on every lab
+# kernel, and a second run cost 9 minutes of make test (docs/fleet.md).
+# FLEET_KRELS="..." runs it on others too (`./tests/vm/kernels.sh` lists them).
+FLEET_KRELS ?= $(lastword $(shell ./tests/vm/kernels.sh | grep -E '^6\.12\.'))
 fleet-test: lpsentinel $(OUT)/lpload
-	@set -e; last=$(lastword $(FLEET_KRELS)); for k in $(FLEET_KRELS); do \
-		./tests/fleet/rollout-test.sh $$( [ $$k = $$last ] && echo -i ) -k $$k; done
+	@set -e; for k in $(FLEET_KRELS); do ./tests/fleet/rollout-test.sh -i -k $$k; done
 
 # The README's two commands: each installs what it needs first.
 test:
