@@ -72,9 +72,10 @@ fleet-test: lpsentinel $(OUT)/lpload
 test:
 	./scripts/install-deps.sh --if-missing
 	$(MAKE) all
-	$(MAKE) unit-test
-	$(MAKE) vm-test
-	$(MAKE) fleet-test
+	./tests/run-stages.sh $(TEST_STAGES)
+
+# make test's stages in order (tests/run-stages.sh times each).
+TEST_STAGES := unit-test vm-test fleet-test
 
 demo:
 	./scripts/install-deps.sh --if-missing
