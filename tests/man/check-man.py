@@ -114,8 +114,7 @@ def self_test(verb, page, synopsis, summary, opts):
         "an option dropped": head + ".SH OPTIONS\n" + "\n".join(lines[second_tp:]),
         "an option added": head + ".SH OPTIONS\n.TP\n\\fB\\-\\-bogus\\fR\nnot one\n" + opts_sec,
         "a help line changed": head + ".SH OPTIONS\n" + "\n".join(changed),
-        "the synopsis changed": page.replace("\\fBlpsentinel " + verb + "\\fR\n",
-                                             "\\fBlpsentinel " + verb + "\\fR\n[\\fB\\-\\-x\\fR]\n", 1),
+        "the synopsis changed": page.replace(".SH SYNOPSIS\n", ".SH SYNOPSIS\n[\\fB\\-\\-x\\fR]\n", 1),
     }
     errors = []
     for what, mutant in mutants.items():

@@ -66,11 +66,11 @@ static void test_verb_page_without_prose(void **state)
 	assert_int_equal(ret, 0);
 	assert_non_null(strstr(p, ".TH LPSENTINEL\\-XVERB 8 \"\" \"lpsentinel\""));
 	assert_non_null(strstr(p, ".SH NAME\nlpsentinel\\-xverb \\- does a test thing\n"));
-	assert_non_null(strstr(p, ".SH SYNOPSIS\n\\fBlpsentinel xverb\\fR\n\\fIPATCH.ko|PATCH\\fR\n"
-			       "[\\fB\\-\\-dry\\-run\\fR]\n[\\fB\\-\\-path\\fR\\ \\fIDIR\\fR]\n"
-			       "[\\fB\\-\\-mode\\fR\\ \\fIfast|slow\\-ish\\fR]\n"
-			       "[\\fB\\-\\-out\\fR\\ \\fIREPORT.html\\fR]...\n"
-			       "[\\fB\\-\\-\\fR\\ \\fIK=V\\fR...]\n.SH DESCRIPTION\n"));
+	assert_non_null(strstr(p, ".SH SYNOPSIS\n\\fBlpsentinel xverb\\fR\\&\n\\fIPATCH.ko|PATCH\\fR\\&\n"
+			       "[\\fB\\-\\-dry\\-run\\fR]\\&\n[\\fB\\-\\-path\\fR\\ \\fIDIR\\fR]\\&\n"
+			       "[\\fB\\-\\-mode\\fR\\ \\fIfast|slow\\-ish\\fR]\\&\n"
+			       "[\\fB\\-\\-out\\fR\\ \\fIREPORT.html\\fR]...\\&\n"
+			       "[\\fB\\-\\-\\fR\\ \\fIK=V\\fR...]\\&\n.SH DESCRIPTION\n"));
 	/* Escaped: a leading '.' or '\'' is not a request, a backslash not an escape. */
 	assert_non_null(strstr(p, ".TP\n\\fB\\-n\\fR, \\fB\\-\\-dry\\-run\\fR\n\\&.so /etc/passwd\n"));
 	assert_non_null(strstr(p, "\n\\&'quoted start\n"));

@@ -12,10 +12,14 @@
 #include <time.h>
 #include "manpage.h"
 
-/* Options and synopses as roff: bold names, italic arguments, "\-" for each '-'. */
+/*
+ * Options and synopses as roff: bold names, italic arguments, "\-" for each
+ * '-'; a synopsis one word a line, each ended by "\&" so that "FUNC..." does
+ * not end a sentence (two spaces after it).
+ */
 static const struct cli_markup roff = {
 	.on = "\\fB", .mid = "\\fR\\ \\fI", .off = "\\fR", .pad = "", .dash = "\\-",
-	.sep = "\n", .cmd_on = "\\fB", .cmd_off = "\\fR", .arg_on = "\\fI", .arg_off = "\\fR",
+	.sep = "\\&\n", .cmd_on = "\\fB", .cmd_off = "\\fR", .arg_on = "\\fI", .arg_off = "\\fR",
 };
 
 /*
@@ -193,7 +197,7 @@ static int verb_page(FILE *f, const struct cli_verb *const *verbs, size_t n, con
 	name_line(f, name, v->summary);
 	fputs(".SH SYNOPSIS\n", f);
 	cli__synopsis_marked(f, v, &roff);
-	fputs("\n.SH DESCRIPTION\n", f);
+	fputs("\\&\n.SH DESCRIPTION\n", f);
 	fputs(".PP\n", f);
 	roff_text(f, v->summary, false);
 	fputs(".\n", f);
