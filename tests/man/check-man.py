@@ -72,12 +72,15 @@ def help_of(binary, verb):
     if p.returncode != 0 or p.stderr:
         raise ValueError(f"`lpsentinel {verb} --help`: exit {p.returncode}, stderr {p.stderr!r}")
     lines = p.stdout.splitlines()
+    if len(lines) < 5 or not lines[0].startswith("usage: ") or "options:" not in lines:
+        raise ValueError(f"`lpsentinel {verb} --help` is not a usage, summary and options: "
+                         f"{p.stdout[:200]!r}")
     synopsis = lines[0].removeprefix("usage: ")
     summary = lines[2]
     opts = []
     for line in lines[lines.index("options:") + 1:]:
-        label, helptext = re.split(r"\s{2,}", line.strip(), maxsplit=1)
-        opts.append((label, helptext))
+        parts = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+        opts.append((parts[0], parts[1] if len(parts) > 1 else ""))
     return synopsis, summary, opts
 
 
