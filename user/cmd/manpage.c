@@ -4,6 +4,7 @@
  * man-db, groff and mandoc all read them), from the option tables (opts.c
  * formats every option and synopsis) and the prose table (manpage_text.c).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -101,8 +102,12 @@ static int header(FILE *f, const char *name, const char *made_by)
 		".\\\" in user/cmd/*.c and the prose in user/cmd/manpage_text.c, not this file.\n",
 		made_by ? " " : "", made_by ? made_by : "");
 	fputs(".TH ", f);
-	for (const char *c = name; *c; c++)
-		*c == '-' ? fputs("\\-", f) : fputc(*c >= 'a' && *c <= 'z' ? *c - 32 : *c, f);
+	for (const char *c = name; *c; c++) {
+		if (*c == '-')
+			fputs("\\-", f);
+		else
+			fputc(toupper((unsigned char)*c), f);
+	}
 	fprintf(f, " 8 \"%s\" \"lpsentinel\" \"System Administration\"\n", date);
 	/* Left-aligned, no hyphenation: option names must read as they are typed. */
 	fputs(".nh\n.ad l\n", f);

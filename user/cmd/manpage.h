@@ -47,8 +47,6 @@ struct cli_man_text {
 
 /* The prose of verb's page (NULL: of lpsentinel(8)); NULL when it has none. */
 const struct cli_man_text *cli__man_text(const char *verb);
-/* What each exit status means in general (NULL for CLI_EXIT_REGRESSED). */
-extern const char *const cli_exit_meaning[CLI_EXIT_REGRESSED + 1];
 
 /*
  * lpsentinel(8) (verb NULL) or lpsentinel-VERB(8) in roff on f: 0, or

@@ -9,12 +9,6 @@
 #include "daemon_status.h"
 #include "manpage.h"
 
-const char *const cli_exit_meaning[CLI_EXIT_REGRESSED + 1] = {
-	[CLI_EXIT_OK] = "Success.",
-	[CLI_EXIT_ERROR] = "Operational error: one line on standard error says what and why.",
-	[CLI_EXIT_USAGE] = "Usage error: a bad option or argument (one line on standard error).",
-};
-
 #define STATE WATCH_DEFAULT_STATE_DIR
 
 static const struct cli_man_file daemon_files[] = {
