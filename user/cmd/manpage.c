@@ -194,7 +194,7 @@ static void name_line(FILE *f, const char *name, const char *summary)
 static int verb_page(FILE *f, const struct cli_verb *const *verbs, size_t n, const struct cli_verb *v)
 {
 	const struct cli_man_text *t = cli__man_text(v->name);
-	char name[64], label[256], help[512];
+	char name[64], label[256], help[CLI_HELP_MAX];
 
 	snprintf(name, sizeof(name), "lpsentinel-%s", v->name);
 	if (header(f, name, v->name))

@@ -116,7 +116,6 @@ struct cli_markup {
 	const char *cmd_on, *cmd_off;	/* around "lpsentinel VERB" in a synopsis */
 	const char *arg_on, *arg_off;	/* around its positionals */
 };
-extern const struct cli_markup cli_markup_text, cli_markup_md;
 
 /* How many options v's table has (not counting --help). */
 size_t cli__nopts(const struct cli_verb *v);
@@ -126,6 +125,7 @@ const struct cli_opt *cli__opt(const struct cli_verb *v, size_t i);
 void cli__opt_label(char *buf, size_t len, const struct cli_opt *o, bool with_short,
 		    const struct cli_markup *m);
 /* The option's help line, with " (repeatable)" for those that may be repeated. */
+#define CLI_HELP_MAX 1024
 void cli__opt_help(char *buf, size_t len, const struct cli_opt *o);
 
 /* "lpsentinel VERB ARGS [--opt ARG]...", no newline. */
