@@ -9,7 +9,9 @@ make -s install DESTDIR="$root" >/dev/null
 for f in usr/local/sbin/lpsentinel etc/systemd/system/lpsentinel.service etc/lpsentinel/rules.yaml \
 	usr/local/share/lpsentinel/dashboards/lpsentinel-fleet.json \
 	usr/local/share/lpsentinel/dashboards/lpsentinel-functions.json \
-	usr/local/share/lpsentinel/prometheus/lpsentinel-alerts.yml; do
+	usr/local/share/lpsentinel/prometheus/lpsentinel-alerts.yml \
+	usr/local/share/man/man8/lpsentinel.8 usr/local/share/man/man8/lpsentinel-gate.8 \
+	usr/local/share/bash-completion/completions/lpsentinel; do
 	[[ -e $root/$f ]] || { echo "install: $f missing"; exit 1; }
 done
 # The installed binary runs (and refuses a missing rules file in one line).

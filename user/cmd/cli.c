@@ -10,6 +10,12 @@
 #include <json-c/json.h>
 #include "cli.h"
 
+const char *const cli_exit_meaning[CLI_EXIT_REGRESSED + 1] = {
+	[CLI_EXIT_OK] = "Success.",
+	[CLI_EXIT_ERROR] = "Operational error: one line on standard error says what and why.",
+	[CLI_EXIT_USAGE] = "Usage error: a bad option or argument (one line on standard error).",
+};
+
 int cli__parse_seconds(const char *s, double *out)
 {
 	char *end;

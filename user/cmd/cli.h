@@ -12,6 +12,12 @@ enum {
 	CLI_EXIT_USAGE = 2,
 	CLI_EXIT_REGRESSED = 3,
 };
+/*
+ * What each status means for every verb, in the manual pages and docs/usage.md;
+ * NULL for CLI_EXIT_REGRESSED, which only some verbs use (their pages say how:
+ * manpage_text.c).
+ */
+extern const char *const cli_exit_meaning[CLI_EXIT_REGRESSED + 1];
 
 /* A positive, finite number of seconds; 0 on success, -EINVAL otherwise. */
 int cli__parse_seconds(const char *s, double *out);

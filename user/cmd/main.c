@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lpsentinel: livepatch safety monitor. Dispatches to one do_<verb> per command;
- * each verb's options are a table next to it (opts.h). `lpsentinel help
- * --markdown` prints them all as markdown: docs/usage.md, `make docs`.
+ * each verb's options are a table next to it (opts.h). `lpsentinel help`
+ * prints them all as markdown (docs/usage.md, `make docs`), manual pages
+ * (`make man`) and bash completion (`make completion`): help.c.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include "cli.h"
 #include "log.h"
+#include "manpage.h"
 #include "opts.h"
 
 /* The verbs, in the order `lpsentinel --help` and docs/usage.md list them. */
@@ -38,11 +40,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lpsentinel: usage error: no command (see lpsentinel --help)\n");
 		return CLI_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "help") && argc > 2 && !strcmp(argv[2], "--markdown")) {
-		cli__markdown(stdout, verbs, NVERBS);
-		return CLI_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "help"))
+		return cli__help_cmd(argc - 1, argv + 1, verbs, NVERBS);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		cli__usage(stdout, verbs, NVERBS);
 		return CLI_EXIT_OK;
 	}

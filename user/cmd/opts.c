@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "manpage.h"
 #include "opts.h"
 
 /* getopt_long's val for a table's i-th long option (short ones return their letter). */
@@ -180,43 +181,108 @@ int cli__parsed(const struct cli_verb *v, int parsed)
 	return CLI_RUN;
 }
 
-void cli__synopsis(FILE *f, const struct cli_verb *v)
+static const struct cli_markup cli_markup_text = {
+	.on = "", .mid = " ", .off = "", .pad = "    ", .dash = "-", .sep = " ",
+	.cmd_on = "", .cmd_off = "", .arg_on = "", .arg_off = "",
+};
+static const struct cli_markup cli_markup_md = {
+	.on = "`", .mid = " ", .off = "`", .pad = "", .dash = "-", .sep = " ",
+	.cmd_on = "", .cmd_off = "", .arg_on = "", .arg_off = "",
+};
+
+size_t cli__nopts(const struct cli_verb *v)
 {
-	fprintf(f, "lpsentinel %s", v->name);
-	if (v->args && *v->args)
-		fprintf(f, " %s", v->args);
+	return count_opts(v);
+}
+
+const struct cli_opt *cli__opt(const struct cli_verb *v, size_t i)
+{
+	return opt_at(v, count_opts(v), i);
+}
+
+/* s onto buf at *at, each '-' as dash (NULL: as it is); cut short when buf is full. */
+static void put(char *buf, size_t len, size_t *at, const char *s, const char *dash)
+{
+	for (; *s; s++) {
+		const char *piece = *s == '-' && dash ? dash : (char[2]){ *s, 0 };
+		size_t n = strlen(piece);
+
+		if (*at + n >= len)
+			return;
+		memcpy(buf + *at, piece, n + 1);
+		*at += n;
+	}
+}
+
+void cli__opt_label(char *buf, size_t len, const struct cli_opt *o, bool with_short,
+		    const struct cli_markup *m)
+{
+	size_t at = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (with_short && o->short_name) {
+		put(buf, len, &at, m->on, NULL);
+		put(buf, len, &at, "-", m->dash);
+		put(buf, len, &at, (char[]){ o->short_name, 0 }, m->dash);
+		put(buf, len, &at, m->off, NULL);
+		put(buf, len, &at, ", ", NULL);
+	} else if (with_short) {
+		put(buf, len, &at, m->pad, NULL);
+	}
+	put(buf, len, &at, m->on, NULL);
+	put(buf, len, &at, "--", m->dash);
+	put(buf, len, &at, o->name, m->dash);
+	if (o->arg) {
+		put(buf, len, &at, m->mid, NULL);
+		put(buf, len, &at, o->arg, m->dash);
+	}
+	put(buf, len, &at, m->off, NULL);
+}
+
+void cli__opt_help(char *buf, size_t len, const struct cli_opt *o)
+{
+	snprintf(buf, len, "%s%s", o->help, o->many ? " (repeatable)" : "");
+}
+
+void cli__synopsis_marked(FILE *f, const struct cli_verb *v, const struct cli_markup *m)
+{
+	char label[256], arg[256] = "";
+	size_t at = 0;
+
+	fprintf(f, "%slpsentinel %s%s", m->cmd_on, v->name, m->cmd_off);
+	if (v->args && *v->args) {
+		put(arg, sizeof(arg), &at, v->args, m->dash);
+		fprintf(f, "%s%s%s%s", m->sep, m->arg_on, arg, m->arg_off);
+	}
 	for (size_t i = 0; i < count_opts(v); i++) {
 		const struct cli_opt *o = &v->opts[i];
 
-		fprintf(f, " [--%s%s%s]%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
-			o->many ? "..." : "");
+		cli__opt_label(label, sizeof(label), o, false, m);
+		fprintf(f, "%s[%s]%s", m->sep, label, o->many ? "..." : "");
 	}
-	if (v->rest)
-		fprintf(f, " [-- %s...]", v->rest);
+	if (v->rest) {
+		at = 0;
+		put(arg, sizeof(arg), &at, v->rest, m->dash);
+		fprintf(f, "%s[%s%s%s%s%s%s...]", m->sep, m->on, m->dash, m->dash, m->mid, arg,
+			m->off);
+	}
 }
 
-/* "-d, --duration SECONDS" or "    --json"; md: as markdown code spans. */
-static void opt_label(char *buf, size_t len, const struct cli_opt *o, bool md)
+void cli__synopsis(FILE *f, const struct cli_verb *v)
 {
-	const char *q = md ? "`" : "";
-	char sh[8] = "";
-
-	if (o->short_name)
-		snprintf(sh, sizeof(sh), "%s-%c%s, ", q, o->short_name, q);
-	else if (!md)
-		snprintf(sh, sizeof(sh), "    ");
-	snprintf(buf, len, "%s%s--%s%s%s%s", sh, q, o->name, o->arg ? " " : "",
-		 o->arg ? o->arg : "", q);
+	cli__synopsis_marked(f, v, &cli_markup_text);
 }
 
 void cli__help(FILE *f, const struct cli_verb *v)
 {
 	size_t n = count_opts(v);
-	char label[128];
+	char label[128], help[CLI_HELP_MAX];
 	int width = 0;
 
 	for (size_t i = 0; i <= n; i++) {
-		opt_label(label, sizeof(label), opt_at(v, n, i), false);
+		cli__opt_label(label, sizeof(label), opt_at(v, n, i), true, &cli_markup_text);
 		if ((int)strlen(label) > width)
 			width = (int)strlen(label);
 	}
@@ -226,8 +292,9 @@ void cli__help(FILE *f, const struct cli_verb *v)
 	for (size_t i = 0; i <= n; i++) {
 		const struct cli_opt *o = opt_at(v, n, i);
 
-		opt_label(label, sizeof(label), o, false);
-		fprintf(f, "  %-*s  %s%s\n", width, label, o->help, o->many ? " (repeatable)" : "");
+		cli__opt_label(label, sizeof(label), o, true, &cli_markup_text);
+		cli__opt_help(help, sizeof(help), o);
+		fprintf(f, "  %-*s  %s\n", width, label, help);
 	}
 }
 
@@ -240,18 +307,26 @@ void cli__usage(FILE *f, const struct cli_verb *const *verbs, size_t n)
 		fprintf(f, "\n");
 	}
 	fprintf(f, "\nlpsentinel COMMAND --help: what a command does and its options.\n"
-		"lpsentinel help --markdown: every command's, as markdown (docs/usage.md).\n");
+		"lpsentinel help --markdown: every command's, as markdown (docs/usage.md).\n"
+		"lpsentinel help --man [COMMAND], help --completion: the manual pages (roff)\n"
+		"and the bash completion script.\n");
 }
 
 void cli__markdown(FILE *f, const struct cli_verb *const *verbs, size_t n)
 {
-	char label[128];
+	char label[128], help[CLI_HELP_MAX];
 
 	fprintf(f, "<!-- Generated by `lpsentinel help --markdown` (`make docs`): edit the option\n"
 		"     tables in user/cmd/*.c, not this file. -->\n"
 		"# lpsentinel commands and options\n\n"
-		"Exit status: 0 success, 1 operational error (one line on stderr), 2 usage\n"
-		"error; `gate` 3: the patch regressed and was reverted.\n");
+		"Exit status (every command; what each means by it: its manual page):\n\n");
+	for (int code = 0; code <= CLI_EXIT_REGRESSED; code++) {
+		const struct cli_man_text *t = cli__man_text(NULL);
+		const char *what = t && t->exit[code] ? t->exit[code] : cli_exit_meaning[code];
+
+		if (what)
+			fprintf(f, "- %d: %s\n", code, what);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cli_verb *v = verbs[i];
 		size_t nopts = count_opts(v);
@@ -262,8 +337,9 @@ void cli__markdown(FILE *f, const struct cli_verb *const *verbs, size_t n)
 		for (size_t k = 0; k <= nopts; k++) {
 			const struct cli_opt *o = opt_at(v, nopts, k);
 
-			opt_label(label, sizeof(label), o, true);
-			fprintf(f, "- %s: %s%s\n", label, o->help, o->many ? " (repeatable)" : "");
+			cli__opt_label(label, sizeof(label), o, true, &cli_markup_md);
+			cli__opt_help(help, sizeof(help), o);
+			fprintf(f, "- %s: %s\n", label, help);
 		}
 	}
 }

@@ -103,8 +103,35 @@ int cli__rest(const struct cli_verb *v, int argc, char **argv);
  */
 int cli__parsed(const struct cli_verb *v, int parsed);
 
+/*
+ * How option names, arguments and synopses are marked up: plain text
+ * (--help), markdown (docs/usage.md) and roff (the manual pages, manpage.c)
+ * print the same words from the same tables through one formatter each.
+ */
+struct cli_markup {
+	const char *on, *mid, *off;	/* before an option, between it and its argument, after */
+	const char *pad;	/* where a long-only option's "-x, " would be, in a list */
+	const char *dash;	/* each '-' of an option or argument name */
+	const char *sep;	/* between a synopsis's words */
+	const char *cmd_on, *cmd_off;	/* around "lpsentinel VERB" in a synopsis */
+	const char *arg_on, *arg_off;	/* around its positionals */
+};
+
+/* How many options v's table has (not counting --help). */
+size_t cli__nopts(const struct cli_verb *v);
+/* The i-th option of v, i <= cli__nopts(v): the last is -h/--help, which every verb takes. */
+const struct cli_opt *cli__opt(const struct cli_verb *v, size_t i);
+/* "-d, --duration SECONDS" (short: with "-d, ", else "--duration SECONDS"), marked up by m. */
+void cli__opt_label(char *buf, size_t len, const struct cli_opt *o, bool with_short,
+		    const struct cli_markup *m);
+/* The option's help line, with " (repeatable)" for those that may be repeated. */
+#define CLI_HELP_MAX 1024
+void cli__opt_help(char *buf, size_t len, const struct cli_opt *o);
+
 /* "lpsentinel VERB ARGS [--opt ARG]...", no newline. */
 void cli__synopsis(FILE *f, const struct cli_verb *v);
+/* The same, marked up by m. */
+void cli__synopsis_marked(FILE *f, const struct cli_verb *v, const struct cli_markup *m);
 /* The verb's --help: usage line, summary, one line per option. */
 void cli__help(FILE *f, const struct cli_verb *v);
 /* `lpsentinel --help`: one synopsis per verb. */
