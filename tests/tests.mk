@@ -71,6 +71,7 @@ test:
 	./scripts/install-deps.sh --if-missing
 	$(MAKE) all
 	$(MAKE) unit-test
+	$(MAKE) deb-test
 	$(MAKE) vm-test
 	$(MAKE) fleet-test
 

@@ -63,9 +63,9 @@ fi
 
 # Version 2: version 1's copy, a changelog entry and a changed default rules
 # file (a conffile the administrator has changed too: dpkg must ask, and
-# --force-confold keeps theirs).
+# --force-confold keeps theirs). Made again whenever version 1 is newer.
 mark2="# deb-test: version 2's default"
-if [[ ! -f $deb2 ]]; then
+if [[ ! $deb2 -nt $deb1 ]]; then
 	rm -rf "$work/v2" && mkdir -p "$work/v2"
 	cp -a "$work/src" "$work/v2/src"
 	c=$work/v2/src/debian/changelog
@@ -99,6 +99,8 @@ not() { ! "$@"; }
 is() { [[ $1 == "$2" ]] || { echo "'$1', not '$2'"; return 1; }; }
 exists() { local f; for f; do [[ -e $root$f ]] || { echo "$f missing"; return 1; }; done; }
 absent() { local f; for f; do [[ ! -e $root$f && ! -L $root$f ]] || { echo "$f still there"; return 1; }; done; }
+# The enabling link points at the unit inside the chroot: read, not followed.
+enabled() { is "$(readlink "$root$wants")" /lib/systemd/system/lpsentinel.service; }
 installed() { in_root dpkg-query -W -f '${Status} ${Version}' lpsentinel; }
 wants=/etc/systemd/system/multi-user.target.wants/lpsentinel.service
 
@@ -119,7 +121,7 @@ check "the unit starts /usr/sbin/lpsentinel" \
 	grep -q '^ExecStart=/usr/sbin/lpsentinel watch ' "$root/lib/systemd/system/lpsentinel.service"
 check "rules.yaml is a conffile" \
 	in_root sh -c "dpkg-query -W -f '\${Conffiles}' lpsentinel | grep -q '^ /etc/lpsentinel/rules.yaml '"
-check "the service is enabled (dh_installsystemd)" exists "$wants"
+check "the service is enabled (dh_installsystemd)" enabled
 # Man pages and completion ship where the tree has their generators.
 if make -C "$top" -s -n man >/dev/null 2>&1; then
 	check "man page" exists /usr/share/man/man8/lpsentinel.8.gz
@@ -138,7 +140,7 @@ check "lpsentinel --version: $v2" is "$(in_root lpsentinel --version)" "lpsentin
 check "the changed rules.yaml is kept" grep -qxF "$mark1" "$root/etc/lpsentinel/rules.yaml"
 check "$v2's rules.yaml beside it as rules.yaml.dpkg-dist" \
 	grep -qxF "$mark2" "$root/etc/lpsentinel/rules.yaml.dpkg-dist"
-check "the service is still enabled" exists "$wants"
+check "the service is still enabled" enabled
 
 # --- purge, after the daemon has left its state: every file name the
 # daemon's headers define, the state file set aside, a temporary file.
