@@ -37,6 +37,7 @@ else
 	# The working tree's files, tracked or new, as they are; not build/.
 	rm -rf "$src" && mkdir -p "$src"
 	if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		# shellcheck disable=SC2016 # expanded by the inner sh
 		(cd "$top" && git ls-files -z --cached --others --exclude-standard |
 			xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
 			tar --null -T - -cf -) | tar -xf - -C "$src"

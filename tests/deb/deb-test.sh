@@ -101,6 +101,7 @@ exists() { local f; for f; do [[ -e $root$f ]] || { echo "$f missing"; return 1;
 absent() { local f; for f; do [[ ! -e $root$f && ! -L $root$f ]] || { echo "$f still there"; return 1; }; done; }
 # The enabling link points at the unit inside the chroot: read, not followed.
 enabled() { is "$(readlink "$root$wants")" /lib/systemd/system/lpsentinel.service; }
+# shellcheck disable=SC2016 # dpkg-query's format, not the shell's
 installed() { in_root dpkg-query -W -f '${Status} ${Version}' lpsentinel; }
 wants=/etc/systemd/system/multi-user.target.wants/lpsentinel.service
 
@@ -150,7 +151,7 @@ state_files() {
 	echo .state.lps.1234.0
 }
 fake_state() {
-	mkdir -p -m 0700 "$root/var/lib/lpsentinel"
+	mkdir -m 0700 "$root/var/lib/lpsentinel"
 	state_files | while read -r f; do echo x >"$root/var/lib/lpsentinel/$f"; done
 }
 fake_state
