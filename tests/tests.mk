@@ -76,7 +76,7 @@ test:
 	./tests/run-stages.sh $(TEST_STAGES)
 
 # make test's stages in order (tests/run-stages.sh times each).
-TEST_STAGES := unit-test vm-test fleet-test
+TEST_STAGES := unit-test deb-test vm-test fleet-test
 
 demo:
 	./scripts/install-deps.sh --if-missing

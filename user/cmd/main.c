@@ -13,6 +13,11 @@
 #include "manpage.h"
 #include "opts.h"
 
+/* The Makefile's, from debian/changelog: one version for the binary and the package. */
+#ifndef LPS_VERSION
+#error "LPS_VERSION is not set: build with make (it reads debian/changelog)"
+#endif
+
 /* The verbs, in the order `lpsentinel --help` and docs/usage.md list them. */
 static const struct cli_verb *const verbs[] = {
 	&cli_verb_inspect, &cli_verb_trace, &cli_verb_gate, &cli_verb_watch,
@@ -44,6 +49,10 @@ int main(int argc, char **argv)
 		return cli__help_cmd(argc - 1, argv + 1, verbs, NVERBS);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		cli__usage(stdout, verbs, NVERBS);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("lpsentinel %s\n", LPS_VERSION);
 		return CLI_EXIT_OK;
 	}
 	lps_silence_libbpf();

@@ -309,7 +309,8 @@ void cli__usage(FILE *f, const struct cli_verb *const *verbs, size_t n)
 	fprintf(f, "\nlpsentinel COMMAND --help: what a command does and its options.\n"
 		"lpsentinel help --markdown: every command's, as markdown (docs/usage.md).\n"
 		"lpsentinel help --man [COMMAND], help --completion: the manual pages (roff)\n"
-		"and the bash completion script.\n");
+		"and the bash completion script.\n"
+		"lpsentinel --version: the version (the Debian package's).\n");
 }
 
 void cli__markdown(FILE *f, const struct cli_verb *const *verbs, size_t n)
