@@ -19,6 +19,7 @@ pkgs=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1
       libyaml-dev libjson-c-dev libmicrohttpd-dev pkg-config qemu-system-x86 busybox-static cpio xz-utils kmod
       bpftrace bpfcc-tools python3 prometheus curl systemd linux-image-amd64 linux-headers-amd64
       linux-source-6.1 linux-source-6.12 debootstrap openssh-server openssh-client ansible-core ansible-lint)
+pkgs+=(chromium chromium-driver python3-selenium python3-pil)  # make report-test: the HTML report in a real browser
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 

@@ -1,6 +1,7 @@
 # Tests: unit (cmocka, native), VM end-to-end (tests/vm), benchmarks (tests/bench).
 include tests/fuzz/fuzz.mk
 include tests/faults/faults.mk
+include tests/report/report.mk
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
