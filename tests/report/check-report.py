@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """The HTML report in a real browser (docs/report.md#how-it-is-tested).
 
@@ -10,7 +10,7 @@ through python3-selenium), at a 1280 px wide window:
   - nothing is wider than the window (document scrollWidth <= 1280);
   - every plot's screenshot is not blank: more than a few distinct colours,
     and no one colour covers nearly all of it (python3-pil).
-Screenshots (each plot, and the whole page) go to build/report/.
+Screenshots (each plot, and the whole page) go to build/report/screens/.
 usage: check-report.py [LPSENTINEL]
 """
 import json
@@ -27,7 +27,7 @@ from selenium.webdriver.common.by import By
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DATA = os.path.join(ROOT, "tests", "report", "data")
-OUT = os.path.join(ROOT, "build", "report")
+OUT = os.path.join(ROOT, "build", "report", "screens")
 WIDTH = 1280
 
 # name: (lpsentinel report arguments, plots at least, text the page must show)
@@ -46,10 +46,9 @@ def fail(msg):
 
 def render(lps, name, args):
     out = os.path.join(OUT, name + ".html")
-    argv = [lps, "report"] + [a if a.startswith("-") else os.path.join(DATA, a)
-                              for a in args]
-    argv += ["-o", out, "--title", "lpsentinel report: " + name]
-    r = subprocess.run(argv, capture_output=True, text=True)
+    # From the data directory: the page names its files as given, not this tree's path.
+    argv = [lps, "report"] + args + ["-o", out, "--title", "lpsentinel report: " + name]
+    r = subprocess.run(argv, capture_output=True, text=True, cwd=DATA)
     if r.returncode != 0:
         fail("%s: %s" % (" ".join(argv), r.stderr.strip()))
     return out

@@ -324,7 +324,8 @@ static void test_corpus(void **state)
 			size_t n;
 			FILE *f;
 
-			if (!strstr(e->d_name, ".json"))
+			n = strlen(e->d_name);
+			if (n < 5 || strcmp(e->d_name + n - 5, ".json"))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dirs[k], e->d_name);
 			if (verdict_read__file_detail(path, &v.doc, &v.more, why, sizeof(why))) {

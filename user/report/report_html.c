@@ -122,6 +122,9 @@ static void looks_section(FILE *f, const struct verdict_detail *d)
 		return;
 	}
 	svg_plot__looks(f, d->tl, d->ntl);
+	fputs("<p class=\"muted\">A check fails when its p is below the look's alpha (above the "
+	      "dashed line) and its practical thresholds are met too; a p above the line with a "
+	      "pass is a difference too small to matter.</p>\n", f);
 	if (d->not_listed)
 		fprintf(f, "<p class=\"muted\">%llu looks before the last one are not listed</p>\n",
 			(unsigned long long)d->not_listed);

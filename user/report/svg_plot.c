@@ -7,7 +7,7 @@
 
 #define W 1200.0
 #define ML 80.0		/* left margin: the y axis' labels */
-#define MR 24.0
+#define MR 44.0
 #define MT 28.0
 #define MB 46.0
 
@@ -190,14 +190,19 @@ static double minus_log10(double p)
 void svg_plot__looks(FILE *f, const struct vd_look *l, size_t n)
 {
 	struct axes a = { .h = 280, .x0 = 0, .x1 = 1e-9, .y0 = 0, .y1 = 1 };
+	double top = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		a.x1 = fmax(a.x1, l[i].t_s);
 		a.x0 = fmin(a.x0, l[i].t_s);
-		a.y1 = fmax(a.y1, fmax(minus_log10(l[i].p), minus_log10(l[i].alpha)));
+		top = fmax(top, minus_log10(l[i].alpha));
 	}
+	/*
+	 * The scale is the boundary's: a p far past it (1e-291 is common) is
+	 * drawn at the top with its value, so the line stays readable.
+	 */
 	a.x1 = a.x1 * 1.05 + 0.1;
-	a.y1 = ceil(a.y1 * 1.1);
+	a.y1 = ceil(fmax(10, 2.5 * top));
 	open_svg(f, a.h, "looks over time");
 	frame(f, &a, "seconds since the load", "-log10 p");
 	for (int k = 0; k <= 5; k++) {
@@ -215,17 +220,27 @@ void svg_plot__looks(FILE *f, const struct vd_look *l, size_t n)
 		fprintf(f, "%.1f,%.1f ", px(&a, l[i].t_s), py(&a, minus_log10(l[i].alpha)));
 	fputs("\"/>\n<polyline fill=\"none\" stroke=\"#3b6fb6\" stroke-width=\"2\" points=\"", f);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%.1f,%.1f ", px(&a, l[i].t_s), py(&a, minus_log10(l[i].p)));
+		fprintf(f, "%.1f,%.1f ", px(&a, l[i].t_s), py(&a, fmin(a.y1, minus_log10(l[i].p))));
 	fputs("\"/>\n", f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n",
-			px(&a, l[i].t_s), py(&a, minus_log10(l[i].p)), decision_colour(l[i].decision));
+	for (size_t i = 0; i < n; i++) {
+		double x = px(&a, l[i].t_s), y = py(&a, fmin(a.y1, minus_log10(l[i].p)));
+
+		/* Each look's alpha as a tick too: one look makes no line. */
+		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"#c62828\" stroke-width=\"3\"/>\n", x - 9, x + 9,
+			py(&a, minus_log10(l[i].alpha)), py(&a, minus_log10(l[i].alpha)));
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n", x, y,
+			decision_colour(l[i].decision));
+		if (minus_log10(l[i].p) > a.y1)
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
+				"text-anchor=\"end\">p=%.2g &#8593;</text>\n", x - 8, y + 14, l[i].p);
+	}
 	fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"12\" y2=\"12\" stroke=\"#c62828\" "
 		"stroke-width=\"2\" stroke-dasharray=\"6 4\"/><text x=\"%.0f\" y=\"16\" "
 		"font-size=\"12\">-log10 alpha of the look</text>"
 		"<line x1=\"%.0f\" x2=\"%.0f\" y1=\"12\" y2=\"12\" stroke=\"#3b6fb6\" "
 		"stroke-width=\"2\"/><text x=\"%.0f\" y=\"16\" font-size=\"12\">-log10 p of the "
-		"deciding check (dot: the look's decision)</text>\n</svg>\n",
+		"deciding check (dot: the look's decision; arrow: off the scale)</text>\n</svg>\n",
 		ML, ML + 30, ML + 36, ML + 230, ML + 260, ML + 266);
 }
 
