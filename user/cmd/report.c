@@ -103,6 +103,12 @@ int do_report(int argc, char **argv)
 		lps_err("out of memory");
 		goto cleanup;
 	}
+	/* The trail's verdicts move into v first: from here on they are freed there. */
+	for (size_t i = 0; i < nav; i++)
+		v[nfiles + i] = av[i];
+	for (size_t i = 0; i < nrows; i++)
+		if (rows[i].verdict_idx >= 0)
+			rows[i].verdict_idx += (int)nfiles;
 	for (size_t i = 0; i < nfiles; i++) {
 		v[i].source = argv[first + i];
 		if (verdict_read__file_detail(argv[first + i], &v[i].doc, &v[i].more, why,
@@ -111,11 +117,6 @@ int do_report(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	for (size_t i = 0; i < nav; i++)
-		v[nfiles + i] = av[i];
-	for (size_t i = 0; i < nrows; i++)
-		if (rows[i].verdict_idx >= 0)
-			rows[i].verdict_idx += (int)nfiles;
 	page = (struct report_page){ .title = a.title, .v = v, .nv = nfiles + nav,
 				     .audit = a.audit ? rows : NULL, .naudit = nrows,
 				     .audit_period = period };
