@@ -36,7 +36,22 @@ PAGES = {
     "reverted": (["gate-reverted.json"], 3, "reverted"),
     "stalled": (["gate-stalled.json"], 2, "stalled"),
     "audit": (["--audit", "audit.jsonl"], 1, "Audit trail"),
+    # the reverted verdict with hostile, overlong names (written by hostile())
+    "hostile": ([os.path.join(OUT, "hostile.json")], 3, "<script>alert(1)</script>"),
 }
+
+# A function name as long as the reader takes, markup in it and in the reason:
+# shown as text, and the page still 1280 px wide.
+EVIL = "<script>alert(1)</script>" + "x" * 480
+
+
+def hostile():
+    d = json.load(open(os.path.join(DATA, "gate-reverted.json")))
+    d["functions"][0]["function"] = EVIL
+    d["reason"] = "<img src=x onerror=alert(2)> " + "y" * 900
+    d["timeline"]["looks"][0]["function"] = EVIL
+    with open(os.path.join(OUT, "hostile.json"), "w") as f:
+        json.dump(d, f)
 
 
 def fail(msg):
@@ -98,6 +113,8 @@ def check(d, name, path, min_plots, text):
         fail("%s: the page requested %s" % (name, others))
     if text not in d.find_element(By.TAG_NAME, "body").text:
         fail("%s: the page does not say %r" % (name, text))
+    if d.find_elements(By.CSS_SELECTOR, "script, img, iframe, object, embed, link"):
+        fail("%s: the page has an element that loads something" % name)
     sw = d.execute_script("return document.documentElement.scrollWidth")
     if sw > WIDTH:
         fail("%s: the page is %d px wide at a %d px window" % (name, sw, WIDTH))
@@ -124,6 +141,7 @@ def check(d, name, path, min_plots, text):
 def main():
     lps = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "lpsentinel"))
     os.makedirs(OUT, exist_ok=True)
+    hostile()
     t0 = time.time()
     d = browser()
     try:
