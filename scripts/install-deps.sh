@@ -21,6 +21,7 @@ pkgs=(make gcc clang llvm libclang-rt-14-dev libbpf-dev bpftool libelf-dev zlib1
       linux-source-6.1 linux-source-6.12 debootstrap openssh-server openssh-client ansible-core ansible-lint)
 pkgs+=(man-db groff-base bash-completion shellcheck)  # make man-test: man --warnings, groff, the completion's helpers
 pkgs+=(debhelper dpkg-dev lintian)  # make deb: dpkg-buildpackage with debhelper, lintian (deb-test: debootstrap, above)
+pkgs+=(chromium chromium-driver python3-selenium python3-pil)  # make report-test: the HTML report in a real browser
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 

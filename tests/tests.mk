@@ -2,6 +2,7 @@
 include tests/fuzz/fuzz.mk
 include tests/faults/faults.mk
 include tests/man/man.mk
+include tests/report/report.mk
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))

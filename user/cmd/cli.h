@@ -37,5 +37,6 @@ int do_revert(int argc, char **argv);
 int do_watch(int argc, char **argv);
 int do_overhead(int argc, char **argv);
 int do_pool(int argc, char **argv);
+int do_report(int argc, char **argv);
 
 #endif

@@ -28,51 +28,6 @@
 #include "clock.h"
 #include "stop.h"
 
-static const struct cli_opt gate_opts[] = {
-	{ "baseline", 'b', "SECONDS", "baseline window before the load (default: the rules')",
-	  CLI_SET_SECONDS(struct gate_args, baseline_s, "--baseline wants seconds") },
-	{ "observe", 'o', "SECONDS", "observe window after the transition (default: the rules')",
-	  CLI_SET_SECONDS(struct gate_args, observe_s, "--observe wants seconds") },
-	{ "cpu-budget", 0, "PERCENT", "keep each function's probes under PERCENT of a CPU: "
-	  "they sample in windows, and the baseline and observe windows last whole cycles",
-	  CLI_SET_PERCENT(struct gate_args, cpu_budget,
-			  "--cpu-budget wants a percentage above 0 and at most 100") },
-	{ "rules", 'r', "FILE", "rules file (default: the built-in rules)",
-	  CLI_SET_STRING(struct gate_args, rules_path) },
-	{ "json", 'j', NULL, "one JSON document on stdout", CLI_SET_FLAG(struct gate_args, json) },
-	{ "state", 's', "DIR", "where a running watch daemon's control socket is (default "
-	  WATCH_DEFAULT_STATE_DIR ")", CLI_SET_STRING(struct gate_args, state_dir) },
-	{ "standalone", 'S', NULL, "judge here even when a watch daemon runs",
-	  CLI_SET_FLAG(struct gate_args, standalone) },
-	{ 0 },
-};
-
-const struct cli_verb cli_verb_gate = {
-	.name = "gate", .args = "PATCH.ko", .opts = gate_opts, .run = do_gate, .traces = true,
-	.summary = "Baseline, load, observe, judge: keep the patch, or revert and unload it",
-	.min_args = 1, .max_args = 1, .args_error = "gate needs exactly one PATCH.ko",
-	.rest = "PARAM=VALUE",
-};
-
-static int parse_gate_args(int argc, char **argv, struct gate_args *a)
-{
-	int first, rest = cli__rest(&cli_verb_gate, argc, argv), ret;
-	char why[256];
-
-	a->state_dir = WATCH_DEFAULT_STATE_DIR;
-	ret = cli__parse(&cli_verb_gate, argc, argv, NULL, a, &first);
-	if (ret)
-		return ret;
-	a->module = argv[first];
-	/* The module's parameters, checked before anything is probed or loaded. */
-	a->param_v = argv + rest;
-	a->param_n = (size_t)(argc - rest);
-	if (klp_params__join((const char *const *)a->param_v, a->param_n, a->params,
-			     sizeof(a->params), why, sizeof(why)))
-		return cli__usage_error("gate: %s", why);
-	return 0;
-}
-
 static int feed_fault(const char *text, __u64 ts, void *arg)
 {
 	(void)ts;
@@ -208,6 +163,9 @@ void gate__look(struct gate *g, const struct gate_look *look, struct engine_deci
 	so.fault_line = g->faults.n ? g->faults.v[0].line : NULL;
 decide:
 	engine__look(&in, g->j, &g->sysj, out);
+	timeline__look(&g->tl, clock__now_s(), g->obs, g->def.alpha, judge__alpha_for_look(1.0,
+		       look->t_prev, look->t), engine_action__name(out->action), g->j, g->names, 3,
+		       g->n, &g->sysj);
 cleanup:
 	free(b);
 	free(o);
@@ -372,6 +330,7 @@ void gate__free(struct gate *g)
 	free(g->h0); free(g->h1); free(g->h2); free(g->now);
 	free(g->base); free(g->obs); free(g->fr); free(g->j); free(g->sampled);
 	free(g->budget_pct);
+	timeline__free(&g->tl);
 }
 
 /* The baseline: the same probes that will see the patched code. */
@@ -409,10 +368,11 @@ static int baseline(struct gate *g)
 static void settle(struct gate *g, struct engine_decision *d)
 {
 	int ret = klp_life__wait(&g->life, g->def.transition_timeout_s, stop__requested);
-	enum engine_stop why = ret == -ETIMEDOUT ? ENGINE_STOP_STALLED :
+	enum engine_stop why = (g->tl.stalled = ret == -ETIMEDOUT) ? ENGINE_STOP_STALLED :
 			       ret == -EINTR ? ENGINE_STOP_INTERRUPTED :
 			       ret == -ENOENT ? ENGINE_STOP_GONE : ENGINE_STOP_NONE;
 
+	g->tl.transition_s = ret ? -1 : clock__now_s() - g->tl.t_load;
 	if (!ret && (snapshot(g, g->h2) || sig_snapshot(g, &g->s2)))
 		why = ENGINE_STOP_PROBES_DEAD;
 	for (size_t i = 0; !ret && i < g->n; i++)
@@ -504,6 +464,8 @@ static int run_gate(struct gate *g)
 			gate_record__remove(g->mod.patch);
 		return CLI_EXIT_ERROR;
 	}
+	g->tl.t_load = g->life.t_start;		/* just before finit_module */
+	g->tl.baseline_s = g->t_base;
 	note_step(g, "judging");
 	settle(g, &d);
 	if (d.action == ENGINE_CONTINUE) {
@@ -521,7 +483,7 @@ static int run_gate(struct gate *g)
 	if (d.action == ENGINE_KEEP) {
 		g->action = "kept";
 		gate_record__remove(g->mod.patch);
-		gate__print(g);
+		gate__print(g);		/* a report it could not write is said; the verdict stands */
 		return CLI_EXIT_OK;
 	}
 	g->action = "reverted";
@@ -530,7 +492,10 @@ static int run_gate(struct gate *g)
 		signals__load_symbols(g->sig);
 	if (patch_in(g) || g->life.state == KLP_LIFE_GONE) {
 		note_step(g, "reverting");
+		g->tl.revert_start_s = clock__now_s() - g->tl.t_load;
 		ret = klp_life__take_out(&g->life, g->def.revert_timeout_s, why, sizeof(why));
+		g->tl.revert_end_s = clock__now_s() - g->tl.t_load;
+		g->tl.revert_result = klp_life_state__name(g->life.state);
 		if (g->life.overrun[0])
 			lps_warn("%s: %s", g->mod.patch, g->life.overrun);
 	} else {
@@ -559,8 +524,9 @@ static int run_gate(struct gate *g)
 
 int do_gate(int argc, char **argv)
 {
-	struct gate g = { .kmsg_fd = -1, .sc.stats_fd = -EBADF, .life.fd = -1 };
-	int ret = cli__parsed(&cli_verb_gate, parse_gate_args(argc, argv, &g.a));
+	struct gate g = { .kmsg_fd = -1, .sc.stats_fd = -EBADF, .life.fd = -1,
+			  .tl = { .transition_s = -1, .revert_start_s = -1, .revert_end_s = -1 } };
+	int ret = cli__parsed(&cli_verb_gate, gate__parse_args(argc, argv, &g.a));
 
 	if (ret != CLI_RUN)
 		return ret;

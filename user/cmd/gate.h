@@ -19,6 +19,7 @@
 #include "self_cost.h"
 #include "signals.h"
 #include "targets.h"
+#include "timeline.h"
 
 struct gate_args {
 	const char *module, *rules_path;
@@ -26,6 +27,7 @@ struct gate_args {
 	double baseline_s, observe_s;	/* 0: from the rules */
 	double cpu_budget;		/* percent of a CPU per function; 0: attached throughout */
 	bool json, standalone;
+	const char *html;		/* --html: the report's file; NULL: none */
 	/* Module parameters after "--", checked; joined as finit_module takes them. */
 	char **param_v;
 	size_t param_n;
@@ -82,6 +84,7 @@ struct gate {
 	bool operational;	/* reverted because the gate could not judge, not on a verdict */
 	int record_err;		/* the note for status (gate_record.h) could not be written */
 	char revert_why[640];	/* a revert that failed: what is left */
+	struct timeline tl;		/* load, transition, looks, revert: for the report */
 };
 
 /* Where one look stands in the observe window. */
@@ -97,9 +100,15 @@ struct gate_look {
  */
 void gate__look(struct gate *g, const struct gate_look *look, struct engine_decision *out);
 void gate__free(struct gate *g);
+/* gate's command line into a (its table is cli_verb_gate): 0, or a usage error said. */
+int gate__parse_args(int argc, char **argv, struct gate_args *a);
 
-/* The verdict, every function's checks and histograms: JSON or text on stdout. */
-void gate__print(const struct gate *g);
+/*
+ * The verdict, every function's checks and histograms: JSON or text on
+ * stdout, and with --html the report too. 0, or -EIO when the report could
+ * not be written (said).
+ */
+int gate__print(const struct gate *g);
 
 /*
  * Hands the patch to the watch daemon on fd (closed here) and prints its

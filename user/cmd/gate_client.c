@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "report_html.h"
 #include "cli.h"
 #include "clock.h"
 #include "control.h"
@@ -103,6 +104,19 @@ int gate__daemon_reply(FILE *out, bool json, struct json_object *doc, char *why,
  * and wait for its verdict. Once handed over the patch is the daemon's: an
  * interrupted gate leaves it to the daemon's judgement.
  */
+/* --html for a verdict the daemon made: said when it cannot be written, the verdict stands. */
+static void daemon_html(const struct gate_args *a, struct json_object *doc)
+{
+	size_t n;
+	const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
+	char why[768], title[300];
+
+	snprintf(title, sizeof(title), "lpsentinel gate %s (judged by the watch daemon)",
+		 a->module);
+	if (report_html__from_json(a->html, title, text, n, why, sizeof(why)))
+		lps_err("--html %s: %s", a->html, why);
+}
+
 int gate__via_daemon(const struct gate_args *a, int fd)
 {
 	struct json_object *req = json_object_new_object(), *doc;
@@ -196,6 +210,8 @@ int gate__via_daemon(const struct gate_args *a, int fd)
 	ret = gate__daemon_reply(stdout, a->json, doc, why, sizeof(why));
 	if (ret == CLI_EXIT_ERROR)
 		lps_err("%s", why);
+	else if (a->html)	/* the daemon's verdict, as lpsentinel report renders it */
+		daemon_html(a, doc);
 	json_object_put(doc);
 out:
 	json_object_put(req);

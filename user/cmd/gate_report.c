@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What gate prints: the docs/verbs.md JSON document, or text with histograms side by side. */
+#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "gate.h"
 #include "identity.h"
 #include "klp_report.h"
+#include "log.h"
+#include "report_html.h"
 #include "report.h"
 #include "signals_report.h"
 #include "verdict_report.h"
@@ -135,8 +138,23 @@ static void unmeasured_text(const struct gate *g)
 			       g->mod.objects[i].name);
 }
 
-void gate__print(const struct gate *g)
+/* --html: the document just built, through the same reader and page as lpsentinel report. */
+static int write_html(const struct gate *g, struct json_object *doc)
 {
+	size_t n;
+	const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
+	char why[768], title[200];
+
+	snprintf(title, sizeof(title), "lpsentinel gate %s: %s", g->mod.patch, g->action);
+	if (!report_html__from_json(g->a.html, title, text, n, why, sizeof(why)))
+		return 0;
+	lps_err("--html %s: %s", g->a.html, why);
+	return -EIO;
+}
+
+int gate__print(const struct gate *g)
+{
+	int ret = 0;
 	struct check_result sys = { .check = "transition", .p = 1,
 				    .result = g->life.was_stalled ? VERDICT_FAIL : VERDICT_PASS };
 	/* Calls to this moment, as the BPF run counts are read: the own cost per call. */
@@ -149,9 +167,9 @@ void gate__print(const struct gate *g)
 
 	snprintf(sys.detail, sizeof(sys.detail), "%s", g->life.detail[0] ? g->life.detail :
 		 "not reached");
-	if (g->a.json) {
+	if (g->a.json || g->a.html) {
 		struct json_object *doc = json_object_new_object(), *fns = json_object_new_array(),
-				   *system = json_object_new_object();
+				   *system = json_object_new_object(), *sys_checks;
 
 		struct lps_identity id;
 
@@ -180,7 +198,7 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "not_measured", not_measured_json(g));
 		for (size_t i = 0; i < g->n; i++) {
 			const struct probe_info *pi = probe_set__info(g->ps, i);
-			struct json_object *f = json_object_new_object();
+			struct json_object *f = json_object_new_object(), *checks;
 
 			json_object_object_add(f, "function", json_object_new_string(pi->name));
 			json_object_object_add(f, "object",
@@ -191,7 +209,10 @@ void gate__print(const struct gate *g)
 			json_object_object_add(f, "verdict", json_object_new_string(verdict__name(g->j[i].verdict)));
 			json_object_object_add(f, "baseline", report__stats_json(&g->base[i]));
 			json_object_object_add(f, "observed", report__stats_json(&g->obs[i]));
-			json_object_object_add(f, "checks", verdict_report__checks_json(g->j[i].checks, g->j[i].n));
+			checks = verdict_report__checks_json(g->j[i].checks, g->j[i].n);
+			verdict_report__add_thresholds(checks, &g->fr[i], g->fr[i].alpha * g->tl.share,
+						       false);
+			json_object_object_add(f, "checks", checks);
 			if (g->bs)
 				json_object_object_add(f, "sampling", sampling_json(g, i, total));
 			if (total)
@@ -204,8 +225,9 @@ void gate__print(const struct gate *g)
 			json_object_array_add(fns, f);
 		}
 		json_object_object_add(doc, "functions", fns);
-		json_object_object_add(system, "checks",
-				       verdict_report__system_checks_json(&sys, &g->sysj));
+		sys_checks = verdict_report__system_checks_json(&sys, &g->sysj);
+		verdict_report__add_thresholds(sys_checks, &g->def, g->def.alpha * g->tl.share, true);
+		json_object_object_add(system, "checks", sys_checks);
 		json_object_object_add(system, "signals", json_object_new_string(
 			g->sig ? signals__lock_mode(g->sig) : g->sig_why));
 		json_object_object_add(system, "kernel_faults", verdict_report__faults_json(&g->faults));
@@ -227,10 +249,17 @@ void gate__print(const struct gate *g)
 		json_object_object_add(doc, "system", system);
 		if (total)
 			json_object_object_add(doc, "self_cost", self_cost__json(&g->sc, g->ps, g->sig, total));
-		cli__print_json(doc);
+		/* When the patch was loaded, its transition, every look, the revert: for people. */
+		json_object_object_add(doc, "timeline", timeline__json(&g->tl));
+		if (g->a.html)
+			ret = write_html(g, doc);
+		if (g->a.json)
+			cli__print_json(doc);
 		json_object_put(doc);
-		free(total);
-		return;
+		if (g->a.json) {
+			free(total);
+			return ret;
+		}
 	}
 	printf("gate %s: %s, %s (%s)\n", g->mod.patch, verdict__name(g->verdict), g->action, g->reason);
 	if (g->a.params[0])
@@ -288,5 +317,6 @@ void gate__print(const struct gate *g)
 	if (total)
 		self_cost__text(stdout, &g->sc, g->ps, g->sig, total);
 	free(total);
+	return ret;
 }
 

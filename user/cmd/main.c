@@ -22,6 +22,7 @@
 static const struct cli_verb *const verbs[] = {
 	&cli_verb_inspect, &cli_verb_trace, &cli_verb_gate, &cli_verb_watch,
 	&cli_verb_status, &cli_verb_overhead, &cli_verb_revert, &cli_verb_pool,
+	&cli_verb_report,
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 

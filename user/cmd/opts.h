@@ -140,6 +140,6 @@ void cli__usage(FILE *f, const struct cli_verb *const *verbs, size_t n);
 void cli__markdown(FILE *f, const struct cli_verb *const *verbs, size_t n);
 
 extern const struct cli_verb cli_verb_inspect, cli_verb_trace, cli_verb_gate, cli_verb_watch,
-	cli_verb_status, cli_verb_overhead, cli_verb_revert, cli_verb_pool;
+	cli_verb_status, cli_verb_overhead, cli_verb_revert, cli_verb_pool, cli_verb_report;
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "timeline.h"
 #include "audit.h"
 #include "budget_set.h"
 #include "control.h"
@@ -147,6 +148,7 @@ struct watch_judgement {
 	struct rules_set def;		/* the daemon's, or a handing gate's */
 	struct klp_life life;		/* followed from its appearance, reverted by us if it fails */
 	double t_obs_start, t_prev, t_look;
+	struct timeline tl;		/* appearance, transition, looks, revert: for the report */
 	__u64 calls_seen;		/* its functions' calls up to the previous look */
 	__u64 since_usec;		/* kernel log records from here belong to it */
 	size_t n;

@@ -38,6 +38,7 @@ static void judgement_free(struct watch_judgement *j)
 	free(j->base_s);
 	free(j->base_none);
 	free(j->sbase);
+	timeline__free(&j->tl);
 	free(j->sbase_ok);
 	free(j->base_mode);
 	free(j->waiting);
@@ -88,8 +89,10 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	fobjs = calloc(total + 1, sizeof(*fobjs));
 	fsympos = calloc(total + 1, sizeof(*fsympos));
 	j = calloc(1, sizeof(*j));
-	if (j)
+	if (j) {
 		j->life.fd = -1;	/* nothing to close until adopted */
+		timeline__init(&j->tl);
+	}
 	if (ret < 0 || !fresh || !fobjs || !fsympos || !j) {
 		ret = -ENOMEM;
 		goto cleanup;
@@ -199,6 +202,8 @@ int watch_judge__start(struct watch *w, const struct klp_patch_entry *p)
 	j->n = n;
 	j->sys_ok = watch__sys_baseline(w, &j->sys_base, &j->runq_base, &j->sys_base_s);
 	klp_life__adopt(&j->life, p->name, clock__now_s());
+	j->tl.t_load = j->life.t_start;		/* first seen: the report's "load" */
+	j->tl.baseline_s = j->def.baseline_s;
 	/* It appeared at most one tick ago; its faults count from then. */
 	j->since_usec = kmsg__now_usec() - (__u64)(w->tick_s * 1.5e6);
 	j->next = w->judging;
@@ -304,7 +309,12 @@ static void finish(struct watch *w, struct watch_judgement *j, const struct engi
 static void revert(struct watch *w, struct watch_judgement *j, const struct engine_decision *d)
 {
 	char why[512], full[768];
+	double t0 = clock__now_s();
 	int ret = klp_life__take_out(&j->life, j->def.revert_timeout_s, why, sizeof(why));
+
+	j->tl.revert_start_s = t0 - j->tl.t_load;
+	j->tl.revert_end_s = clock__now_s() - j->tl.t_load;
+	j->tl.revert_result = klp_life_state__name(j->life.state);
 
 	if (j->life.overrun[0])	/* the kernel held a call past the bound: said, not hidden */
 		lps_warn("%s: %s", j->life.patch, j->life.overrun);
@@ -421,6 +431,8 @@ void watch_judge__look(struct watch *w, struct watch_judgement *j, double now,
 	so.log_unreadable = w->kmsg_fd < 0 || w->log_err;
 decide:
 	engine__look(&in, j->j, &j->sysj, out);
+	timeline__look(&j->tl, now, j->obs, j->def.alpha, judge__alpha_for_look(1.0, in.t_prev, in.t),
+		       engine_action__name(out->action), j->j, j->names, 3, j->n, &j->sysj);
 	free(b);
 	free(o);
 }
@@ -445,6 +457,7 @@ static void begin_observing(struct watch *w, struct watch_judgement *j, double n
 	j->sys_start = w->sys.cum;
 	j->runq_start = w->sys.runq_cum;
 	j->t_obs_start = j->t_look = now;
+	j->tl.transition_s = now - j->tl.t_load;
 	if (watch__patch(w, j->patch))
 		watch__patch(w, j->patch)->state = PATCH_OBSERVING;
 }
@@ -491,6 +504,7 @@ static bool step(struct watch *w, struct watch_judgement *j)
 		return true;
 	}
 	if (ret == -ETIMEDOUT) {
+		j->tl.stalled = true;
 		engine__stop(ENGINE_STOP_STALLED, false, &d);
 		revert(w, j, &d);
 		return true;

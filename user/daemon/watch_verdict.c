@@ -67,7 +67,7 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 	for (size_t i = 0; i < j->n; i++) {
 		const struct watch_fn *fn = &w->fns[j->fn[i]];
 		const struct budget_set *bs;
-		struct json_object *f = json_object_new_object();
+		struct json_object *f = json_object_new_object(), *fchecks;
 
 		json_object_object_add(f, "function", json_object_new_string(fn->name));
 		json_object_object_add(f, "object", json_object_new_string(fn->module[0] ? fn->module :
@@ -95,7 +95,9 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 				j->t_obs_start > 0 ? fn->seen_s - j->seen_start[i] : 0));
 			json_object_object_add(f, "sampling", sm);
 		}
-		json_object_object_add(f, "checks", verdict_report__checks_json(j->j[i].checks, j->j[i].n));
+		fchecks = verdict_report__checks_json(j->j[i].checks, j->j[i].n);
+		verdict_report__add_thresholds(fchecks, &j->fr[i], j->fr[i].alpha * j->tl.share, false);
+		json_object_object_add(f, "checks", fchecks);
 		if (j->sbase_ok[i]) {
 			json_object_object_add(f, "baseline_signals", signals_report__json(&j->sbase[i]));
 			json_object_object_add(f, "observed_signals", signals_report__json(&j->sobs[i]));
@@ -107,6 +109,7 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 	snprintf(tr.detail, sizeof(tr.detail), "%s", j->life.detail[0] ? j->life.detail :
 		 "patching transition completed");
 	checks = verdict_report__system_checks_json(&tr, &j->sysj);
+	verdict_report__add_thresholds(checks, &j->def, j->def.alpha * j->tl.share, true);
 	json_object_object_add(sys, "checks", checks);
 	json_object_object_add(sys, "kernel_faults", verdict_report__faults_json(&j->faults));
 	json_object_object_add(sys, "signals", json_object_new_string(
@@ -123,6 +126,8 @@ struct json_object *watch_verdict__json(const struct watch *w, const struct watc
 		json_object_object_add(sys, "runqueue_observed", report__stats_json(&ro));
 	}
 	json_object_object_add(doc, "system", sys);
+	/* From its appearance: the transition, every look, the revert (as far as it has come). */
+	json_object_object_add(doc, "timeline", timeline__json(&j->tl));
 	return doc;
 }
 

@@ -13,8 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <linux/types.h>
 #include "identity.h"
 #include "lpsentinel.h"
+#include "verdict_detail.h"
 
 #define VERDICT_READ_MAX_BYTES	(16UL << 20)	/* a verdict file */
 #define VERDICT_READ_MAX_FUNCS	1024		/* functions in one verdict */
@@ -49,5 +51,14 @@ int verdict_read__file(const char *path, struct verdict_doc *out, char *why, siz
 int verdict_read__buf(const char *buf, size_t size, struct verdict_doc *out, char *why,
 		      size_t len);
 void verdict_doc__free(struct verdict_doc *d);
+/*
+ * The same, and what only people read (checks, faults, the stall, the
+ * timeline: verdict_detail.h) into *more, checked the same way; on an error
+ * both are freed.
+ */
+int verdict_read__file_detail(const char *path, struct verdict_doc *out,
+			      struct verdict_detail *more, char *why, size_t len);
+int verdict_read__buf_detail(const char *buf, size_t size, struct verdict_doc *out,
+			     struct verdict_detail *more, char *why, size_t len);
 
 #endif

@@ -137,3 +137,51 @@ bool verdict_report__check_json(struct json_object *doc, char *why, size_t len)
 	}
 	return true;
 }
+
+static void num(struct json_object *o, const char *key, double v)
+{
+	json_object_object_add(o, key, json_object_new_double(v));
+}
+
+void verdict_report__add_thresholds(struct json_object *checks, const struct rules_set *r,
+				    double alpha, bool system)
+{
+	for (size_t k = 0; k < json_object_array_length(checks); k++) {
+		struct json_object *c = json_object_array_get_idx(checks, k), *name, *t;
+		const char *n;
+		bool test = true;	/* a statistical test: alpha applies */
+
+		if (!json_object_object_get_ex(c, "check", &name))
+			continue;
+		n = json_object_get_string(name);
+		t = json_object_new_object();
+		if (!strcmp(n, "latency")) {
+			num(t, "ratio", r->latency.ratio);
+			num(t, "min_delta_ns", r->latency.min_delta_ns);
+		} else if (!strcmp(n, "errors")) {
+			num(t, "min_errors", (double)r->errors.min_errors);
+			num(t, "rate_increase", r->errors.rate_increase);
+		} else if (!strcmp(n, "lock_contention") && system) {
+			num(t, "sys_ratio", r->lock_contention.sys_ratio);
+			num(t, "sys_min_events", (double)r->lock_contention.sys_min_events);
+		} else if (!strcmp(n, "lock_contention")) {
+			num(t, "min_events", (double)r->lock_contention.min_events);
+			num(t, "rate_increase", r->lock_contention.rate_increase);
+		} else if (!strcmp(n, "kernel_faults") && system) {
+			num(t, "max_events", (double)r->kernel_faults.max_events);
+			test = false;
+		} else if (!strcmp(n, "kernel_faults")) {
+			num(t, "min_page_faults", (double)r->kernel_faults.min_page_faults);
+			num(t, "page_fault_rate_increase", r->kernel_faults.page_fault_rate_increase);
+		} else if (!strcmp(n, "runqueue_latency")) {
+			num(t, "ratio", r->runqueue_latency.ratio);
+			num(t, "min_delta_ns", r->runqueue_latency.min_delta_ns);
+		} else if (!strcmp(n, "transition")) {
+			num(t, "timeout_s", r->transition_timeout_s);
+			test = false;
+		}
+		if (test && strcmp(n, "transition"))
+			num(c, "alpha", alpha);
+		json_object_object_add(c, "thresholds", t);
+	}
+}

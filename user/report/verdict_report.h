@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include "judge.h"
 #include "kfaults.h"
+#include "rules_set.h"
 
 /* [{"check", "result", "detail", "p"}] */
 struct json_object *verdict_report__checks_json(const struct check_result *c, size_t n);
@@ -22,6 +23,14 @@ struct json_object *verdict_report__system_checks_json(const struct check_result
  */
 void verdict_report__check_text(FILE *f, const char *indent, const char *check,
 				const char *result, const char *detail, const char *coverage);
+/*
+ * Adds to each check of checks (an array of checks_json) its settings from
+ * r: "thresholds" {"ratio", "min_delta_ns", ...} and, for a statistical
+ * test, "alpha" (the share of the last look judged). system: the system's
+ * checks, whose lock and fault thresholds differ.
+ */
+void verdict_report__add_thresholds(struct json_object *checks, const struct rules_set *r,
+				    double alpha, bool system);
 /* [{"kind", "line", "call_trace": [...]}] */
 struct json_object *verdict_report__faults_json(const struct kfault_log *l);
 

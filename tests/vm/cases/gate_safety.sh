@@ -22,8 +22,9 @@ bash -c 'echo 1 > /proc/lps_busy' &
 parked=$!
 printf 'defaults:\n  transition_timeout_s: 5\n' >"$WORK/stall.yaml"
 rc=0; timeout 120 "$LPS" gate "$FX/lp_busy.ko" --baseline 1 --observe 2 --rules "$WORK/stall.yaml" --json \
-	>"$WORK/stall.json" 2>"$WORK/stall.err" || rc=$?
+	--html "$WORK/stall.html" >"$WORK/stall.json" 2>"$WORK/stall.err" || rc=$?
 [[ $rc == 3 ]] || { cat "$WORK/stall.err" "$WORK/stall.json"; dmesg | grep livepatch | tail; fail "stalled gate: exit $rc, want 3"; }
+gate_html_ok stall
 py - "$WORK/stall.json" "$parked" <<'PY' || fail "stalled gate report"
 import json, sys
 d = json.load(open(sys.argv[1])); parked = int(sys.argv[2])

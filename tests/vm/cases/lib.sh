@@ -132,10 +132,30 @@ start_gate_workload() {
 # sets GATE_RC.
 gate_run() {
 	GATE_RC=0
+	rm -f "$WORK/$1.html"
 	# shellcheck disable=SC2086 # GATE_EXTRA: words of extra options
 	timeout 300 "$LPS" gate "build/fixtures/$LPS_KREL/$1.ko" --baseline "${GATE_BASELINE:-4}" \
-		--observe "${GATE_OBSERVE:-6}" ${GATE_EXTRA:-} --json \
+		--observe "${GATE_OBSERVE:-6}" ${GATE_EXTRA:-} --json --html "$WORK/$1.html" \
 		>"$WORK/$1.json" 2>"$WORK/$1.err" || GATE_RC=$?
+	# A judged gate (kept or reverted) writes its HTML report too (docs/report.md).
+	if [[ $GATE_RC == 0 || $GATE_RC == 3 ]]; then
+		gate_html_ok "$1"
+	fi
+}
+# gate_html_ok NAME: gate's --html report exists, is one page and loads nothing
+# (no script, no address); both files are kept with the run's results.
+gate_html_ok() {
+	local h="$WORK/$1.html"
+	[[ -s $h ]] || fail "gate $1: no --html report"
+	grep -q '</html>' "$h" || fail "gate $1: the --html report is cut short"
+	grep -qiE '<script|<img|<link|<iframe|url\(|href="[^#]' "$h" &&
+		fail "gate $1: the --html report loads something"
+	grep -q '<svg' "$h" || fail "gate $1: the --html report has no plot"
+	if [[ -n ${LPS_RESULTS:-} ]]; then
+		cp "$WORK/$1.json" "$LPS_RESULTS/gate-$1.json"
+		cp "$h" "$LPS_RESULTS/gate-$1.html"
+	fi
+	return 0
 }
 # failed_checks NAME: the failing checks of $WORK/NAME.json, sorted, one line
 # ("runqueue_latency version_proc_show/latency"), system checks unprefixed.

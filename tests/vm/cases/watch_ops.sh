@@ -30,9 +30,10 @@ ok "SIGHUP: rules reloaded, loadavg_proc_show watched"
 # gate hands its patch to the running daemon: one set of probes, the daemon's verdict.
 before=$(bpftool prog show | grep -c 'name lps_' || true)
 rc=0
-timeout 300 "$LPS" gate "$FX/lp_gate_err.ko" --state "$S" --observe 6 --json >"$WORK/handoff.json" \
-	2>"$WORK/handoff.err" || rc=$?
+timeout 300 "$LPS" gate "$FX/lp_gate_err.ko" --state "$S" --observe 6 --json \
+	--html "$WORK/handoff.html" >"$WORK/handoff.json" 2>"$WORK/handoff.err" || rc=$?
 [[ $rc == 3 ]] || { cat "$WORK/handoff.err" "$WORK/handoff.json"; fail "gate via the daemon: exit $rc, want 3"; }
+gate_html_ok handoff	# --html of the daemon's verdict
 [[ $(json "$WORK/handoff.json" "(d['judged_by'], d['verdict'], d['action'])") == "('watch daemon', 'fail', 'reverted')" ]] ||
 	fail "gate via the daemon: $(cat "$WORK/handoff.json")"
 [[ $(json "$WORK/handoff.json" "[c['result'] for c in d['functions'][0]['checks'] if c['check']=='errors'][0]") == fail ]] ||
@@ -114,3 +115,5 @@ ok "2 more kill -9 at random points: state loaded every time (slowest restart ${
 
 stop_daemon_clean daemon-k2.err
 ok "SIGTERM: exit 0, no BPF program left; audit trail has $(wc -l <"$S/audit.jsonl") decisions"
+# The daemon's audit trail, for the HTML report's tests (tests/report/README.md).
+if [[ -n ${LPS_RESULTS:-} ]]; then cp "$S/audit.jsonl" "$LPS_RESULTS/audit.jsonl"; fi

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The HTML report: what gate writes (checks with thresholds, the timeline)
+ * read back through the one verdict reader; hostile strings escaped; empty,
+ * missing and huge histograms drawn; a page that can load nothing; the page
+ * written whole or not at all; the audit trail's period; and every verdict
+ * of the fuzz corpus rendered without a crash.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "audit_read.h"
+#include "hist.h"
+#include "identity.h"
+#include "judge.h"
+#include "report.h"
+#include "report_html.h"
+#include "rules.h"
+#include "timeline.h"
+#include "unit.h"
+#include "verdict_report.h"
+
+#define HOSTILE "<script>alert(\"x\")</script>&'<img src=http://e.x/>"
+
+/* A gate-shaped verdict made by the writers gate uses. */
+static struct json_object *verdict(const char *fname, const struct lps_hist *b,
+				   const struct lps_hist *o, bool with_timeline)
+{
+	struct json_object *doc = json_object_new_object(), *fns = json_object_new_array();
+	struct json_object *f = json_object_new_object(), *sys = json_object_new_object(), *checks;
+	struct lps_identity id = { .host = "h<1>", .release = "6.12", .patch = "lp_x" };
+	struct check_result c[2] = {
+		{ .check = "latency", .result = VERDICT_FAIL, .p = 1e-9, .detail = HOSTILE },
+		{ .check = "errors", .result = VERDICT_PASS, .p = 0.5, .detail = "0 errors" },
+	};
+	struct rules_set r;
+
+	rules__builtin(&r);
+	json_object_object_add(doc, "patch", json_object_new_string("lp_x"));
+	json_object_object_add(doc, "identity", identity__json(&id));
+	json_object_object_add(doc, "verdict", json_object_new_string("fail"));
+	json_object_object_add(doc, "action", json_object_new_string("reverted"));
+	json_object_object_add(doc, "reason", json_object_new_string(HOSTILE));
+	json_object_object_add(doc, "looks", json_object_new_int(2));
+	json_object_object_add(f, "function", json_object_new_string(fname));
+	json_object_object_add(f, "object", json_object_new_string("vmlinux"));
+	json_object_object_add(f, "verdict", json_object_new_string("fail"));
+	json_object_object_add(f, "baseline", b ? report__stats_json(b) : NULL);
+	json_object_object_add(f, "observed", report__stats_json(o));
+	checks = verdict_report__checks_json(c, 2);
+	verdict_report__add_thresholds(checks, &r, 2.5e-5, false);
+	json_object_object_add(f, "checks", checks);
+	json_object_array_add(fns, f);
+	json_object_object_add(doc, "functions", fns);
+	json_object_object_add(sys, "checks", json_object_new_array());
+	json_object_object_add(sys, "kernel_faults", json_object_new_array());
+	json_object_object_add(doc, "system", sys);
+	if (with_timeline) {
+		struct timeline t;
+		struct func_judgement fj = { .checks = { c[0], c[1] }, .n = 2 };
+		const char *names[] = { fname };
+
+		timeline__init(&t);
+		t.t_load = 100;
+		t.baseline_s = 4;
+		t.transition_s = 0.5;
+		assert_int_equal(timeline__look(&t, 101.5, o, r.alpha, 0.1, "continue", &fj, names,
+						1, 1, NULL), 0);
+		assert_int_equal(timeline__look(&t, 102.5, o, r.alpha, 0.2, "revert", &fj, names, 1,
+						1, NULL), 0);
+		t.revert_start_s = 2.6;
+		t.revert_end_s = 3.1;
+		t.revert_result = "unloaded";
+		json_object_object_add(doc, "timeline", timeline__json(&t));
+		timeline__free(&t);
+	}
+	return doc;
+}
+
+/* doc rendered as a page in memory; the page, malloc'd. */
+static char *render(struct json_object *doc, struct report_verdict *v)
+{
+	const char *text = json_object_to_json_string(doc);
+	struct report_page p = { .title = "t<i>tle", .v = v, .nv = 1 };
+	char why[256], *page = NULL;
+	size_t n;
+	FILE *f;
+
+	v->source = "src\"<";
+	if (verdict_read__buf_detail(text, strlen(text), &v->doc, &v->more, why, sizeof(why)))
+		fail_msg("not read back: %s", why);
+	f = open_memstream(&page, &n);
+	report_html__page(f, &p);
+	fclose(f);
+	return page;
+}
+
+/*
+ * Nothing in page can run or fetch anything: no element that loads, no
+ * style url(), no link but to its own sections (an address may be text).
+ */
+static void assert_self_contained(const char *page)
+{
+	static const char *const never[] = { "<script", "<img", "<link", "<iframe", "<object",
+					     "<embed", "<base", "url(", "@import" };
+
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (strstr(page, never[i]))
+			fail_msg("the page has %s", never[i]);
+	for (const char *h = page; (h = strstr(h, "href=")); h++)
+		assert_memory_equal(h, "href=\"#", 7);
+	assert_non_null(strstr(page, "Content-Security-Policy\" content=\"default-src 'none'"));
+	assert_non_null(strstr(page, "</html>"));
+}
+
+static void test_roundtrip_and_escaping(void **state)
+{
+	struct lps_hist *b = calloc(1, sizeof(*b)), *o = calloc(1, sizeof(*o));
+	struct report_verdict v = { 0 };
+	struct json_object *doc;
+	char *page;
+
+	(void)state;
+	unit__draw(b, 5000, 1, 0);
+	unit__draw(o, 5000, 3, 20000);
+	doc = verdict("f<script>", b, o, true);
+	page = render(doc, &v);
+	/* What gate wrote came back: thresholds, alpha, the looks and the revert. */
+	assert_int_equal(v.more.fns[0].n, 2);
+	assert_string_equal(v.more.fns[0].checks[0].thresholds, "ratio 1.5, min_delta_ns 20000");
+	assert_true(fabs(v.more.fns[0].checks[0].alpha - 2.5e-5) < 1e-12);
+	assert_int_equal(v.more.ntl, 2);
+	assert_string_equal(v.more.tl[1].decision, "revert");
+	assert_string_equal(v.more.tl[1].check, "latency");
+	assert_true(fabs(v.more.tl[1].alpha - 0.2 * 0.001) < 1e-12);
+	assert_true(fabs(v.more.tl[0].t_s - 1.5) < 1e-9);
+	assert_int_equal(v.more.tl[0].calls, 5000);
+	assert_true(v.more.have_revert);
+	assert_string_equal(v.more.revert_result, "unloaded");
+	assert_true(fabs(v.more.completed_s - 0.5) < 1e-9);
+	/* Every hostile string escaped, the page loads nothing. */
+	assert_self_contained(page);
+	assert_non_null(strstr(page, "f&lt;script&gt;"));
+	assert_non_null(strstr(page, "alert(&quot;x&quot;)"));
+	assert_non_null(strstr(page, "&amp;&#39;&lt;img"));
+	assert_non_null(strstr(page, "t&lt;i&gt;tle"));
+	assert_non_null(strstr(page, "h&lt;1&gt;"));
+	/* A histogram plot per function, the looks and the course: 3 plots. */
+	assert_non_null(strstr(page, "aria-label=\"latency histograms before and after\""));
+	assert_non_null(strstr(page, "aria-label=\"looks over time\""));
+	assert_non_null(strstr(page, "p99"));
+	free(page);
+	verdict_doc__free(&v.doc);
+	verdict_detail__free(&v.more);
+	json_object_put(doc);
+	free(b);
+	free(o);
+}
+
+static void test_empty_missing_huge(void **state)
+{
+	struct lps_hist *b = calloc(1, sizeof(*b)), *o = calloc(1, sizeof(*o));
+	struct report_verdict v = { 0 };
+	struct json_object *doc;
+	char *page;
+
+	(void)state;
+	/* 0 calls after, no baseline at all, no timeline (the daemon's shape). */
+	doc = verdict("f", NULL, o, false);
+	page = render(doc, &v);
+	assert_self_contained(page);
+	assert_non_null(strstr(page, "no latency recorded in either window"));
+	assert_non_null(strstr(page, "no baseline"));
+	assert_non_null(strstr(page, "has no timeline"));
+	assert_null(strstr(page, "nan"));
+	assert_null(strstr(page, "inf\""));
+	free(page);
+	verdict_doc__free(&v.doc);
+	verdict_detail__free(&v.more);
+	json_object_put(doc);
+	/* Counts as large as a verdict may hold, in the first and the last bucket. */
+	b->buckets[0] = 1ULL << 52;
+	b->buckets[HIST_BUCKETS - 1] = 1ULL << 52;
+	b->calls = 1ULL << 53;
+	b->max_ns = hist_bucket_upper(HIST_BUCKETS - 1) - 1;
+	o->buckets[HIST_BUCKETS - 1] = 1ULL << 53;
+	o->calls = 1ULL << 53;
+	o->max_ns = b->max_ns;
+	memset(&v, 0, sizeof(v));
+	doc = verdict("f", b, o, true);
+	page = render(doc, &v);
+	assert_self_contained(page);
+	assert_null(strstr(page, "nan"));
+	free(page);
+	verdict_doc__free(&v.doc);
+	verdict_detail__free(&v.more);
+	json_object_put(doc);
+	free(b);
+	free(o);
+}
+
+static void test_bad_details(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "\"timeline\": {\"looks\": 3}", "timeline.looks is not an array" },
+		{ "\"timeline\": {\"looks\": [{\"t_s\": 1, \"calls\": 1, \"alpha\": 0.1}]}",
+		  "timeline.looks[0].decision" },
+		{ "\"timeline\": {\"looks\": [{\"t_s\": \"x\"}]}", "t_s is not a number" },
+		{ "\"system\": {\"checks\": [{\"check\": \"x\", \"result\": \"pass\", \"p\": \"1\"}]}",
+		  "system.checks[0].p" },
+		{ "\"system\": {\"checks\": [{\"check\": \"x\", \"result\": \"pass\", "
+		  "\"thresholds\": {\"<b>\": 1}}]}", "not a setting" },
+		{ "\"operational\": 1", "operational" },
+	};
+	char text[1024], why[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct verdict_doc d;
+		struct verdict_detail m;
+
+		snprintf(text, sizeof(text), "{\"identity\": {\"kernel\": {}, \"patch\": {}}, "
+			 "\"verdict\": \"pass\", \"action\": \"kept\", \"reason\": \"\", "
+			 "\"functions\": [], %s}", bad[i][0]);
+		assert_int_not_equal(verdict_read__buf_detail(text, strlen(text), &d, &m, why,
+							      sizeof(why)), 0);
+		print_message("bad [%zu]: %s\n", i, why);
+		assert_non_null(strstr(why, bad[i][1]));
+		/* pool's reader does not read these parts: the same file passes there */
+		assert_int_equal(verdict_read__buf(text, strlen(text), &d, why, sizeof(why)), 0);
+		verdict_doc__free(&d);
+	}
+}
+
+static void test_write_whole(void **state)
+{
+	struct report_page p = { .title = "x" };
+	char path[128], why[256];
+	struct dirent *e;
+	DIR *dir;
+	size_t n = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out.html", unit_tmpdir);
+	assert_int_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	assert_int_equal(access(path, R_OK), 0);
+	dir = opendir(unit_tmpdir);
+	while ((e = readdir(dir)))
+		n += !!strstr(e->d_name, ".tmp.");	/* no temporary file left */
+	closedir(dir);
+	assert_int_equal(n, 0);
+	snprintf(path, sizeof(path), "%s/no/such/dir/out.html", unit_tmpdir);
+	assert_int_not_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	print_message("unwritable: %s\n", why);
+}
+
+static void test_audit_period(void **state)
+{
+	struct lps_hist *o = calloc(1, sizeof(*o));
+	struct json_object *doc;
+	struct report_audit_row *rows;
+	struct report_verdict *v;
+	struct audit_period p = { .since = "2026-12-02T10", .until = "2026-12-02T11" };
+	char path[128], why[256];
+	size_t n, nv;
+	FILE *f;
+
+	(void)state;
+	unit__draw(o, 300, 1, 0);
+	doc = verdict("f", o, o, false);
+	json_object_object_add(doc, "time", json_object_new_string("2026-12-02T11:59:59Z"));
+	json_object_object_add(doc, "event", json_object_new_string("verdict"));
+	snprintf(path, sizeof(path), "%s/audit.jsonl", unit_tmpdir);
+	f = fopen(path, "w");
+	fprintf(f, "{\"time\":\"2026-12-02T09:00:00Z\",\"event\":\"verdict\",\"patch\":\"a\"}\n");
+	fprintf(f, "{\"time\":\"2026-12-02T10:00:00Z\",\"event\":\"resumed\",\"patch\":\"<b>\"}\n");
+	fprintf(f, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+	fprintf(f, "{\"time\":\"2026-12-02T12:00:00Z\",\"event\":\"verdict\",\"patch\":\"c\"}\n");
+	fclose(f);
+	json_object_put(doc);
+	assert_int_equal(audit_read__file(path, &p, &rows, &n, &v, &nv, why, sizeof(why)), 0);
+	assert_int_equal(n, 2);		/* 10:00 and 11:59:59, not 09:00 or 12:00 */
+	assert_int_equal(nv, 1);
+	assert_int_equal(rows[0].verdict_idx, -1);
+	assert_int_equal(rows[1].verdict_idx, 0);
+	assert_string_equal(v[0].doc.fns[0].function, "f");
+	audit_read__free(rows, v, nv);
+	/* A line that is not a record: refused with its number. */
+	f = fopen(path, "a");
+	fprintf(f, "{\"time\":\"2026-12-02T10:30:00Z\",\"event\":\"resumed\",\"patch\":\"c\"}\n[1]\n");
+	fclose(f);
+	assert_int_not_equal(audit_read__file(path, &p, &rows, &n, &v, &nv, why, sizeof(why)), 0);
+	print_message("damaged trail: %s\n", why);
+	assert_non_null(strstr(why, "line 6"));
+	assert_false(audit_read__time_ok("2026-13-0x"));
+	assert_false(audit_read__time_ok(""));
+	assert_true(audit_read__time_ok("2026-12"));
+	free(o);
+}
+
+/* Every verdict of the fuzz corpus: read, and either refused or rendered whole. */
+static void test_corpus(void **state)
+{
+	static const char *const dirs[] = { "tests/fuzz/corpus/verdict", "tests/report/data" };
+	size_t rendered = 0;
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		DIR *dir = opendir(dirs[k]);
+		struct dirent *e;
+
+		while (dir && (e = readdir(dir))) {
+			struct report_verdict v = { .source = e->d_name };
+			struct report_page p = { .title = "c", .v = &v, .nv = 1 };
+			char path[512], why[256], *page = NULL;
+			size_t n;
+			FILE *f;
+
+			n = strlen(e->d_name);
+			if (n < 5 || strcmp(e->d_name + n - 5, ".json"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[k], e->d_name);
+			if (verdict_read__file_detail(path, &v.doc, &v.more, why, sizeof(why))) {
+				print_message("%s: refused: %s\n", path, why);
+				continue;
+			}
+			f = open_memstream(&page, &n);
+			report_html__page(f, &p);
+			fclose(f);
+			assert_self_contained(page);
+			rendered++;
+			free(page);
+			verdict_doc__free(&v.doc);
+			verdict_detail__free(&v.more);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	assert_true(rendered >= 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip_and_escaping),
+		cmocka_unit_test(test_empty_missing_huge),
+		cmocka_unit_test(test_bad_details),
+		cmocka_unit_test(test_write_whole),
+		cmocka_unit_test(test_audit_period),
+		cmocka_unit_test(test_corpus),
+	};
+
+	return cmocka_run_group_tests(tests, unit__tmpdir_setup, unit__tmpdir_teardown);
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "audit_read.h"
+#include "safe_file.h"
+#include "verdict_read_int.h"
+
+bool audit_read__time_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t n = strlen(s);
+
+	if (!n || n > sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
+			return false;
+	return true;
+}
+
+/* Is t in the period? Prefixes compare as the start (since) or the whole of (until) a span. */
+static bool in_period(const char *t, const struct audit_period *p)
+{
+	return (!p->since || strcmp(t, p->since) >= 0) &&
+	       (!p->until || strncmp(t, p->until, strlen(p->until)) <= 0);
+}
+
+static int read_row(struct json_object *o, size_t line, struct report_audit_row *r, char *why,
+		    size_t len)
+{
+	struct json_object *op = vread__get(o, "operational");
+	char at[32];
+	int ret;
+
+	snprintf(at, sizeof(at), "line %zu", line);
+	if ((ret = vread__str(o, at, "time", false, r->time, sizeof(r->time), why, len)) ||
+	    (ret = vread__str(o, at, "event", false, r->event, sizeof(r->event), why, len)) ||
+	    (ret = vread__str(o, at, "patch", true, r->patch, sizeof(r->patch), why, len)) ||
+	    (ret = vread__str(o, at, "verdict", true, r->verdict, sizeof(r->verdict), why, len)) ||
+	    (ret = vread__str(o, at, "action", true, r->action, sizeof(r->action), why, len)) ||
+	    (ret = vread__str(o, at, "reason", true, r->reason, sizeof(r->reason), why, len)))
+		return ret;
+	if (!audit_read__time_ok(r->time) || strlen(r->time) != 20)
+		return vread__bad(why, len, "line %zu: time is not a UTC time", line);
+	r->operational = op && json_object_is_type(op, json_type_boolean) &&
+			 json_object_get_boolean(op);
+	r->verdict_idx = -1;
+	return 0;
+}
+
+/* One line: a row when in the period, and its verdict when it is one. */
+static int read_line(const char *s, size_t size, size_t line, const struct audit_period *p,
+		     struct report_audit_row *rows, size_t *n, struct report_verdict *v,
+		     size_t *nv, char *why, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(16);
+	struct json_object *o = NULL;
+	struct report_audit_row *r = &rows[*n];
+	char err[512];
+	int ret = 0;
+
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, s, (int)size);
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    json_tokener_get_parse_end(tok) != size) {
+		ret = vread__bad(why, len, "line %zu is not one JSON object", line);
+		goto cleanup;
+	}
+	memset(r, 0, sizeof(*r));
+	if ((ret = read_row(o, line, r, why, len)) || !in_period(r->time, p))
+		goto cleanup;
+	++*n;
+	if (strcmp(r->event, "verdict") || *nv >= AUDIT_READ_MAX_VERDICTS)
+		goto cleanup;
+	/* The line is the daemon's verdict: read by the one verdict reader. */
+	if (verdict_read__buf_detail(s, size, &v[*nv].doc, &v[*nv].more, err, sizeof(err))) {
+		ret = vread__bad(why, len, "line %zu: %s", line, err);
+		goto cleanup;
+	}
+	v[*nv].source = "the audit trail";
+	r->verdict_idx = (int)(*nv)++;
+cleanup:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ret;
+}
+
+int audit_read__file(const char *path, const struct audit_period *p,
+		     struct report_audit_row **rows, size_t *n, struct report_verdict **v,
+		     size_t *nv, char *why, size_t len)
+{
+	char *buf = NULL;
+	size_t size, lines = 0, line = 0;
+	int ret = safe_file__read(AT_FDCWD, path, 0, AUDIT_READ_MAX_BYTES, &buf, &size, why, len);
+
+	*rows = NULL;
+	*v = NULL;
+	*n = *nv = 0;
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < size; i++)
+		lines += buf[i] == '\n';
+	*rows = calloc(lines + 2, sizeof(**rows));
+	*v = calloc(AUDIT_READ_MAX_VERDICTS, sizeof(**v));
+	if (!*rows || !*v) {
+		snprintf(why, len, "out of memory");
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t at = 0; at < size && !ret;) {
+		char *nl = memchr(buf + at, '\n', size - at);
+		size_t end = nl ? (size_t)(nl - buf) : size;
+
+		line++;
+		if (end > at)
+			ret = read_line(buf + at, end - at, line, p, *rows, n, *v, nv, why, len);
+		at = end + 1;
+	}
+	if (ret == -ENOMEM)
+		snprintf(why, len, "out of memory");
+cleanup:
+	free(buf);
+	if (ret) {
+		audit_read__free(*rows, *v, *nv);
+		*rows = NULL;
+		*v = NULL;
+		*n = *nv = 0;
+	}
+	return ret;
+}
+
+void audit_read__free(struct report_audit_row *rows, struct report_verdict *v, size_t nv)
+{
+	for (size_t i = 0; v && i < nv; i++) {
+		verdict_doc__free(&v[i].doc);
+		verdict_detail__free(&v[i].more);
+	}
+	free(v);
+	free(rows);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The HTML report (docs/report.md): verdicts read back (verdict_read.h,
+ * with their details) and a daemon's audit trail, rendered as one
+ * self-contained page with inline SVG plots (svg_plot.h).
+ */
+#ifndef LPS_REPORT_HTML_H
+#define LPS_REPORT_HTML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "verdict_read.h"
+
+/* One verdict to show: where it came from, and what was read. */
+struct report_verdict {
+	const char *source;		/* a file name, "gate", ...: shown escaped */
+	struct verdict_doc doc;
+	struct verdict_detail more;
+};
+
+/* One decision of a daemon's audit trail (audit.h's record), checked. */
+struct report_audit_row {
+	char time[40], event[40], patch[128], verdict[16], action[32], reason[1024];
+	bool operational;
+	int verdict_idx;		/* its verdict among the page's verdicts; -1: none */
+};
+
+struct report_page {
+	const char *title;
+	const struct report_verdict *v;
+	size_t nv;
+	const struct report_audit_row *audit;	/* NULL: no audit section */
+	size_t naudit;
+	const char *audit_period;		/* "from ... to ...", shown escaped */
+};
+
+/* The whole page to f. */
+void report_html__page(FILE *f, const struct report_page *p);
+/*
+ * The page to path: written to a temporary file in the same directory,
+ * synced and renamed over path (a reader never sees half a page). 0, or
+ * -errno with one line in why.
+ */
+int report_html__write(const char *path, const struct report_page *p, char *why, size_t len);
+/*
+ * A verdict document as gate prints it (size bytes of json) rendered to path
+ * with title: gate --html, for gate's own verdict and the daemon's reply.
+ */
+int report_html__from_json(const char *path, const char *title, const char *json, size_t size,
+			   char *why, size_t len);
+
+#endif
