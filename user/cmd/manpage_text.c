@@ -247,6 +247,32 @@ static const struct cli_man_text texts[] = {
 			  "lpsentinel pool --fleet 20 --previous 4 host*.json" },
 			{ NULL } },
 	},
+	{
+		.verb = "report",
+		.description = (const char *const[]){
+			"One HTML page to look at, or to attach to a change ticket, from verdicts "
+			"(files of `gate --json`, the daemon's verdicts) and from a watch daemon's "
+			"audit trail of a period (`--audit`). Per function: the latency histograms "
+			"before and after on a log axis with p50, p90 and p99 marked, and every check "
+			"with its thresholds and p-value; per verdict: the looks over time against "
+			"their alpha, the transition and what blocked it, and the revert.",
+			"The page is one file: its plots are inline SVG, it has no script, and its "
+			"Content-Security-Policy lets it load nothing. Every text from the verdicts is "
+			"escaped. `gate --html FILE` writes the same page for the gate just run.",
+			NULL },
+		.exit = {
+			[CLI_EXIT_OK] = "The page was written.",
+			[CLI_EXIT_ERROR] = "A file was not a verdict or an audit trail, or the page "
+					   "could not be written; one error line, nothing written.",
+		},
+		.examples = (const struct cli_man_example[]){
+			{ "The evidence of one gate:",
+			  "lpsentinel gate --json --html gate.html lp_fix.ko > gate.json" },
+			{ "The daemon's decisions of one day:",
+			  "lpsentinel report --audit /var/lib/lpsentinel --since 2026-12-02 "
+			  "--until 2026-12-02 -o day.html" },
+			{ NULL } },
+	},
 };
 
 const struct cli_man_text *cli__man_text(const char *verb)
