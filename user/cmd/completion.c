@@ -23,6 +23,7 @@ static const struct {
 	{ "rules", "FILE", "yaml" },	/* rules files: YAML (any name is accepted; these are offered) */
 	{ NULL, "FILE", "file" },
 	{ NULL, "DIR", "dir" },
+	{ NULL, "PATH", "file" },	/* a file or a directory (report --audit) */
 	{ NULL, "PATCH", "patch" },	/* a loaded livepatch: revert PATCH, overhead PATCH */
 };
 
@@ -63,14 +64,21 @@ static int alt_kind(char *buf, size_t len, const char *opt, const char *alt)
 	return 0;
 }
 
-/* Every kind of meta ("A|B...", a trailing "..." ignored), space-separated, into f. */
+/*
+ * Every kind of meta ("A|B...", a trailing "..." ignored, and the brackets of
+ * optional positionals: "[VERDICT.json...]"), space-separated, into f.
+ */
 static int kinds(FILE *f, const char *opt, const char *meta)
 {
 	char copy[256], kind[128], *save = NULL;
 	bool first = true;
 	size_t len = strlen(meta);
 
-	if (len >= 3 && !strcmp(meta + len - 3, "..."))
+	if (len >= 2 && meta[0] == '[' && meta[len - 1] == ']') {
+		meta++;
+		len -= 2;
+	}
+	if (len >= 3 && !strncmp(meta + len - 3, "...", 3))
 		len -= 3;
 	snprintf(copy, sizeof(copy), "%.*s", (int)len, meta);
 	for (char *alt = strtok_r(copy, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {

@@ -61,6 +61,39 @@ static void xtick(FILE *f, const struct axes *a, double x, const char *label)
 		px(a, x), px(a, x), MT, a->h - MB, px(a, x), a->h - MB + 16, label);
 }
 
+/* A round step (1, 2 or 5 times a power of ten) that cuts span into about n parts. */
+static double nice_step(double span, int n)
+{
+	double raw = span / n, mag = pow(10, floor(log10(raw))), r = raw / mag;
+
+	return (r < 1.5 ? 1 : r < 3.5 ? 2 : r < 7.5 ? 5 : 10) * mag;
+}
+
+/* Ticks at round values across a's x (or y) range, about n of them. */
+static void round_ticks(FILE *f, const struct axes *a, bool x, int n)
+{
+	double lo = x ? a->x0 : a->y0, hi = x ? a->x1 : a->y1;
+	double step = nice_step(hi - lo, n);
+
+	if (!(step > 0) || !isfinite(step))
+		return;
+	/* Counted, not summed: a hostile range far from 0 cannot loop for ever. */
+	for (int k = 0; k <= 4 * n; k++) {
+		double v = (ceil(lo / step) + k) * step;
+		char t[32];
+
+		if (v > hi + step * 1e-9)
+			break;
+
+		/* -0 and 1e-17 from the sum read as 0 */
+		snprintf(t, sizeof(t), "%.3g", fabs(v) < step * 1e-6 ? 0 : v);
+		if (x)
+			xtick(f, a, v, t);
+		else
+			ytick(f, a, v, t);
+	}
+}
+
 /* The non-empty buckets' span of h as log10 ns edges; false when nothing was recorded. */
 static bool span(const struct lps_hist *h, double *lo, double *hi)
 {
@@ -205,14 +238,8 @@ void svg_plot__looks(FILE *f, const struct vd_look *l, size_t n)
 	a.y1 = ceil(fmax(10, 2.5 * top));
 	open_svg(f, a.h, "looks over time");
 	frame(f, &a, "seconds since the load", "-log10 p");
-	for (int k = 0; k <= 5; k++) {
-		char t[32];
-
-		snprintf(t, sizeof(t), "%.3g", a.x0 + (a.x1 - a.x0) * k / 5);
-		xtick(f, &a, a.x0 + (a.x1 - a.x0) * k / 5, t);
-		snprintf(t, sizeof(t), "%.3g", a.y1 * k / 5);
-		ytick(f, &a, a.y1 * k / 5, t);
-	}
+	round_ticks(f, &a, true, 6);
+	round_ticks(f, &a, false, 5);
 	/* The boundary: a look's deciding p below its alpha is above this line. */
 	fputs("<polyline fill=\"none\" stroke=\"#c62828\" stroke-width=\"2\" "
 	      "stroke-dasharray=\"6 4\" points=\"", f);
@@ -272,10 +299,7 @@ void svg_plot__course(FILE *f, const struct verdict_detail *d)
 	a.x1 += (a.x1 - a.x0) * 0.05 + 0.1;
 	open_svg(f, a.h, "the patch's course from the baseline to the decision");
 	frame(f, &a, "seconds since the load", "");
-	for (int k = 0; k <= 6; k++) {
-		snprintf(t, sizeof(t), "%.3g", a.x0 + (a.x1 - a.x0) * k / 6);
-		xtick(f, &a, a.x0 + (a.x1 - a.x0) * k / 6, t);
-	}
+	round_ticks(f, &a, true, 7);
 	snprintf(t, sizeof(t), "baseline %.1fs", d->baseline_s);
 	span_bar(f, &a, a.x0, 0, 0, "#9db7dc", t);
 	if (d->completed_s >= 0) {
