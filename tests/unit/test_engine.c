@@ -221,6 +221,7 @@ static void gate_path(const struct evidence *e, struct engine_decision *d, struc
 	fr[0] = fr[1] = g.def;
 	gate__look(&g, &look, d);
 	kfault_log__free(&g.faults);
+	timeline__free(&g.tl);
 }
 
 static void watch_path(const struct evidence *e, struct engine_decision *d, struct func_judgement *fj)
@@ -258,6 +259,7 @@ static void watch_path(const struct evidence *e, struct engine_decision *d, stru
 	fr[0] = fr[1] = w.def;
 	watch_judge__look(&w, &j, now, d);
 	kfault_log__free(&j.faults);
+	timeline__free(&j.tl);
 }
 
 static void same_decision(double add_ns, size_t errors, enum engine_action want)
