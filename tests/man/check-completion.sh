@@ -90,6 +90,14 @@ for v in $verbs; do
 	expect "lpsentinel $v -" "$want"
 done
 
+# A patch name is data, never code: one holding $(...) and a blank is
+# offered quoted, and nothing in it runs.
+hostile=$tmp/hostile
+mkdir -p "$hostile/lp_\$(touch \${IFS}pwned)" "$hostile/lp_a b"
+LPS_LIVEPATCH_DIR=$hostile expect "lpsentinel revert lp_" 'lp_\$\(touch\ \$\{IFS\}pwned\) lp_a\ b'
+checks=$((checks + 1))
+[[ ! -e pwned ]] || { echo "check-completion: a patch name's \$(...) ran"; failures=$((failures + 1)); }
+
 # The real sysfs, where this machine has it.
 if [[ -d /sys/kernel/livepatch ]]; then
 	want=$(find /sys/kernel/livepatch -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sorted)
