@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # build-deb.sh: the Debian package, built by the Debian tools from a copy of
 # the working tree as it is (uncommitted changes included), and checked by
-# lintian: no error, no warning but those debian/lpsentinel.lintian-overrides
-# gives a reason for.
+# lintian: no error and no warning (none is overridden today; an override
+# would go in debian/lpsentinel.lintian-overrides, with its reason).
 #
 #   build-deb.sh [-o DIR]   export the tree to DIR/src (default build/deb),
 #                           build, lintian; the .deb lands in DIR
