@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include "audit_read.h"
 #include "hist.h"
@@ -262,6 +263,48 @@ static void test_write_whole(void **state)
 	print_message("unwritable: %s\n", why);
 }
 
+/* Only a missing or regular file is replaced: never a device, fifo, directory or symlink. */
+static void test_write_target(void **state)
+{
+	struct report_page p = { .title = "x" };
+	char path[128], link[160], why[256];
+	struct stat st;
+	mode_t old;
+
+	(void)state;
+	assert_int_not_equal(report_html__write("/dev/null", &p, why, sizeof(why)), 0);
+	print_message("device: %s\n", why);
+	assert_non_null(strstr(why, "a device"));
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	snprintf(path, sizeof(path), "%s/fifo", unit_tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_not_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "a fifo"));
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	unlink(path);
+	assert_int_not_equal(report_html__write(unit_tmpdir, &p, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "a directory"));
+	snprintf(path, sizeof(path), "%s/real.html", unit_tmpdir);
+	snprintf(link, sizeof(link), "%s/link.html", unit_tmpdir);
+	assert_int_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_not_equal(report_html__write(link, &p, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	unlink(link);
+	assert_int_not_equal(report_html__write("", &p, why, sizeof(why)), 0);
+	/* The page's mode follows the umask, as any file the user creates. */
+	old = umask(027);
+	assert_int_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	unlink(path);
+}
+
 static void test_audit_period(void **state)
 {
 	struct lps_hist *o = calloc(1, sizeof(*o));
@@ -354,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_empty_missing_huge),
 		cmocka_unit_test(test_bad_details),
 		cmocka_unit_test(test_write_whole),
+		cmocka_unit_test(test_write_target),
 		cmocka_unit_test(test_audit_period),
 		cmocka_unit_test(test_corpus),
 	};

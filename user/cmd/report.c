@@ -57,6 +57,8 @@ static int usage_check(const struct report_args *a, int nfiles)
 {
 	if (!a->out)
 		return cli__usage_error("report needs -o FILE, the HTML file to write");
+	if (!*a->out)
+		return cli__usage_error("-o wants a file name, not an empty one");
 	if (!nfiles && !a->audit)
 		return cli__usage_error("report needs verdict files, --audit, or both");
 	if ((a->since || a->until) && !a->audit)
