@@ -25,6 +25,7 @@
 #include "report.h"
 #include "report_html.h"
 #include "rules.h"
+#include "svg_plot.h"
 #include "timeline.h"
 #include "unit.h"
 #include "verdict_report.h"
@@ -220,6 +221,14 @@ static void test_bad_details(void **state)
 		{ "\"system\": {\"checks\": [{\"check\": \"x\", \"result\": \"pass\", "
 		  "\"thresholds\": {\"<b>\": 1}}]}", "not a setting" },
 		{ "\"operational\": 1", "operational" },
+		{ "\"timeline\": {\"looks\": [{\"t_s\": 1e308, \"calls\": 1, \"alpha\": 0.1, "
+		  "\"decision\": \"pass\"}]}", "timeline.looks[0].t_s is 1e+308, not 0 to" },
+		{ "\"timeline\": {\"baseline_s\": -5}", "timeline.baseline_s is -5" },
+		{ "\"timeline\": {\"transition\": {\"completed_s\": 2e7}}", "completed_s is 2e+07" },
+		{ "\"timeline\": {\"revert\": {\"started_s\": -1e308}}", "started_s" },
+		{ "\"timeline\": {\"revert\": {\"ended_s\": 1e9}}", "ended_s" },
+		{ "\"system\": {\"stalled_transition\": {\"transition_info\": {\"elapsed_s\": "
+		  "1e300}}}", "transition_info.elapsed_s" },
 	};
 	char text[1024], why[256];
 
@@ -349,6 +358,29 @@ static void test_audit_period(void **state)
 	free(o);
 }
 
+/* The plots' belt: far times given to them directly still print finite coordinates. */
+static void test_plot_finite(void **state)
+{
+	struct vd_look l[2] = {
+		{ .t_s = -1e308, .alpha = 0.1, .p = 0, .decision = "pass" },
+		{ .t_s = 1e308, .alpha = 0, .p = 1, .decision = "revert" },
+	};
+	struct verdict_detail d = { .tl = l, .ntl = 2, .baseline_s = -1e308, .completed_s = 1e308,
+				    .have_revert = true, .revert_start_s = 1e308,
+				    .revert_end_s = 1e308, .revert_result = "unloaded" };
+	char *page = NULL;
+	size_t n;
+	FILE *f = open_memstream(&page, &n);
+
+	(void)state;
+	svg_plot__looks(f, l, 2);
+	svg_plot__course(f, &d);
+	fclose(f);
+	assert_null(strstr(page, "nan"));
+	assert_null(strstr(page, "inf"));
+	free(page);
+}
+
 /* Every verdict of the fuzz corpus: read, and either refused or rendered whole. */
 static void test_corpus(void **state)
 {
@@ -398,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_bad_details),
 		cmocka_unit_test(test_write_whole),
 		cmocka_unit_test(test_write_target),
+		cmocka_unit_test(test_plot_finite),
 		cmocka_unit_test(test_audit_period),
 		cmocka_unit_test(test_corpus),
 	};
