@@ -7,6 +7,7 @@
  * of the fuzz corpus rendered without a crash.
  */
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -322,7 +323,7 @@ static void test_audit_period(void **state)
 	struct report_verdict *v;
 	struct audit_period p = { .since = "2026-12-02T10", .until = "2026-12-02T11" };
 	char path[128], why[256];
-	size_t n, nv;
+	size_t n, nv, left;
 	FILE *f;
 
 	(void)state;
@@ -338,8 +339,9 @@ static void test_audit_period(void **state)
 	fprintf(f, "{\"time\":\"2026-12-02T12:00:00Z\",\"event\":\"verdict\",\"patch\":\"c\"}\n");
 	fclose(f);
 	json_object_put(doc);
-	assert_int_equal(audit_read__file(path, &p, &rows, &n, &v, &nv, why, sizeof(why)), 0);
+	assert_int_equal(audit_read__file(path, &p, &rows, &n, &left, &v, &nv, why, sizeof(why)), 0);
 	assert_int_equal(n, 2);		/* 10:00 and 11:59:59, not 09:00 or 12:00 */
+	assert_int_equal(left, 0);
 	assert_int_equal(nv, 1);
 	assert_int_equal(rows[0].verdict_idx, -1);
 	assert_int_equal(rows[1].verdict_idx, 0);
@@ -349,13 +351,73 @@ static void test_audit_period(void **state)
 	f = fopen(path, "a");
 	fprintf(f, "{\"time\":\"2026-12-02T10:30:00Z\",\"event\":\"resumed\",\"patch\":\"c\"}\n[1]\n");
 	fclose(f);
-	assert_int_not_equal(audit_read__file(path, &p, &rows, &n, &v, &nv, why, sizeof(why)), 0);
+	assert_int_not_equal(audit_read__file(path, &p, &rows, &n, &left, &v, &nv, why, sizeof(why)), 0);
 	print_message("damaged trail: %s\n", why);
 	assert_non_null(strstr(why, "line 6"));
 	assert_false(audit_read__time_ok("2026-13-0x"));
 	assert_false(audit_read__time_ok(""));
 	assert_true(audit_read__time_ok("2026-12"));
 	free(o);
+}
+
+/* A long trail: the newest rows of the period kept, the earlier counted; blank lines cost nothing. */
+static void test_audit_cap(void **state)
+{
+	struct audit_period p = { .since = "2026-12-03" };
+	struct report_audit_row *rows;
+	struct report_verdict *v;
+	struct report_page pg = { .title = "x" };
+	size_t total = AUDIT_READ_MAX_ROWS + 123, n, nv, left;
+	char path[128], why[256], nl[1000], *page = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/long.jsonl", unit_tmpdir);
+	f = fopen(path, "w");
+	fprintf(f, "{\"time\":\"2026-12-02T23:00:00Z\",\"event\":\"resumed\"}\n");
+	for (size_t i = 0; i < total; i++)
+		fprintf(f, "{\"time\":\"2026-12-03T%02zu:%02zu:%02zuZ\",\"event\":\"resumed\","
+			"\"patch\":\"p%zu\"}\n", i / 3600 % 24, i / 60 % 60, i % 60, i);
+	/* 50 MB of newlines: counted, not a row each (once a calloc of 64 GB). */
+	memset(nl, '\n', sizeof(nl));
+	for (size_t i = 0; i < 50 * 1000; i++)
+		assert_int_equal(fwrite(nl, 1, sizeof(nl), f), sizeof(nl));
+	fclose(f);
+	assert_int_equal(audit_read__file(path, &p, &rows, &n, &left, &v, &nv, why, sizeof(why)), 0);
+	assert_int_equal(n, AUDIT_READ_MAX_ROWS);
+	assert_int_equal(left, 123);
+	assert_string_equal(rows[0].patch, "p123");		/* oldest kept */
+	assert_string_equal(rows[n - 1].patch, "p10122");	/* the newest */
+	pg.audit = rows;
+	pg.naudit = n;
+	pg.audit_left_out = left;
+	f = open_memstream(&page, &n);
+	report_html__page(f, &pg);
+	fclose(f);
+	assert_non_null(strstr(page, "123 earlier decisions of the period are left out"));
+	free(page);
+	audit_read__free(rows, v, nv);
+	unlink(path);
+}
+
+/* Functions and looks summed over a page's verdicts: beyond the limits, refused naming them. */
+static void test_totals(void **state)
+{
+	struct report_verdict v[5] = { 0 };
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++)
+		v[i].doc.n = REPORT_MAX_FUNCS / 4;
+
+	assert_int_equal(report_html__check_totals(v, 4, why, sizeof(why)), 0);
+	v[4].doc.n = 1;
+	assert_int_equal(report_html__check_totals(v, 5, why, sizeof(why)), -E2BIG);
+	assert_non_null(strstr(why, "more than 4096 functions"));
+	v[4].doc.n = 0;
+	v[4].more.ntl = REPORT_MAX_LOOKS + 1;
+	assert_int_equal(report_html__check_totals(v, 5, why, sizeof(why)), -E2BIG);
+	assert_non_null(strstr(why, "looks"));
 }
 
 /* The plots' belt: far times given to them directly still print finite coordinates. */
@@ -431,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_write_whole),
 		cmocka_unit_test(test_write_target),
 		cmocka_unit_test(test_plot_finite),
+		cmocka_unit_test(test_audit_cap),
+		cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_audit_period),
 		cmocka_unit_test(test_corpus),
 	};

@@ -241,7 +241,12 @@ static void audit_section(FILE *f, const struct report_page *p)
 {
 	fputs("<section id=\"audit\"><h2>Audit trail</h2>\n<p>", f);
 	html__text(f, p->audit_period ? p->audit_period : "");
-	fprintf(f, ": %zu decision%s.</p>\n", p->naudit, p->naudit == 1 ? "" : "s");
+	fprintf(f, ": %zu decision%s.", p->naudit, p->naudit == 1 ? "" : "s");
+	if (p->audit_left_out)
+		fprintf(f, " The newest are shown: %zu earlier decision%s of the period %s left out.",
+			p->audit_left_out, p->audit_left_out == 1 ? "" : "s",
+			p->audit_left_out == 1 ? "is" : "are");
+	fputs("</p>\n", f);
 	if (!p->naudit)
 		goto out;
 	fputs("<table><tr><th>time (UTC)</th><th>event</th><th>patch</th><th>verdict</th>"
@@ -267,6 +272,23 @@ static void audit_section(FILE *f, const struct report_page *p)
 	fputs("</table>\n", f);
 out:
 	fputs("</section>\n", f);
+}
+
+int report_html__check_totals(const struct report_verdict *v, size_t nv, char *why, size_t len)
+{
+	size_t fns = 0, looks = 0;
+
+	for (size_t i = 0; i < nv; i++) {
+		fns += v[i].doc.n;
+		looks += v[i].more.ntl;
+	}
+	if (fns > REPORT_MAX_FUNCS)
+		return snprintf(why, len, "the verdicts hold more than %d functions, the most one "
+				"page shows", REPORT_MAX_FUNCS), -E2BIG;
+	if (looks > REPORT_MAX_LOOKS)
+		return snprintf(why, len, "the verdicts hold more than %d looks, the most one page "
+				"shows", REPORT_MAX_LOOKS), -E2BIG;
+	return 0;
 }
 
 void report_html__page(FILE *f, const struct report_page *p)
