@@ -360,6 +360,61 @@ static void test_audit_period(void **state)
 	free(o);
 }
 
+/* Impossible times, a period turned round, a field of the wrong type, a document that is no object. */
+static void test_bad_times_and_rows(void **state)
+{
+	static const char *const bad_time[] = { "2026-13", "2026-00", "2026-2", "2026-12-32",
+		"2026-12-00", "2026-12-4", "2026-12-02T24", "2026-12-02T3", "2026-12-02T23:60",
+		"2026-12-02T23:59:60Z", "9999-99-99T99:99:99Z" };
+	static const char *const good_time[] = { "2026-1", "2026-0", "2026-12-3",
+		"2026-12-31T23:59:59Z", "2026-02-01T00:00:00Z" };
+	static const char *const bad_row[][2] = {
+		{ "{\"time\":\"2026-12-02T10:00:00Z\",\"event\":\"verdict\",\"operational\":\"yes\"}",
+		  "line 1: operational is not a boolean" },
+		{ "{\"time\":\"2026-12-02T10:00:00Z\",\"event\":\"resumed\",\"verdict\":1}",
+		  "line 1: verdict is not a string" },
+		{ "{\"time\":\"9999-99-99T99:99:99Z\",\"event\":\"resumed\"}",
+		  "line 1: time is not a UTC time" },
+	};
+	static const char *const not_object[] = { "1", "null", "1\n", "\"x\"", "[1]", "true" };
+	struct audit_period open_p = { 0 };
+	struct report_audit_row *rows;
+	struct report_verdict *v;
+	struct verdict_doc d;
+	char path[128], why[256];
+	size_t n, nv, left;
+	FILE *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_time) / sizeof(bad_time[0]); i++)
+		if (audit_read__time_ok(bad_time[i]))
+			fail_msg("%s taken as a time", bad_time[i]);
+	for (size_t i = 0; i < sizeof(good_time) / sizeof(good_time[0]); i++)
+		if (!audit_read__time_ok(good_time[i]))
+			fail_msg("%s refused as a time", good_time[i]);
+	assert_false(audit_read__period_ok(&(struct audit_period){ "2026-12-03", "2026-12-02" }));
+	assert_true(audit_read__period_ok(&(struct audit_period){ "2026-12-02T10", "2026-12-02" }));
+	assert_true(audit_read__period_ok(&(struct audit_period){ "2026-12-01", "2026-12-02" }));
+	snprintf(path, sizeof(path), "%s/bad.jsonl", unit_tmpdir);
+	for (size_t i = 0; i < sizeof(bad_row) / sizeof(bad_row[0]); i++) {
+		f = fopen(path, "w");
+		fprintf(f, "%s\n", bad_row[i][0]);
+		fclose(f);
+		assert_int_not_equal(audit_read__file(path, &open_p, &rows, &n, &left, &v, &nv, why,
+						      sizeof(why)), 0);
+		print_message("bad row [%zu]: %s\n", i, why);
+		assert_string_equal(why, bad_row[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(not_object) / sizeof(not_object[0]); i++) {
+		assert_int_not_equal(verdict_read__buf(not_object[i], strlen(not_object[i]), &d, why,
+						       sizeof(why)), 0);
+		print_message("%s: %s\n", not_object[i], why);
+		assert_string_equal(why, "not a JSON object");
+	}
+	assert_int_not_equal(verdict_read__buf("{\"a\":", 5, &d, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "ends early"));
+}
+
 /* A long trail: the newest rows of the period kept, the earlier counted; blank lines cost nothing. */
 static void test_audit_cap(void **state)
 {
@@ -494,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_write_target),
 		cmocka_unit_test(test_plot_finite),
 		cmocka_unit_test(test_audit_cap),
+		cmocka_unit_test(test_bad_times_and_rows),
 		cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_audit_period),
 		cmocka_unit_test(test_corpus),

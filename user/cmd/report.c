@@ -67,6 +67,8 @@ static int usage_check(const struct report_args *a, int nfiles)
 	    (a->until && !audit_read__time_ok(a->until)))
 		return cli__usage_error("--since and --until want a UTC time like "
 					"2026-12-02T21:00:00Z, or a prefix of one");
+	if (!audit_read__period_ok(&(struct audit_period){ .since = a->since, .until = a->until }))
+		return cli__usage_error("--since %s is after --until %s", a->since, a->until);
 	return 0;
 }
 

@@ -9,6 +9,11 @@
 #include "safe_file.h"
 #include "verdict_read_int.h"
 
+/* The two-digit parts of a time that have a range: where each starts, its least and most. */
+static const struct { unsigned char at, lo, hi; } time_parts[] = {
+	{ 5, 1, 12 }, { 8, 1, 31 }, { 11, 0, 23 }, { 14, 0, 59 }, { 17, 0, 59 },
+};
+
 bool audit_read__time_ok(const char *s)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
@@ -19,7 +24,26 @@ bool audit_read__time_ok(const char *s)
 	for (size_t i = 0; i < n; i++)
 		if (shape[i] == 'd' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i])
 			return false;
+	/* Each part given in range; a part cut after its first digit must be able to be. */
+	for (size_t k = 0; k < sizeof(time_parts) / sizeof(time_parts[0]); k++) {
+		size_t at = time_parts[k].at;
+		int d = at < n ? s[at] - '0' : -1;
+
+		if (d < 0)
+			break;
+		if (at + 1 < n ? d * 10 + s[at + 1] - '0' < time_parts[k].lo ||
+				 d * 10 + s[at + 1] - '0' > time_parts[k].hi :
+				 d * 10 > time_parts[k].hi || d * 10 + 9 < time_parts[k].lo)
+			return false;
+	}
 	return true;
+}
+
+bool audit_read__period_ok(const struct audit_period *p)
+{
+	/* since after until, unless since falls inside the span until's prefix covers */
+	return !p->since || !p->until || strcmp(p->since, p->until) <= 0 ||
+	       !strncmp(p->since, p->until, strlen(p->until));
 }
 
 /* Is t in the period? Prefixes compare as the start (since) or the whole of (until) a span. */
@@ -33,21 +57,27 @@ static int read_row(struct json_object *o, size_t line, struct report_audit_row 
 		    size_t len)
 {
 	struct json_object *op = vread__get(o, "operational");
-	char at[32];
+	char err[512];
 	int ret;
 
-	snprintf(at, sizeof(at), "line %zu", line);
-	if ((ret = vread__str(o, at, "time", false, r->time, sizeof(r->time), why, len)) ||
-	    (ret = vread__str(o, at, "event", false, r->event, sizeof(r->event), why, len)) ||
-	    (ret = vread__str(o, at, "patch", true, r->patch, sizeof(r->patch), why, len)) ||
-	    (ret = vread__str(o, at, "verdict", true, r->verdict, sizeof(r->verdict), why, len)) ||
-	    (ret = vread__str(o, at, "action", true, r->action, sizeof(r->action), why, len)) ||
-	    (ret = vread__str(o, at, "reason", true, r->reason, sizeof(r->reason), why, len)))
-		return ret;
+	if ((ret = vread__str(o, "", "time", false, r->time, sizeof(r->time), err, sizeof(err))) ||
+	    (ret = vread__str(o, "", "event", false, r->event, sizeof(r->event), err,
+			      sizeof(err))) ||
+	    (ret = vread__str(o, "", "patch", true, r->patch, sizeof(r->patch), err,
+			      sizeof(err))) ||
+	    (ret = vread__str(o, "", "verdict", true, r->verdict, sizeof(r->verdict), err,
+			      sizeof(err))) ||
+	    (ret = vread__str(o, "", "action", true, r->action, sizeof(r->action), err,
+			      sizeof(err))) ||
+	    (ret = vread__str(o, "", "reason", true, r->reason, sizeof(r->reason), err,
+			      sizeof(err))))
+		return vread__bad(why, len, "line %zu: %s", line, err);
 	if (!audit_read__time_ok(r->time) || strlen(r->time) != 20)
 		return vread__bad(why, len, "line %zu: time is not a UTC time", line);
-	r->operational = op && json_object_is_type(op, json_type_boolean) &&
-			 json_object_get_boolean(op);
+	/* As the verdict reader: a field of the wrong type is refused, not read as false. */
+	if (op && !json_object_is_type(op, json_type_boolean))
+		return vread__bad(why, len, "line %zu: operational is not a boolean", line);
+	r->operational = op && json_object_get_boolean(op);
 	r->verdict_idx = -1;
 	return 0;
 }

@@ -19,8 +19,13 @@ struct audit_period {
 	const char *since, *until;	/* "2026-12-02T21:00:00Z" or a prefix of one; NULL: open */
 };
 
-/* Is s a UTC time as the trail writes it, or a prefix of one ("2026-12-02")? */
+/*
+ * Is s a UTC time as the trail writes it, or a prefix of one ("2026-12-02"),
+ * with each part given in range (month 1-12, day 1-31, hour < 24, ...)?
+ */
 bool audit_read__time_ok(const char *s);
+/* Does p's since come no later than its until (a prefix covering its span)? */
+bool audit_read__period_ok(const struct audit_period *p);
 /*
  * The decisions of path in the period into rows (*n, the newest
  * AUDIT_READ_MAX_ROWS; *left_out: the period's earlier rows not kept), and
