@@ -148,7 +148,7 @@ int audit_read__file(const char *path, const struct audit_period *p,
 	*n = *nv = *left_out = 0;
 	if (ret)
 		return ret;
-	for (const char *c = buf; (c = memchr(c, '\n', size - (size_t)(c - buf))); c++)
+	for (const char *c = buf; size && (c = memchr(c, '\n', size - (size_t)(c - buf))); c++)
 		lines++;
 	/* The newest rows of the period in a ring of at most AUDIT_READ_MAX_ROWS. */
 	cap = lines < AUDIT_READ_MAX_ROWS ? lines : AUDIT_READ_MAX_ROWS;
