@@ -7,6 +7,7 @@
  * of the fuzz corpus rendered without a crash.
  */
 #include <stdarg.h>
+#include <errno.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <cmocka.h>
 #include "audit_read.h"
 #include "hist.h"
@@ -24,6 +27,7 @@
 #include "report.h"
 #include "report_html.h"
 #include "rules.h"
+#include "svg_plot.h"
 #include "timeline.h"
 #include "unit.h"
 #include "verdict_report.h"
@@ -219,6 +223,14 @@ static void test_bad_details(void **state)
 		{ "\"system\": {\"checks\": [{\"check\": \"x\", \"result\": \"pass\", "
 		  "\"thresholds\": {\"<b>\": 1}}]}", "not a setting" },
 		{ "\"operational\": 1", "operational" },
+		{ "\"timeline\": {\"looks\": [{\"t_s\": 1e308, \"calls\": 1, \"alpha\": 0.1, "
+		  "\"decision\": \"pass\"}]}", "timeline.looks[0].t_s is 1e+308, not 0 to" },
+		{ "\"timeline\": {\"baseline_s\": -5}", "timeline.baseline_s is -5" },
+		{ "\"timeline\": {\"transition\": {\"completed_s\": 2e7}}", "completed_s is 2e+07" },
+		{ "\"timeline\": {\"revert\": {\"started_s\": -1e308}}", "started_s" },
+		{ "\"timeline\": {\"revert\": {\"ended_s\": 1e9}}", "ended_s" },
+		{ "\"system\": {\"stalled_transition\": {\"transition_info\": {\"elapsed_s\": "
+		  "1e300}}}", "transition_info.elapsed_s" },
 	};
 	char text[1024], why[256];
 
@@ -262,6 +274,57 @@ static void test_write_whole(void **state)
 	print_message("unwritable: %s\n", why);
 }
 
+/* Only a missing or regular file is replaced: never a device, fifo, directory or symlink. */
+static void test_write_target(void **state)
+{
+	struct report_page p = { .title = "x" };
+	char path[128], link[160], why[256];
+	struct stat st;
+	mode_t old;
+
+	(void)state;
+	/*
+	 * A device node of our own (a copy of /dev/null's numbers) in the test's
+	 * directory, never /dev itself: a regression must not replace a real one.
+	 * Making one needs CAP_MKNOD; without it that part is skipped.
+	 */
+	snprintf(path, sizeof(path), "%s/null", unit_tmpdir);
+	if (!mknod(path, S_IFCHR | 0600, makedev(1, 3))) {
+		assert_int_not_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+		print_message("device: %s\n", why);
+		assert_non_null(strstr(why, "a device"));
+		assert_int_equal(lstat(path, &st), 0);
+		assert_true(S_ISCHR(st.st_mode));
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/fifo", unit_tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_not_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "a fifo"));
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	unlink(path);
+	assert_int_not_equal(report_html__write(unit_tmpdir, &p, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "a directory"));
+	snprintf(path, sizeof(path), "%s/real.html", unit_tmpdir);
+	snprintf(link, sizeof(link), "%s/link.html", unit_tmpdir);
+	assert_int_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_not_equal(report_html__write(link, &p, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	unlink(link);
+	assert_int_not_equal(report_html__write("", &p, why, sizeof(why)), 0);
+	/* The page's mode follows the umask, as any file the user creates. */
+	old = umask(027);
+	assert_int_equal(report_html__write(path, &p, why, sizeof(why)), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	unlink(path);
+}
+
 static void test_audit_period(void **state)
 {
 	struct lps_hist *o = calloc(1, sizeof(*o));
@@ -270,7 +333,7 @@ static void test_audit_period(void **state)
 	struct report_verdict *v;
 	struct audit_period p = { .since = "2026-12-02T10", .until = "2026-12-02T11" };
 	char path[128], why[256];
-	size_t n, nv;
+	size_t n, nv, left;
 	FILE *f;
 
 	(void)state;
@@ -286,8 +349,9 @@ static void test_audit_period(void **state)
 	fprintf(f, "{\"time\":\"2026-12-02T12:00:00Z\",\"event\":\"verdict\",\"patch\":\"c\"}\n");
 	fclose(f);
 	json_object_put(doc);
-	assert_int_equal(audit_read__file(path, &p, &rows, &n, &v, &nv, why, sizeof(why)), 0);
+	assert_int_equal(audit_read__file(path, &p, &rows, &n, &left, &v, &nv, why, sizeof(why)), 0);
 	assert_int_equal(n, 2);		/* 10:00 and 11:59:59, not 09:00 or 12:00 */
+	assert_int_equal(left, 0);
 	assert_int_equal(nv, 1);
 	assert_int_equal(rows[0].verdict_idx, -1);
 	assert_int_equal(rows[1].verdict_idx, 0);
@@ -297,13 +361,151 @@ static void test_audit_period(void **state)
 	f = fopen(path, "a");
 	fprintf(f, "{\"time\":\"2026-12-02T10:30:00Z\",\"event\":\"resumed\",\"patch\":\"c\"}\n[1]\n");
 	fclose(f);
-	assert_int_not_equal(audit_read__file(path, &p, &rows, &n, &v, &nv, why, sizeof(why)), 0);
+	assert_int_not_equal(audit_read__file(path, &p, &rows, &n, &left, &v, &nv, why, sizeof(why)), 0);
 	print_message("damaged trail: %s\n", why);
 	assert_non_null(strstr(why, "line 6"));
 	assert_false(audit_read__time_ok("2026-13-0x"));
 	assert_false(audit_read__time_ok(""));
 	assert_true(audit_read__time_ok("2026-12"));
 	free(o);
+}
+
+/* Impossible times, a period turned round, a field of the wrong type, a document that is no object. */
+static void test_bad_times_and_rows(void **state)
+{
+	static const char *const bad_time[] = { "2026-13", "2026-00", "2026-2", "2026-12-32",
+		"2026-12-00", "2026-12-4", "2026-12-02T24", "2026-12-02T3", "2026-12-02T23:60",
+		"2026-12-02T23:59:60Z", "9999-99-99T99:99:99Z" };
+	static const char *const good_time[] = { "2026-1", "2026-0", "2026-12-3",
+		"2026-12-31T23:59:59Z", "2026-02-01T00:00:00Z" };
+	static const char *const bad_row[][2] = {
+		{ "{\"time\":\"2026-12-02T10:00:00Z\",\"event\":\"verdict\",\"operational\":\"yes\"}",
+		  "line 1: operational is not a boolean" },
+		{ "{\"time\":\"2026-12-02T10:00:00Z\",\"event\":\"resumed\",\"verdict\":1}",
+		  "line 1: verdict is not a string" },
+		{ "{\"time\":\"9999-99-99T99:99:99Z\",\"event\":\"resumed\"}",
+		  "line 1: time is not a UTC time" },
+	};
+	static const char *const not_object[] = { "1", "null", "1\n", "\"x\"", "[1]", "true" };
+	struct audit_period open_p = { 0 };
+	struct report_audit_row *rows;
+	struct report_verdict *v;
+	struct verdict_doc d;
+	char path[128], why[256];
+	size_t n, nv, left;
+	FILE *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_time) / sizeof(bad_time[0]); i++)
+		if (audit_read__time_ok(bad_time[i]))
+			fail_msg("%s taken as a time", bad_time[i]);
+	for (size_t i = 0; i < sizeof(good_time) / sizeof(good_time[0]); i++)
+		if (!audit_read__time_ok(good_time[i]))
+			fail_msg("%s refused as a time", good_time[i]);
+	assert_false(audit_read__period_ok(&(struct audit_period){ "2026-12-03", "2026-12-02" }));
+	assert_true(audit_read__period_ok(&(struct audit_period){ "2026-12-02T10", "2026-12-02" }));
+	assert_true(audit_read__period_ok(&(struct audit_period){ "2026-12-01", "2026-12-02" }));
+	snprintf(path, sizeof(path), "%s/bad.jsonl", unit_tmpdir);
+	for (size_t i = 0; i < sizeof(bad_row) / sizeof(bad_row[0]); i++) {
+		f = fopen(path, "w");
+		fprintf(f, "%s\n", bad_row[i][0]);
+		fclose(f);
+		assert_int_not_equal(audit_read__file(path, &open_p, &rows, &n, &left, &v, &nv, why,
+						      sizeof(why)), 0);
+		print_message("bad row [%zu]: %s\n", i, why);
+		assert_string_equal(why, bad_row[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(not_object) / sizeof(not_object[0]); i++) {
+		assert_int_not_equal(verdict_read__buf(not_object[i], strlen(not_object[i]), &d, why,
+						       sizeof(why)), 0);
+		print_message("%s: %s\n", not_object[i], why);
+		assert_string_equal(why, "not a JSON object");
+	}
+	assert_int_not_equal(verdict_read__buf("{\"a\":", 5, &d, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "ends early"));
+}
+
+/* A long trail: the newest rows of the period kept, the earlier counted; blank lines cost nothing. */
+static void test_audit_cap(void **state)
+{
+	struct audit_period p = { .since = "2026-12-03" };
+	struct report_audit_row *rows;
+	struct report_verdict *v;
+	struct report_page pg = { .title = "x" };
+	size_t total = AUDIT_READ_MAX_ROWS + 123, n, nv, left;
+	char path[128], why[256], nl[1000], *page = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/long.jsonl", unit_tmpdir);
+	f = fopen(path, "w");
+	fprintf(f, "{\"time\":\"2026-12-02T23:00:00Z\",\"event\":\"resumed\"}\n");
+	for (size_t i = 0; i < total; i++)
+		fprintf(f, "{\"time\":\"2026-12-03T%02zu:%02zu:%02zuZ\",\"event\":\"resumed\","
+			"\"patch\":\"p%zu\"}\n", i / 3600 % 24, i / 60 % 60, i % 60, i);
+	/* 50 MB of newlines: counted, not a row each (once a calloc of 64 GB). */
+	memset(nl, '\n', sizeof(nl));
+	for (size_t i = 0; i < 50 * 1000; i++)
+		assert_int_equal(fwrite(nl, 1, sizeof(nl), f), sizeof(nl));
+	fclose(f);
+	assert_int_equal(audit_read__file(path, &p, &rows, &n, &left, &v, &nv, why, sizeof(why)), 0);
+	assert_int_equal(n, AUDIT_READ_MAX_ROWS);
+	assert_int_equal(left, 123);
+	assert_string_equal(rows[0].patch, "p123");		/* oldest kept */
+	assert_string_equal(rows[n - 1].patch, "p10122");	/* the newest */
+	pg.audit = rows;
+	pg.naudit = n;
+	pg.audit_left_out = left;
+	f = open_memstream(&page, &n);
+	report_html__page(f, &pg);
+	fclose(f);
+	assert_non_null(strstr(page, "123 earlier decisions of the period are left out"));
+	free(page);
+	audit_read__free(rows, v, nv);
+	unlink(path);
+}
+
+/* Functions and looks summed over a page's verdicts: beyond the limits, refused naming them. */
+static void test_totals(void **state)
+{
+	struct report_verdict v[5] = { 0 };
+	char why[256];
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++)
+		v[i].doc.n = REPORT_MAX_FUNCS / 4;
+
+	assert_int_equal(report_html__check_totals(v, 4, why, sizeof(why)), 0);
+	v[4].doc.n = 1;
+	assert_int_equal(report_html__check_totals(v, 5, why, sizeof(why)), -E2BIG);
+	assert_non_null(strstr(why, "more than 4096 functions"));
+	v[4].doc.n = 0;
+	v[4].more.ntl = REPORT_MAX_LOOKS + 1;
+	assert_int_equal(report_html__check_totals(v, 5, why, sizeof(why)), -E2BIG);
+	assert_non_null(strstr(why, "looks"));
+}
+
+/* The plots' belt: far times given to them directly still print finite coordinates. */
+static void test_plot_finite(void **state)
+{
+	struct vd_look l[2] = {
+		{ .t_s = -1e308, .alpha = 0.1, .p = 0, .decision = "pass" },
+		{ .t_s = 1e308, .alpha = 0, .p = 1, .decision = "revert" },
+	};
+	struct verdict_detail d = { .tl = l, .ntl = 2, .baseline_s = -1e308, .completed_s = 1e308,
+				    .have_revert = true, .revert_start_s = 1e308,
+				    .revert_end_s = 1e308, .revert_result = "unloaded" };
+	char *page = NULL;
+	size_t n;
+	FILE *f = open_memstream(&page, &n);
+
+	(void)state;
+	svg_plot__looks(f, l, 2);
+	svg_plot__course(f, &d);
+	fclose(f);
+	assert_null(strstr(page, "nan"));
+	assert_null(strstr(page, "inf"));
+	free(page);
 }
 
 /* Every verdict of the fuzz corpus: read, and either refused or rendered whole. */
@@ -354,6 +556,11 @@ int main(void)
 		cmocka_unit_test(test_empty_missing_huge),
 		cmocka_unit_test(test_bad_details),
 		cmocka_unit_test(test_write_whole),
+		cmocka_unit_test(test_write_target),
+		cmocka_unit_test(test_plot_finite),
+		cmocka_unit_test(test_audit_cap),
+		cmocka_unit_test(test_bad_times_and_rows),
+		cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_audit_period),
 		cmocka_unit_test(test_corpus),
 	};

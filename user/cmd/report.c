@@ -57,6 +57,8 @@ static int usage_check(const struct report_args *a, int nfiles)
 {
 	if (!a->out)
 		return cli__usage_error("report needs -o FILE, the HTML file to write");
+	if (!*a->out)
+		return cli__usage_error("-o wants a file name, not an empty one");
 	if (!nfiles && !a->audit)
 		return cli__usage_error("report needs verdict files, --audit, or both");
 	if ((a->since || a->until) && !a->audit)
@@ -65,6 +67,8 @@ static int usage_check(const struct report_args *a, int nfiles)
 	    (a->until && !audit_read__time_ok(a->until)))
 		return cli__usage_error("--since and --until want a UTC time like "
 					"2026-12-02T21:00:00Z, or a prefix of one");
+	if (!audit_read__period_ok(&(struct audit_period){ .since = a->since, .until = a->until }))
+		return cli__usage_error("--since %s is after --until %s", a->since, a->until);
 	return 0;
 }
 
@@ -74,7 +78,7 @@ int do_report(int argc, char **argv)
 	struct report_verdict *v = NULL, *av = NULL;
 	struct report_audit_row *rows = NULL;
 	struct report_page page = { 0 };
-	size_t nrows = 0, nav = 0, nfiles;
+	size_t nrows = 0, left_out = 0, nav = 0, nfiles;
 	char why[768], period[128] = "", *path = NULL;
 	int first, ret;
 
@@ -90,7 +94,8 @@ int do_report(int argc, char **argv)
 		struct audit_period p = { .since = a.since, .until = a.until };
 
 		path = audit_path(a.audit);
-		if (!path || audit_read__file(path, &p, &rows, &nrows, &av, &nav, why, sizeof(why))) {
+		if (!path || audit_read__file(path, &p, &rows, &nrows, &left_out, &av, &nav, why,
+						   sizeof(why))) {
 			lps_err("%s: %s", a.audit, path ? why : "out of memory");
 			goto cleanup;
 		}
@@ -116,9 +121,16 @@ int do_report(int argc, char **argv)
 			lps_err("%s: %s", argv[first + i], why);
 			goto cleanup;
 		}
+		/* Checked as each file comes (the slots not read yet are empty): memory stays
+		 * within the page's totals. */
+		if (report_html__check_totals(v, nfiles + nav, why, sizeof(why))) {
+			lps_err("%s", why);
+			goto cleanup;
+		}
 	}
 	page = (struct report_page){ .title = a.title, .v = v, .nv = nfiles + nav,
 				     .audit = a.audit ? rows : NULL, .naudit = nrows,
+				     .audit_left_out = left_out,
 				     .audit_period = period };
 	if (report_html__write(a.out, &page, why, sizeof(why))) {
 		lps_err("%s", why);

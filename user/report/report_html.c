@@ -9,6 +9,7 @@
 #include "html.h"
 #include "report_html.h"
 #include "svg_plot.h"
+#include "verdict_read_int.h"
 
 /* <td> with s escaped, in its result's colour when it is one. */
 static void td(FILE *f, const char *s)
@@ -240,7 +241,12 @@ static void audit_section(FILE *f, const struct report_page *p)
 {
 	fputs("<section id=\"audit\"><h2>Audit trail</h2>\n<p>", f);
 	html__text(f, p->audit_period ? p->audit_period : "");
-	fprintf(f, ": %zu decision%s.</p>\n", p->naudit, p->naudit == 1 ? "" : "s");
+	fprintf(f, ": %zu decision%s.", p->naudit, p->naudit == 1 ? "" : "s");
+	if (p->audit_left_out)
+		fprintf(f, " The newest are shown: %zu earlier decision%s of the period %s left out.",
+			p->audit_left_out, p->audit_left_out == 1 ? "" : "s",
+			p->audit_left_out == 1 ? "is" : "are");
+	fputs("</p>\n", f);
 	if (!p->naudit)
 		goto out;
 	fputs("<table><tr><th>time (UTC)</th><th>event</th><th>patch</th><th>verdict</th>"
@@ -268,6 +274,23 @@ out:
 	fputs("</section>\n", f);
 }
 
+int report_html__check_totals(const struct report_verdict *v, size_t nv, char *why, size_t len)
+{
+	size_t fns = 0, looks = 0;
+
+	for (size_t i = 0; i < nv; i++) {
+		fns += v[i].doc.n;
+		looks += v[i].more.ntl;
+	}
+	if (fns > REPORT_MAX_FUNCS)
+		return snprintf(why, len, "the verdicts hold more than %d functions, the most one "
+				"page shows", REPORT_MAX_FUNCS), -E2BIG;
+	if (looks > REPORT_MAX_LOOKS)
+		return snprintf(why, len, "the verdicts hold more than %d looks, the most one page "
+				"shows", REPORT_MAX_LOOKS), -E2BIG;
+	return 0;
+}
+
 void report_html__page(FILE *f, const struct report_page *p)
 {
 	html__head(f, p->title);
@@ -287,13 +310,53 @@ void report_html__page(FILE *f, const struct report_page *p)
 	html__tail(f);
 }
 
+/*
+ * path may be replaced only when it is missing or a regular file: rename()
+ * over a device node, fifo or socket would swap /dev/full for a page, and a
+ * symlink is refused rather than followed or replaced (docs/report.md).
+ */
+static int target_ok(const char *path, char *why, size_t len)
+{
+	struct stat st;
+
+	if (!*path)
+		return vread__bad(why, len, "the output file name is empty");
+	if (lstat(path, &st)) {
+		int e = errno;
+
+		if (e == ENOENT)
+			return 0;
+		snprintf(why, len, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	if (S_ISREG(st.st_mode))
+		return 0;
+	snprintf(why, len, "%s is %s, not a regular file: not replaced", path,
+		 S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a directory" :
+		 S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" :
+		 S_ISFIFO(st.st_mode) ? "a fifo" : S_ISSOCK(st.st_mode) ? "a socket" : "special");
+	return -EEXIST;
+}
+
+/* 0666 less the umask, as open(O_CREAT) would give (mkstemp makes 0600). */
+static mode_t page_mode(void)
+{
+	mode_t m = umask(0);
+
+	umask(m);
+	return 0666 & ~m;
+}
+
 int report_html__write(const char *path, const struct report_page *p, char *why, size_t len)
 {
 	size_t n = strlen(path);
-	char *tmp = malloc(n + 16);
+	char *tmp = NULL;
 	FILE *f = NULL;
-	int fd = -1, ret = 0;
+	int fd = -1, ret = target_ok(path, why, len);
 
+	if (ret)
+		return ret;
+	tmp = malloc(n + 16);
 	if (!tmp) {
 		snprintf(why, len, "out of memory");
 		return -ENOMEM;
@@ -313,9 +376,15 @@ int report_html__write(const char *path, const struct report_page *p, char *why,
 		goto cleanup;
 	}
 	report_html__page(f, p);
-	/* A page people open: readable like any file they create (mkstemp makes it 0600). */
-	if (fchmod(fd, 0644) || fflush(f) || ferror(f) || fsync(fd))
+	/* errno taken at the call that failed: a later call may change it. */
+	if (fchmod(fd, page_mode()))
+		ret = -errno;
+	else if (fflush(f))
 		ret = -(errno ? errno : EIO);
+	else if (ferror(f))
+		ret = -EIO;
+	else if (fsync(fd))
+		ret = -errno;
 	if (fclose(f) && !ret)
 		ret = -(errno ? errno : EIO);
 	if (ret) {

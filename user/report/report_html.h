@@ -32,8 +32,18 @@ struct report_page {
 	size_t nv;
 	const struct report_audit_row *audit;	/* NULL: no audit section */
 	size_t naudit;
+	size_t audit_left_out;			/* the period's earlier rows, not shown */
 	const char *audit_period;		/* "from ... to ...", shown escaped */
 };
+
+/*
+ * What one page holds at most, summed over its verdicts: beyond it the page
+ * would take gigabytes to build and be too long to read (docs/limits.md).
+ */
+#define REPORT_MAX_FUNCS	4096
+#define REPORT_MAX_LOOKS	16384
+/* 0 when v[0..nv) are within those totals, or -E2BIG with one line in why naming the limit. */
+int report_html__check_totals(const struct report_verdict *v, size_t nv, char *why, size_t len);
 
 /* The whole page to f. */
 void report_html__page(FILE *f, const struct report_page *p);

@@ -19,14 +19,23 @@ struct axes {
 	double x0, x1, y0, y1;		/* data ranges; x in log10 for histograms */
 };
 
+/*
+ * A coordinate as printed: never inf or nan (an empty range or a far value
+ * would make one), kept a little past the picture on either side.
+ */
+static double clamp(double v, double hi)
+{
+	return isnan(v) ? 0 : fmin(fmax(v, -hi), 2 * hi);
+}
+
 static double px(const struct axes *a, double x)
 {
-	return ML + (x - a->x0) / (a->x1 - a->x0) * (W - ML - MR);
+	return clamp(ML + (x - a->x0) / (a->x1 - a->x0) * (W - ML - MR), W);
 }
 
 static double py(const struct axes *a, double y)
 {
-	return a->h - MB - (y - a->y0) / (a->y1 - a->y0) * (a->h - MT - MB);
+	return clamp(a->h - MB - (y - a->y0) / (a->y1 - a->y0) * (a->h - MT - MB), a->h);
 }
 
 static void open_svg(FILE *f, double h, const char *label)
@@ -286,7 +295,8 @@ static void span_bar(FILE *f, const struct axes *a, double x0, double x1, int ro
 
 void svg_plot__course(FILE *f, const struct verdict_detail *d)
 {
-	struct axes a = { .h = 220, .x0 = -d->baseline_s, .x1 = 1e-9, .y0 = 0, .y1 = 1 };
+	/* A negative baseline (not what gate writes) must not turn the axis round. */
+	struct axes a = { .h = 220, .x0 = -fmax(0, d->baseline_s), .x1 = 1e-9, .y0 = 0, .y1 = 1 };
 	double end_tr = d->completed_s >= 0 ? d->completed_s : 0;
 	char t[96];
 

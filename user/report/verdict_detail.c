@@ -23,6 +23,24 @@ static int get_num(struct json_object *o, const char *at, const char *key, bool 
 	return 0;
 }
 
+/*
+ * Seconds since the load (or of the baseline): 0 to VD_MAX_SECONDS, as gate
+ * and the daemon write them. A far value (1e308) would overflow the plots'
+ * arithmetic into inf and nan.
+ */
+static int get_secs(struct json_object *o, const char *at, const char *key, bool optional,
+		    double dflt, double *out, char *why, size_t len)
+{
+	int ret = get_num(o, at, key, optional, dflt, out, why, len);
+
+	if (ret || !vread__get(o, key))
+		return ret;
+	if (*out < 0 || *out > VD_MAX_SECONDS)
+		return vread__bad(why, len, "%s.%s is %g, not 0 to %g seconds", at, key, *out,
+				  VD_MAX_SECONDS);
+	return 0;
+}
+
 /* An optional array field: NULL when missing, -EINVAL (said) when not an array or too long. */
 static int get_array(struct json_object *o, const char *at, const char *key, size_t max,
 		     struct json_object **arr, char *why, size_t len)
@@ -138,7 +156,7 @@ static int read_stall(struct json_object *sys, struct verdict_detail *d, char *w
 	if ((ret = get_object(st, "system.stalled_transition", "transition_info", &ti, why, len)) ||
 	    !ti)
 		return ret;
-	if ((ret = get_num(ti, "transition_info", "elapsed_s", true, -1, &d->stall_elapsed_s, why,
+	if ((ret = get_secs(ti, "transition_info", "elapsed_s", true, -1, &d->stall_elapsed_s, why,
 			   len)) ||
 	    (ret = get_array(ti, "transition_info", "blockers", VD_MAX_BLOCKERS, &bl, why, len)) ||
 	    !bl)
@@ -199,7 +217,7 @@ static int read_look(struct json_object *l, size_t i, struct vd_look *x, char *w
 	snprintf(at, sizeof(at), "timeline.looks[%zu]", i);
 	if (!l || !json_object_is_type(l, json_type_object))
 		return vread__bad(why, len, "%s is not an object", at);
-	if ((ret = get_num(l, at, "t_s", false, 0, &x->t_s, why, len)) ||
+	if ((ret = get_secs(l, at, "t_s", false, 0, &x->t_s, why, len)) ||
 	    (ret = vread__u64(l, at, "calls", &x->calls, why, len)) ||
 	    (ret = get_num(l, at, "alpha", false, 0, &x->alpha, why, len)) ||
 	    (ret = get_num(l, at, "p", true, 1, &x->p, why, len)) ||
@@ -221,7 +239,7 @@ static int read_timeline(struct json_object *doc, struct verdict_detail *d, char
 	if (ret || !t)
 		return ret;
 	d->have_timeline = true;
-	if ((ret = get_num(t, "timeline", "baseline_s", true, 0, &d->baseline_s, why, len)) ||
+	if ((ret = get_secs(t, "timeline", "baseline_s", true, 0, &d->baseline_s, why, len)) ||
 	    (ret = get_object(t, "timeline", "transition", &tr, why, len)) ||
 	    (tr && (ret = vread__str(tr, "timeline.transition", "result", true, d->transition,
 				     sizeof(d->transition), why, len))) ||
@@ -229,7 +247,7 @@ static int read_timeline(struct json_object *doc, struct verdict_detail *d, char
 	    (ret = get_object(t, "timeline", "revert", &rv, why, len)))
 		return ret;
 	d->completed_s = -1;
-	if (tr && (ret = get_num(tr, "timeline.transition", "completed_s", true, -1,
+	if (tr && (ret = get_secs(tr, "timeline.transition", "completed_s", true, -1,
 				 &d->completed_s, why, len)))
 		return ret;
 	if (vread__get(t, "looks_not_listed") &&
@@ -245,9 +263,9 @@ static int read_timeline(struct json_object *doc, struct verdict_detail *d, char
 	if (!rv)
 		return 0;
 	d->have_revert = true;
-	if ((ret = get_num(rv, "timeline.revert", "started_s", true, -1, &d->revert_start_s, why,
+	if ((ret = get_secs(rv, "timeline.revert", "started_s", true, -1, &d->revert_start_s, why,
 			   len)) ||
-	    (ret = get_num(rv, "timeline.revert", "ended_s", true, -1, &d->revert_end_s, why,
+	    (ret = get_secs(rv, "timeline.revert", "ended_s", true, -1, &d->revert_end_s, why,
 			   len)))
 		return ret;
 	return vread__str(rv, "timeline.revert", "result", true, d->revert_result,

@@ -19,6 +19,7 @@
 #define VD_MAX_FAULTS	16	/* kernel log lines shown; more are counted */
 #define VD_MAX_BLOCKERS	64
 #define VD_MAX_LOOKS	4096
+#define VD_MAX_SECONDS	1e7	/* a time in a timeline: 116 days, far past any window */
 
 struct vd_check {
 	char check[32], result[16], detail[256], coverage[256];

@@ -285,8 +285,10 @@ static int read_doc(struct json_object *doc, struct verdict_doc *out, struct ver
 int verdict_read__buf_detail(const char *buf, size_t size, struct verdict_doc *out,
 			     struct verdict_detail *more, char *why, size_t len)
 {
+	enum json_tokener_error e;
 	struct json_tokener *tok = NULL;
 	struct json_object *doc = NULL;
+	size_t end;
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -297,17 +299,35 @@ int verdict_read__buf_detail(const char *buf, size_t size, struct verdict_doc *o
 		snprintf(why, len, "out of memory");
 		return -ENOMEM;
 	}
-	if (size <= INT_MAX)
-		doc = json_tokener_parse_ex(tok, buf, (int)size);
-	if (!doc || json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error e = json_tokener_get_error(tok);
-
-		ret = vread__bad(why, len, "not a JSON document: %s", size > INT_MAX ? "too large" :
-			  e == json_tokener_continue ? "it ends early" : json_tokener_error_desc(e));
+	if (size > INT_MAX) {
+		ret = vread__bad(why, len, "not a JSON document: too large");
+		goto cleanup;
+	}
+	doc = json_tokener_parse_ex(tok, buf, (int)size);
+	end = json_tokener_get_parse_end(tok);
+	e = json_tokener_get_error(tok);
+	/*
+	 * A number or literal that ends the bytes (a file holding just 1) waits
+	 * for more: the end of the input completes it, so it is said to be no
+	 * object, not a document that ends early.
+	 */
+	if (!doc && e == json_tokener_continue) {
+		doc = json_tokener_parse_ex(tok, "", 1);
+		end = size;
+		if (doc || json_tokener_get_error(tok) == json_tokener_success)
+			e = json_tokener_success;
+	}
+	if (!doc && e == json_tokener_success) {
+		ret = vread__bad(why, len, "not a JSON object");	/* null */
+		goto cleanup;
+	}
+	if (!doc || e != json_tokener_success) {
+		ret = vread__bad(why, len, "not a JSON document: %s", e == json_tokener_continue ?
+				 "it ends early" : json_tokener_error_desc(e));
 		goto cleanup;
 	}
 	/* One document, and nothing after it but the newline cli__print_json ends with. */
-	for (size_t i = json_tokener_get_parse_end(tok); i < size; i++)
+	for (size_t i = end; i < size; i++)
 		if (!buf[i] || !strchr(" \t\r\n", buf[i])) {
 			ret = vread__bad(why, len, "something follows the JSON document");
 			goto cleanup;
