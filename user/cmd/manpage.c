@@ -118,7 +118,7 @@ static void exit_status(FILE *f, const struct cli_man_text *t)
 {
 	fputs(".SH EXIT STATUS\n", f);
 	for (int code = 0; code <= CLI_EXIT_REGRESSED; code++) {
-		const char *what = t && t->exit[code] ? t->exit[code] : cli_exit_meaning[code];
+		const char *what = cli__exit_meaning(t, code);
 
 		if (!what)
 			continue;

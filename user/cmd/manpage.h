@@ -47,6 +47,8 @@ struct cli_man_text {
 
 /* The prose of verb's page (NULL: of lpsentinel(8)); NULL when it has none. */
 const struct cli_man_text *cli__man_text(const char *verb);
+/* What status code means in t's page (t NULL: none of its own): its own words, or the general; NULL: not used. */
+const char *cli__exit_meaning(const struct cli_man_text *t, int code);
 
 /*
  * lpsentinel(8) (verb NULL) or lpsentinel-VERB(8) in roff on f: 0, or

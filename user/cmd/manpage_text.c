@@ -282,3 +282,8 @@ const struct cli_man_text *cli__man_text(const char *verb)
 			return &texts[i];
 	return NULL;
 }
+
+const char *cli__exit_meaning(const struct cli_man_text *t, int code)
+{
+	return t && t->exit[code] ? t->exit[code] : cli_exit_meaning[code];
+}

@@ -322,8 +322,7 @@ void cli__markdown(FILE *f, const struct cli_verb *const *verbs, size_t n)
 		"# lpsentinel commands and options\n\n"
 		"Exit status (every command; what each means by it: its manual page):\n\n");
 	for (int code = 0; code <= CLI_EXIT_REGRESSED; code++) {
-		const struct cli_man_text *t = cli__man_text(NULL);
-		const char *what = t && t->exit[code] ? t->exit[code] : cli_exit_meaning[code];
+		const char *what = cli__exit_meaning(cli__man_text(NULL), code);
 
 		if (what)
 			fprintf(f, "- %d: %s\n", code, what);
