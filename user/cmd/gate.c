@@ -524,12 +524,12 @@ static int run_gate(struct gate *g)
 
 int do_gate(int argc, char **argv)
 {
-	struct gate g = { .kmsg_fd = -1, .sc.stats_fd = -EBADF, .life.fd = -1,
-			  .tl = { .transition_s = -1, .revert_start_s = -1, .revert_end_s = -1 } };
+	struct gate g = { .kmsg_fd = -1, .sc.stats_fd = -EBADF, .life.fd = -1 };
 	int ret = cli__parsed(&cli_verb_gate, gate__parse_args(argc, argv, &g.a));
 
 	if (ret != CLI_RUN)
 		return ret;
+	timeline__init(&g.tl);
 	if (!g.a.standalone) {
 		char why[640];
 		int fd = control__connect(g.a.state_dir, why, sizeof(why));

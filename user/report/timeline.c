@@ -18,6 +18,18 @@ static bool worse(const struct check_result *c, const struct timeline_look *best
 	return c->p < best->p;
 }
 
+/* l's deciding check becomes the worst of fj's, if worse; function NULL: a system check. */
+static void consider(struct timeline_look *l, const struct func_judgement *fj, const char *function)
+{
+	for (size_t k = 0; k < fj->n; k++)
+		if (worse(&fj->checks[k], l)) {
+			l->check = fj->checks[k].check;
+			l->function = function;
+			l->result = fj->checks[k].result;
+			l->p = fj->checks[k].p;
+		}
+}
+
 int timeline__look(struct timeline *t, double now, const struct lps_hist *obs, double alpha,
 		   double share, const char *decision, const struct func_judgement *fj,
 		   const char *const *names, size_t stride, size_t n,
@@ -30,20 +42,9 @@ int timeline__look(struct timeline *t, double now, const struct lps_hist *obs, d
 	for (size_t i = 0; i < n; i++)
 		l.calls += obs[i].calls;
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < fj[i].n; k++)
-			if (worse(&fj[i].checks[k], &l)) {
-				l.check = fj[i].checks[k].check;
-				l.function = names[i * stride];
-				l.result = fj[i].checks[k].result;
-				l.p = fj[i].checks[k].p;
-			}
-	for (size_t k = 0; sys && k < sys->n; k++)
-		if (worse(&sys->checks[k], &l)) {
-			l.check = sys->checks[k].check;
-			l.function = NULL;
-			l.result = sys->checks[k].result;
-			l.p = sys->checks[k].p;
-		}
+		consider(&l, &fj[i], names[i * stride]);
+	if (sys)
+		consider(&l, sys, NULL);
 	/* Past the cap, the last slot is overwritten: the decision's look is always there. */
 	if (t->n == TIMELINE_MAX_LOOKS) {
 		t->not_listed++;
