@@ -107,13 +107,11 @@ int gate__daemon_reply(FILE *out, bool json, struct json_object *doc, char *why,
 /* --html for a verdict the daemon made: said when it cannot be written, the verdict stands. */
 static void daemon_html(const struct gate_args *a, struct json_object *doc)
 {
-	size_t n;
-	const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
 	char why[768], title[300];
 
 	snprintf(title, sizeof(title), "lpsentinel gate %s (judged by the watch daemon)",
 		 a->module);
-	if (report_html__from_json(a->html, title, text, n, why, sizeof(why)))
+	if (report_html__from_doc(a->html, title, doc, why, sizeof(why)))
 		lps_err("--html %s: %s", a->html, why);
 }
 

@@ -141,12 +141,10 @@ static void unmeasured_text(const struct gate *g)
 /* --html: the document just built, through the same reader and page as lpsentinel report. */
 static int write_html(const struct gate *g, struct json_object *doc)
 {
-	size_t n;
-	const char *text = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &n);
 	char why[768], title[200];
 
 	snprintf(title, sizeof(title), "lpsentinel gate %s: %s", g->mod.patch, g->action);
-	if (!report_html__from_json(g->a.html, title, text, n, why, sizeof(why)))
+	if (!report_html__from_doc(g->a.html, title, doc, why, sizeof(why)))
 		return 0;
 	lps_err("--html %s: %s", g->a.html, why);
 	return -EIO;

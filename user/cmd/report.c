@@ -143,10 +143,7 @@ cleanup:
 		verdict_doc__free(&v[i].doc);
 		verdict_detail__free(&v[i].more);
 	}
-	if (!v)
-		audit_read__free(rows, av, nav);
-	else
-		audit_read__free(rows, av, 0);
+	audit_read__free(rows, av, v ? 0 : nav);
 	free(v);
 	free(path);
 	return ret;

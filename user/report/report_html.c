@@ -402,11 +402,13 @@ cleanup:
 	return ret;
 }
 
-int report_html__from_json(const char *path, const char *title, const char *json, size_t size,
-			   char *why, size_t len)
+int report_html__from_doc(const char *path, const char *title, struct json_object *doc,
+			  char *why, size_t len)
 {
 	struct report_verdict v = { .source = "this gate" };
 	struct report_page p = { .title = title, .v = &v, .nv = 1 };
+	size_t size;
+	const char *json = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &size);
 	char err[512];
 	int ret = verdict_read__buf_detail(json, size, &v.doc, &v.more, err, sizeof(err));
 

@@ -54,10 +54,11 @@ void report_html__page(FILE *f, const struct report_page *p);
  */
 int report_html__write(const char *path, const struct report_page *p, char *why, size_t len);
 /*
- * A verdict document as gate prints it (size bytes of json) rendered to path
- * with title: gate --html, for gate's own verdict and the daemon's reply.
+ * A verdict document as gate prints it, rendered to path with title: gate
+ * --html, for gate's own verdict and the daemon's reply. It goes through the
+ * same reader as a verdict file (as text): the page shows what report would.
  */
-int report_html__from_json(const char *path, const char *title, const char *json, size_t size,
+int report_html__from_doc(const char *path, const char *title, struct json_object *doc,
 			   char *why, size_t len);
 
 #endif

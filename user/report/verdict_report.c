@@ -180,7 +180,7 @@ void verdict_report__add_thresholds(struct json_object *checks, const struct rul
 			num(t, "timeout_s", r->transition_timeout_s);
 			test = false;
 		}
-		if (test && strcmp(n, "transition"))
+		if (test)
 			num(c, "alpha", alpha);
 		json_object_object_add(c, "thresholds", t);
 	}
